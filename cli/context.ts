@@ -1,0 +1,36 @@
+import { resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import type { Command } from "commander";
+import { buildAssetGraph, type AssetGraph, type Definitions } from "../engine/definitions.ts";
+import { prepareDatabase } from "../engine/worker.ts";
+import { createPool, metadataDb, type pg } from "../resources/postgres.ts";
+import { packageRoot, settings } from "../resources/settings.ts";
+import type { MetadataStore } from "../engine/store.ts";
+
+export interface GlobalOptions {
+  definitions?: string;
+  json?: boolean;
+}
+
+export const globals = (command: Command): GlobalOptions => command.optsWithGlobals<GlobalOptions>();
+
+/** Loads a definitions module: its default export, or its export named `definitions`. */
+export async function loadGraph(file: string | undefined): Promise<AssetGraph> {
+  const path = resolve(file ?? `${packageRoot}/definitions.ts`);
+  const module = (await import(pathToFileURL(path).href)) as { default?: Definitions; definitions?: Definitions };
+  const definitions = module.default ?? module.definitions;
+  if (!definitions) throw new Error(`${path} exports no definitions (export default defineDefinitions({...}))`);
+  return buildAssetGraph(definitions);
+}
+
+/** A pool on the framework's database with graphile-worker's and the metadata schema in place. */
+export async function openMetadata(): Promise<{ pool: pg.Pool; db: MetadataStore; close(): Promise<void> }> {
+  const pool = createPool(settings().databaseUrl);
+  await prepareDatabase(pool);
+  const db = metadataDb(pool);
+  return { pool, db, close: () => db.destroy() };
+}
+
+export function output(command: Command, value: unknown, human: () => string): void {
+  console.log(globals(command).json ? JSON.stringify(value, null, 2) : human());
+}

@@ -1,0 +1,25 @@
+#!/usr/bin/env node
+import { Command } from "commander";
+import { registerDemo } from "./demo.ts";
+import { registerMaterialize } from "./materialize.ts";
+import { registerStack } from "./stack.ts";
+import { registerWorker } from "./worker.ts";
+
+const program = new Command()
+  .name("ingest")
+  .description("Materialise an asset graph of e-commerce, CRM and support-chat data into Neo4j and Chroma.")
+  .option("--definitions <file>", "the definitions module to load (default: this package's definitions.ts)")
+  .option("--json", "machine-readable output on stdout")
+  .showHelpAfterError();
+
+registerStack(program);
+registerMaterialize(program);
+registerWorker(program);
+registerDemo(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  console.error(`ingest: ${error instanceof Error ? error.message : String(error)}`);
+  process.exitCode = 1;
+}

@@ -1,0 +1,16 @@
+import { type Kysely, Migrator } from "kysely";
+import { migrations } from "./migrations/index.ts";
+
+/** Brings the metadata schema to the latest version; safe to call from every process at start-up. */
+export async function migrateToLatest(db: Kysely<any>): Promise<void> {
+  const migrator = new Migrator({
+    db,
+    provider: { getMigrations: async () => migrations },
+    migrationTableSchema: "ingest",
+  });
+  const { error, results } = await migrator.migrateToLatest();
+  const failed = results?.find((r) => r.status === "Error");
+  if (error || failed) {
+    throw new Error(`metadata migration ${failed?.migrationName ?? ""} failed: ${(error as Error)?.message ?? error}`);
+  }
+}

@@ -1,0 +1,7 @@
+import type { Migration } from "kysely";
+import * as runsAndMaterializations from "./0001_runs_and_materializations.ts";
+
+/** Every migration, in order. Listed statically so the same code runs on Node and Deno without a file scan. */
+export const migrations: Record<string, Migration> = {
+  "0001_runs_and_materializations": runsAndMaterializations,
+};

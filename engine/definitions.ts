@@ -1,0 +1,93 @@
+import type { AssetDefinition } from "./asset.ts";
+import type { ResourceDefinition } from "./resource.ts";
+
+export interface Definitions {
+  assets: AssetDefinition[];
+  resources: Record<string, ResourceDefinition<any>>;
+}
+
+export interface AssetGraph {
+  definitions: Definitions;
+  byKey: Map<string, AssetDefinition>;
+  /** Downstream keys of each asset. */
+  dependents: Map<string, string[]>;
+  /** Every key, upstream before downstream. */
+  order: string[];
+}
+
+const assetKey = /^[A-Za-z0-9_]+(\/[A-Za-z0-9_]+)*$/;
+
+export class DefinitionError extends Error {
+  override name = "DefinitionError";
+}
+
+/**
+ * Gathers a project's assets and resources and checks them as a whole, so a mistake is reported at
+ * load time with the assets it concerns, not halfway through a run.
+ *
+ * @example
+ * export default defineDefinitions({
+ *   assets: [stagedProducts, productNodes, productVectors],
+ *   resources: { neo4j, chroma, embedder, shop },
+ * });
+ */
+export function defineDefinitions(definitions: Definitions): Definitions {
+  buildAssetGraph(definitions);
+  return definitions;
+}
+
+export function buildAssetGraph(definitions: Definitions): AssetGraph {
+  const byKey = new Map<string, AssetDefinition>();
+  const problems: string[] = [];
+  for (const asset of definitions.assets) {
+    if (!assetKey.test(asset.key)) problems.push(`asset key '${asset.key}' is invalid: use segments of [A-Za-z0-9_] joined by '/'`);
+    if (byKey.has(asset.key)) problems.push(`asset key '${asset.key}' is declared twice`);
+    byKey.set(asset.key, asset);
+  }
+  for (const asset of definitions.assets) {
+    for (const dep of asset.deps) {
+      if (!byKey.has(dep)) problems.push(`asset '${asset.key}' depends on unknown asset '${dep}'`);
+    }
+    for (const resource of asset.resources) {
+      if (!(resource in definitions.resources)) problems.push(`asset '${asset.key}' uses unknown resource '${resource}'`);
+    }
+  }
+  if (problems.length > 0) throw new DefinitionError(problems.join("\n"));
+
+  const dependents = new Map<string, string[]>([...byKey.keys()].map((key) => [key, []]));
+  for (const asset of byKey.values()) for (const dep of asset.deps) dependents.get(dep)!.push(asset.key);
+  return { definitions, byKey, dependents, order: topologicalOrder(byKey, dependents) };
+}
+
+/** Kahn's algorithm; what is left over lies on a cycle, which is then named in full. */
+function topologicalOrder(byKey: Map<string, AssetDefinition>, dependents: Map<string, string[]>): string[] {
+  const remaining = new Map([...byKey.values()].map((a) => [a.key, new Set(a.deps)]));
+  const ready = [...remaining].filter(([, deps]) => deps.size === 0).map(([key]) => key);
+  const order: string[] = [];
+  while (ready.length > 0) {
+    const key = ready.pop()!;
+    order.push(key);
+    remaining.delete(key);
+    for (const next of dependents.get(key)!) {
+      const deps = remaining.get(next)!;
+      deps.delete(key);
+      if (deps.size === 0) ready.push(next);
+    }
+  }
+  if (remaining.size > 0) throw new DefinitionError(`dependency cycle: ${describeCycle(remaining)}`);
+  return order;
+}
+
+function describeCycle(remaining: Map<string, Set<string>>): string {
+  const start = remaining.keys().next().value!;
+  const path = [start];
+  const seen = new Set([start]);
+  let current = start;
+  for (;;) {
+    const next = [...remaining.get(current)!].find((dep) => remaining.has(dep))!;
+    if (seen.has(next)) return [...path.slice(path.indexOf(next)), next].join(" -> ");
+    path.push(next);
+    seen.add(next);
+    current = next;
+  }
+}

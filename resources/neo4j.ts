@@ -1,0 +1,62 @@
+import neo4jDriver, { type Driver } from "neo4j-driver";
+import { settings, type Neo4jSettings } from "./settings.ts";
+import { assertIdentifier } from "./identifiers.ts";
+
+export type { Driver };
+
+export function connectNeo4j(config: Neo4jSettings = settings().neo4j): Driver {
+  if (config.password === undefined) {
+    throw new Error(
+      config.external
+        ? "NEO4J_URI is set but NEO4J_PASSWORD (or NEO4J_PASSWORD_FILE) is not"
+        : "the local Neo4j has no password yet: run `ingest stack up` first",
+    );
+  }
+  return neo4jDriver.driver(config.uri, neo4jDriver.auth.basic(config.user, config.password), {
+    disableLosslessIntegers: false,
+    maxConnectionPoolSize: 50,
+    logging: { level: "warn", logger: () => {} },
+  });
+}
+
+/** Creates the uniqueness constraint a label's MERGE relies on; a no-op when it exists. */
+export async function ensureUniqueKey(driver: Driver, label: string, key: string): Promise<void> {
+  assertIdentifier("label", label);
+  assertIdentifier("property key", key);
+  const name = `${label.toLowerCase()}_${key}_unique`;
+  await driver.executeQuery(
+    `CREATE CONSTRAINT ${name} IF NOT EXISTS FOR (n:${label}) REQUIRE n.${key} IS UNIQUE`,
+  );
+}
+
+export interface NodeWriteResult {
+  written: number;
+}
+
+/**
+ * MERGEs nodes on their key in `UNWIND` batches, each batch one managed transaction (retried by the
+ * driver on transient errors). Each row is `{ key, props }`; props replace the node's properties.
+ */
+export async function mergeNodes(
+  driver: Driver,
+  label: string,
+  key: string,
+  rows: { key: string | number; props: Record<string, unknown> }[],
+  batchSize = 5_000,
+): Promise<NodeWriteResult> {
+  assertIdentifier("label", label);
+  assertIdentifier("property key", key);
+  const statement = `UNWIND $rows AS row MERGE (n:${label} {${key}: row.key}) SET n = row.props, n.${key} = row.key`;
+  const session = driver.session();
+  let written = 0;
+  try {
+    for (let start = 0; start < rows.length; start += batchSize) {
+      const batch = rows.slice(start, start + batchSize);
+      await session.executeWrite((tx) => tx.run(statement, { rows: batch }));
+      written += batch.length;
+    }
+  } finally {
+    await session.close();
+  }
+  return { written };
+}

@@ -1,0 +1,82 @@
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** The folder this package lives in: the default home of `.ingest/` (state) and `.cache/`. */
+export const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+
+/** Where the local stack keeps data, logs, pid files and generated secrets (git-ignored). */
+export const stateDir = resolve(process.env.INGEST_STATE_DIR ?? join(packageRoot, ".ingest"));
+/** Where downloaded artefacts live: Neo4j jars, the embedding model (git-ignored). */
+export const cacheDir = resolve(process.env.INGEST_CACHE_DIR ?? join(packageRoot, ".cache"));
+
+/** Ports of the private local stack; chosen away from each server's default so a user's own servers are left alone. */
+export const localPorts = { postgres: 55432, neo4j: 57687, chroma: 58000 } as const;
+
+/** A secret kept in the state folder by `ingest stack up`; undefined until it exists. */
+export function stateSecret(name: "postgres" | "neo4j"): string | undefined {
+  const file = join(stateDir, "secrets", name);
+  return existsSync(file) ? readFileSync(file, "utf8").trim() : undefined;
+}
+
+export function secretPath(name: "postgres" | "neo4j"): string {
+  return join(stateDir, "secrets", name);
+}
+
+/** Reads `NAME` from the environment, or from the file named by `NAME_FILE` (Docker/Kubernetes secrets style). */
+export function envSecret(name: string): string | undefined {
+  const direct = process.env[name];
+  if (direct) return direct;
+  const file = process.env[`${name}_FILE`];
+  return file ? readFileSync(file, "utf8").trim() : undefined;
+}
+
+export interface Neo4jSettings {
+  uri: string;
+  user: string;
+  password: string | undefined;
+  /** true when the URI came from the environment: `stack up` then only checks it, never starts a server. */
+  external: boolean;
+}
+
+export interface Settings {
+  /** The framework's own database: graphile-worker queue, metadata store, staging. */
+  databaseUrl: string;
+  /** The bundled sample e-commerce source database (a real user points this at their shop's database). */
+  shopDatabaseUrl: string;
+  neo4j: Neo4jSettings;
+  chromaUrl: string;
+  /** A folder holding `<modelId>/config.json, tokenizer.json, onnx/model.onnx`. */
+  modelPath: string;
+  external: { postgres: boolean; chroma: boolean; model: boolean };
+}
+
+function localDatabaseUrl(database: string): string {
+  const password = stateSecret("postgres") ?? "";
+  return `postgres://ingest:${encodeURIComponent(password)}@127.0.0.1:${localPorts.postgres}/${database}`;
+}
+
+/** Resolves where every service is: environment overrides first, then the local stack's defaults. */
+export function settings(): Settings {
+  const databaseUrl = envSecret("DATABASE_URL");
+  const neo4jUri = process.env.NEO4J_URI;
+  const chromaUrl = process.env.CHROMA_URL;
+  const modelPath = process.env.EMBEDDING_MODEL_PATH;
+  return {
+    databaseUrl: databaseUrl ?? localDatabaseUrl("ingest"),
+    shopDatabaseUrl: envSecret("SHOP_DATABASE_URL") ?? databaseUrl ?? localDatabaseUrl("shop"),
+    neo4j: {
+      uri: neo4jUri ?? `bolt://127.0.0.1:${localPorts.neo4j}`,
+      user: process.env.NEO4J_USER ?? "neo4j",
+      password: envSecret("NEO4J_PASSWORD") ?? (neo4jUri ? undefined : stateSecret("neo4j")),
+      external: neo4jUri !== undefined,
+    },
+    chromaUrl: chromaUrl ?? `http://127.0.0.1:${localPorts.chroma}`,
+    modelPath: resolve(modelPath ?? join(cacheDir, "models")),
+    external: {
+      postgres: databaseUrl !== undefined,
+      chroma: chromaUrl !== undefined,
+      model: modelPath !== undefined,
+    },
+  };
+}

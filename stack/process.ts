@@ -1,0 +1,105 @@
+import { spawn } from "node:child_process";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { stateDir } from "../resources/settings.ts";
+
+/** A server process `stack up` started and `stack down` may stop: its pid file is the proof it is ours. */
+export interface ServerProcess {
+  name: string;
+  command: string;
+  args: string[];
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  /** Run as this user (Postgres refuses to run as root). */
+  uid?: number;
+  gid?: number;
+  /** The signal that shuts the server down quickly and cleanly. */
+  stopSignal?: NodeJS.Signals;
+}
+
+export const pidFile = (name: string) => join(stateDir, "run", `${name}.pid`);
+export const logFile = (name: string) => join(stateDir, "logs", `${name}.log`);
+
+export function startDetached(server: ServerProcess): number {
+  const log = logFile(server.name);
+  mkdirSync(dirname(log), { recursive: true });
+  mkdirSync(dirname(pidFile(server.name)), { recursive: true });
+  const fd = openSync(log, "a");
+  try {
+    const child = spawn(server.command, server.args, {
+      cwd: server.cwd,
+      env: server.env ?? process.env,
+      uid: server.uid,
+      gid: server.gid,
+      detached: true,
+      stdio: ["ignore", fd, fd],
+    });
+    if (child.pid === undefined) throw new Error(`could not start ${server.name}: ${server.command} did not spawn`);
+    child.unref();
+    writeFileSync(pidFile(server.name), `${child.pid}\n${server.stopSignal ?? "SIGTERM"}\n`);
+    return child.pid;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** The pid of a server `stack up` started and that is still running, if any. */
+export function runningPid(name: string): number | undefined {
+  const file = pidFile(name);
+  if (!existsSync(file)) return undefined;
+  const pid = Number(readFileSync(file, "utf8").split("\n")[0]);
+  return Number.isInteger(pid) && pid > 0 && isAlive(pid) ? pid : undefined;
+}
+
+/** Stops a server this stack started; returns false when there was none. */
+export async function stopServer(name: string, timeoutMs = 60_000): Promise<boolean> {
+  const file = pidFile(name);
+  if (!existsSync(file)) return false;
+  const [pidText, signal] = readFileSync(file, "utf8").split("\n");
+  const pid = Number(pidText);
+  if (isAlive(pid)) {
+    process.kill(pid, (signal || "SIGTERM") as NodeJS.Signals);
+    const deadline = Date.now() + timeoutMs;
+    while (isAlive(pid) && Date.now() < deadline) await sleep(100);
+    if (isAlive(pid)) process.kill(pid, "SIGKILL");
+  }
+  rmSync(file, { force: true });
+  return true;
+}
+
+export function tailOfLog(name: string, lines = 30): string {
+  const file = logFile(name);
+  if (!existsSync(file)) return "(no log)";
+  return readFileSync(file, "utf8").trimEnd().split("\n").slice(-lines).join("\n");
+}
+
+/**
+ * Polls `ready` until it answers true. Fails early, with the tail of the server's log, when the
+ * process died or the time ran out, so a broken start is explained rather than waited on.
+ */
+export async function waitUntilReady(
+  name: string,
+  pid: number,
+  ready: () => Promise<boolean>,
+  timeoutMs: number,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await ready().catch(() => false)) return;
+    if (!isAlive(pid)) {
+      throw new Error(`${name} exited during start-up. Last lines of ${logFile(name)}:\n${tailOfLog(name)}`);
+    }
+    await sleep(250);
+  }
+  throw new Error(`${name} was not ready after ${timeoutMs / 1000}s. Last lines of ${logFile(name)}:\n${tailOfLog(name)}`);
+}

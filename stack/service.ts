@@ -1,0 +1,11 @@
+/** One piece of the local stack: something `ingest stack up` makes reachable and `stack down` stops. */
+export interface LocalService {
+  name: string;
+  /** Where the service is expected, without credentials. */
+  location(): string;
+  /** True when the location was given by the environment: then the stack checks it but never starts it. */
+  external: boolean;
+  isReachable(): Promise<boolean>;
+  /** Installs what is missing, starts the server and resolves once it really answers. */
+  start(): Promise<void>;
+}

@@ -1,0 +1,72 @@
+import { chroma } from "./chroma.ts";
+import { embeddingModel } from "./model.ts";
+import { neo4j } from "./neo4j.ts";
+import { postgres } from "./postgres.ts";
+import { logFile, runningPid, stopServer } from "./process.ts";
+import type { LocalService } from "./service.ts";
+
+export const services: Record<string, LocalService> = { postgres, neo4j, chroma, model: embeddingModel };
+export type ServiceName = keyof typeof services;
+
+export interface ServiceStatus {
+  name: string;
+  location: string;
+  reachable: boolean;
+  /** "ours" when `stack up` started the running process, "external" when configured by the environment. */
+  managedBy: "ours" | "external" | "other" | "none";
+  pid?: number;
+  /** Seconds the start took, when this call started it. */
+  startSeconds?: number;
+}
+
+function selected(names: string[]): LocalService[] {
+  if (names.length === 0) return Object.values(services);
+  return names.map((name) => {
+    const service = services[name];
+    if (!service) throw new Error(`unknown service '${name}'; known: ${Object.keys(services).join(", ")}`);
+    return service;
+  });
+}
+
+async function statusOf(service: LocalService, startSeconds?: number): Promise<ServiceStatus> {
+  const reachable = await service.isReachable();
+  const pid = runningPid(service.name);
+  const managedBy = service.external ? "external" : pid ? "ours" : reachable ? "other" : "none";
+  return { name: service.name, location: service.location(), reachable, managedBy, pid, startSeconds };
+}
+
+/**
+ * Makes each service reachable, starting only those that are not. Services start one after another:
+ * on two cores, Neo4j's JVM and Chroma starting together are each slower than in turn.
+ */
+export async function stackUp(names: string[] = [], report: (s: ServiceStatus) => void = () => {}): Promise<ServiceStatus[]> {
+  const statuses: ServiceStatus[] = [];
+  for (const service of selected(names)) {
+    if (await service.isReachable()) {
+      statuses.push(await statusOf(service));
+    } else if (service.external) {
+      throw new Error(`${service.name} is configured at ${service.location()} by the environment but is not reachable there`);
+    } else {
+      const started = performance.now();
+      await service.start();
+      statuses.push(await statusOf(service, (performance.now() - started) / 1000));
+    }
+    report(statuses.at(-1)!);
+  }
+  return statuses;
+}
+
+/** Stops the servers `stack up` started, and nothing else. */
+export async function stackDown(names: string[] = []): Promise<string[]> {
+  const stopped: string[] = [];
+  for (const service of selected(names).reverse()) {
+    if (await stopServer(service.name)) stopped.push(service.name);
+  }
+  return stopped;
+}
+
+export async function stackStatus(names: string[] = []): Promise<ServiceStatus[]> {
+  return Promise.all(selected(names).map((service) => statusOf(service)));
+}
+
+export { logFile };

@@ -1,0 +1,16 @@
+import { stackDown, stackUp } from "../../stack/stack.ts";
+
+let started: string[] = [];
+
+/** Brings up what the tests need and, afterwards, stops only what this run started. */
+export async function setup(): Promise<void> {
+  const statuses = await stackUp([], (s) =>
+    console.log(`stack: ${s.name} ${s.startSeconds === undefined ? "already up" : `started in ${s.startSeconds.toFixed(1)}s`}`),
+  );
+  started = statuses.filter((s) => s.startSeconds !== undefined).map((s) => s.name);
+}
+
+export async function teardown(): Promise<void> {
+  if (process.env.INGEST_KEEP_STACK) return;
+  await stackDown(started);
+}
