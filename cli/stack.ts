@@ -3,6 +3,7 @@ import { type ServiceStatus, stackDown, stackStatus, stackUp } from "../stack/st
 import { globals, output } from "./context.ts";
 
 function line(s: ServiceStatus): string {
+  if (s.kind === "files") return `${s.name.padEnd(9)} ${(s.reachable ? "ready" : "absent").padEnd(5)} ${s.location}${s.startSeconds !== undefined ? `  (fetched in ${s.startSeconds.toFixed(1)}s)` : ""}`;
   const state = s.reachable ? "up" : "down";
   const who = s.managedBy === "ours" ? `started by ingest, pid ${s.pid}` : s.managedBy === "external" ? "configured by environment" : s.managedBy === "other" ? "already running" : "not running";
   const took = s.startSeconds !== undefined ? `, started in ${s.startSeconds.toFixed(1)}s` : "";

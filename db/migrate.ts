@@ -1,4 +1,5 @@
-import { type Kysely, Migrator } from "kysely";
+import type { Kysely } from "kysely";
+import { Migrator } from "kysely/migration";
 import { migrations } from "./migrations/index.ts";
 
 /** Brings the metadata schema to the latest version; safe to call from every process at start-up. */

@@ -11,9 +11,9 @@ import {
   finishStep, latestDataVersions, materializeTask, type MetadataStore, recordAttemptError, startStep, type StepPayload,
 } from "./store.ts";
 
-/** graphile-worker's own log lines, through our pino logger. */
+/** graphile-worker's own log lines, through our pino logger; its per-job info lines are debug to us. */
 const workerLogger = new GraphileLogger((scope) => (level, message, meta) => {
-  const method = level === "warning" ? "warn" : level === "error" ? "error" : level === "info" ? "info" : "debug";
+  const method = level === "warning" ? "warn" : level === "error" ? "error" : "debug";
   logger[method]({ ...scope, ...meta, component: "graphile-worker" }, message);
 });
 
@@ -103,6 +103,8 @@ export async function startWorker(options: WorkerOptions): Promise<IngestWorker>
     concurrency: options.concurrency ?? 4,
     noHandleSignals: !(options.handleSignals ?? false),
     pollInterval: 1000,
+    // Schedules are ours (schedules/), not graphile-worker's crontab file.
+    crontab: "",
     logger: workerLogger,
     taskList: { [materializeTask]: materializeTaskHandler(options.graph, db, resources) },
   });

@@ -74,6 +74,7 @@ async function fetchModel(dtype: EmbeddingDtype): Promise<void> {
 /** The embedding model's files, fetched once into the cache; a folder given by EMBEDDING_MODEL_PATH is used as it is. */
 export const embeddingModel: LocalService = {
   name: "model",
+  kind: "files",
   external: settings().external.model,
   location: () => `${modelDir()} (${embeddingDtype()})`,
   async isReachable() {

@@ -114,6 +114,7 @@ async function ensureDatabases(adminUrl: string, names: string[]): Promise<void>
 
 export const postgres: LocalService = {
   name: "postgres",
+  kind: "server",
   external: settings().external.postgres,
   location() {
     const url = new URL(settings().databaseUrl);

@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { stateDir } from "../resources/settings.ts";
+import { packageRoot, stateDir } from "../resources/settings.ts";
 
 /** A server process `stack up` started and `stack down` may stop: its pid file is the proof it is ours. */
 export interface ServerProcess {
@@ -102,4 +102,15 @@ export async function waitUntilReady(
     await sleep(250);
   }
   throw new Error(`${name} was not ready after ${timeoutMs / 1000}s. Last lines of ${logFile(name)}:\n${tailOfLog(name)}`);
+}
+
+/**
+ * The Node binary to run Node-based servers (Chroma's CLI) with: the one running us, or under Deno
+ * the Node 24 the project installed.
+ */
+export function nodeBinary(): string {
+  if (!("Deno" in globalThis)) return process.execPath;
+  const bundled = join(packageRoot, "node_modules", "node", "bin", "node");
+  if (existsSync(bundled)) return bundled;
+  throw new Error("no Node.js binary to run the Chroma server with: run `npm install` first");
 }

@@ -1,6 +1,8 @@
 /** One piece of the local stack: something `ingest stack up` makes reachable and `stack down` stops. */
 export interface LocalService {
   name: string;
+  /** A server runs as a process; files (the embedding model) are only fetched. */
+  kind: "server" | "files";
   /** Where the service is expected, without credentials. */
   location(): string;
   /** True when the location was given by the environment: then the stack checks it but never starts it. */

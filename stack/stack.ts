@@ -10,6 +10,7 @@ export type ServiceName = keyof typeof services;
 
 export interface ServiceStatus {
   name: string;
+  kind: LocalService["kind"];
   location: string;
   reachable: boolean;
   /** "ours" when `stack up` started the running process, "external" when configured by the environment. */
@@ -32,7 +33,7 @@ async function statusOf(service: LocalService, startSeconds?: number): Promise<S
   const reachable = await service.isReachable();
   const pid = runningPid(service.name);
   const managedBy = service.external ? "external" : pid ? "ours" : reachable ? "other" : "none";
-  return { name: service.name, location: service.location(), reachable, managedBy, pid, startSeconds };
+  return { name: service.name, kind: service.kind, location: service.location(), reachable, managedBy, pid, startSeconds };
 }
 
 /**

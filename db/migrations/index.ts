@@ -1,4 +1,4 @@
-import type { Migration } from "kysely";
+import type { Migration } from "kysely/migration";
 import * as runsAndMaterializations from "./0001_runs_and_materializations.ts";
 
 /** Every migration, in order. Listed statically so the same code runs on Node and Deno without a file scan. */

@@ -11,6 +11,6 @@ export async function setup(): Promise<void> {
 }
 
 export async function teardown(): Promise<void> {
-  if (process.env.INGEST_KEEP_STACK) return;
+  if (process.env.INGEST_KEEP_STACK || started.length === 0) return;
   await stackDown(started);
 }

@@ -1,0 +1,2 @@
+/** Cron schedules of this project (none yet). */
+export const schedules = [];

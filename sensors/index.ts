@@ -1,0 +1,2 @@
+/** Sensors of this project (none yet). */
+export const sensors = [];

@@ -1,0 +1,38 @@
+import type { Driver } from "neo4j-driver";
+import type { AssetGraph } from "../engine/definitions.ts";
+import { requestRun, waitForRun } from "../engine/materialize.ts";
+import { prepareDatabase, startWorker } from "../engine/worker.ts";
+import { connectChroma } from "../resources/chroma.ts";
+import { connectNeo4j } from "../resources/neo4j.ts";
+import { createPool, metadataDb, type pg } from "../resources/postgres.ts";
+import { settings } from "../resources/settings.ts";
+
+/** Connections to the real servers the test setup brought up. */
+export async function connect() {
+  const pool = createPool(settings().databaseUrl);
+  await prepareDatabase(pool);
+  const shop = createPool(settings().shopDatabaseUrl);
+  const neo4j: Driver = connectNeo4j();
+  const chroma = await connectChroma();
+  const db = metadataDb(pool);
+  return {
+    pool, shop, neo4j, chroma, db,
+    async close() {
+      await neo4j.close();
+      await shop.end();
+      await db.destroy();
+    },
+  };
+}
+
+/** Runs the selected assets to completion with a worker in this process, as `ingest materialize --wait` does. */
+export async function materialize(pool: pg.Pool, graph: AssetGraph, keys: Iterable<string> = graph.order) {
+  const db = metadataDb(pool);
+  const worker = await startWorker({ graph, pool, concurrency: 4 });
+  try {
+    const runId = await requestRun(db, graph, keys, [...keys].join(" "));
+    return await waitForRun(db, runId);
+  } finally {
+    await worker.stop();
+  }
+}
