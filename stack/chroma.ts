@@ -1,6 +1,6 @@
-import { mkdirSync, readFileSync, statSync } from "node:fs";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
 import { localPorts, settings, stateDir } from "../resources/settings.ts";
 import { logFile, nodeBinary, startDetached, waitUntilReady } from "./process.ts";
 import type { LocalService } from "./service.ts";
@@ -14,8 +14,13 @@ async function heartbeat(url: string): Promise<boolean> {
   }
 }
 
-/** The `chroma` CLI of the npm `chromadb` package (not in its exports map, so found beside its entry). */
-const chromaCli = () => fileURLToPath(new URL("./cli.mjs", import.meta.resolve("chromadb")));
+/** The `chroma` bin that the npm `chromadb` package declares (its file is not in the exports map). */
+function chromaCli(): string {
+  let dir = dirname(createRequire(import.meta.url).resolve("chromadb"));
+  while (!existsSync(join(dir, "package.json"))) dir = dirname(dir);
+  const manifest = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { bin: Record<string, string> };
+  return join(dir, manifest.bin.chroma!);
+}
 
 /**
  * Chroma's CLI exits 0 when its port is taken, and another server could answer the heartbeat: so
