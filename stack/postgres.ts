@@ -7,6 +7,7 @@ import { localPorts, settings, stateDir } from "../resources/settings.ts";
 import { startDetached, waitUntilReady } from "./process.ts";
 import { ensureSecret } from "./secrets.ts";
 import type { LocalService } from "./service.ts";
+import { aptInstall } from "./system.ts";
 
 const isRoot = process.getuid?.() === 0;
 
@@ -24,11 +25,7 @@ function serverBinDir(): string | undefined {
 }
 
 function installServer(): string {
-  if (isRoot && existsSync("/usr/bin/apt-get")) {
-    console.log("postgres: installing the Debian package 'postgresql' (once)…");
-    const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
-    execFileSync("apt-get", ["update", "-qq"], { stdio: "inherit", env });
-    execFileSync("apt-get", ["install", "-y", "-qq", "postgresql"], { stdio: "inherit", env });
+  if (aptInstall(["postgresql"], "postgres")) {
     const bin = serverBinDir();
     if (bin) return bin;
   }

@@ -4,10 +4,16 @@ let started: string[] = [];
 
 /** Brings up what the tests need and, afterwards, stops only what this run started. */
 export async function setup(): Promise<void> {
-  const statuses = await stackUp([], (s) =>
-    console.log(`stack: ${s.name} ${s.startSeconds === undefined ? "already up" : `started in ${s.startSeconds.toFixed(1)}s`}`),
-  );
-  started = statuses.filter((s) => s.startSeconds !== undefined).map((s) => s.name);
+  try {
+    await stackUp([], (s) => {
+      console.log(`stack: ${s.name} ${s.startSeconds === undefined ? "already up" : `started in ${s.startSeconds.toFixed(1)}s`}`);
+      if (s.startSeconds !== undefined && s.kind === "server") started.push(s.name);
+    });
+  } catch (error) {
+    // vitest skips teardown when setup throws: stop here what this run started before failing.
+    await stackDown(started);
+    throw error;
+  }
 }
 
 export async function teardown(): Promise<void> {
