@@ -3,6 +3,7 @@ import { requestRun, waitForRun } from "../engine/materialize.ts";
 import { startWorker } from "../engine/worker.ts";
 import { connectChroma } from "../resources/chroma.ts";
 import { loadEmbedder } from "../resources/embedder.ts";
+import { logger } from "../resources/logger.ts";
 import { connectNeo4j } from "../resources/neo4j.ts";
 import { createPool } from "../resources/postgres.ts";
 import { settings } from "../resources/settings.ts";
@@ -15,6 +16,8 @@ export function registerDemo(program: Command): void {
     .command("demo")
     .description("bring the local stack up, load the sample data, materialise every asset and show what landed")
     .action(async (_options, command: Command) => {
+      // The demo narrates on stdout; the workers' per-asset log lines would drown it.
+      logger.level = process.env.LOG_LEVEL ?? "warn";
       console.log("1. the local stack");
       await stackUp([], (s) => console.log(`   ${s.name.padEnd(8)} ${s.location}${s.startSeconds !== undefined ? ` (started in ${s.startSeconds.toFixed(1)}s)` : " (already up)"}`));
 

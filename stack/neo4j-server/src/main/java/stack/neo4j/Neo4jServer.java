@@ -43,9 +43,9 @@ import picocli.CommandLine;
  *   --port=N              NEO4J_SERVER_PORT           7687
  *   --import-dir=DIR      NEO4J_SERVER_IMPORT_DIR     DIR/import of --home; root of LOAD CSV 'file:///...'
  *   --pagecache=SIZE      NEO4J_SERVER_PAGECACHE      512m
- *   --tx-memory=SIZE      NEO4J_SERVER_TX_MEMORY      1g (all running transactions together)
+ *   --tx-memory=SIZE      NEO4J_SERVER_TX_MEMORY      half of -Xmx (all running transactions together)
  * </pre>
- * Heap is a JVM flag (-Xmx), so it belongs on the java command line.
+ * Heap is a JVM flag, so it belongs on the java command line (-Xms2g -Xmx2g suits a 24 GiB, 2-core box).
  */
 public final class Neo4jServer {
 
@@ -88,8 +88,11 @@ public final class Neo4jServer {
             config.put(GraphDatabaseSettings.load_csv_file_url_root, importDir);
             config.put(GraphDatabaseSettings.pagecache_memory,
                     bytes(option(opts, "pagecache", "NEO4J_SERVER_PAGECACHE", "512m")));
+            // Below the heap, so an oversized transaction fails with Neo4j's MemoryPoolOutOfMemoryError
+            // instead of a Java heap OutOfMemoryError.
             config.put(GraphDatabaseSettings.memory_transaction_global_max_size,
-                    bytes(option(opts, "tx-memory", "NEO4J_SERVER_TX_MEMORY", "1g")));
+                    bytes(option(opts, "tx-memory", "NEO4J_SERVER_TX_MEMORY",
+                            String.valueOf(Runtime.getRuntime().maxMemory() / 2))));
             // A throwaway server must not phone home from CI.
             config.put(GraphDatabaseSettings.udc_enabled, false);
 
