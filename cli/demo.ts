@@ -10,6 +10,7 @@ import { settings } from "../resources/settings.ts";
 import { seedSampleProducts } from "../samples/ec-products.ts";
 import { stackUp } from "../stack/stack.ts";
 import { globals, loadGraph, openMetadata } from "./context.ts";
+import { describeService } from "./stack.ts";
 
 export function registerDemo(program: Command): void {
   program
@@ -19,7 +20,7 @@ export function registerDemo(program: Command): void {
       // The demo narrates on stdout; the workers' per-asset log lines would drown it.
       logger.level = process.env.LOG_LEVEL ?? "warn";
       console.log("1. the local stack");
-      await stackUp([], (s) => console.log(`   ${s.name.padEnd(8)} ${s.location}${s.startSeconds !== undefined ? ` (started in ${s.startSeconds.toFixed(1)}s)` : " (already up)"}`));
+      await stackUp([], (s) => console.log(`   ${describeService(s)}`));
 
       console.log("2. sample data");
       const shop = createPool(settings().shopDatabaseUrl);

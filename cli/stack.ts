@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { type ServiceStatus, stackDown, stackStatus, stackUp } from "../stack/stack.ts";
 import { globals, output } from "./context.ts";
 
-function line(s: ServiceStatus): string {
+export function describeService(s: ServiceStatus): string {
   if (s.kind === "files") return `${s.name.padEnd(9)} ${(s.reachable ? "ready" : "absent").padEnd(5)} ${s.location}${s.startSeconds !== undefined ? `  (fetched in ${s.startSeconds.toFixed(1)}s)` : ""}`;
   const state = s.reachable ? "up" : "down";
   const who = s.managedBy === "ours" ? `started by ingest, pid ${s.pid}` : s.managedBy === "external" ? "configured by environment" : s.managedBy === "other" ? "already running" : "not running";
@@ -17,7 +17,7 @@ export function registerStack(program: Command): void {
     .description("start what is not already reachable at its configured URL, and wait until it answers")
     .action(async (names: string[], _opts, command: Command) => {
       const quiet = globals(command).json;
-      const statuses = await stackUp(names, (s) => quiet || console.log(line(s)));
+      const statuses = await stackUp(names, (s) => quiet || console.log(describeService(s)));
       if (quiet) output(command, statuses, () => "");
     });
   stack
@@ -32,6 +32,6 @@ export function registerStack(program: Command): void {
     .description("where each service is and whether it answers")
     .action(async (names: string[], _opts, command: Command) => {
       const statuses = await stackStatus(names);
-      output(command, statuses, () => statuses.map(line).join("\n"));
+      output(command, statuses, () => statuses.map(describeService).join("\n"));
     });
 }

@@ -10,8 +10,17 @@ export const stateDir = resolve(process.env.INGEST_STATE_DIR ?? join(packageRoot
 /** Where downloaded artefacts live: Neo4j jars, the embedding model (git-ignored). */
 export const cacheDir = resolve(process.env.INGEST_CACHE_DIR ?? join(packageRoot, ".cache"));
 
-/** Ports of the private local stack; chosen away from each server's default so a user's own servers are left alone. */
-export const localPorts = { postgres: 55432, neo4j: 57687, chroma: 58000 } as const;
+const port = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
+
+/**
+ * Ports of the private local stack, chosen away from each server's default so a user's own servers
+ * are left alone (`INGEST_POSTGRES_PORT`, `INGEST_NEO4J_PORT`, `INGEST_CHROMA_PORT` move them).
+ */
+export const localPorts = {
+  postgres: port("INGEST_POSTGRES_PORT", 55432),
+  neo4j: port("INGEST_NEO4J_PORT", 57687),
+  chroma: port("INGEST_CHROMA_PORT", 58000),
+} as const;
 
 /** A secret kept in the state folder by `ingest stack up`; undefined until it exists. */
 export function stateSecret(name: "postgres" | "neo4j"): string | undefined {

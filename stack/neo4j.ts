@@ -81,7 +81,7 @@ export const neo4j: LocalService = {
       name: "neo4j",
       command: "java",
       args: [
-        `-Xmx${process.env.NEO4J_HEAP ?? "1g"}`,
+        `-Xmx${process.env.NEO4J_HEAP ?? "2g"}`,
         "-XX:+UseG1GC",
         "-jar", launcherJar,
         `--home=${home}`,

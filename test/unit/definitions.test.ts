@@ -1,0 +1,55 @@
+import { describe, expect, it } from "vitest";
+import { defineAsset } from "../../engine/asset.ts";
+import { buildAssetGraph, DefinitionError } from "../../engine/definitions.ts";
+import { selectAssets } from "../../engine/selection.ts";
+
+const asset = (key: string, deps: string[] = [], resources: string[] = []) =>
+  defineAsset<Record<string, unknown>>({ key, deps, resources, codeVersion: "1", materialize: async () => ({}) });
+
+const graphOf = (...assets: ReturnType<typeof asset>[]) => buildAssetGraph({ assets, resources: {} });
+
+describe("loading definitions", () => {
+  it("orders a diamond upstream first", () => {
+    const graph = graphOf(asset("d", ["b", "c"]), asset("b", ["a"]), asset("c", ["a"]), asset("a"));
+    const position = (k: string) => graph.order.indexOf(k);
+    expect(position("a")).toBe(0);
+    expect(position("d")).toBe(3);
+    expect(graph.dependents.get("a")!.sort()).toEqual(["b", "c"]);
+  });
+
+  it("names the assets of a cycle", () => {
+    expect(() => graphOf(asset("a", ["c"]), asset("b", ["a"]), asset("c", ["b"]), asset("x"))).toThrow(
+      /dependency cycle: (a -> c -> b -> a|b -> a -> c -> b|c -> b -> a -> c)/,
+    );
+  });
+
+  it("reports unknown dependencies, duplicate keys, invalid keys and unknown resources together", () => {
+    let error: unknown;
+    try {
+      graphOf(asset("a", ["missing"]), asset("a"), asset("bad key"), asset("b", [], ["neo4j"]));
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(DefinitionError);
+    const message = (error as Error).message;
+    expect(message).toContain("asset 'a' depends on unknown asset 'missing'");
+    expect(message).toContain("asset key 'a' is declared twice");
+    expect(message).toContain("asset key 'bad key' is invalid");
+    expect(message).toContain("asset 'b' uses unknown resource 'neo4j'");
+  });
+});
+
+describe("selecting assets", () => {
+  const graph = graphOf(asset("src"), asset("stage", ["src"]), asset("nodes", ["stage"]), asset("vectors", ["stage"]), asset("other"));
+
+  it("takes keys, upstream (+key) and downstream (key+)", () => {
+    expect([...selectAssets(graph, "nodes")]).toEqual(["nodes"]);
+    expect(new Set(selectAssets(graph, "+nodes"))).toEqual(new Set(["nodes", "stage", "src"]));
+    expect(new Set(selectAssets(graph, "stage+"))).toEqual(new Set(["stage", "nodes", "vectors"]));
+    expect(selectAssets(graph, "*").size).toBe(5);
+  });
+
+  it("rejects an unknown key by name", () => {
+    expect(() => selectAssets(graph, "nodes nope")).toThrow("unknown asset 'nope'");
+  });
+});
