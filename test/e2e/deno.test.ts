@@ -1,21 +1,14 @@
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { packageRoot } from "../../resources/settings.ts";
-import { sampleProducts, seedSampleProducts } from "../../samples/ec-products.ts";
-import { connect } from "../support.ts";
-import { resetProductSlice } from "./reset.ts";
+import { sampleProducts } from "../../samples/ec-products.ts";
+import { useProductSlice } from "./slice.ts";
 
-let env: Awaited<ReturnType<typeof connect>>;
-
-beforeAll(async () => {
-  env = await connect();
-  await resetProductSlice(env);
-  await seedSampleProducts(env.shop);
-});
-afterAll(() => env?.close());
+const slice = useProductSlice();
 
 it("runs the same slice end to end under Deno, from the same TypeScript sources", async () => {
+  const env = slice();
   const deno = join(packageRoot, "node_modules", ".bin", "deno");
   const result = spawnSync(deno, ["run", "-A", "cli/main.ts", "--json", "materialize", "--wait"], {
     cwd: packageRoot,

@@ -1,26 +1,19 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import definitions from "../../definitions.ts";
 import { buildAssetGraph } from "../../engine/definitions.ts";
 import { loadEmbedder } from "../../resources/embedder.ts";
-import { sampleProducts, seedSampleProducts } from "../../samples/ec-products.ts";
-import { connect, materialize } from "../support.ts";
-import { resetProductSlice } from "./reset.ts";
+import { sampleProducts } from "../../samples/ec-products.ts";
+import { materialize } from "../support.ts";
+import { useProductSlice } from "./slice.ts";
 
 const graph = buildAssetGraph(definitions);
-let env: Awaited<ReturnType<typeof connect>>;
-
-beforeAll(async () => {
-  env = await connect();
-  await resetProductSlice(env);
-  await seedSampleProducts(env.shop);
-});
-afterAll(() => env?.close());
+const slice = useProductSlice();
 
 describe("the product slice: Postgres → graphile-worker → Neo4j and Chroma", () => {
   let runId: string;
 
   it("materialises every asset of the slice in one run", async () => {
-    const { run, steps } = await materialize(env.pool, graph);
+    const { run, steps } = await materialize(slice().pool, graph);
     runId = run.id;
     expect(run.status, run.error ?? "").toBe("succeeded");
     expect(steps.map((s) => [s.asset_key, s.status]).sort()).toEqual([
@@ -31,7 +24,7 @@ describe("the product slice: Postgres → graphile-worker → Neo4j and Chroma",
   });
 
   it("writes each product as a Product node, merged on productId, with its lineage", async () => {
-    const { records } = await env.neo4j.executeQuery("MATCH (p:Product) RETURN p ORDER BY p.productId");
+    const { records } = await slice().neo4j.executeQuery("MATCH (p:Product) RETURN p ORDER BY p.productId");
     expect(records).toHaveLength(sampleProducts.length);
     const headphones = records[0]!.get("p").properties;
     expect(headphones).toMatchObject({
@@ -47,14 +40,14 @@ describe("the product slice: Postgres → graphile-worker → Neo4j and Chroma",
       ingestSource: "shop.products",
       ingestSourceKey: "P-1001",
     });
-    const { records: constraints } = await env.neo4j.executeQuery(
+    const { records: constraints } = await slice().neo4j.executeQuery(
       "SHOW CONSTRAINTS YIELD labelsOrTypes, properties, type WHERE 'Product' IN labelsOrTypes RETURN properties, type",
     );
     expect(constraints.map((c) => [c.get("properties"), c.get("type")])).toEqual([[["productId"], "UNIQUENESS"]]);
   });
 
   it("upserts each product into the products collection with its document and metadata", async () => {
-    const collection = await env.chroma.collection("products");
+    const collection = await slice().chroma.collection("products");
     expect(await collection.count()).toBe(sampleProducts.length);
     const got = await collection.get({ ids: ["P-1004"], include: ["documents", "metadatas"] });
     expect(got.documents[0]).toBe(
@@ -75,7 +68,7 @@ describe("the product slice: Postgres → graphile-worker → Neo4j and Chroma",
     const embedder = await loadEmbedder();
     try {
       const [query] = await embedder.embed(["wireless headphones"]);
-      const collection = await env.chroma.collection("products");
+      const collection = await slice().chroma.collection("products");
       const result = await collection.query({ queryEmbeddings: [query!], nResults: 3 });
       expect(result.ids[0]![0]).toBe("P-1001");
     } finally {
@@ -84,7 +77,7 @@ describe("the product slice: Postgres → graphile-worker → Neo4j and Chroma",
   });
 
   it("records a materialisation per asset with counts and upstream versions", async () => {
-    const rows = await env.db
+    const rows = await slice().db
       .selectFrom("ingest.materializations")
       .selectAll()
       .where("run_id", "=", runId)
@@ -101,9 +94,9 @@ describe("the product slice: Postgres → graphile-worker → Neo4j and Chroma",
   });
 
   it("re-stages nothing and keeps the data version when the source did not change", async () => {
-    const { run } = await materialize(env.pool, graph, ["ec/products"]);
+    const { run } = await materialize(slice().pool, graph, ["ec/products"]);
     expect(run.status).toBe("succeeded");
-    const versions = await env.db
+    const versions = await slice().db
       .selectFrom("ingest.materializations")
       .select(["run_id", "data_version", "counts"])
       .where("asset_key", "=", "ec/products")
