@@ -31,7 +31,7 @@ export function registerDemo(program: Command): void {
       const graph = await loadGraph(globals(command).definitions);
       const store = await openMetadata();
       const worker = await startWorker({ graph, pool: store.pool, concurrency: 2 });
-      const runId = await requestRun(store.db, graph, graph.order, "*");
+      const runId = await requestRun(store.db, graph, { selection: "*", keys: graph.order });
       const { run, steps } = await waitForRun(store.db, runId);
       await worker.stop();
       await store.close();

@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 import { Command } from "commander";
 import { registerDemo } from "./demo.ts";
+import { registerLineage } from "./lineage.ts";
 import { registerMaterialize } from "./materialize.ts";
 import { registerStack } from "./stack.ts";
+import { registerRuns, registerStatus } from "./status.ts";
 import { registerWorker } from "./worker.ts";
 
 const program = new Command()
@@ -15,6 +17,9 @@ const program = new Command()
 registerStack(program);
 registerMaterialize(program);
 registerWorker(program);
+registerStatus(program);
+registerRuns(program);
+registerLineage(program);
 registerDemo(program);
 
 try {

@@ -1,10 +1,11 @@
-import type { ColumnType, Generated, Insertable, Selectable } from "kysely";
+import type { ColumnType, Generated, Selectable } from "kysely";
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
 type Json<T> = ColumnType<T, string, string>;
 
 export type RunStatus = "queued" | "running" | "succeeded" | "failed" | "canceled";
-export type StepStatus = "planned" | "queued" | "running" | "succeeded" | "failed" | "skipped" | "canceled";
+/** `fresh`: an only-if-stale step found its asset up to date and did not run it. */
+export type StepStatus = "planned" | "queued" | "running" | "succeeded" | "fresh" | "failed" | "skipped" | "canceled";
 
 export interface RunTable {
   id: string;
@@ -12,6 +13,7 @@ export interface RunTable {
   status: RunStatus;
   traceparent: string | null;
   error: string | null;
+  tags: ColumnType<Record<string, string>, string | undefined, string>;
   created_at: Generated<Date>;
   started_at: Timestamp | null;
   finished_at: Timestamp | null;
@@ -19,10 +21,16 @@ export interface RunTable {
 
 export interface RunStepTable {
   run_id: string;
+  /** `asset` or `asset:partition`. */
+  step_key: string;
   asset_key: string;
-  partition_key: Generated<string>;
+  partition_key: string;
+  /** Step keys of the same run that must be done first. */
   upstream: ColumnType<string[], string[] | undefined, string[]>;
+  only_if_stale: ColumnType<boolean, boolean | undefined, boolean>;
   status: StepStatus;
+  job_id: string | null;
+  materialization_id: number | null;
   error: string | null;
   attempts: Generated<number>;
   started_at: Timestamp | null;
@@ -30,18 +38,45 @@ export interface RunStepTable {
 }
 
 export interface MaterializationTable {
-  id: Generated<string>;
+  id: Generated<number>;
   run_id: string;
   asset_key: string;
-  partition_key: Generated<string>;
+  partition_key: string;
+  status: "succeeded" | "failed";
   code_version: string;
-  data_version: string;
+  data_version: string | null;
+  /** The asset's declared dependencies when it ran: a change makes it stale. */
+  dependencies: string[];
   upstream_versions: Json<Record<string, string>>;
   counts: Json<Record<string, number>>;
   metadata: Json<Record<string, unknown>>;
+  error: string | null;
+  attempt: number;
+  trace_id: string | null;
   started_at: Timestamp;
   finished_at: Timestamp;
   duration_ms: number;
+}
+
+export interface AssetCheckTable {
+  id: Generated<number>;
+  materialization_id: number;
+  asset_key: string;
+  partition_key: string;
+  check_name: string;
+  passed: boolean;
+  severity: "warn" | "error";
+  description: string | null;
+  metadata: Json<Record<string, unknown>>;
+  created_at: Generated<Date>;
+}
+
+export interface LineageEdgeTable {
+  materialization_id: number;
+  upstream_asset: string;
+  upstream_partition: string;
+  upstream_materialization_id: number | null;
+  upstream_data_version: string;
 }
 
 /** The metadata store's tables, as kysely sees them (schema `ingest`). */
@@ -49,9 +84,10 @@ export interface MetadataDatabase {
   "ingest.runs": RunTable;
   "ingest.run_steps": RunStepTable;
   "ingest.materializations": MaterializationTable;
+  "ingest.asset_checks": AssetCheckTable;
+  "ingest.lineage_edges": LineageEdgeTable;
 }
 
 export type Run = Selectable<RunTable>;
 export type RunStep = Selectable<RunStepTable>;
 export type Materialization = Selectable<MaterializationTable>;
-export type NewMaterialization = Insertable<MaterializationTable>;

@@ -1,4 +1,5 @@
 import type { Logger } from "../resources/logger.ts";
+import type { PartitionsDefinition } from "./partitions.ts";
 
 /** What a materialisation reports back; the engine records it with the run. */
 export interface MaterializeResult {
@@ -26,8 +27,35 @@ export interface MaterializeContext<R> {
   signal: AbortSignal;
 }
 
+/** How often and how patiently a failed materialisation is tried again. */
+export interface RetryPolicy {
+  /** Attempts in all, the first included (default 3). */
+  maxAttempts: number;
+  /** Delay before the second attempt (default 1 s); each later one is `factor` times longer. */
+  initialDelayMs?: number;
+  factor?: number;
+  maxDelayMs?: number;
+  /** Each delay is spread by up to ± this fraction (default 0.2), so retries of many assets do not land together. */
+  jitter?: number;
+}
+
+export interface AssetCheck<R> {
+  name: string;
+  description?: string;
+  /** `error` fails the step (and skips what is downstream); `warn` (default) only records the result. */
+  severity?: "warn" | "error";
+  check(ctx: MaterializeContext<R> & { result: MaterializeResult }): Promise<{ passed: boolean; metadata?: Record<string, unknown> }>;
+}
+
+/** What an asset writes, when a helper declared it: lets `ingest lineage --node` find the asset behind a node. */
+export type AssetTarget =
+  | { kind: "staging-table"; table: string }
+  | { kind: "neo4j-nodes"; label: string; keyProperty: string }
+  | { kind: "neo4j-relationships"; type: string }
+  | { kind: "chroma-collection"; collection: string };
+
 export interface AssetSpec<R> {
-  /** Unique key, `/`-separated path segments of `[a-z0-9_]` or a label name: `ec/products`, `graph/Product`. */
+  /** Unique key: `/`-separated segments of `[A-Za-z0-9_]`, such as `ec/products` or `graph/Product`. */
   key: string;
   /** Keys of the assets this one reads. */
   deps?: string[];
@@ -37,13 +65,21 @@ export interface AssetSpec<R> {
   description?: string;
   /** Bump when the code's output changes: the asset (and what reads it) becomes stale. */
   codeVersion: string;
-  /** Attempts before a failure is final (default 3); graphile-worker backs off between them. */
-  retry?: { maxAttempts: number };
+  /** Materialise one partition at a time: static keys, or daily/hourly windows in a time zone. */
+  partitions?: PartitionsDefinition;
+  retry?: RetryPolicy;
+  /** Data quality checks run after each materialisation; their results are recorded with it. */
+  checks?: AssetCheck<R>[];
+  target?: AssetTarget;
   materialize(ctx: MaterializeContext<R>): Promise<MaterializeResult>;
 }
 
-export interface AssetDefinition<R = any> extends Required<Omit<AssetSpec<R>, "description">> {
-  description?: string;
+export interface AssetDefinition<R = any> extends AssetSpec<R> {
+  deps: string[];
+  resources: (keyof R & string)[];
+  group: string;
+  retry: RetryPolicy;
+  checks: AssetCheck<R>[];
 }
 
 /**
@@ -63,5 +99,22 @@ export interface AssetDefinition<R = any> extends Required<Omit<AssetSpec<R>, "d
  * });
  */
 export function defineAsset<R = Record<string, never>>(spec: AssetSpec<R>): AssetDefinition<R> {
-  return { deps: [], resources: [], retry: { maxAttempts: 3 }, group: spec.key.includes("/") ? spec.key.split("/")[0]! : "default", ...spec };
+  return {
+    deps: [],
+    resources: [],
+    checks: [],
+    group: spec.key.includes("/") ? spec.key.split("/")[0]! : "default",
+    ...spec,
+    retry: { maxAttempts: 3, ...spec.retry },
+  };
+}
+
+/** The wait before attempt `attempt + 1`, after `attempt` failures: exponential, capped, with jitter. */
+export function retryDelayMs(policy: RetryPolicy, attempt: number, random = Math.random): number {
+  const base = Math.min(
+    (policy.initialDelayMs ?? 1_000) * (policy.factor ?? 2) ** Math.max(0, attempt - 1),
+    policy.maxDelayMs ?? 60_000,
+  );
+  const jitter = policy.jitter ?? 0.2;
+  return Math.max(0, Math.round(base * (1 + jitter * (2 * random() - 1))));
 }

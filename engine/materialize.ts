@@ -1,29 +1,30 @@
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Run, RunStep } from "../db/schema.ts";
+import { initTracing, traceparentOf, withSpan } from "../resources/tracer.ts";
 import type { AssetGraph } from "./definitions.ts";
-import { createRun, getRun, type MetadataStore, type PlannedStep, runSteps } from "./store.ts";
+import { plan, type PlanRequest } from "./planner.ts";
+import { VersionIndex } from "./staleness.ts";
+import { createRun, getRun, type MetadataStore, runSteps } from "./store.ts";
 
-/** One step per selected asset, each waiting on its selected upstreams; in dependency order. */
-export function plan(graph: AssetGraph, keys: Iterable<string>): PlannedStep[] {
-  const selected = new Set(keys);
-  return graph.order
-    .filter((key) => selected.has(key))
-    .map((key) => {
-      const asset = graph.byKey.get(key)!;
-      return {
-        assetKey: key,
-        partitionKey: "",
-        upstream: asset.deps.filter((dep) => selected.has(dep)),
-        maxAttempts: asset.retry.maxAttempts,
-      };
-    });
+export interface RunRequest extends Omit<PlanRequest, "index"> {
+  /** The selection as the user wrote it, recorded with the run. */
+  selection: string;
+  tags?: Record<string, string>;
 }
 
-/** Plans and enqueues a run of the given assets; any worker on the same database executes it. */
-export async function requestRun(db: MetadataStore, graph: AssetGraph, keys: Iterable<string>, selection: string): Promise<string> {
+/**
+ * Plans and enqueues a run; any worker on the same database executes it. The run is one trace:
+ * its root span is recorded here and each materialisation, in whatever process, is a child of it.
+ */
+export async function requestRun(db: MetadataStore, graph: AssetGraph, request: RunRequest): Promise<string> {
+  initTracing();
   const runId = randomUUID();
-  await createRun(db, runId, selection, plan(graph, keys));
+  const index = request.staleOnly ? await VersionIndex.load(db) : undefined;
+  const steps = plan(graph, { ...request, index });
+  await withSpan(`run ${request.selection}`, { attributes: { "ingest.run": runId, "ingest.selection": request.selection, "ingest.steps": steps.length } }, async () => {
+    await createRun(db, { runId, selection: request.selection, traceparent: traceparentOf(), tags: request.tags, steps });
+  });
   return runId;
 }
 

@@ -60,3 +60,44 @@ export async function mergeNodes(
   }
   return { written };
 }
+
+export interface RelationshipEnd {
+  label: string;
+  key: string;
+}
+
+/**
+ * MERGEs relationships between existing nodes in `UNWIND` batches. Each row is `{ start, end, props }`;
+ * a row whose end nodes do not exist writes nothing, and is counted as missing.
+ */
+export async function mergeRelationships(
+  driver: Driver,
+  type: string,
+  start: RelationshipEnd,
+  end: RelationshipEnd,
+  rows: { start: unknown; end: unknown; props: Record<string, unknown> }[],
+  batchSize = 5_000,
+): Promise<{ written: number; missingEnds: number }> {
+  assertIdentifier("relationship type", type);
+  for (const e of [start, end]) {
+    assertIdentifier("label", e.label);
+    assertIdentifier("property key", e.key);
+  }
+  const statement = `UNWIND $rows AS row
+    MATCH (a:${start.label} {${start.key}: row.start})
+    MATCH (b:${end.label} {${end.key}: row.end})
+    MERGE (a)-[r:${type}]->(b) SET r = row.props
+    RETURN count(r) AS written`;
+  const session = driver.session();
+  let written = 0;
+  try {
+    for (let offset = 0; offset < rows.length; offset += batchSize) {
+      const batch = rows.slice(offset, offset + batchSize);
+      const result = await session.executeWrite((tx) => tx.run(statement, { rows: batch }));
+      written += result.records[0]?.get("written").toNumber() ?? 0;
+    }
+  } finally {
+    await session.close();
+  }
+  return { written, missingEnds: rows.length - written };
+}

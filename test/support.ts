@@ -1,6 +1,6 @@
 import type { Driver } from "neo4j-driver";
 import type { AssetGraph } from "../engine/definitions.ts";
-import { requestRun, waitForRun } from "../engine/materialize.ts";
+import { requestRun, type RunRequest, waitForRun } from "../engine/materialize.ts";
 import { prepareDatabase, startWorker } from "../engine/worker.ts";
 import { connectChroma } from "../resources/chroma.ts";
 import { connectNeo4j } from "../resources/neo4j.ts";
@@ -26,11 +26,11 @@ export async function connect() {
 }
 
 /** Runs the selected assets to completion with a worker in this process, as `ingest materialize --wait` does. */
-export async function materialize(pool: pg.Pool, graph: AssetGraph, keys: Iterable<string> = graph.order) {
+export async function materialize(pool: pg.Pool, graph: AssetGraph, keys: Iterable<string> = graph.order, request: Partial<RunRequest> = {}) {
   const db = metadataDb(pool);
-  const worker = await startWorker({ graph, pool, concurrency: 4 });
+  const worker = await startWorker({ graph, pool, concurrency: 4, pollIntervalMs: 100 });
   try {
-    const runId = await requestRun(db, graph, keys, [...keys].join(" "));
+    const runId = await requestRun(db, graph, { selection: [...keys].join(" "), keys, ...request });
     return await waitForRun(db, runId);
   } finally {
     await worker.stop();

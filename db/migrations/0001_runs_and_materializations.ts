@@ -1,8 +1,10 @@
-import { type Kysely, sql } from "kysely";
+import type { Kysely } from "kysely";
+import { sql } from "kysely";
 
 /**
- * The metadata store: runs, the steps each run plans (one per asset or asset partition) and the
- * materialisations they record. Lives in its own schema beside graphile-worker's.
+ * The metadata store, in its own schema beside graphile-worker's: runs, the steps each run plans
+ * (one per asset or asset partition), the materialisations steps record, asset check results and
+ * lineage edges between materialisations.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema.createSchema("ingest").ifNotExists().execute();
@@ -15,26 +17,12 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn("status", "text", (c) => c.notNull().check(sql`status in ('queued','running','succeeded','failed','canceled')`))
     .addColumn("traceparent", "text")
     .addColumn("error", "text")
+    .addColumn("tags", "jsonb", (c) => c.notNull().defaultTo(sql`'{}'::jsonb`))
     .addColumn("created_at", "timestamptz", (c) => c.notNull().defaultTo(sql`now()`))
     .addColumn("started_at", "timestamptz")
     .addColumn("finished_at", "timestamptz")
     .execute();
-
-  await ingest
-    .createTable("run_steps")
-    .addColumn("run_id", "text", (c) => c.notNull().references("ingest.runs.id").onDelete("cascade"))
-    .addColumn("asset_key", "text", (c) => c.notNull())
-    .addColumn("partition_key", "text", (c) => c.notNull().defaultTo(""))
-    .addColumn("upstream", sql`text[]`, (c) => c.notNull().defaultTo(sql`'{}'`))
-    .addColumn("status", "text", (c) =>
-      c.notNull().check(sql`status in ('planned','queued','running','succeeded','failed','skipped','canceled')`),
-    )
-    .addColumn("error", "text")
-    .addColumn("attempts", "integer", (c) => c.notNull().defaultTo(0))
-    .addColumn("started_at", "timestamptz")
-    .addColumn("finished_at", "timestamptz")
-    .addPrimaryKeyConstraint("run_steps_pkey", ["run_id", "asset_key", "partition_key"])
-    .execute();
+  await ingest.createIndex("runs_active").on("runs").column("status").where(sql.ref("status"), "in", ["queued", "running"]).execute();
 
   await ingest
     .createTable("materializations")
@@ -42,11 +30,16 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn("run_id", "text", (c) => c.notNull().references("ingest.runs.id").onDelete("cascade"))
     .addColumn("asset_key", "text", (c) => c.notNull())
     .addColumn("partition_key", "text", (c) => c.notNull().defaultTo(""))
+    .addColumn("status", "text", (c) => c.notNull().check(sql`status in ('succeeded','failed')`))
     .addColumn("code_version", "text", (c) => c.notNull())
-    .addColumn("data_version", "text", (c) => c.notNull())
+    .addColumn("data_version", "text")
+    .addColumn("dependencies", sql`text[]`, (c) => c.notNull())
     .addColumn("upstream_versions", "jsonb", (c) => c.notNull().defaultTo(sql`'{}'::jsonb`))
     .addColumn("counts", "jsonb", (c) => c.notNull().defaultTo(sql`'{}'::jsonb`))
     .addColumn("metadata", "jsonb", (c) => c.notNull().defaultTo(sql`'{}'::jsonb`))
+    .addColumn("error", "text")
+    .addColumn("attempt", "integer", (c) => c.notNull())
+    .addColumn("trace_id", "text")
     .addColumn("started_at", "timestamptz", (c) => c.notNull())
     .addColumn("finished_at", "timestamptz", (c) => c.notNull())
     .addColumn("duration_ms", "integer", (c) => c.notNull())
@@ -55,6 +48,54 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .createIndex("materializations_latest")
     .on("materializations")
     .columns(["asset_key", "partition_key", "id desc"])
+    .where(sql.ref("status"), "=", "succeeded")
+    .execute();
+  await ingest.createIndex("materializations_run").on("materializations").column("run_id").execute();
+
+  await ingest
+    .createTable("run_steps")
+    .addColumn("run_id", "text", (c) => c.notNull().references("ingest.runs.id").onDelete("cascade"))
+    .addColumn("step_key", "text", (c) => c.notNull())
+    .addColumn("asset_key", "text", (c) => c.notNull())
+    .addColumn("partition_key", "text", (c) => c.notNull().defaultTo(""))
+    .addColumn("upstream", sql`text[]`, (c) => c.notNull().defaultTo(sql`'{}'`))
+    .addColumn("only_if_stale", "boolean", (c) => c.notNull().defaultTo(false))
+    .addColumn("status", "text", (c) =>
+      c.notNull().check(sql`status in ('planned','queued','running','succeeded','fresh','failed','skipped','canceled')`),
+    )
+    .addColumn("job_id", "text")
+    .addColumn("materialization_id", "bigint", (c) => c.references("ingest.materializations.id").onDelete("set null"))
+    .addColumn("error", "text")
+    .addColumn("attempts", "integer", (c) => c.notNull().defaultTo(0))
+    .addColumn("started_at", "timestamptz")
+    .addColumn("finished_at", "timestamptz")
+    .addPrimaryKeyConstraint("run_steps_pkey", ["run_id", "step_key"])
+    .execute();
+  await ingest.createIndex("run_steps_by_status").on("run_steps").columns(["run_id", "status"]).execute();
+  await ingest.createIndex("run_steps_waiting").on("run_steps").columns(["step_key", "status"]).execute();
+
+  await ingest
+    .createTable("asset_checks")
+    .addColumn("id", "bigserial", (c) => c.primaryKey())
+    .addColumn("materialization_id", "bigint", (c) => c.notNull().references("ingest.materializations.id").onDelete("cascade"))
+    .addColumn("asset_key", "text", (c) => c.notNull())
+    .addColumn("partition_key", "text", (c) => c.notNull())
+    .addColumn("check_name", "text", (c) => c.notNull())
+    .addColumn("passed", "boolean", (c) => c.notNull())
+    .addColumn("severity", "text", (c) => c.notNull().check(sql`severity in ('warn','error')`))
+    .addColumn("description", "text")
+    .addColumn("metadata", "jsonb", (c) => c.notNull().defaultTo(sql`'{}'::jsonb`))
+    .addColumn("created_at", "timestamptz", (c) => c.notNull().defaultTo(sql`now()`))
+    .execute();
+
+  await ingest
+    .createTable("lineage_edges")
+    .addColumn("materialization_id", "bigint", (c) => c.notNull().references("ingest.materializations.id").onDelete("cascade"))
+    .addColumn("upstream_asset", "text", (c) => c.notNull())
+    .addColumn("upstream_partition", "text", (c) => c.notNull())
+    .addColumn("upstream_materialization_id", "bigint", (c) => c.references("ingest.materializations.id").onDelete("set null"))
+    .addColumn("upstream_data_version", "text", (c) => c.notNull())
+    .addPrimaryKeyConstraint("lineage_edges_pkey", ["materialization_id", "upstream_asset", "upstream_partition"])
     .execute();
 }
 

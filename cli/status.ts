@@ -1,0 +1,67 @@
+import type { Command } from "commander";
+import { selectAssets } from "../engine/selection.ts";
+import { assetStatuses } from "../engine/status.ts";
+import { listRuns, runSteps } from "../engine/store.ts";
+import { globals, loadGraph, openMetadata, output } from "./context.ts";
+
+export function registerStatus(program: Command): void {
+  program
+    .command("status [selection...]")
+    .description("each asset's state (fresh or stale, and why) and its latest materialisation")
+    .action(async (words: string[], _options, command: Command) => {
+      const graph = await loadGraph(globals(command).definitions);
+      const keys = selectAssets(graph, words.length > 0 ? words.join(" ") : "*");
+      const store = await openMetadata();
+      try {
+        const statuses = await assetStatuses(store.db, graph, keys);
+        output(command, statuses, () =>
+          statuses
+            .map((s) => {
+              const name = s.partitionKey ? `${s.assetKey} [${s.partitionKey}]` : s.assetKey;
+              const last = s.lastMaterialization ? `  data ${s.lastMaterialization.dataVersion.slice(0, 8)} at ${s.lastMaterialization.finishedAt.toISOString()}` : "";
+              const flight = s.inFlight.length ? `  (${s.inFlight.map((f) => `${f.status} in run ${f.runId.slice(0, 8)}`).join(", ")})` : "";
+              return `${s.state.padEnd(6)} ${name}${last}${flight}${s.reasons.length ? `\n         ${s.reasons.join("; ")}` : ""}`;
+            })
+            .join("\n"),
+        );
+      } finally {
+        await store.close();
+      }
+    });
+}
+
+export function registerRuns(program: Command): void {
+  const runs = program
+    .command("runs")
+    .description("recent runs")
+    .option("-n, --limit <n>", "how many", "20")
+    .action(async (options: { limit: string }, command: Command) => {
+      const store = await openMetadata();
+      try {
+        const list = await listRuns(store.db, Number(options.limit));
+        output(command, list, () =>
+          list
+            .map((r) => {
+              const ms = r.finished_at && r.started_at ? ` in ${((new Date(r.finished_at).getTime() - new Date(r.started_at).getTime()) / 1000).toFixed(1)}s` : "";
+              return `${r.id}  ${r.status.padEnd(9)} ${r.created_at.toISOString()}${ms}  ${r.selection}${r.error ? `\n    ${r.error.split("\n").join("\n    ")}` : ""}`;
+            })
+            .join("\n"),
+        );
+      } finally {
+        await store.close();
+      }
+    });
+  runs
+    .command("show <runId>")
+    .description("the steps of one run")
+    .action(async (runId: string, _options, command: Command) => {
+      const store = await openMetadata();
+      try {
+        const steps = await runSteps(store.db, runId);
+        if (steps.length === 0) throw new Error(`no run ${runId}, or it had no steps`);
+        output(command, steps, () => steps.map((s) => `${s.status.padEnd(9)} ${s.step_key}  attempts ${s.attempts}${s.error ? `  ${s.error.split("\n")[0]}` : ""}`).join("\n"));
+      } finally {
+        await store.close();
+      }
+    });
+}

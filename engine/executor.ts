@@ -1,0 +1,158 @@
+import { createHash } from "node:crypto";
+import { SpanStatusCode, trace } from "@opentelemetry/api";
+import type { JobHelpers, Task } from "graphile-worker";
+import type pg from "pg";
+import type { RunStep } from "../db/schema.ts";
+import { logger } from "../resources/logger.ts";
+import { contextFromTraceparent, withSpan } from "../resources/tracer.ts";
+import { type AssetDefinition, type MaterializeContext, type MaterializeResult, retryDelayMs } from "./asset.ts";
+import type { AssetGraph } from "./definitions.ts";
+import type { ResourcePool } from "./resource.ts";
+import { currentUpstreamVersions, stalenessOf, VersionIndex } from "./staleness.ts";
+import { type StepRef, stepKeyOf } from "./steps.ts";
+import { claimSteps, finishSteps, type MaterializationRecord, materializeTask, type MetadataStore, retrySteps, type StepJob } from "./store.ts";
+
+/** The default data version: a hash of what the materialisation reported. */
+function dataVersionOf(result: MaterializeResult): string {
+  if (result.dataVersion) return result.dataVersion;
+  return createHash("sha256").update(JSON.stringify([result.counts ?? {}, result.metadata ?? {}])).digest("hex").slice(0, 32);
+}
+
+const errorText = (error: unknown) => (error instanceof Error ? error.stack ?? error.message : String(error));
+
+/**
+ * One materialisation of an asset partition at a time, across all workers: a session advisory lock
+ * on a connection of its own, released when the job ends (or the worker's connection dies).
+ */
+async function lockStep(pool: pg.Pool, key: string): Promise<(() => Promise<void>) | undefined> {
+  const client = await pool.connect();
+  const lockKey = `ingest:${key}`;
+  const { rows } = await client.query("select pg_try_advisory_lock(hashtext($1)) as locked", [lockKey]);
+  if (!rows[0].locked) {
+    client.release();
+    return undefined;
+  }
+  return async () => {
+    await client.query("select pg_advisory_unlock(hashtext($1))", [lockKey]).catch(() => {});
+    client.release();
+  };
+}
+
+interface Execution {
+  graph: AssetGraph;
+  db: MetadataStore;
+  resources: ResourcePool;
+}
+
+async function runChecks<R>(asset: AssetDefinition<R>, ctx: MaterializeContext<R>, result: MaterializeResult) {
+  const results: MaterializationRecord["checks"] = [];
+  for (const check of asset.checks) {
+    const outcome = await check.check({ ...ctx, result }).catch((error: unknown) => ({ passed: false, metadata: { error: errorText(error) } }));
+    results.push({ name: check.name, severity: check.severity ?? "warn", description: check.description, ...outcome });
+  }
+  return results;
+}
+
+async function execute(exec: Execution, asset: AssetDefinition, ref: StepRef, steps: RunStep[], jobId: string, traceparent: string | undefined) {
+  const { graph, db } = exec;
+  const runIds = [...new Set(steps.map((s) => s.run_id))];
+  const attempt = Math.max(...steps.map((s) => s.attempts));
+  const maxAttemptsOf = (key: string) => graph.byKey.get(key)?.retry.maxAttempts ?? 1;
+  const log = logger.child({ runIds, asset: asset.key, partition: ref.partitionKey || undefined, attempt });
+  const index = await VersionIndex.load(db, [asset.key, ...asset.deps]);
+
+  if (steps.every((s) => s.only_if_stale) && stalenessOf(graph, index, ref).length === 0) {
+    log.info("fresh: upstream data versions unchanged, not materialising");
+    await finishSteps(db, { jobId, ref, runIds, status: "fresh", maxAttemptsOf });
+    return;
+  }
+
+  const { versions, edges } = currentUpstreamVersions(graph, index, ref);
+  const startedAt = new Date();
+  const record = (fields: Partial<MaterializationRecord>): MaterializationRecord => ({
+    runId: runIds[0]!,
+    codeVersion: asset.codeVersion,
+    dataVersion: null,
+    dependencies: asset.deps,
+    upstreamVersions: versions,
+    upstreamEdges: edges,
+    counts: {},
+    metadata: {},
+    error: null,
+    attempt,
+    traceId: trace.getActiveSpan()?.spanContext().traceId ?? null,
+    startedAt,
+    finishedAt: new Date(),
+    checks: [],
+    ...fields,
+  });
+  try {
+    const ctx: MaterializeContext<any> = {
+      runId: runIds[0]!,
+      assetKey: asset.key,
+      partitionKey: ref.partitionKey || undefined,
+      resources: await exec.resources.pick(asset.resources),
+      upstreamVersions: versions,
+      log,
+      signal: new AbortController().signal,
+    };
+    log.info("materializing");
+    const result = await asset.materialize(ctx);
+    const checks = await runChecks(asset, ctx, result);
+    const blocking = checks.filter((c) => !c.passed && c.severity === "error");
+    if (blocking.length > 0) throw new Error(`blocking check${blocking.length > 1 ? "s" : ""} failed: ${blocking.map((c) => c.name).join(", ")}`);
+    const materialization = record({ dataVersion: dataVersionOf(result), counts: result.counts ?? {}, metadata: result.metadata ?? {}, checks });
+    await finishSteps(db, { jobId, ref, runIds, status: "succeeded", materialization, maxAttemptsOf });
+    log.info({ counts: materialization.counts, dataVersion: materialization.dataVersion, ms: materialization.finishedAt.getTime() - startedAt.getTime() }, "materialized");
+  } catch (error) {
+    // The failure is recorded (and retried) here; only a failure to record it reaches graphile-worker.
+    const span = trace.getActiveSpan();
+    span?.recordException(error as Error);
+    span?.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error)?.message });
+    const failed = record({ error: errorText(error) });
+    if (attempt < asset.retry.maxAttempts) {
+      const delayMs = retryDelayMs(asset.retry, attempt);
+      log.warn({ err: error, retryInMs: delayMs }, "materialization failed; will retry");
+      await retrySteps(db, { jobId, ref, runIds, materialization: failed, delayMs, maxAttempts: asset.retry.maxAttempts, traceparent });
+    } else {
+      log.error({ err: error }, "materialization failed; no attempts left");
+      await finishSteps(db, { jobId, ref, runIds, status: "failed", materialization: failed, error: failed.error!, maxAttemptsOf });
+    }
+  }
+}
+
+/** The graphile-worker task that materialises one asset partition for every run waiting on it. */
+export function materializeTaskHandler(graph: AssetGraph, db: MetadataStore, pool: pg.Pool, resources: ResourcePool): Task {
+  return async (payload: unknown, helpers: JobHelpers) => {
+    const job = payload as StepJob;
+    const ref: StepRef = { assetKey: job.assetKey, partitionKey: job.partitionKey ?? "" };
+    const key = stepKeyOf(ref);
+    const jobId = String(helpers.job.id);
+    const asset = graph.byKey.get(ref.assetKey);
+    const release = await lockStep(pool, key);
+    if (!release) {
+      // Another worker is materialising this asset partition (for an earlier request): try again shortly.
+      await helpers.addJob(materializeTask, job, { jobKey: `ingest:${key}`, jobKeyMode: "preserve_run_at", runAt: new Date(Date.now() + 1_000) });
+      return;
+    }
+    try {
+      const steps = await claimSteps(db, jobId, ref);
+      if (steps.length === 0) return;
+      if (!asset) {
+        const error = `asset '${ref.assetKey}' is not defined in this worker's definitions`;
+        await finishSteps(db, { jobId, ref, runIds: [...new Set(steps.map((s) => s.run_id))], status: "failed", error, maxAttemptsOf: () => 1 });
+        return;
+      }
+      await withSpan(
+        `materialize ${key}`,
+        {
+          parent: contextFromTraceparent(job.traceparent),
+          attributes: { "ingest.asset": asset.key, "ingest.partition": ref.partitionKey, "ingest.runs": steps.map((s) => s.run_id).join(","), "ingest.job": jobId },
+        },
+        () => execute({ graph, db, resources }, asset, ref, steps, jobId, job.traceparent),
+      );
+    } finally {
+      await release();
+    }
+  };
+}

@@ -1,0 +1,197 @@
+import { createHash } from "node:crypto";
+import type { z } from "zod";
+import type { ChromaResource } from "../resources/chroma.ts";
+import type { Embedder } from "../resources/embedder.ts";
+import { assertCollectionName, assertIdentifier } from "../resources/identifiers.ts";
+import { type Driver, ensureUniqueKey, mergeNodes, mergeRelationships, type RelationshipEnd } from "../resources/neo4j.ts";
+import type { StagedRecord, Staging } from "../resources/staging.ts";
+import { type AssetDefinition, type AssetSpec, defineAsset, type MaterializeContext } from "./asset.ts";
+
+/** A staged source asset: what node, relationship and collection assets read, typed by its model. */
+export interface StagedAsset<T> extends AssetDefinition<any> {
+  staged: { table: string; source: string; model: z.ZodType<T> };
+}
+
+type Common<R> = Pick<AssetSpec<R>, "key" | "group" | "description" | "codeVersion" | "retry" | "checks" | "partitions">;
+
+export interface StagedAssetSpec<T, R> extends Common<R> {
+  /** The staging table (schema `staging`), one row per source key. */
+  table: string;
+  /** Where the records come from, as recorded on every node and document: `shop.products`. */
+  source: string;
+  model: z.ZodType<T>;
+  sourceKey(record: T): string;
+  /** Other resources `extract` needs, beside `staging`. */
+  resources?: (keyof R & string)[];
+  deps?: string[];
+  extract(ctx: MaterializeContext<R>): AsyncIterable<unknown> | Promise<Iterable<unknown>>;
+}
+
+/**
+ * Extracts records, validates each with the model and stages it by source key with a content hash,
+ * so unchanged records are neither rewritten nor re-embedded downstream.
+ *
+ * @example
+ * export const stagedProducts = defineStagedAsset({
+ *   key: "ec/products", table: "ec_products", source: "shop.products", codeVersion: "1",
+ *   model: Product, sourceKey: (p) => p.productId, resources: ["shop"],
+ *   extract: async ({ resources }) => (await resources.shop.query("select * from shop.products")).rows,
+ * });
+ */
+export function defineStagedAsset<T, R extends Record<string, unknown> = Record<string, unknown>>(
+  spec: StagedAssetSpec<T, R>,
+): StagedAsset<T> {
+  assertIdentifier("staging table", spec.table);
+  const asset = defineAsset<R & { staging: Staging }>({
+    ...spec,
+    resources: ["staging", ...(spec.resources ?? [])] as (keyof (R & { staging: Staging }) & string)[],
+    target: { kind: "staging-table", table: spec.table },
+    async materialize(ctx) {
+      const records: { sourceKey: string; record: T }[] = [];
+      let extracted = 0;
+      for await (const raw of await spec.extract(ctx)) {
+        extracted += 1;
+        const parsed = spec.model.safeParse(raw);
+        if (!parsed.success) {
+          const issues = parsed.error.issues.map((i) => `${i.path.join(".") || "(record)"}: ${i.message}`).join("; ");
+          throw new Error(`${spec.source}: record ${extracted} is invalid: ${issues}`);
+        }
+        records.push({ sourceKey: spec.sourceKey(parsed.data), record: parsed.data });
+      }
+      const staged = await ctx.resources.staging.stage(spec.table, records, ctx.runId);
+      return {
+        counts: { extracted, loaded: records.length, written: staged.written, unchanged: staged.unchanged },
+        dataVersion: await ctx.resources.staging.dataVersion(spec.table),
+      };
+    },
+  });
+  return Object.assign(asset, { staged: { table: spec.table, source: spec.source, model: spec.model } });
+}
+
+/** The lineage every node, relationship and document carries. */
+function lineage(ctx: { runId: string; assetKey: string }, source: string, staged: StagedRecord<unknown>) {
+  return { ingestRunId: ctx.runId, ingestAsset: ctx.assetKey, ingestSource: source, ingestSourceKey: staged.sourceKey, ingestContentHash: staged.contentHash };
+}
+
+/** What a derived asset holds is a function of its input and its code: its data version says so. */
+async function derivedVersion(staging: Staging, table: string, codeVersion: string): Promise<string> {
+  return createHash("sha256").update(`${await staging.dataVersion(table)}\n${codeVersion}`).digest("hex").slice(0, 32);
+}
+
+export interface NodeAssetSpec<T> extends Common<{ neo4j: Driver; staging: Staging }> {
+  label: string;
+  keyProperty: string;
+  from: StagedAsset<T>;
+  /** The node's properties; must include `keyProperty`. */
+  properties(record: T): Record<string, unknown>;
+  /** More upstream assets beside `from`. */
+  deps?: string[];
+}
+
+/**
+ * A Neo4j label as an asset: nodes MERGEd on a uniqueness constraint (created if missing), one per
+ * staged record, each carrying the run, asset and source record that wrote it.
+ */
+export function defineNodeAsset<T>(spec: NodeAssetSpec<T>): AssetDefinition<{ neo4j: Driver; staging: Staging }> {
+  assertIdentifier("label", spec.label);
+  assertIdentifier("property key", spec.keyProperty);
+  return defineAsset<{ neo4j: Driver; staging: Staging }>({
+    ...spec,
+    deps: [spec.from.key, ...(spec.deps ?? [])],
+    resources: ["neo4j", "staging"],
+    target: { kind: "neo4j-nodes", label: spec.label, keyProperty: spec.keyProperty },
+    async materialize(ctx) {
+      const { neo4j, staging } = ctx.resources;
+      await ensureUniqueKey(neo4j, spec.label, spec.keyProperty);
+      const staged = await staging.read<T>(spec.from.staged.table);
+      const rows = staged.map((s) => {
+        const props: Record<string, unknown> = { ...spec.properties(s.record), ...lineage(ctx, spec.from.staged.source, s) };
+        const key = props[spec.keyProperty];
+        if (key === undefined || key === null) throw new Error(`${spec.key}: record ${s.sourceKey} has no ${spec.keyProperty}`);
+        return { key: key as string | number, props };
+      });
+      const { written } = await mergeNodes(neo4j, spec.label, spec.keyProperty, rows);
+      return { counts: { loaded: written }, dataVersion: await derivedVersion(staging, spec.from.staged.table, spec.codeVersion) };
+    },
+  });
+}
+
+export interface RelationshipAssetSpec<T> extends Common<{ neo4j: Driver; staging: Staging }> {
+  type: string;
+  from: StagedAsset<T>;
+  start: RelationshipEnd & { value(record: T): unknown };
+  end: RelationshipEnd & { value(record: T): unknown };
+  properties?(record: T): Record<string, unknown>;
+  /** The node assets of both ends, so they are written first. */
+  deps: string[];
+}
+
+/** A relationship set as an asset: MERGEd between nodes that node assets wrote, with lineage. */
+export function defineRelationshipAsset<T>(spec: RelationshipAssetSpec<T>): AssetDefinition<{ neo4j: Driver; staging: Staging }> {
+  assertIdentifier("relationship type", spec.type);
+  for (const end of [spec.start, spec.end]) {
+    assertIdentifier("label", end.label);
+    assertIdentifier("property key", end.key);
+  }
+  return defineAsset<{ neo4j: Driver; staging: Staging }>({
+    ...spec,
+    deps: [spec.from.key, ...spec.deps],
+    resources: ["neo4j", "staging"],
+    target: { kind: "neo4j-relationships", type: spec.type },
+    async materialize(ctx) {
+      const { neo4j, staging } = ctx.resources;
+      const staged = await staging.read<T>(spec.from.staged.table);
+      const rows = staged.map((s) => ({
+        start: spec.start.value(s.record),
+        end: spec.end.value(s.record),
+        props: { ...spec.properties?.(s.record), ...lineage(ctx, spec.from.staged.source, s) },
+      }));
+      const { written, missingEnds } = await mergeRelationships(neo4j, spec.type, spec.start, spec.end, rows);
+      return { counts: { loaded: written, missingEnds }, dataVersion: await derivedVersion(staging, spec.from.staged.table, spec.codeVersion) };
+    },
+  });
+}
+
+export type ChromaMetadata = Record<string, string | number | boolean | null>;
+
+export interface CollectionAssetSpec<T> extends Common<{ chroma: ChromaResource; embedder: Embedder; staging: Staging }> {
+  collection: string;
+  from: StagedAsset<T>;
+  /** The text that is embedded and stored. */
+  document(record: T): string;
+  /** The fields people filter on; lineage (`run_id`, `source`, `source_key`, `content_hash`) is added. */
+  metadata(record: T): ChromaMetadata;
+  deps?: string[];
+}
+
+/** A Chroma collection as an asset: documents embedded with the configured model and upserted by source key. */
+export function defineCollectionAsset<T>(spec: CollectionAssetSpec<T>): AssetDefinition<{ chroma: ChromaResource; embedder: Embedder; staging: Staging }> {
+  assertCollectionName(spec.collection);
+  return defineAsset<{ chroma: ChromaResource; embedder: Embedder; staging: Staging }>({
+    ...spec,
+    deps: [spec.from.key, ...(spec.deps ?? [])],
+    resources: ["chroma", "embedder", "staging"],
+    target: { kind: "chroma-collection", collection: spec.collection },
+    async materialize(ctx) {
+      const { chroma, embedder, staging } = ctx.resources;
+      const staged = await staging.read<T>(spec.from.staged.table);
+      const collection = await chroma.collection(spec.collection);
+      const documents = staged.map((s) => spec.document(s.record));
+      const embeddings = await embedder.embed(documents);
+      await chroma.upsert(collection, {
+        ids: staged.map((s) => s.sourceKey),
+        documents,
+        embeddings,
+        metadatas: staged.map((s) => ({
+          ...spec.metadata(s.record),
+          run_id: ctx.runId,
+          asset: ctx.assetKey,
+          source: spec.from.staged.source,
+          source_key: s.sourceKey,
+          content_hash: s.contentHash,
+        })),
+      });
+      return { counts: { loaded: staged.length, embedded: embeddings.length }, dataVersion: await derivedVersion(staging, spec.from.staged.table, spec.codeVersion) };
+    },
+  });
+}

@@ -1,0 +1,77 @@
+import type { MetadataStore } from "./store.ts";
+
+export interface LineageNode {
+  assetKey: string;
+  partitionKey: string;
+  materializationId: number;
+  runId: string;
+  codeVersion: string;
+  dataVersion: string;
+  finishedAt: Date;
+  /** The data version its downstream consumed (the lineage edge's record; absent at the root). */
+  consumedVersion?: string;
+  upstream: LineageNode[];
+}
+
+async function materialization(db: MetadataStore, id: number) {
+  return db
+    .selectFrom("ingest.materializations")
+    .select(["id", "asset_key", "partition_key", "run_id", "code_version", "data_version", "finished_at"])
+    .where("id", "=", id)
+    .executeTakeFirst();
+}
+
+/**
+ * The upstream chain of an asset's latest materialisation (or of a given one): for each dependency,
+ * the materialisation it read and the data version it consumed, recursively.
+ */
+export async function lineageOf(
+  db: MetadataStore,
+  target: { assetKey: string; partitionKey?: string; runId?: string },
+  depth = 20,
+): Promise<LineageNode | undefined> {
+  let query = db
+    .selectFrom("ingest.materializations")
+    .select("id")
+    .where("asset_key", "=", target.assetKey)
+    .where("partition_key", "=", target.partitionKey ?? "")
+    .where("status", "=", "succeeded")
+    .orderBy("id", "desc")
+    .limit(1);
+  if (target.runId) query = query.where("run_id", "=", target.runId);
+  const root = await query.executeTakeFirst();
+  return root ? expand(db, Number(root.id), undefined, depth) : undefined;
+}
+
+async function expand(db: MetadataStore, id: number, consumedVersion: string | undefined, depth: number): Promise<LineageNode | undefined> {
+  const m = await materialization(db, id);
+  if (!m) return undefined;
+  const edges =
+    depth <= 0
+      ? []
+      : await db.selectFrom("ingest.lineage_edges").selectAll().where("materialization_id", "=", id).orderBy("upstream_asset").orderBy("upstream_partition").execute();
+  const upstream: LineageNode[] = [];
+  for (const edge of edges) {
+    if (edge.upstream_materialization_id === null) continue;
+    const node = await expand(db, Number(edge.upstream_materialization_id), edge.upstream_data_version, depth - 1);
+    if (node) upstream.push(node);
+  }
+  return {
+    assetKey: m.asset_key,
+    partitionKey: m.partition_key,
+    materializationId: Number(m.id),
+    runId: m.run_id,
+    codeVersion: m.code_version,
+    dataVersion: m.data_version!,
+    finishedAt: m.finished_at,
+    consumedVersion,
+    upstream,
+  };
+}
+
+export function renderLineage(node: LineageNode, prefix = "", last = true, root = true): string[] {
+  const name = node.partitionKey ? `${node.assetKey} [${node.partitionKey}]` : node.assetKey;
+  const line = `${root ? "" : `${prefix}${last ? "└─ " : "├─ "}`}${name}  data ${node.dataVersion.slice(0, 8)}  code ${node.codeVersion}  run ${node.runId}  ${node.finishedAt.toISOString()}`;
+  const childPrefix = root ? "" : `${prefix}${last ? "   " : "│  "}`;
+  return [line, ...node.upstream.flatMap((child, i) => renderLineage(child, childPrefix, i === node.upstream.length - 1, false))];
+}

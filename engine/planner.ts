@@ -1,0 +1,78 @@
+import type { AssetDefinition } from "./asset.ts";
+import type { AssetGraph } from "./definitions.ts";
+import { stalenessOf, upstreamPartitionsOf, type VersionIndex } from "./staleness.ts";
+import { type StepRef, stepKeyOf } from "./steps.ts";
+import type { PlannedStep } from "./store.ts";
+
+export interface PlanRequest {
+  /** The selected asset keys. */
+  keys: Iterable<string>;
+  /** Partitions of the partitioned assets to materialise (`--partition`). */
+  partitions?: string[];
+  /** An inclusive range of partitions (`--from`/`--to`): a backfill. */
+  range?: { from: string; to: string };
+  /**
+   * Only stale steps, plus the steps downstream of them, which run only if they turn out stale once
+   * their upstreams are done: an upstream that yields the same data version leaves them fresh.
+   */
+  staleOnly?: boolean;
+  /** The latest materialisations; required with `staleOnly`. */
+  index?: VersionIndex;
+  now?: Date;
+}
+
+export class PlanError extends Error {
+  override name = "PlanError";
+}
+
+function partitionsFor(asset: AssetDefinition, request: PlanRequest, now: Date): string[] {
+  const definition = asset.partitions;
+  if (!definition) return [""];
+  if (request.partitions) {
+    for (const key of request.partitions) definition.assertKey(key);
+    return request.partitions;
+  }
+  if (request.range) return definition.keysBetween(request.range.from, request.range.to);
+  if (request.staleOnly) return definition.keys(now);
+  throw new PlanError(`asset '${asset.key}' is partitioned: choose partitions with --partition or --from/--to, or use --stale`);
+}
+
+/**
+ * Turns a selection into the steps of a run, upstream first: one per asset, or per partition of a
+ * partitioned asset, each listing the steps of the same run it waits for.
+ */
+export function plan(graph: AssetGraph, request: PlanRequest): PlannedStep[] {
+  const now = request.now ?? new Date();
+  const selected = new Set(request.keys);
+  const partitionsOf = new Map<string, string[]>();
+  const steps: PlannedStep[] = [];
+  for (const key of graph.order) {
+    if (!selected.has(key)) continue;
+    const asset = graph.byKey.get(key)!;
+    const partitions = partitionsFor(asset, request, now);
+    partitionsOf.set(key, partitions);
+    for (const partitionKey of partitions) {
+      const upstream: string[] = [];
+      for (const depKey of asset.deps) {
+        const planned = partitionsOf.get(depKey);
+        if (!planned) continue;
+        const reads = new Set(upstreamPartitionsOf(asset, partitionKey, graph.byKey.get(depKey)!, now));
+        for (const p of planned) if (reads.has(p)) upstream.push(stepKeyOf({ assetKey: depKey, partitionKey: p }));
+      }
+      steps.push({ assetKey: key, partitionKey, upstream, onlyIfStale: false, maxAttempts: asset.retry.maxAttempts });
+    }
+  }
+  return request.staleOnly ? onlyStale(graph, steps, request.index, now) : steps;
+}
+
+/** Keeps the stale steps and, as only-if-stale, what is downstream of them within the plan. */
+function onlyStale(graph: AssetGraph, steps: PlannedStep[], index: VersionIndex | undefined, now: Date): PlannedStep[] {
+  if (!index) throw new PlanError("planning only stale assets needs the version index");
+  const included = new Map<string, PlannedStep>();
+  for (const step of steps) {
+    const stale = stalenessOf(graph, index, step as StepRef, now).length > 0;
+    const afterStale = step.upstream.some((u) => included.has(u));
+    if (stale || afterStale) included.set(stepKeyOf(step), { ...step, onlyIfStale: !stale });
+  }
+  return [...included.values()].map((s) => ({ ...s, upstream: s.upstream.filter((u) => included.has(u)) }));
+}

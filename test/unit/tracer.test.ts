@@ -1,0 +1,147 @@
+import { context, ROOT_CONTEXT, SpanStatusCode, trace } from "@opentelemetry/api";
+import { InMemorySpanExporter, type ReadableSpan } from "@opentelemetry/sdk-trace";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { createLogger } from "../../resources/logger.ts";
+import { contextFromTraceparent, initTracing, traceparentOf, withSpan, type Tracing } from "../../resources/tracer.ts";
+
+const exporter = new InMemorySpanExporter();
+let tracing: Tracing;
+
+beforeAll(() => {
+  tracing = initTracing({ serviceName: "ingest-test", exporter });
+});
+afterAll(async () => {
+  await tracing.shutdown();
+});
+beforeEach(() => exporter.reset());
+
+const finished = async (): Promise<ReadableSpan[]> => {
+  await tracing.forceFlush();
+  return exporter.getFinishedSpans();
+};
+const byName = (spans: ReadableSpan[], name: string): ReadableSpan => {
+  const span = spans.find((s) => s.name === name);
+  if (!span) throw new Error(`no span ${name} among ${spans.map((s) => s.name).join(", ")}`);
+  return span;
+};
+
+describe("tracing", () => {
+  it("is initialised once per process", () => {
+    expect(initTracing()).toBe(tracing);
+  });
+
+  it("nests spans into one trace", async () => {
+    await withSpan("run", { attributes: { "ingest.run_id": "r1" } }, async () => {
+      await withSpan("asset", {}, async () => {
+        await new Promise((resolve) => setTimeout(resolve, 5)); // context survives an async hop
+        await withSpan("write", {}, async () => undefined);
+      });
+    });
+    const spans = await finished();
+    const [run, asset, write] = ["run", "asset", "write"].map((n) => byName(spans, n));
+    expect(new Set(spans.map((s) => s.spanContext().traceId)).size).toBe(1);
+    expect(run!.parentSpanContext).toBeUndefined();
+    expect(asset!.parentSpanContext?.spanId).toBe(run!.spanContext().spanId);
+    expect(write!.parentSpanContext?.spanId).toBe(asset!.spanContext().spanId);
+    expect(run!.attributes["ingest.run_id"]).toBe("r1");
+    expect(run!.resource.attributes["service.name"]).toBe("ingest-test");
+    expect(run!.resource.attributes["service.version"]).toBe("0.1.0");
+    expect(run!.resource.attributes["process.pid"]).toBe(process.pid);
+    expect(typeof run!.resource.attributes["host.name"]).toBe("string");
+    expect(run!.status.code).toBe(SpanStatusCode.UNSET);
+  });
+
+  it("continues a trace from a traceparent, as a job in another process would", async () => {
+    let traceparent: string | undefined;
+    await withSpan("enqueue", {}, async () => {
+      traceparent = traceparentOf();
+    });
+    expect(traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+
+    // The "worker": no active span, only the string stored with the job.
+    await context.with(ROOT_CONTEXT, () =>
+      withSpan("job", { parent: contextFromTraceparent(traceparent) }, async () => {
+        await withSpan("job-step", {}, async () => undefined);
+      }),
+    );
+    const spans = await finished();
+    const [enqueue, job, step] = ["enqueue", "job", "job-step"].map((n) => byName(spans, n));
+    expect(job!.spanContext().traceId).toBe(enqueue!.spanContext().traceId);
+    expect(job!.parentSpanContext?.spanId).toBe(enqueue!.spanContext().spanId);
+    expect(job!.parentSpanContext?.isRemote).toBe(true);
+    expect(step!.parentSpanContext?.spanId).toBe(job!.spanContext().spanId);
+    expect(traceparent).toBe(`00-${enqueue!.spanContext().traceId}-${enqueue!.spanContext().spanId}-01`);
+  });
+
+  it("treats a missing or malformed traceparent as a new trace", async () => {
+    expect(contextFromTraceparent(undefined)).toBe(ROOT_CONTEXT);
+    expect(contextFromTraceparent(null)).toBe(ROOT_CONTEXT);
+    expect(contextFromTraceparent("not-a-traceparent")).toBe(ROOT_CONTEXT);
+    expect(contextFromTraceparent(`00-${"0".repeat(32)}-${"1".repeat(16)}-01`)).toBe(ROOT_CONTEXT);
+    expect(traceparentOf(ROOT_CONTEXT)).toBeUndefined();
+    await withSpan("fresh", { parent: contextFromTraceparent("garbage") }, async () => undefined);
+    expect(byName(await finished(), "fresh").parentSpanContext).toBeUndefined();
+  });
+
+  it("records a thrown error on the span and rethrows it", async () => {
+    const boom = new Error("connect failed for postgres://ingest:hunter2@db:5432/ingest");
+    await expect(withSpan("failing", {}, async () => {
+      throw boom;
+    })).rejects.toBe(boom);
+    await expect(withSpan("failing-string", {}, async () => {
+      throw "plain";
+    })).rejects.toBe("plain");
+
+    const spans = await finished();
+    const failing = byName(spans, "failing");
+    expect(failing.ended).toBe(true);
+    expect(failing.status.code).toBe(SpanStatusCode.ERROR);
+    const event = failing.events.find((e) => e.name === "exception");
+    expect(event?.attributes?.["exception.type"]).toBe("Error");
+    expect(event?.attributes?.["exception.message"]).toBe("connect failed for postgres://ingest:[redacted]@db:5432/ingest");
+    expect(JSON.stringify([failing.events, failing.status, failing.attributes])).not.toContain("hunter2");
+    const failingString = byName(spans, "failing-string");
+    expect(failingString.status.code).toBe(SpanStatusCode.ERROR);
+    expect(failingString.events[0]?.attributes?.["exception.message"]).toBe("plain");
+  });
+});
+
+describe("log lines", () => {
+  const capture = () => {
+    const lines: Record<string, unknown>[] = [];
+    const log = createLogger({ write: (line: string) => void lines.push(JSON.parse(line)) });
+    return { log, lines };
+  };
+
+  it("carry the active span's trace_id and span_id, and none outside a span", async () => {
+    const { log, lines } = capture();
+    log.info("before");
+    let ids: { traceId: string; spanId: string } | undefined;
+    let innerIds: { traceId: string; spanId: string } | undefined;
+    await withSpan("logging", {}, async (span) => {
+      ids = span.spanContext();
+      log.info({ password: "hunter2" }, "inside");
+      await withSpan("inner", {}, async () => {
+        innerIds = trace.getActiveSpan()!.spanContext();
+        log.warn("nested");
+      });
+    });
+    log.info("after");
+
+    const [before, inside, nested, after] = lines;
+    expect(before).not.toHaveProperty("trace_id");
+    expect(before).not.toHaveProperty("span_id");
+    expect(inside).toMatchObject({ msg: "inside", trace_id: ids!.traceId, span_id: ids!.spanId, password: "[redacted]" });
+    expect(nested).toMatchObject({ msg: "nested", trace_id: ids!.traceId, span_id: innerIds!.spanId });
+    expect(innerIds!.spanId).not.toBe(ids!.spanId);
+    expect(after).not.toHaveProperty("trace_id");
+    expect(after).not.toHaveProperty("span_id");
+  });
+
+  it("carry no ids for a context without a valid span", () => {
+    const { log, lines } = capture();
+    const invalid = trace.setSpanContext(ROOT_CONTEXT, { traceId: "0".repeat(32), spanId: "0".repeat(16), traceFlags: 0 });
+    context.with(invalid, () => log.info("invalid"));
+    expect(lines[0]).not.toHaveProperty("trace_id");
+  });
+});
