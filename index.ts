@@ -1,0 +1,27 @@
+/**
+ * The framework's public API: what a project's `definitions.ts` and its assets import.
+ *
+ * @example
+ * import { defineAsset, defineDefinitions, dailyPartitions } from "ingest-graph";
+ */
+export { defineAsset, retryDelayMs } from "./engine/asset.ts";
+export type { AssetCheck, AssetDefinition, AssetSpec, AssetTarget, MaterializeContext, MaterializeResult, RetryPolicy } from "./engine/asset.ts";
+export { buildAssetGraph, defineDefinitions, DefinitionError } from "./engine/definitions.ts";
+export type { AssetGraph, Definitions } from "./engine/definitions.ts";
+export { defineResource } from "./engine/resource.ts";
+export type { ResourceDefinition } from "./engine/resource.ts";
+export { dailyPartitions, hourlyPartitions, PartitionError, staticPartitions } from "./engine/partitions.ts";
+export type { PartitionsDefinition, TimeWindowPartitions } from "./engine/partitions.ts";
+export { defineCollectionAsset, defineNodeAsset, defineRelationshipAsset, defineStagedAsset } from "./engine/helpers.ts";
+export type { StagedAsset } from "./engine/helpers.ts";
+export { parseSelection, selectAssets, SelectionError } from "./engine/selection.ts";
+export { requestRun, waitForRun } from "./engine/materialize.ts";
+export { prepareDatabase, startWorker } from "./engine/worker.ts";
+export { assetStatuses } from "./engine/status.ts";
+export { lineageOf } from "./engine/lineage.ts";
+export { connectChroma } from "./resources/chroma.ts";
+export { loadEmbedder } from "./resources/embedder.ts";
+export { connectNeo4j } from "./resources/neo4j.ts";
+export { createPool, metadataDb } from "./resources/postgres.ts";
+export { settings } from "./resources/settings.ts";
+export { Staging } from "./resources/staging.ts";
