@@ -129,6 +129,10 @@ export function materializeTaskHandler(graph: AssetGraph, db: MetadataStore, poo
     const key = stepKeyOf(ref);
     const jobId = String(helpers.job.id);
     const asset = graph.byKey.get(ref.assetKey);
+    if (!asset) {
+      // Another worker, with other definitions, may know it: graphile-worker retries with its backoff.
+      throw new Error(`asset '${ref.assetKey}' is not defined in this worker's definitions`);
+    }
     const release = await lockStep(pool, key);
     if (!release) {
       // Another worker is materialising this asset partition (for an earlier request): try again shortly.
@@ -138,11 +142,6 @@ export function materializeTaskHandler(graph: AssetGraph, db: MetadataStore, poo
     try {
       const steps = await claimSteps(db, jobId, ref);
       if (steps.length === 0) return;
-      if (!asset) {
-        const error = `asset '${ref.assetKey}' is not defined in this worker's definitions`;
-        await finishSteps(db, { jobId, ref, runIds: [...new Set(steps.map((s) => s.run_id))], status: "failed", error, maxAttemptsOf: () => 1 });
-        return;
-      }
       await withSpan(
         `materialize ${key}`,
         {
