@@ -14,6 +14,8 @@ export interface RunTable {
   traceparent: string | null;
   error: string | null;
   tags: ColumnType<Record<string, string>, string | undefined, string>;
+  /** Steps not yet succeeded, fresh, failed or skipped; the run closes when it reaches 0. */
+  open_steps: ColumnType<number, number | undefined, number>;
   created_at: Generated<Date>;
   started_at: Timestamp | null;
   finished_at: Timestamp | null;
@@ -27,7 +29,10 @@ export interface RunStepTable {
   partition_key: string;
   /** Step keys of the same run that must be done first. */
   upstream: ColumnType<string[], string[] | undefined, string[]>;
+  /** Upstream steps not yet done. */
+  remaining: number;
   only_if_stale: ColumnType<boolean, boolean | undefined, boolean>;
+  max_attempts: ColumnType<number, number | undefined, number>;
   status: StepStatus;
   job_id: string | null;
   materialization_id: number | null;

@@ -1,14 +1,13 @@
 import { createHash } from "node:crypto";
 import { SpanStatusCode, trace } from "@opentelemetry/api";
 import type { JobHelpers, Task } from "graphile-worker";
-import type pg from "pg";
 import type { RunStep } from "../db/schema.ts";
 import { logger } from "../resources/logger.ts";
 import { contextFromTraceparent, withSpan } from "../resources/tracer.ts";
 import { type AssetDefinition, type MaterializeContext, type MaterializeResult, retryDelayMs } from "./asset.ts";
 import type { AssetGraph } from "./definitions.ts";
 import type { ResourcePool } from "./resource.ts";
-import { currentUpstreamVersions, stalenessOf, VersionIndex } from "./staleness.ts";
+import { currentUpstreamVersions, stalenessOf, type VersionIndex } from "./staleness.ts";
 import { type StepRef, stepKeyOf } from "./steps.ts";
 import { claimSteps, finishSteps, type MaterializationRecord, materializeTask, type MetadataStore, retrySteps, type StepJob } from "./store.ts";
 
@@ -19,24 +18,6 @@ function dataVersionOf(result: MaterializeResult): string {
 }
 
 const errorText = (error: unknown) => (error instanceof Error ? error.stack ?? error.message : String(error));
-
-/**
- * One materialisation of an asset partition at a time, across all workers: a session advisory lock
- * on a connection of its own, released when the job ends (or the worker's connection dies).
- */
-async function lockStep(pool: pg.Pool, key: string): Promise<(() => Promise<void>) | undefined> {
-  const client = await pool.connect();
-  const lockKey = `ingest:${key}`;
-  const { rows } = await client.query("select pg_try_advisory_lock(hashtext($1)) as locked", [lockKey]);
-  if (!rows[0].locked) {
-    client.release();
-    return undefined;
-  }
-  return async () => {
-    await client.query("select pg_advisory_unlock(hashtext($1))", [lockKey]).catch(() => {});
-    client.release();
-  };
-}
 
 interface Execution {
   graph: AssetGraph;
@@ -53,17 +34,23 @@ async function runChecks<R>(asset: AssetDefinition<R>, ctx: MaterializeContext<R
   return results;
 }
 
-async function execute(exec: Execution, asset: AssetDefinition, ref: StepRef, steps: RunStep[], jobId: string, traceparent: string | undefined) {
+async function execute(
+  exec: Execution,
+  asset: AssetDefinition,
+  ref: StepRef,
+  steps: RunStep[],
+  index: VersionIndex,
+  jobId: string,
+  traceparent: string | undefined,
+) {
   const { graph, db } = exec;
   const runIds = [...new Set(steps.map((s) => s.run_id))];
   const attempt = Math.max(...steps.map((s) => s.attempts));
-  const maxAttemptsOf = (key: string) => graph.byKey.get(key)?.retry.maxAttempts ?? 1;
   const log = logger.child({ runIds, asset: asset.key, partition: ref.partitionKey || undefined, attempt });
-  const index = await VersionIndex.load(db, [asset.key, ...asset.deps]);
 
   if (steps.every((s) => s.only_if_stale) && stalenessOf(graph, index, ref).length === 0) {
     log.info("fresh: upstream data versions unchanged, not materialising");
-    await finishSteps(db, { jobId, ref, runIds, status: "fresh", maxAttemptsOf });
+    await finishSteps(db, { jobId, ref, status: "fresh" });
     return;
   }
 
@@ -102,7 +89,7 @@ async function execute(exec: Execution, asset: AssetDefinition, ref: StepRef, st
     const blocking = checks.filter((c) => !c.passed && c.severity === "error");
     if (blocking.length > 0) throw new Error(`blocking check${blocking.length > 1 ? "s" : ""} failed: ${blocking.map((c) => c.name).join(", ")}`);
     const materialization = record({ dataVersion: dataVersionOf(result), counts: result.counts ?? {}, metadata: result.metadata ?? {}, checks });
-    await finishSteps(db, { jobId, ref, runIds, status: "succeeded", materialization, maxAttemptsOf });
+    await finishSteps(db, { jobId, ref, status: "succeeded", materialization });
     log.info({ counts: materialization.counts, dataVersion: materialization.dataVersion, ms: materialization.finishedAt.getTime() - startedAt.getTime() }, "materialized");
   } catch (error) {
     // The failure is recorded (and retried) here; only a failure to record it reaches graphile-worker.
@@ -113,16 +100,16 @@ async function execute(exec: Execution, asset: AssetDefinition, ref: StepRef, st
     if (attempt < asset.retry.maxAttempts) {
       const delayMs = retryDelayMs(asset.retry, attempt);
       log.warn({ err: error, retryInMs: delayMs }, "materialization failed; will retry");
-      await retrySteps(db, { jobId, ref, runIds, materialization: failed, delayMs, maxAttempts: asset.retry.maxAttempts, traceparent });
+      await retrySteps(db, { jobId, ref, materialization: failed, delayMs, maxAttempts: asset.retry.maxAttempts, traceparent });
     } else {
       log.error({ err: error }, "materialization failed; no attempts left");
-      await finishSteps(db, { jobId, ref, runIds, status: "failed", materialization: failed, error: failed.error!, maxAttemptsOf });
+      await finishSteps(db, { jobId, ref, status: "failed", materialization: failed, error: failed.error! });
     }
   }
 }
 
 /** The graphile-worker task that materialises one asset partition for every run waiting on it. */
-export function materializeTaskHandler(graph: AssetGraph, db: MetadataStore, pool: pg.Pool, resources: ResourcePool): Task {
+export function materializeTaskHandler(graph: AssetGraph, db: MetadataStore, resources: ResourcePool): Task {
   return async (payload: unknown, helpers: JobHelpers) => {
     const job = payload as StepJob;
     const ref: StepRef = { assetKey: job.assetKey, partitionKey: job.partitionKey ?? "" };
@@ -133,25 +120,21 @@ export function materializeTaskHandler(graph: AssetGraph, db: MetadataStore, poo
       // Another worker, with other definitions, may know it: graphile-worker retries with its backoff.
       throw new Error(`asset '${ref.assetKey}' is not defined in this worker's definitions`);
     }
-    const release = await lockStep(pool, key);
-    if (!release) {
-      // Another worker is materialising this asset partition (for an earlier request): try again shortly.
-      await helpers.addJob(materializeTask, job, { jobKey: `ingest:${key}`, jobKeyMode: "preserve_run_at", runAt: new Date(Date.now() + 1_000) });
+    const { steps, busy, latest } = await claimSteps(db, jobId, ref, [asset.key, ...asset.deps]);
+    if (steps.length === 0) {
+      if (busy) {
+        // Another job is materialising this asset partition (for an earlier request): try again shortly.
+        await helpers.addJob(materializeTask, job, { jobKey: `ingest:${key}`, jobKeyMode: "preserve_run_at", runAt: new Date(Date.now() + 1_000) });
+      }
       return;
     }
-    try {
-      const steps = await claimSteps(db, jobId, ref);
-      if (steps.length === 0) return;
-      await withSpan(
-        `materialize ${key}`,
-        {
-          parent: contextFromTraceparent(job.traceparent),
-          attributes: { "ingest.asset": asset.key, "ingest.partition": ref.partitionKey, "ingest.runs": steps.map((s) => s.run_id).join(","), "ingest.job": jobId },
-        },
-        () => execute({ graph, db, resources }, asset, ref, steps, jobId, job.traceparent),
-      );
-    } finally {
-      await release();
-    }
+    await withSpan(
+      `materialize ${key}`,
+      {
+        parent: contextFromTraceparent(job.traceparent),
+        attributes: { "ingest.asset": asset.key, "ingest.partition": ref.partitionKey, "ingest.runs": steps.map((s) => s.run_id).join(","), "ingest.job": jobId },
+      },
+      () => execute({ graph, db, resources }, asset, ref, steps, latest, jobId, job.traceparent),
+    );
   };
 }

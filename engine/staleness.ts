@@ -14,6 +14,18 @@ export interface LatestMaterialization {
   finishedAt: Date;
 }
 
+interface MaterializationRow {
+  id: number | string;
+  run_id: string;
+  asset_key: string;
+  partition_key: string;
+  code_version: string;
+  data_version: string | null;
+  dependencies: string[];
+  upstream_versions: Record<string, string>;
+  finished_at: Date | string;
+}
+
 /** The latest successful materialisation of each (asset, partition): what staleness is judged on. */
 export class VersionIndex {
   readonly #latest = new Map<string, Map<string, LatestMaterialization>>();
@@ -31,8 +43,13 @@ export class VersionIndex {
       if (assetKeys.length === 0) return new VersionIndex();
       query = query.where("asset_key", "in", [...assetKeys]);
     }
+    return VersionIndex.fromRows(await query.execute());
+  }
+
+  /** From rows of `ingest.materializations` (as the query above, or as JSON from `ingest.claim_steps`). */
+  static fromRows(rows: MaterializationRow[]): VersionIndex {
     const index = new VersionIndex();
-    for (const row of await query.execute()) {
+    for (const row of rows) {
       const partitions = index.#latest.get(row.asset_key) ?? index.#latest.set(row.asset_key, new Map()).get(row.asset_key)!;
       partitions.set(row.partition_key, {
         id: Number(row.id),
@@ -41,7 +58,7 @@ export class VersionIndex {
         dataVersion: row.data_version!,
         dependencies: row.dependencies,
         upstreamVersions: row.upstream_versions,
-        finishedAt: row.finished_at,
+        finishedAt: new Date(row.finished_at),
       });
     }
     return index;

@@ -10,7 +10,7 @@ import { ResourcePool } from "./resource.ts";
 import { materializeTask } from "./store.ts";
 
 /** graphile-worker's own log lines, through our pino logger; its per-job info lines are debug to us. */
-const workerLogger = new GraphileLogger((scope) => (level, message, meta) => {
+export const workerLogger = new GraphileLogger((scope) => (level, message, meta) => {
   const method = level === "warning" ? "warn" : level === "error" ? "error" : "debug";
   logger[method]({ ...scope, ...meta, component: "graphile-worker" }, message);
 });
@@ -48,7 +48,7 @@ export async function startWorker(options: WorkerOptions): Promise<IngestWorker>
     logger: workerLogger,
     // Schedules are ours (schedules/), not graphile-worker's crontab file.
     crontab: "",
-    taskList: { [materializeTask]: materializeTaskHandler(options.graph, db, options.pool, resources) },
+    taskList: { [materializeTask]: materializeTaskHandler(options.graph, db, resources) },
   });
   return {
     runner,

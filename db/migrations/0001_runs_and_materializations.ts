@@ -1,5 +1,6 @@
 import type { Kysely } from "kysely";
 import { sql } from "kysely";
+import { stepFunctions } from "./step-functions.ts";
 
 /**
  * The metadata store, in its own schema beside graphile-worker's: runs, the steps each run plans
@@ -18,6 +19,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn("traceparent", "text")
     .addColumn("error", "text")
     .addColumn("tags", "jsonb", (c) => c.notNull().defaultTo(sql`'{}'::jsonb`))
+    .addColumn("open_steps", "integer", (c) => c.notNull().defaultTo(0))
     .addColumn("created_at", "timestamptz", (c) => c.notNull().defaultTo(sql`now()`))
     .addColumn("started_at", "timestamptz")
     .addColumn("finished_at", "timestamptz")
@@ -59,7 +61,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn("asset_key", "text", (c) => c.notNull())
     .addColumn("partition_key", "text", (c) => c.notNull().defaultTo(""))
     .addColumn("upstream", sql`text[]`, (c) => c.notNull().defaultTo(sql`'{}'`))
+    .addColumn("remaining", "integer", (c) => c.notNull())
     .addColumn("only_if_stale", "boolean", (c) => c.notNull().defaultTo(false))
+    .addColumn("max_attempts", "integer", (c) => c.notNull().defaultTo(1))
     .addColumn("status", "text", (c) =>
       c.notNull().check(sql`status in ('planned','queued','running','succeeded','fresh','failed','skipped','canceled')`),
     )
@@ -73,6 +77,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .execute();
   await ingest.createIndex("run_steps_by_status").on("run_steps").columns(["run_id", "status"]).execute();
   await ingest.createIndex("run_steps_waiting").on("run_steps").columns(["step_key", "status"]).execute();
+  await ingest.createIndex("run_steps_upstream").on("run_steps").using("gin").column("upstream").execute();
 
   await ingest
     .createTable("asset_checks")
@@ -97,6 +102,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn("upstream_data_version", "text", (c) => c.notNull())
     .addPrimaryKeyConstraint("lineage_edges_pkey", ["materialization_id", "upstream_asset", "upstream_partition"])
     .execute();
+
+  await sql.raw(stepFunctions).execute(db);
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {

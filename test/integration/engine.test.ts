@@ -5,13 +5,17 @@ import { assetStatuses } from "../../engine/status.ts";
 import { createPool, metadataDb, type pg } from "../../resources/postgres.ts";
 import { settings } from "../../resources/settings.ts";
 import { prepareDatabase } from "../../engine/worker.ts";
+import { InMemorySpanExporter } from "@opentelemetry/sdk-trace";
+import { initTracing } from "../../resources/tracer.ts";
 import { materialize } from "../support.ts";
 import { testGraph } from "../engine-graph.ts";
 
 let pool: pg.Pool;
 let db: ReturnType<typeof metadataDb>;
+const spans = new InMemorySpanExporter();
 
 beforeAll(async () => {
+  initTracing({ exporter: spans });
   pool = createPool(settings().databaseUrl, 20);
   await prepareDatabase(pool);
   db = metadataDb(pool);
@@ -114,6 +118,23 @@ describe("executing runs", () => {
     const { run } = await materialize(pool, t.graph);
     expect(run.status).toBe("failed");
     expect((await materializationsOf([t.key("broken")])).map((m) => m.status)).toEqual(["failed", "failed"]);
+  });
+});
+
+describe("tracing", () => {
+  it("makes a run one trace, with a span per materialisation under the run's span", async () => {
+    const t = testGraph({ a: {}, b: { deps: ["a"] }, c: { deps: ["a"] } });
+    spans.reset();
+    const { run } = await materialize(pool, t.graph);
+    const finished = spans.getFinishedSpans();
+    const root = finished.find((s) => s.attributes["ingest.run"] === run.id)!;
+    expect(run.traceparent).toBe(`00-${root.spanContext().traceId}-${root.spanContext().spanId}-01`);
+    const steps = finished.filter((s) => s.name.startsWith("materialize ") && String(s.attributes["ingest.asset"]).startsWith(t.prefix));
+    expect(steps.map((s) => s.attributes["ingest.asset"]).sort()).toEqual([t.key("a"), t.key("b"), t.key("c")]);
+    for (const span of steps) {
+      expect(span.spanContext().traceId).toBe(root.spanContext().traceId);
+      expect(span.parentSpanContext?.spanId).toBe(root.spanContext().spanId);
+    }
   });
 });
 

@@ -1,0 +1,15 @@
+import { engineBench } from "./engine.ts";
+import { type BenchResult, writeResults } from "./report.ts";
+
+const benches: Record<string, () => Promise<BenchResult[]>> = { engine: engineBench };
+
+const names = process.argv.slice(2);
+if (names.length === 0 || names.some((n) => !benches[n])) {
+  console.error(`usage: npm run bench -- <${Object.keys(benches).join("|")}> …`);
+  process.exit(2);
+}
+for (const name of names) {
+  const results = await benches[name]!();
+  writeResults(name, results);
+  for (const r of results) console.log(`${name}: ${r.metric}: ours ${r.ours} ${r.unit}${r.reference !== null ? `, reference ${r.reference} ${r.unit}, ratio ${r.ratio}` : ""} (target ${r.target}: ${r.met ? "met" : "NOT met"})`);
+}
