@@ -6,6 +6,7 @@ import { assertCollectionName, assertIdentifier } from "../resources/identifiers
 import { type Driver, ensureUniqueKey, mergeNodes, mergeRelationships, type RelationshipEnd } from "../resources/neo4j.ts";
 import type { StagedRecord, Staging } from "../resources/staging.ts";
 import { type AssetDefinition, type AssetSpec, defineAsset, type MaterializeContext } from "./asset.ts";
+import { DefinitionError } from "./definitions.ts";
 
 /** A staged source asset: what node, relationship and collection assets read, typed by its model. */
 export interface StagedAsset<T> extends AssetDefinition<any> {
@@ -41,7 +42,7 @@ export interface StagedAssetSpec<T, R> extends Common<R> {
 export function defineStagedAsset<T, R extends Record<string, unknown> = Record<string, unknown>>(
   spec: StagedAssetSpec<T, R>,
 ): StagedAsset<T> {
-  assertIdentifier("staging table", spec.table);
+  validate(spec.key, () => assertIdentifier("staging table", spec.table));
   const asset = defineAsset<R & { staging: Staging }>({
     ...spec,
     resources: ["staging", ...(spec.resources ?? [])] as (keyof (R & { staging: Staging }) & string)[],
@@ -66,6 +67,15 @@ export function defineStagedAsset<T, R extends Record<string, unknown> = Record<
     },
   });
   return Object.assign(asset, { staged: { table: spec.table, source: spec.source, model: spec.model } });
+}
+
+/** Checks a helper's identifiers at definition time, naming the asset in the error. */
+function validate(key: string, check: () => void): void {
+  try {
+    check();
+  } catch (error) {
+    throw new DefinitionError(`asset '${key}': ${(error as Error).message}`);
+  }
 }
 
 /** The lineage every node, relationship and document carries. */
@@ -93,8 +103,10 @@ export interface NodeAssetSpec<T> extends Common<{ neo4j: Driver; staging: Stagi
  * staged record, each carrying the run, asset and source record that wrote it.
  */
 export function defineNodeAsset<T>(spec: NodeAssetSpec<T>): AssetDefinition<{ neo4j: Driver; staging: Staging }> {
-  assertIdentifier("label", spec.label);
-  assertIdentifier("property key", spec.keyProperty);
+  validate(spec.key, () => {
+    assertIdentifier("label", spec.label);
+    assertIdentifier("property key", spec.keyProperty);
+  });
   return defineAsset<{ neo4j: Driver; staging: Staging }>({
     ...spec,
     deps: [spec.from.key, ...(spec.deps ?? [])],
@@ -128,11 +140,13 @@ export interface RelationshipAssetSpec<T> extends Common<{ neo4j: Driver; stagin
 
 /** A relationship set as an asset: MERGEd between nodes that node assets wrote, with lineage. */
 export function defineRelationshipAsset<T>(spec: RelationshipAssetSpec<T>): AssetDefinition<{ neo4j: Driver; staging: Staging }> {
-  assertIdentifier("relationship type", spec.type);
-  for (const end of [spec.start, spec.end]) {
-    assertIdentifier("label", end.label);
-    assertIdentifier("property key", end.key);
-  }
+  validate(spec.key, () => {
+    assertIdentifier("relationship type", spec.type);
+    for (const end of [spec.start, spec.end]) {
+      assertIdentifier("label", end.label);
+      assertIdentifier("property key", end.key);
+    }
+  });
   return defineAsset<{ neo4j: Driver; staging: Staging }>({
     ...spec,
     deps: [spec.from.key, ...spec.deps],
@@ -166,7 +180,7 @@ export interface CollectionAssetSpec<T> extends Common<{ chroma: ChromaResource;
 
 /** A Chroma collection as an asset: documents embedded with the configured model and upserted by source key. */
 export function defineCollectionAsset<T>(spec: CollectionAssetSpec<T>): AssetDefinition<{ chroma: ChromaResource; embedder: Embedder; staging: Staging }> {
-  assertCollectionName(spec.collection);
+  validate(spec.key, () => assertCollectionName(spec.collection));
   return defineAsset<{ chroma: ChromaResource; embedder: Embedder; staging: Staging }>({
     ...spec,
     deps: [spec.from.key, ...(spec.deps ?? [])],
