@@ -22,6 +22,8 @@ export const pidFile = (name: string) => join(stateDir, "run", `${name}.pid`);
 export const logFile = (name: string) => join(stateDir, "logs", `${name}.log`);
 
 export function startDetached(server: ServerProcess): number {
+  const running = runningPid(server.name);
+  if (running) throw new Error(`${server.name} is already running as pid ${running} (started by ingest), but does not answer`);
   const log = logFile(server.name);
   mkdirSync(dirname(log), { recursive: true });
   mkdirSync(dirname(pidFile(server.name)), { recursive: true });
@@ -113,4 +115,35 @@ export function nodeBinary(): string {
   const bundled = join(packageRoot, "node_modules", "node", "bin", "node");
   if (existsSync(bundled)) return bundled;
   throw new Error("no Node.js binary to run the Chroma server with: run `npm install` first");
+}
+
+/**
+ * Runs `fn` holding the state folder's stack lock, so two `stack up`s (two test runs, a demo and a
+ * test) never start the same server twice and lose track of one. A lock left by a dead process is
+ * taken over.
+ */
+export async function withStackLock<T>(fn: () => Promise<T>, timeoutMs = 15 * 60_000): Promise<T> {
+  const lock = join(stateDir, "run", "stack.lock");
+  mkdirSync(dirname(lock), { recursive: true });
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      writeFileSync(lock, String(process.pid), { flag: "wx" });
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+      const holder = Number(readFileSync(lock, "utf8"));
+      if (!holder || !isAlive(holder)) {
+        rmSync(lock, { force: true });
+        continue;
+      }
+      if (Date.now() > deadline) throw new Error(`the stack is locked by pid ${holder} (${lock})`);
+      await sleep(200);
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    rmSync(lock, { force: true });
+  }
 }

@@ -2,7 +2,7 @@ import { chroma } from "./chroma.ts";
 import { embeddingModel } from "./model.ts";
 import { neo4j } from "./neo4j.ts";
 import { postgres } from "./postgres.ts";
-import { logFile, runningPid, stopServer } from "./process.ts";
+import { logFile, runningPid, stopServer, withStackLock } from "./process.ts";
 import type { LocalService } from "./service.ts";
 
 export const services: Record<string, LocalService> = { postgres, neo4j, chroma, model: embeddingModel };
@@ -40,7 +40,11 @@ async function statusOf(service: LocalService, startSeconds?: number): Promise<S
  * Makes each service reachable, starting only those that are not. Services start one after another:
  * on two cores, Neo4j's JVM and Chroma starting together are each slower than in turn.
  */
-export async function stackUp(names: string[] = [], report: (s: ServiceStatus) => void = () => {}): Promise<ServiceStatus[]> {
+export function stackUp(names: string[] = [], report: (s: ServiceStatus) => void = () => {}): Promise<ServiceStatus[]> {
+  return withStackLock(() => startMissing(names, report));
+}
+
+async function startMissing(names: string[], report: (s: ServiceStatus) => void): Promise<ServiceStatus[]> {
   const statuses: ServiceStatus[] = [];
   for (const service of selected(names)) {
     if (await service.isReachable()) {
@@ -58,12 +62,14 @@ export async function stackUp(names: string[] = [], report: (s: ServiceStatus) =
 }
 
 /** Stops the servers `stack up` started, and nothing else. */
-export async function stackDown(names: string[] = []): Promise<string[]> {
-  const stopped: string[] = [];
-  for (const service of selected(names).reverse()) {
-    if (await stopServer(service.name)) stopped.push(service.name);
-  }
-  return stopped;
+export function stackDown(names: string[] = []): Promise<string[]> {
+  return withStackLock(async () => {
+    const stopped: string[] = [];
+    for (const service of selected(names).reverse()) {
+      if (await stopServer(service.name)) stopped.push(service.name);
+    }
+    return stopped;
+  });
 }
 
 export async function stackStatus(names: string[] = []): Promise<ServiceStatus[]> {
