@@ -1,29 +1,45 @@
 import type { Command } from "commander";
 import { selectAssets } from "../engine/selection.ts";
-import { assetStatuses } from "../engine/status.ts";
+import { type AssetStatus, assetStatuses } from "../engine/status.ts";
 import { listRuns, runSteps } from "../engine/store.ts";
 import { globals, loadGraph, openMetadata, output } from "./context.ts";
+
+function describeStatus(s: AssetStatus): string {
+  const name = s.partitionKey ? `${s.assetKey} [${s.partitionKey}]` : s.assetKey;
+  const last = s.lastMaterialization ? `  data ${s.lastMaterialization.dataVersion.slice(0, 8)} at ${s.lastMaterialization.finishedAt.toISOString()}` : "";
+  const flight = s.inFlight.length ? `  (${s.inFlight.map((f) => `${f.status} in run ${f.runId.slice(0, 8)}`).join(", ")})` : "";
+  return `${s.state.padEnd(6)} ${name}${last}${flight}${s.reasons.length ? `\n         ${s.reasons.join("; ")}` : ""}`;
+}
+
+/** A partitioned asset in one line: how many partitions are fresh, stale, never materialised. */
+function summarisePartitions(assetKey: string, partitions: AssetStatus[]): string {
+  const never = partitions.filter((p) => p.causes.some((c) => c.kind === "never-materialized")).length;
+  const stale = partitions.filter((p) => p.state === "stale").length - never;
+  const fresh = partitions.length - stale - never;
+  const state = stale + never === 0 ? "fresh" : "stale";
+  return `${state.padEnd(6)} ${assetKey}  ${partitions.length} partitions: ${fresh} fresh, ${stale} stale, ${never} never materialised (--partitions lists them)`;
+}
 
 export function registerStatus(program: Command): void {
   program
     .command("status [selection...]")
     .description("each asset's state (fresh or stale, and why) and its latest materialisation")
-    .action(async (words: string[], _options, command: Command) => {
+    .option("--partitions", "list every partition of partitioned assets")
+    .action(async (words: string[], options: { partitions?: boolean }, command: Command) => {
       const graph = await loadGraph(globals(command).definitions);
       const keys = selectAssets(graph, words.length > 0 ? words.join(" ") : "*");
       const store = await openMetadata();
       try {
         const statuses = await assetStatuses(store.db, graph, keys);
-        output(command, statuses, () =>
-          statuses
-            .map((s) => {
-              const name = s.partitionKey ? `${s.assetKey} [${s.partitionKey}]` : s.assetKey;
-              const last = s.lastMaterialization ? `  data ${s.lastMaterialization.dataVersion.slice(0, 8)} at ${s.lastMaterialization.finishedAt.toISOString()}` : "";
-              const flight = s.inFlight.length ? `  (${s.inFlight.map((f) => `${f.status} in run ${f.runId.slice(0, 8)}`).join(", ")})` : "";
-              return `${s.state.padEnd(6)} ${name}${last}${flight}${s.reasons.length ? `\n         ${s.reasons.join("; ")}` : ""}`;
-            })
-            .join("\n"),
-        );
+        output(command, statuses, () => {
+          const lines: string[] = [];
+          for (const key of keys) {
+            const mine = statuses.filter((s) => s.assetKey === key);
+            if (graph.byKey.get(key)!.partitions && !options.partitions) lines.push(summarisePartitions(key, mine));
+            else lines.push(...mine.map(describeStatus));
+          }
+          return lines.join("\n");
+        });
       } finally {
         await store.close();
       }
