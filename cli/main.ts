@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command } from "commander";
+import { registerDeadLetters } from "./dead-letters.ts";
 import { registerDemo } from "./demo.ts";
 import { registerLineage } from "./lineage.ts";
 import { registerMaterialize } from "./materialize.ts";
@@ -20,6 +21,7 @@ registerWorker(program);
 registerStatus(program);
 registerRuns(program);
 registerLineage(program);
+registerDeadLetters(program);
 registerDemo(program);
 
 try {

@@ -84,6 +84,22 @@ export interface LineageEdgeTable {
   upstream_data_version: string;
 }
 
+export interface DeadLetterTable {
+  id: Generated<number>;
+  run_id: string;
+  asset_key: string;
+  partition_key: string;
+  source: string;
+  source_key: string | null;
+  /** A short, filterable reason: `invalid`, `unparseable`, …; the details are in `issues`. */
+  reason: string;
+  issues: Json<{ path: string; message: string }[]>;
+  payload: Json<unknown>;
+  status: ColumnType<"open" | "replayed", "open" | "replayed" | undefined, "open" | "replayed">;
+  replayed_at: Timestamp | null;
+  created_at: Generated<Date>;
+}
+
 /** The metadata store's tables, as kysely sees them (schema `ingest`). */
 export interface MetadataDatabase {
   "ingest.runs": RunTable;
@@ -91,8 +107,10 @@ export interface MetadataDatabase {
   "ingest.materializations": MaterializationTable;
   "ingest.asset_checks": AssetCheckTable;
   "ingest.lineage_edges": LineageEdgeTable;
+  "ingest.dead_letters": DeadLetterTable;
 }
 
 export type Run = Selectable<RunTable>;
 export type RunStep = Selectable<RunStepTable>;
 export type Materialization = Selectable<MaterializationTable>;
+export type DeadLetter = Selectable<DeadLetterTable>;

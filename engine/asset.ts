@@ -1,4 +1,5 @@
 import type { Logger } from "../resources/logger.ts";
+import type { DeadLetterInput } from "./dead-letters.ts";
 import type { PartitionsDefinition } from "./partitions.ts";
 
 /** What a materialisation reports back; the engine records it with the run. */
@@ -25,6 +26,12 @@ export interface MaterializeContext<R> {
   upstreamVersions: Record<string, string>;
   log: Logger;
   signal: AbortSignal;
+  /**
+   * Records a record that cannot be loaded, with the reason and the raw payload, in the dead-letter
+   * table. When an asset reports `extracted`, the engine checks that
+   * extracted = loaded + deadLettered + deduplicated, and fills `deadLettered` in.
+   */
+  deadLetter(letter: DeadLetterInput): Promise<void>;
 }
 
 /** How often and how patiently a failed materialisation is tried again. */

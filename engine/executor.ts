@@ -5,6 +5,7 @@ import type { RunStep } from "../db/schema.ts";
 import { logger } from "../resources/logger.ts";
 import { contextFromTraceparent, withSpan } from "../resources/tracer.ts";
 import { type AssetDefinition, type MaterializeContext, type MaterializeResult, retryDelayMs } from "./asset.ts";
+import { DeadLetterSink } from "./dead-letters.ts";
 import type { AssetGraph } from "./definitions.ts";
 import type { ResourcePool } from "./resource.ts";
 import { currentUpstreamVersions, stalenessOf, type VersionIndex } from "./staleness.ts";
@@ -15,6 +16,25 @@ import { claimSteps, finishSteps, type MaterializationRecord, materializeTask, t
 function dataVersionOf(result: MaterializeResult): string {
   if (result.dataVersion) return result.dataVersion;
   return createHash("sha256").update(JSON.stringify([result.counts ?? {}, result.metadata ?? {}])).digest("hex").slice(0, 32);
+}
+
+/**
+ * Every record extracted is loaded, dead-lettered or deduplicated: when an asset reports what it
+ * extracted, the counts must add up, or the materialisation fails rather than lose records quietly.
+ */
+function reconcile(result: MaterializeResult, deadLettered: number): MaterializeResult {
+  const counts = result.counts;
+  if (!counts || counts.extracted === undefined) return result;
+  if (counts.deadLettered !== undefined && counts.deadLettered !== deadLettered) {
+    throw new Error(`the asset reports ${counts.deadLettered} dead-lettered records but recorded ${deadLettered}`);
+  }
+  const filled = { ...counts, extracted: counts.extracted, deadLettered, deduplicated: counts.deduplicated ?? 0, loaded: counts.loaded ?? 0 };
+  if (filled.extracted !== filled.loaded + filled.deadLettered + filled.deduplicated) {
+    throw new Error(
+      `counts do not reconcile: extracted ${filled.extracted} ≠ loaded ${filled.loaded} + dead-lettered ${filled.deadLettered} + deduplicated ${filled.deduplicated}`,
+    );
+  }
+  return { ...result, counts: filled };
 }
 
 const errorText = (error: unknown) => (error instanceof Error ? error.stack ?? error.message : String(error));
@@ -73,6 +93,7 @@ async function execute(
     checks: [],
     ...fields,
   });
+  const deadLetters = new DeadLetterSink(db, { runId: runIds[0]!, assetKey: asset.key, partitionKey: ref.partitionKey });
   try {
     const ctx: MaterializeContext<any> = {
       runId: runIds[0]!,
@@ -82,9 +103,11 @@ async function execute(
       upstreamVersions: versions,
       log,
       signal: new AbortController().signal,
+      deadLetter: (letter) => deadLetters.add(letter),
     };
     log.info("materializing");
-    const result = await asset.materialize(ctx);
+    const result = reconcile(await asset.materialize(ctx), deadLetters.count);
+    await deadLetters.flush();
     const checks = await runChecks(asset, ctx, result);
     const blocking = checks.filter((c) => !c.passed && c.severity === "error");
     if (blocking.length > 0) throw new Error(`blocking check${blocking.length > 1 ? "s" : ""} failed: ${blocking.map((c) => c.name).join(", ")}`);
@@ -96,6 +119,7 @@ async function execute(
     const span = trace.getActiveSpan();
     span?.recordException(error as Error);
     span?.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error)?.message });
+    await deadLetters.discard();
     const failed = record({ error: errorText(error) });
     if (attempt < asset.retry.maxAttempts) {
       const delayMs = retryDelayMs(asset.retry, attempt);

@@ -10,7 +10,7 @@ import { DefinitionError } from "./definitions.ts";
 
 /** A staged source asset: what node, relationship and collection assets read, typed by its model. */
 export interface StagedAsset<T> extends AssetDefinition<any> {
-  staged: { table: string; source: string; model: z.ZodType<T> };
+  staged: { table: string; source: string; model: z.ZodType<T>; sourceKey(record: T): string };
 }
 
 type Common<R> = Pick<AssetSpec<R>, "key" | "group" | "description" | "codeVersion" | "retry" | "checks" | "partitions">;
@@ -22,15 +22,43 @@ export interface StagedAssetSpec<T, R> extends Common<R> {
   source: string;
   model: z.ZodType<T>;
   sourceKey(record: T): string;
+  /** When a source key comes more than once, the record with the latest of this wins; the rest are counted deduplicated. */
+  updatedAt?(record: T): string;
   /** Other resources `extract` needs, beside `staging`. */
   resources?: (keyof R & string)[];
   deps?: string[];
+  /** Raw source records; yield `unparseable(…)` for input that is not a record at all, so it is dead-lettered too. */
   extract(ctx: MaterializeContext<R>): AsyncIterable<unknown> | Promise<Iterable<unknown>>;
+}
+
+const unparseableTag = Symbol.for("ingest.unparseable");
+
+/** Marks input that could not even be read as a record (a malformed CSV line, a bad JSON line). */
+export function unparseable(payload: unknown, message: string, location?: string) {
+  return { [unparseableTag]: true as const, payload, message, location };
+}
+type Unparseable = ReturnType<typeof unparseable>;
+const isUnparseable = (value: unknown): value is Unparseable => typeof value === "object" && value !== null && unparseableTag in value;
+
+/** zod issues as dead-letter issues: the path into the record and the message. */
+export function issuesOf(error: z.ZodError): { path: string; message: string }[] {
+  return error.issues.map((i) => ({ path: i.path.map(String).join(".") || "(record)", message: i.message }));
+}
+
+/** A best-effort source key of a record that failed validation, so its dead letter can be found. */
+function rawKey<T>(spec: StagedAssetSpec<T, any>, raw: unknown): string | undefined {
+  try {
+    return spec.sourceKey(raw as T) || undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
  * Extracts records, validates each with the model and stages it by source key with a content hash,
- * so unchanged records are neither rewritten nor re-embedded downstream.
+ * so unchanged records are neither rewritten nor re-embedded downstream. A record that fails the
+ * model goes to the dead-letter table with its issues and payload; of several records with one
+ * source key the latest is kept. The counts always reconcile: extracted = loaded + dead-lettered + deduplicated.
  *
  * @example
  * export const stagedProducts = defineStagedAsset({
@@ -48,25 +76,37 @@ export function defineStagedAsset<T, R extends Record<string, unknown> = Record<
     resources: ["staging", ...(spec.resources ?? [])] as (keyof (R & { staging: Staging }) & string)[],
     target: { kind: "staging-table", table: spec.table },
     async materialize(ctx) {
-      const records: { sourceKey: string; record: T }[] = [];
+      const latest = new Map<string, T>();
       let extracted = 0;
+      let deduplicated = 0;
       for await (const raw of await spec.extract(ctx)) {
         extracted += 1;
+        if (isUnparseable(raw)) {
+          await ctx.deadLetter({ source: spec.source, reason: "unparseable", issues: [{ path: raw.location ?? "(record)", message: raw.message }], payload: raw.payload });
+          continue;
+        }
         const parsed = spec.model.safeParse(raw);
         if (!parsed.success) {
-          const issues = parsed.error.issues.map((i) => `${i.path.join(".") || "(record)"}: ${i.message}`).join("; ");
-          throw new Error(`${spec.source}: record ${extracted} is invalid: ${issues}`);
+          await ctx.deadLetter({ source: spec.source, sourceKey: rawKey(spec, raw), reason: "invalid", issues: issuesOf(parsed.error), payload: raw });
+          continue;
         }
-        records.push({ sourceKey: spec.sourceKey(parsed.data), record: parsed.data });
+        const key = spec.sourceKey(parsed.data);
+        const previous = latest.get(key);
+        if (previous !== undefined) {
+          deduplicated += 1;
+          if (spec.updatedAt && spec.updatedAt(previous) > spec.updatedAt(parsed.data)) continue;
+        }
+        latest.set(key, parsed.data);
       }
+      const records = [...latest].map(([sourceKey, record]) => ({ sourceKey, record }));
       const staged = await ctx.resources.staging.stage(spec.table, records, ctx.runId);
       return {
-        counts: { extracted, loaded: records.length, written: staged.written, unchanged: staged.unchanged },
+        counts: { extracted, loaded: records.length, deduplicated, written: staged.written, unchanged: staged.unchanged },
         dataVersion: await ctx.resources.staging.dataVersion(spec.table),
       };
     },
   });
-  return Object.assign(asset, { staged: { table: spec.table, source: spec.source, model: spec.model } });
+  return Object.assign(asset, { staged: { table: spec.table, source: spec.source, model: spec.model, sourceKey: spec.sourceKey } });
 }
 
 /** Checks a helper's identifiers at definition time, naming the asset in the error. */

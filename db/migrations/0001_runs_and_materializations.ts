@@ -103,6 +103,24 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addPrimaryKeyConstraint("lineage_edges_pkey", ["materialization_id", "upstream_asset", "upstream_partition"])
     .execute();
 
+  await ingest
+    .createTable("dead_letters")
+    .addColumn("id", "bigserial", (c) => c.primaryKey())
+    .addColumn("run_id", "text", (c) => c.notNull())
+    .addColumn("asset_key", "text", (c) => c.notNull())
+    .addColumn("partition_key", "text", (c) => c.notNull().defaultTo(""))
+    .addColumn("source", "text", (c) => c.notNull())
+    .addColumn("source_key", "text")
+    .addColumn("reason", "text", (c) => c.notNull())
+    .addColumn("issues", "jsonb", (c) => c.notNull())
+    .addColumn("payload", "jsonb", (c) => c.notNull())
+    .addColumn("status", "text", (c) => c.notNull().defaultTo("open").check(sql`status in ('open','replayed')`))
+    .addColumn("replayed_at", "timestamptz")
+    .addColumn("created_at", "timestamptz", (c) => c.notNull().defaultTo(sql`now()`))
+    .execute();
+  await ingest.createIndex("dead_letters_by_asset").on("dead_letters").columns(["asset_key", "status", "id"]).execute();
+  await ingest.createIndex("dead_letters_by_run").on("dead_letters").column("run_id").execute();
+
   await sql.raw(stepFunctions).execute(db);
 }
 

@@ -1,0 +1,70 @@
+import type { Command } from "commander";
+import { deadLetterCounts, listDeadLetters } from "../engine/dead-letters.ts";
+import { replayDeadLetters } from "../engine/replay.ts";
+import { ResourcePool } from "../engine/resource.ts";
+import type { Staging } from "../resources/staging.ts";
+import { globals, loadGraph, openMetadata, output } from "./context.ts";
+
+interface FilterOptions {
+  asset?: string;
+  run?: string;
+  reason?: string;
+  all?: boolean;
+  limit: string;
+  summary?: boolean;
+}
+
+export function registerDeadLetters(program: Command): void {
+  const deadLetters = program
+    .command("dead-letters")
+    .description("records that could not be loaded: asset, source, source key, reason, issues and payload")
+    .option("-a, --asset <key>", "only this asset's")
+    .option("-r, --run <id>", "only this run's")
+    .option("--reason <reason>", "only this reason (invalid, unparseable, …)")
+    .option("--all", "include the ones already replayed")
+    .option("--summary", "counts by asset and reason")
+    .option("-n, --limit <n>", "at most this many", "50")
+    .action(async (options: FilterOptions, command: Command) => {
+      const store = await openMetadata();
+      try {
+        if (options.summary) {
+          const counts = await deadLetterCounts(store.db, options.run);
+          output(command, counts, () => counts.map((c) => `${String(c.count).padStart(8)}  ${c.asset_key}  ${c.reason}`).join("\n") || "no open dead letters");
+          return;
+        }
+        const letters = await listDeadLetters(store.db, {
+          assetKey: options.asset,
+          runId: options.run,
+          reason: options.reason,
+          status: options.all ? "all" : "open",
+          limit: Number(options.limit),
+        });
+        output(command, letters, () =>
+          letters
+            .map((d) => `#${d.id} ${d.asset_key} ${d.source}${d.source_key ? ` ${d.source_key}` : ""}  ${d.reason}${d.status === "replayed" ? " (replayed)" : ""}  run ${d.run_id}\n    ${d.issues.map((i) => `${i.path}: ${i.message}`).join("\n    ")}\n    ${JSON.stringify(d.payload).slice(0, 200)}`)
+            .join("\n") || "no dead letters",
+        );
+      } finally {
+        await store.close();
+      }
+    });
+  deadLetters
+    .command("replay")
+    .description("put open dead letters through the current model again; those that pass are staged")
+    .option("-a, --asset <key>", "only this asset's")
+    .option("-r, --run <id>", "only this run's")
+    .option("--reason <reason>", "only this reason")
+    .action(async (options: Omit<FilterOptions, "limit" | "all" | "summary">, command: Command) => {
+      const graph = await loadGraph(globals(command).definitions);
+      const store = await openMetadata();
+      const resources = new ResourcePool(graph.definitions.resources);
+      try {
+        const staging = (await resources.get("staging")) as Staging;
+        const result = await replayDeadLetters(store.db, graph, staging, { assetKey: options.asset, runId: options.run, reason: options.reason });
+        output(command, result, () => `replay run ${result.runId}: ${result.replayed} replayed and staged, ${result.stillFailing} still failing, ${result.skipped} not replayable. Run \`ingest materialize --stale\` to load what changed.`);
+      } finally {
+        await resources.close();
+        await store.close();
+      }
+    });
+}

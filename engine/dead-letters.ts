@@ -1,0 +1,118 @@
+import type { DeadLetter } from "../db/schema.ts";
+import type { MetadataStore } from "./store.ts";
+
+/** A record that could not be loaded, with why and exactly what it was. Nothing is dropped silently. */
+export interface DeadLetterInput {
+  source: string;
+  sourceKey?: string;
+  /** A short, filterable reason such as `invalid` (failed the model) or `unparseable` (not a record at all). */
+  reason: string;
+  issues: { path: string; message: string }[];
+  payload: unknown;
+}
+
+/** Buffers an asset's dead letters and writes them to the metadata store in batches. */
+export class DeadLetterSink {
+  readonly #db: MetadataStore;
+  readonly #context: { runId: string; assetKey: string; partitionKey: string };
+  #buffer: DeadLetterInput[] = [];
+  #count = 0;
+  #firstId: number | undefined;
+
+  constructor(db: MetadataStore, context: { runId: string; assetKey: string; partitionKey: string }) {
+    this.#db = db;
+    this.#context = context;
+  }
+
+  get count(): number {
+    return this.#count;
+  }
+
+  async add(letter: DeadLetterInput): Promise<void> {
+    this.#buffer.push(letter);
+    this.#count += 1;
+    if (this.#buffer.length >= 1_000) await this.flush();
+  }
+
+  async flush(): Promise<void> {
+    if (this.#buffer.length === 0) return;
+    const batch = this.#buffer;
+    this.#buffer = [];
+    const inserted = await this.#db
+      .insertInto("ingest.dead_letters")
+      .values(
+        batch.map((d) => ({
+          run_id: this.#context.runId,
+          asset_key: this.#context.assetKey,
+          partition_key: this.#context.partitionKey,
+          source: d.source,
+          source_key: d.sourceKey ?? null,
+          reason: d.reason,
+          issues: JSON.stringify(d.issues),
+          payload: JSON.stringify(d.payload ?? null),
+          replayed_at: null,
+        })),
+      )
+      .returning("id")
+      .execute();
+    this.#firstId ??= Number(inserted[0]!.id);
+  }
+
+  /** Removes what this attempt wrote: a failed attempt is retried from the start, and would write them again. */
+  async discard(): Promise<void> {
+    this.#buffer = [];
+    this.#count = 0;
+    if (this.#firstId === undefined) return;
+    await this.#db
+      .deleteFrom("ingest.dead_letters")
+      .where("run_id", "=", this.#context.runId)
+      .where("asset_key", "=", this.#context.assetKey)
+      .where("partition_key", "=", this.#context.partitionKey)
+      .where("id", ">=", this.#firstId)
+      .execute();
+    this.#firstId = undefined;
+  }
+}
+
+export interface DeadLetterFilter {
+  assetKey?: string;
+  runId?: string;
+  reason?: string;
+  /** Default: only open ones. */
+  status?: "open" | "replayed" | "all";
+  limit?: number;
+}
+
+export async function listDeadLetters(db: MetadataStore, filter: DeadLetterFilter = {}): Promise<DeadLetter[]> {
+  let query = db.selectFrom("ingest.dead_letters").selectAll().orderBy("id");
+  if (filter.assetKey) query = query.where("asset_key", "=", filter.assetKey);
+  if (filter.runId) query = query.where("run_id", "=", filter.runId);
+  if (filter.reason) query = query.where("reason", "=", filter.reason);
+  const status = filter.status ?? "open";
+  if (status !== "all") query = query.where("status", "=", status);
+  if (filter.limit) query = query.limit(filter.limit);
+  return query.execute();
+}
+
+/** Counts of open dead letters by asset and reason. */
+export async function deadLetterCounts(db: MetadataStore, runId?: string) {
+  let query = db
+    .selectFrom("ingest.dead_letters")
+    .select(["asset_key", "reason", (eb) => eb.fn.countAll<number>().as("count")])
+    .where("status", "=", "open")
+    .groupBy(["asset_key", "reason"])
+    .orderBy("asset_key")
+    .orderBy("reason");
+  if (runId) query = query.where("run_id", "=", runId);
+  return (await query.execute()).map((r) => ({ ...r, count: Number(r.count) }));
+}
+
+export async function markReplayed(db: MetadataStore, ids: number[]): Promise<void> {
+  if (ids.length === 0) return;
+  await db.updateTable("ingest.dead_letters").set({ status: "replayed", replayed_at: new Date() }).where("id", "in", ids).execute();
+}
+
+/** A dead letter that still fails after a replay keeps its row, with the issues of the current model. */
+export async function updateIssues(db: MetadataStore, id: number, issues: DeadLetterInput["issues"]): Promise<void> {
+  await db.updateTable("ingest.dead_letters").set({ issues: JSON.stringify(issues) }).where("id", "=", id).execute();
+}
