@@ -3,7 +3,7 @@ import type { z } from "zod";
 import type { ChromaResource } from "../resources/chroma.ts";
 import type { Embedder } from "../resources/embedder.ts";
 import { assertCollectionName, assertIdentifier } from "../resources/identifiers.ts";
-import { type Driver, ensureUniqueKey, mergeNodes, mergeRelationships, type RelationshipEnd } from "../resources/neo4j.ts";
+import { type Driver, ensureIndex, ensureUniqueKey, mergeNodes, mergeRelationships, type RelationshipEnd } from "../resources/neo4j.ts";
 import type { StagedRecord, Staging } from "../resources/staging.ts";
 import { type AssetDefinition, type AssetSpec, defineAsset, type MaterializeContext } from "./asset.ts";
 import { DefinitionError } from "./definitions.ts";
@@ -131,6 +131,8 @@ async function derivedVersion(staging: Staging, table: string, codeVersion: stri
 export interface NodeAssetSpec<T> extends Common<{ neo4j: Driver; staging: Staging }> {
   label: string;
   keyProperty: string;
+  /** Properties people look nodes up by: range indexes, created idempotently before loading. */
+  indexes?: string[];
   from: StagedAsset<T>;
   /** The node's properties; must include `keyProperty`. */
   properties(record: T): Record<string, unknown>;
@@ -146,6 +148,7 @@ export function defineNodeAsset<T>(spec: NodeAssetSpec<T>): AssetDefinition<{ ne
   validate(spec.key, () => {
     assertIdentifier("label", spec.label);
     assertIdentifier("property key", spec.keyProperty);
+    for (const property of spec.indexes ?? []) assertIdentifier("property key", property);
   });
   return defineAsset<{ neo4j: Driver; staging: Staging }>({
     ...spec,
@@ -155,6 +158,7 @@ export function defineNodeAsset<T>(spec: NodeAssetSpec<T>): AssetDefinition<{ ne
     async materialize(ctx) {
       const { neo4j, staging } = ctx.resources;
       await ensureUniqueKey(neo4j, spec.label, spec.keyProperty);
+      for (const property of spec.indexes ?? []) await ensureIndex(neo4j, spec.label, property);
       const staged = await staging.read<T>(spec.from.staged.table);
       const rows = staged.map((s) => {
         const props: Record<string, unknown> = { ...spec.properties(s.record), ...lineage(ctx, spec.from.staged.source, s) };

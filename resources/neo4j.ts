@@ -29,6 +29,13 @@ export async function ensureUniqueKey(driver: Driver, label: string, key: string
   );
 }
 
+/** Creates a range index on a label's property; a no-op when it exists. */
+export async function ensureIndex(driver: Driver, label: string, property: string): Promise<void> {
+  assertIdentifier("label", label);
+  assertIdentifier("property key", property);
+  await driver.executeQuery(`CREATE INDEX ${label.toLowerCase()}_${property}_index IF NOT EXISTS FOR (n:${label}) ON (n.${property})`);
+}
+
 export interface NodeWriteResult {
   written: number;
 }
