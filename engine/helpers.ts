@@ -4,6 +4,7 @@ import type { ChromaResource } from "../resources/chroma.ts";
 import type { Embedder } from "../resources/embedder.ts";
 import { assertCollectionName, assertIdentifier } from "../resources/identifiers.ts";
 import { type Driver, ensureIndex, ensureUniqueKey, mergeNodes, mergeRelationships, type RelationshipEnd } from "../resources/neo4j.ts";
+import { isBadRow } from "../resources/sources/bad-rows.ts";
 import type { StagedRecord, Staging } from "../resources/staging.ts";
 import { type AssetDefinition, type AssetSpec, defineAsset, type MaterializeContext } from "./asset.ts";
 import { DefinitionError } from "./definitions.ts";
@@ -27,18 +28,9 @@ export interface StagedAssetSpec<T, R> extends Common<R> {
   /** Other resources `extract` needs, beside `staging`. */
   resources?: (keyof R & string)[];
   deps?: string[];
-  /** Raw source records; yield `unparseable(…)` for input that is not a record at all, so it is dead-lettered too. */
+  /** Raw source records; a reader's `BadRow` (input that is not a record at all) is dead-lettered as `unparseable`. */
   extract(ctx: MaterializeContext<R>): AsyncIterable<unknown> | Promise<Iterable<unknown>>;
 }
-
-const unparseableTag = Symbol.for("ingest.unparseable");
-
-/** Marks input that could not even be read as a record (a malformed CSV line, a bad JSON line). */
-export function unparseable(payload: unknown, message: string, location?: string) {
-  return { [unparseableTag]: true as const, payload, message, location };
-}
-type Unparseable = ReturnType<typeof unparseable>;
-const isUnparseable = (value: unknown): value is Unparseable => typeof value === "object" && value !== null && unparseableTag in value;
 
 /** zod issues as dead-letter issues: the path into the record and the message. */
 export function issuesOf(error: z.ZodError): { path: string; message: string }[] {
@@ -81,8 +73,8 @@ export function defineStagedAsset<T, R extends Record<string, unknown> = Record<
       let deduplicated = 0;
       for await (const raw of await spec.extract(ctx)) {
         extracted += 1;
-        if (isUnparseable(raw)) {
-          await ctx.deadLetter({ source: spec.source, reason: "unparseable", issues: [{ path: raw.location ?? "(record)", message: raw.message }], payload: raw.payload });
+        if (isBadRow(raw)) {
+          await ctx.deadLetter(raw.toDeadLetter(spec.source));
           continue;
         }
         const parsed = spec.model.safeParse(raw);
@@ -178,6 +170,8 @@ export interface RelationshipAssetSpec<T> extends Common<{ neo4j: Driver; stagin
   start: RelationshipEnd & { value(record: T): unknown };
   end: RelationshipEnd & { value(record: T): unknown };
   properties?(record: T): Record<string, unknown>;
+  /** Only records for which this holds have the relationship (a root category has no parent). */
+  where?(record: T): boolean;
   /** The node assets of both ends, so they are written first. */
   deps: string[];
 }
@@ -198,7 +192,7 @@ export function defineRelationshipAsset<T>(spec: RelationshipAssetSpec<T>): Asse
     target: { kind: "neo4j-relationships", type: spec.type },
     async materialize(ctx) {
       const { neo4j, staging } = ctx.resources;
-      const staged = await staging.read<T>(spec.from.staged.table);
+      const staged = (await staging.read<T>(spec.from.staged.table)).filter((s) => spec.where?.(s.record) ?? true);
       const rows = staged.map((s) => ({
         start: spec.start.value(s.record),
         end: spec.end.value(s.record),

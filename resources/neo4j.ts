@@ -108,3 +108,16 @@ export async function mergeRelationships(
   }
   return { written, missingEnds: rows.length - written };
 }
+
+/**
+ * Runs a statement with `CALL { … } IN TRANSACTIONS`, which Neo4j accepts only in an auto-commit
+ * transaction (not in the driver's managed ones); returns its records.
+ */
+export async function runInBatches(driver: Driver, statement: string, params: Record<string, unknown> = {}) {
+  const session = driver.session();
+  try {
+    return (await session.run(statement, params)).records;
+  } finally {
+    await session.close();
+  }
+}

@@ -9,26 +9,31 @@ export const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), ".."
 export const stateDir = resolve(process.env.INGEST_STATE_DIR ?? join(packageRoot, ".ingest"));
 /** Where downloaded artefacts live: Neo4j jars, the embedding model (git-ignored). */
 export const cacheDir = resolve(process.env.INGEST_CACHE_DIR ?? join(packageRoot, ".cache"));
+/** Where file-based sources land (CRM exports, chat exports, webhook deliveries); `ingest generate` writes the samples here. */
+export const sourcesDir = resolve(process.env.INGEST_SOURCES_DIR ?? join(stateDir, "sources"));
 
 const port = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 
 /**
  * Ports of the private local stack, chosen away from each server's default so a user's own servers
- * are left alone (`INGEST_POSTGRES_PORT`, `INGEST_NEO4J_PORT`, `INGEST_CHROMA_PORT` move them).
+ * are left alone (`INGEST_POSTGRES_PORT`, `INGEST_NEO4J_PORT`, `INGEST_CHROMA_PORT`, `INGEST_CRM_API_PORT` move them).
  */
 export const localPorts = {
   postgres: port("INGEST_POSTGRES_PORT", 55432),
   neo4j: port("INGEST_NEO4J_PORT", 57687),
   chroma: port("INGEST_CHROMA_PORT", 58000),
+  crmApi: port("INGEST_CRM_API_PORT", 58080),
 } as const;
 
+export type SecretName = "postgres" | "neo4j" | "crm";
+
 /** A secret kept in the state folder by `ingest stack up`; undefined until it exists. */
-export function stateSecret(name: "postgres" | "neo4j"): string | undefined {
+export function stateSecret(name: SecretName): string | undefined {
   const file = join(stateDir, "secrets", name);
   return existsSync(file) ? readFileSync(file, "utf8").trim() : undefined;
 }
 
-export function secretPath(name: "postgres" | "neo4j"): string {
+export function secretPath(name: SecretName): string {
   return join(stateDir, "secrets", name);
 }
 
@@ -55,6 +60,8 @@ export interface Settings {
   shopDatabaseUrl: string;
   neo4j: Neo4jSettings;
   chromaUrl: string;
+  /** The CRM's REST API (HubSpot-shaped) and its OAuth2 client credentials. */
+  crm: { url: string; clientId: string; clientSecret: string | undefined };
   /** A folder holding `<modelId>/config.json, tokenizer.json, onnx/model.onnx`. */
   modelPath: string;
   external: { postgres: boolean; chroma: boolean; model: boolean };
@@ -81,6 +88,11 @@ export function settings(): Settings {
       external: neo4jUri !== undefined,
     },
     chromaUrl: chromaUrl ?? `http://127.0.0.1:${localPorts.chroma}`,
+    crm: {
+      url: process.env.CRM_API_URL ?? `http://127.0.0.1:${localPorts.crmApi}`,
+      clientId: process.env.CRM_CLIENT_ID ?? "ingest-local",
+      clientSecret: envSecret("CRM_CLIENT_SECRET") ?? stateSecret("crm"),
+    },
     modelPath: resolve(modelPath ?? join(cacheDir, "models")),
     external: {
       postgres: databaseUrl !== undefined,

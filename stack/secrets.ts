@@ -1,10 +1,10 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
-import { secretPath } from "../resources/settings.ts";
+import { type SecretName, secretPath } from "../resources/settings.ts";
 
 /** Returns the stack's generated secret, creating it (mode 0600, never printed) on first use. */
-export function ensureSecret(name: "postgres" | "neo4j"): string {
+export function ensureSecret(name: SecretName): string {
   const file = secretPath(name);
   if (existsSync(file)) return readFileSync(file, "utf8").trim();
   mkdirSync(dirname(file), { recursive: true, mode: 0o700 });

@@ -4,7 +4,8 @@ import { z } from "zod";
 import { defineAsset } from "../../engine/asset.ts";
 import { listDeadLetters } from "../../engine/dead-letters.ts";
 import { buildAssetGraph } from "../../engine/definitions.ts";
-import { defineStagedAsset, unparseable } from "../../engine/helpers.ts";
+import { defineStagedAsset } from "../../engine/helpers.ts";
+import { BadRow } from "../../resources/sources/bad-rows.ts";
 import { replayDeadLetters } from "../../engine/replay.ts";
 import { defineResource } from "../../engine/resource.ts";
 import { prepareDatabase } from "../../engine/worker.ts";
@@ -35,7 +36,7 @@ const source = [
   { id: "3", email: "c@example.com", rating: 3, updated_at: "2026-01-01" },
   { id: "4", email: "not-an-email", rating: 3, updated_at: "2026-01-01" },
   { id: "5", email: "e@example.com", rating: 9, updated_at: "2026-01-01" },
-  unparseable("{oops", "Unexpected token o in JSON", "line 6"),
+  new BadRow("reviews.jsonl", 6, "Unexpected token o in JSON", "{oops"),
   { id: "1", email: "older@example.com", rating: 5, updated_at: "2025-12-01" },
   { id: "2", email: "newer@example.com", rating: 4, updated_at: "2026-02-01" },
 ];
@@ -84,7 +85,8 @@ describe("dead letters", () => {
     ]);
     expect(letters[0]!.payload).toEqual(source[3]);
     expect(letters[1]!.issues[0]!.message).toMatch(/5/);
-    expect(letters[2]!.payload).toBe("{oops");
+    expect(letters[2]!.payload).toEqual({ line: 6, raw: "{oops" });
+    expect(letters[2]!.issues[0]!.message).toBe("reviews.jsonl:6: Unexpected token o in JSON");
     expect(letters.every((l) => l.asset_key === `dl_${id}/reviews` && l.source === "test.reviews")).toBe(true);
   });
 

@@ -1,0 +1,129 @@
+import { existsSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { defineCollectionAsset, defineNodeAsset, defineRelationshipAsset, defineStagedAsset } from "../../engine/helpers.ts";
+import { sourcesDir } from "../../resources/settings.ts";
+import { isBadRow } from "../../resources/sources/bad-rows.ts";
+import { readJsonLines } from "../../resources/sources/jsonl.ts";
+import { ChatMessage, chatMessageKey, ChatSession, chatSessionKey, messageOfWebhookEvent, messagesOfConversation, SupportAgent, supportAgentKey } from "./models.ts";
+
+const chatFile = (...path: string[]) => join(sourcesDir, "chat", ...path);
+
+/** The JSON values of JSON Lines files, unreadable lines passed on to be dead-lettered. */
+async function* values(paths: string | string[], expand: (value: unknown) => unknown[] = (v) => [v]) {
+  for await (const entry of readJsonLines(paths)) {
+    if (isBadRow(entry)) yield entry;
+    else yield* expand(entry.value);
+  }
+}
+
+/** Webhook deliveries in the landing folder, oldest file first. */
+function webhookFiles(): string[] {
+  const dir = chatFile("webhooks");
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).filter((f) => f.endsWith(".jsonl")).sort().map((f) => join(dir, f));
+}
+
+export const stagedAgents = defineStagedAsset<SupportAgent>({
+  key: "chat/agents",
+  codeVersion: "1",
+  table: "chat_agents",
+  source: "chat/export/agents.jsonl",
+  model: SupportAgent,
+  sourceKey: supportAgentKey,
+  extract: () => values(chatFile("export", "agents.jsonl")),
+});
+
+export const agentNodes = defineNodeAsset<SupportAgent>({
+  key: "graph/SupportAgent",
+  codeVersion: "1",
+  label: "SupportAgent",
+  keyProperty: "agentId",
+  from: stagedAgents,
+  properties: (a) => ({ ...a }),
+});
+
+/** Chat sessions from the conversations export. */
+export const stagedSessions = defineStagedAsset<ChatSession>({
+  key: "chat/sessions",
+  codeVersion: "1",
+  table: "chat_sessions",
+  source: "chat/export/conversations.jsonl",
+  model: ChatSession,
+  sourceKey: chatSessionKey,
+  updatedAt: (s) => s.updatedAt,
+  extract: () => values(chatFile("export", "conversations.jsonl")),
+});
+
+export const sessionNodes = defineNodeAsset<ChatSession>({
+  key: "graph/ChatSession",
+  codeVersion: "1",
+  label: "ChatSession",
+  keyProperty: "sessionId",
+  indexes: ["requesterEmail"],
+  from: stagedSessions,
+  properties: (s) => ({ ...s }),
+});
+
+/** `(:SupportAgent)-[:HANDLED]->(:ChatSession)`. */
+export const handled = defineRelationshipAsset<ChatSession>({
+  key: "graph/HANDLED",
+  codeVersion: "1",
+  type: "HANDLED",
+  from: stagedSessions,
+  deps: [agentNodes.key, sessionNodes.key],
+  where: (s) => s.agentId !== null,
+  start: { label: "SupportAgent", key: "agentId", value: (s) => s.agentId },
+  end: { label: "ChatSession", key: "sessionId", value: (s) => s.sessionId },
+});
+
+/** Messages: those in the conversations export, then those delivered by webhooks since. */
+export const stagedMessages = defineStagedAsset<ChatMessage>({
+  key: "chat/messages",
+  codeVersion: "1",
+  table: "chat_messages",
+  source: "chat/export/conversations.jsonl + chat/webhooks",
+  model: ChatMessage,
+  sourceKey: chatMessageKey,
+  async *extract() {
+    yield* values(chatFile("export", "conversations.jsonl"), messagesOfConversation);
+    yield* values(webhookFiles(), (event) => [messageOfWebhookEvent(event)]);
+  },
+});
+
+/** Messages are keyed `session:message`: message ids are unique only within their session. */
+export const messageNodes = defineNodeAsset<ChatMessage>({
+  key: "graph/ChatMessage",
+  codeVersion: "1",
+  label: "ChatMessage",
+  keyProperty: "messageKey",
+  from: stagedMessages,
+  properties: (m) => ({ ...m, messageKey: chatMessageKey(m) }),
+});
+
+/** `(:ChatSession)-[:HAS_MESSAGE]->(:ChatMessage)`. */
+export const hasMessage = defineRelationshipAsset<ChatMessage>({
+  key: "graph/HAS_MESSAGE",
+  codeVersion: "1",
+  type: "HAS_MESSAGE",
+  from: stagedMessages,
+  deps: [sessionNodes.key, messageNodes.key],
+  start: { label: "ChatSession", key: "sessionId", value: (m) => m.sessionId },
+  end: { label: "ChatMessage", key: "messageKey", value: chatMessageKey },
+  properties: (m) => ({ sentAt: m.sentAt }),
+});
+
+/** The `chat_messages` collection: each message's text, filterable by session, sender and time. */
+export const chatMessageVectors = defineCollectionAsset<ChatMessage>({
+  key: "vectors/chat_messages",
+  codeVersion: "1",
+  collection: "chat_messages",
+  from: stagedMessages,
+  document: (m) => m.text,
+  metadata: (m) => ({
+    session_id: m.sessionId,
+    message_id: m.messageId,
+    sender: m.senderType,
+    sender_id: m.senderId,
+    sent_at: Date.parse(m.sentAt),
+  }),
+});

@@ -1,0 +1,63 @@
+import { defineNodeAsset, defineRelationshipAsset, defineStagedAsset } from "../../engine/helpers.ts";
+import type { CrmClient } from "../../resources/sources/crm.ts";
+import { Company, companyKey, Contact, contactKey } from "./models.ts";
+
+type Crm = { crm: CrmClient };
+
+/** Companies from the CRM's REST API (paginated, OAuth2 client credentials, rate limited). */
+export const stagedCompanies = defineStagedAsset<Company, Crm>({
+  key: "crm/companies",
+  codeVersion: "1",
+  table: "crm_companies",
+  source: "crm.api.companies",
+  model: Company,
+  sourceKey: companyKey,
+  updatedAt: (c) => c.updatedAt,
+  resources: ["crm"],
+  extract: ({ resources: { crm } }) => crm.objects("companies"),
+});
+
+export const companyNodes = defineNodeAsset<Company>({
+  key: "graph/Company",
+  codeVersion: "1",
+  label: "Company",
+  keyProperty: "companyId",
+  indexes: ["domain"],
+  from: stagedCompanies,
+  properties: (c) => ({ ...c }),
+});
+
+export const stagedContacts = defineStagedAsset<Contact, Crm>({
+  key: "crm/contacts",
+  codeVersion: "1",
+  table: "crm_contacts",
+  source: "crm.api.contacts",
+  model: Contact,
+  sourceKey: contactKey,
+  updatedAt: (c) => c.updatedAt,
+  resources: ["crm"],
+  extract: ({ resources: { crm } }) => crm.objects("contacts"),
+});
+
+export const contactNodes = defineNodeAsset<Contact>({
+  key: "graph/Contact",
+  codeVersion: "1",
+  label: "Contact",
+  keyProperty: "contactId",
+  indexes: ["email"],
+  from: stagedContacts,
+  properties: (c) => ({ ...c }),
+});
+
+/** `(:Contact)-[:WORKS_AT]->(:Company)`. */
+export const worksAt = defineRelationshipAsset<Contact>({
+  key: "graph/WORKS_AT",
+  codeVersion: "1",
+  type: "WORKS_AT",
+  from: stagedContacts,
+  deps: [contactNodes.key, companyNodes.key],
+  where: (c) => c.companyId !== null,
+  start: { label: "Contact", key: "contactId", value: (c) => c.contactId },
+  end: { label: "Company", key: "companyId", value: (c) => c.companyId },
+  properties: (c) => ({ jobTitle: c.jobTitle }),
+});

@@ -1,0 +1,137 @@
+import { join } from "node:path";
+import { defineCollectionAsset, defineNodeAsset, defineRelationshipAsset, defineStagedAsset } from "../../engine/helpers.ts";
+import { sourcesDir } from "../../resources/settings.ts";
+import { readCsv } from "../../resources/sources/csv.ts";
+import type { CrmClient } from "../../resources/sources/crm.ts";
+import { readExcelSheet } from "../../resources/sources/excel.ts";
+import { companyNodes, contactNodes } from "./accounts.ts";
+import { Deal, dealKey, Interaction, interactionKey, SalesRep, salesRepKey } from "./models.ts";
+
+type Crm = { crm: CrmClient };
+
+/** Sales reps from the HR roster, an Excel export (`crm/exports/sales-reps.xlsx`, sheet `Reps`). */
+export const stagedSalesReps = defineStagedAsset<SalesRep>({
+  key: "crm/sales_reps",
+  codeVersion: "1",
+  table: "crm_sales_reps",
+  source: "crm/exports/sales-reps.xlsx",
+  model: SalesRep,
+  sourceKey: salesRepKey,
+  extract: () => readExcelSheet(join(sourcesDir, "crm", "exports", "sales-reps.xlsx"), "Reps"),
+});
+
+export const salesRepNodes = defineNodeAsset<SalesRep>({
+  key: "graph/SalesRep",
+  codeVersion: "1",
+  label: "SalesRep",
+  keyProperty: "salesRepId",
+  indexes: ["email"],
+  from: stagedSalesReps,
+  properties: (r) => ({ ...r }),
+});
+
+export const stagedDeals = defineStagedAsset<Deal, Crm>({
+  key: "crm/deals",
+  codeVersion: "1",
+  table: "crm_deals",
+  source: "crm.api.deals",
+  model: Deal,
+  sourceKey: dealKey,
+  updatedAt: (d) => d.updatedAt,
+  resources: ["crm"],
+  extract: ({ resources: { crm } }) => crm.objects("deals"),
+});
+
+export const dealNodes = defineNodeAsset<Deal>({
+  key: "graph/Deal",
+  codeVersion: "1",
+  label: "Deal",
+  keyProperty: "dealId",
+  indexes: ["stage"],
+  from: stagedDeals,
+  properties: (d) => ({ ...d }),
+});
+
+/** `(:SalesRep)-[:OWNS]->(:Deal)`. */
+export const owns = defineRelationshipAsset<Deal>({
+  key: "graph/OWNS",
+  codeVersion: "1",
+  type: "OWNS",
+  from: stagedDeals,
+  deps: [salesRepNodes.key, dealNodes.key],
+  where: (d) => d.salesRepId !== null,
+  start: { label: "SalesRep", key: "salesRepId", value: (d) => d.salesRepId },
+  end: { label: "Deal", key: "dealId", value: (d) => d.dealId },
+});
+
+/** `(:Deal)-[:WITH]->(:Company)`. */
+export const dealWith = defineRelationshipAsset<Deal>({
+  key: "graph/Deal_WITH_Company",
+  codeVersion: "1",
+  type: "WITH",
+  from: stagedDeals,
+  deps: [dealNodes.key, companyNodes.key],
+  where: (d) => d.companyId !== null,
+  start: { label: "Deal", key: "dealId", value: (d) => d.dealId },
+  end: { label: "Company", key: "companyId", value: (d) => d.companyId },
+});
+
+/** Calls, emails and meetings from the CRM's CSV export, with their notes. */
+export const stagedInteractions = defineStagedAsset<Interaction>({
+  key: "crm/interactions",
+  codeVersion: "1",
+  table: "crm_interactions",
+  source: "crm/exports/interactions.csv",
+  model: Interaction,
+  sourceKey: interactionKey,
+  updatedAt: (i) => i.occurredAt,
+  extract: () => readCsv(join(sourcesDir, "crm", "exports", "interactions.csv")),
+});
+
+export const interactionNodes = defineNodeAsset<Interaction>({
+  key: "graph/Interaction",
+  codeVersion: "1",
+  label: "Interaction",
+  keyProperty: "interactionId",
+  indexes: ["type"],
+  from: stagedInteractions,
+  properties: (i) => ({ ...i }),
+});
+
+/** `(:SalesRep)-[:HAD]->(:Interaction)`. */
+export const had = defineRelationshipAsset<Interaction>({
+  key: "graph/HAD",
+  codeVersion: "1",
+  type: "HAD",
+  from: stagedInteractions,
+  deps: [salesRepNodes.key, interactionNodes.key],
+  start: { label: "SalesRep", key: "salesRepId", value: (i) => i.salesRepId },
+  end: { label: "Interaction", key: "interactionId", value: (i) => i.interactionId },
+});
+
+/** `(:Interaction)-[:WITH]->(:Contact)`. */
+export const interactionWith = defineRelationshipAsset<Interaction>({
+  key: "graph/Interaction_WITH_Contact",
+  codeVersion: "1",
+  type: "WITH",
+  from: stagedInteractions,
+  deps: [interactionNodes.key, contactNodes.key],
+  start: { label: "Interaction", key: "interactionId", value: (i) => i.interactionId },
+  end: { label: "Contact", key: "contactId", value: (i) => i.contactId },
+});
+
+/** The `crm_notes` collection: each interaction's subject and notes. */
+export const crmNoteVectors = defineCollectionAsset<Interaction>({
+  key: "vectors/crm_notes",
+  codeVersion: "1",
+  collection: "crm_notes",
+  from: stagedInteractions,
+  document: (i) => [i.subject, i.notes].filter(Boolean).join(". "),
+  metadata: (i) => ({
+    interaction_id: i.interactionId,
+    type: i.type,
+    sales_rep_id: i.salesRepId,
+    contact_id: i.contactId,
+    occurred_at: Date.parse(i.occurredAt),
+  }),
+});

@@ -1,0 +1,91 @@
+import { defineCollectionAsset, defineNodeAsset, defineRelationshipAsset, defineStagedAsset } from "../../engine/helpers.ts";
+import type { pg } from "../../resources/postgres.ts";
+import { readTable } from "../../resources/sources/postgres.ts";
+import { Category, categoryKey, Product, productKey } from "./models.ts";
+
+type Shop = { shop: pg.Pool };
+
+/** The category tree, from the shop database. */
+export const stagedCategories = defineStagedAsset<Category, Shop>({
+  key: "ec/categories",
+  codeVersion: "1",
+  table: "ec_categories",
+  source: "shop.categories",
+  model: Category,
+  sourceKey: categoryKey,
+  updatedAt: (c) => c.updatedAt,
+  resources: ["shop"],
+  extract: ({ resources: { shop } }) => readTable(shop, "select * from shop.categories order by category_id"),
+});
+
+export const categoryNodes = defineNodeAsset<Category>({
+  key: "graph/Category",
+  codeVersion: "1",
+  label: "Category",
+  keyProperty: "categoryId",
+  indexes: ["name"],
+  from: stagedCategories,
+  properties: (c) => ({ ...c }),
+});
+
+/** `(:Category)-[:SUBCATEGORY_OF]->(:Category)`: the tree. */
+export const subcategoryOf = defineRelationshipAsset<Category>({
+  key: "graph/SUBCATEGORY_OF",
+  codeVersion: "1",
+  type: "SUBCATEGORY_OF",
+  from: stagedCategories,
+  deps: [categoryNodes.key],
+  where: (c) => c.parentId !== null,
+  start: { label: "Category", key: "categoryId", value: (c) => c.categoryId },
+  end: { label: "Category", key: "categoryId", value: (c) => c.parentId },
+});
+
+/** The catalogue, from the shop database; descriptions arrive as HTML and are kept as text. */
+export const stagedProducts = defineStagedAsset<Product, Shop>({
+  key: "ec/products",
+  codeVersion: "2",
+  table: "ec_products",
+  source: "shop.products",
+  model: Product,
+  sourceKey: productKey,
+  updatedAt: (p) => p.updatedAt,
+  resources: ["shop"],
+  extract: ({ resources: { shop } }) => readTable(shop, "select * from shop.products order by product_id"),
+});
+
+export const productNodes = defineNodeAsset<Product>({
+  key: "graph/Product",
+  codeVersion: "2",
+  label: "Product",
+  keyProperty: "productId",
+  indexes: ["sku"],
+  from: stagedProducts,
+  properties: (p) => ({ ...p }),
+});
+
+/** `(:Product)-[:IN_CATEGORY]->(:Category)`. */
+export const inCategory = defineRelationshipAsset<Product>({
+  key: "graph/IN_CATEGORY",
+  codeVersion: "1",
+  type: "IN_CATEGORY",
+  from: stagedProducts,
+  deps: [productNodes.key, categoryNodes.key],
+  start: { label: "Product", key: "productId", value: (p) => p.productId },
+  end: { label: "Category", key: "categoryId", value: (p) => p.categoryId },
+});
+
+/** The `products` collection: name and description, filterable by category and price. */
+export const productVectors = defineCollectionAsset<Product>({
+  key: "vectors/products",
+  codeVersion: "2",
+  collection: "products",
+  from: stagedProducts,
+  document: (p) => (p.description ? `${p.name}. ${p.description}` : p.name),
+  metadata: (p) => ({
+    product_id: p.productId,
+    category_id: p.categoryId,
+    price: p.price,
+    currency: p.currency,
+    updated_at: Date.parse(p.updatedAt),
+  }),
+});

@@ -1,0 +1,27 @@
+import { defineNodeAsset, defineStagedAsset } from "../../engine/helpers.ts";
+import type { pg } from "../../resources/postgres.ts";
+import { readTable } from "../../resources/sources/postgres.ts";
+import { Customer, customerKey } from "./models.ts";
+
+/** Shop customers: emails normalised, phones in E.164, countries as ISO codes. */
+export const stagedCustomers = defineStagedAsset<Customer, { shop: pg.Pool }>({
+  key: "ec/customers",
+  codeVersion: "1",
+  table: "ec_customers",
+  source: "shop.customers",
+  model: Customer,
+  sourceKey: customerKey,
+  updatedAt: (c) => c.updatedAt,
+  resources: ["shop"],
+  extract: ({ resources: { shop } }) => readTable(shop, "select * from shop.customers order by customer_id"),
+});
+
+export const customerNodes = defineNodeAsset<Customer>({
+  key: "graph/Customer",
+  codeVersion: "1",
+  label: "Customer",
+  keyProperty: "customerId",
+  indexes: ["email"],
+  from: stagedCustomers,
+  properties: (c) => ({ ...c }),
+});

@@ -1,0 +1,130 @@
+import { defineNodeAsset, defineRelationshipAsset, defineStagedAsset } from "../../engine/helpers.ts";
+import type { pg } from "../../resources/postgres.ts";
+import { readTable } from "../../resources/sources/postgres.ts";
+import { productNodes } from "./catalog.ts";
+import { customerNodes } from "./customers.ts";
+import { Order, OrderItem, orderItemKey, orderKey, Payment, paymentKey, Shipment, shipmentKey } from "./models.ts";
+
+type Shop = { shop: pg.Pool };
+const fromShop = (table: string, orderBy: string) => ({ resources: { shop } }: { resources: Shop }) =>
+  readTable(shop, `select * from shop.${table} order by ${orderBy}`, [], { batchSize: 5_000 });
+
+export const stagedOrders = defineStagedAsset<Order, Shop>({
+  key: "ec/orders",
+  codeVersion: "1",
+  table: "ec_orders",
+  source: "shop.orders",
+  model: Order,
+  sourceKey: orderKey,
+  updatedAt: (o) => o.updatedAt,
+  resources: ["shop"],
+  extract: fromShop("orders", "order_id"),
+});
+
+export const orderNodes = defineNodeAsset<Order>({
+  key: "graph/Order",
+  codeVersion: "1",
+  label: "Order",
+  keyProperty: "orderId",
+  indexes: ["orderedAt"],
+  from: stagedOrders,
+  properties: (o) => ({ ...o }),
+});
+
+/** `(:Customer)-[:PLACED]->(:Order)`. */
+export const placed = defineRelationshipAsset<Order>({
+  key: "graph/PLACED",
+  codeVersion: "1",
+  type: "PLACED",
+  from: stagedOrders,
+  deps: [customerNodes.key, orderNodes.key],
+  start: { label: "Customer", key: "customerId", value: (o) => o.customerId },
+  end: { label: "Order", key: "orderId", value: (o) => o.orderId },
+  properties: (o) => ({ orderedAt: o.orderedAt }),
+});
+
+export const stagedOrderItems = defineStagedAsset<OrderItem, Shop>({
+  key: "ec/order_items",
+  codeVersion: "1",
+  table: "ec_order_items",
+  source: "shop.order_items",
+  model: OrderItem,
+  sourceKey: orderItemKey,
+  resources: ["shop"],
+  extract: fromShop("order_items", "order_id, line_no"),
+});
+
+/** `(:Order)-[:CONTAINS {quantity, unitPrice, discount}]->(:Product)`, one per order line. */
+export const contains = defineRelationshipAsset<OrderItem>({
+  key: "graph/CONTAINS",
+  codeVersion: "1",
+  type: "CONTAINS",
+  from: stagedOrderItems,
+  deps: [orderNodes.key, productNodes.key],
+  start: { label: "Order", key: "orderId", value: (i) => i.orderId },
+  end: { label: "Product", key: "productId", value: (i) => i.productId },
+  properties: (i) => ({ lineNo: i.lineNo, quantity: i.quantity, unitPrice: i.unitPrice, discount: i.discount }),
+});
+
+export const stagedPayments = defineStagedAsset<Payment, Shop>({
+  key: "ec/payments",
+  codeVersion: "1",
+  table: "ec_payments",
+  source: "shop.payments",
+  model: Payment,
+  sourceKey: paymentKey,
+  resources: ["shop"],
+  extract: fromShop("payments", "payment_id"),
+});
+
+export const paymentNodes = defineNodeAsset<Payment>({
+  key: "graph/Payment",
+  codeVersion: "1",
+  label: "Payment",
+  keyProperty: "paymentId",
+  from: stagedPayments,
+  properties: (p) => ({ ...p }),
+});
+
+/** `(:Order)-[:PAID_BY]->(:Payment)`. */
+export const paidBy = defineRelationshipAsset<Payment>({
+  key: "graph/PAID_BY",
+  codeVersion: "1",
+  type: "PAID_BY",
+  from: stagedPayments,
+  deps: [orderNodes.key, paymentNodes.key],
+  start: { label: "Order", key: "orderId", value: (p) => p.orderId },
+  end: { label: "Payment", key: "paymentId", value: (p) => p.paymentId },
+});
+
+export const stagedShipments = defineStagedAsset<Shipment, Shop>({
+  key: "ec/shipments",
+  codeVersion: "1",
+  table: "ec_shipments",
+  source: "shop.shipments",
+  model: Shipment,
+  sourceKey: shipmentKey,
+  resources: ["shop"],
+  extract: fromShop("shipments", "shipment_id"),
+});
+
+export const shipmentNodes = defineNodeAsset<Shipment>({
+  key: "graph/Shipment",
+  codeVersion: "1",
+  label: "Shipment",
+  keyProperty: "shipmentId",
+  indexes: ["trackingNumber"],
+  from: stagedShipments,
+  properties: (s) => ({ ...s }),
+});
+
+/** `(:Order)-[:SHIPPED_IN]->(:Shipment)`. */
+export const shippedIn = defineRelationshipAsset<Shipment>({
+  key: "graph/SHIPPED_IN",
+  codeVersion: "1",
+  type: "SHIPPED_IN",
+  from: stagedShipments,
+  deps: [orderNodes.key, shipmentNodes.key],
+  start: { label: "Order", key: "orderId", value: (s) => s.orderId },
+  end: { label: "Shipment", key: "shipmentId", value: (s) => s.shipmentId },
+});

@@ -1,0 +1,65 @@
+import { defineCollectionAsset, defineNodeAsset, defineRelationshipAsset, defineStagedAsset } from "../../engine/helpers.ts";
+import type { pg } from "../../resources/postgres.ts";
+import { readTable } from "../../resources/sources/postgres.ts";
+import { productNodes } from "./catalog.ts";
+import { customerNodes } from "./customers.ts";
+import { Review, reviewKey } from "./models.ts";
+
+export const stagedReviews = defineStagedAsset<Review, { shop: pg.Pool }>({
+  key: "ec/reviews",
+  codeVersion: "1",
+  table: "ec_reviews",
+  source: "shop.reviews",
+  model: Review,
+  sourceKey: reviewKey,
+  resources: ["shop"],
+  extract: ({ resources: { shop } }) => readTable(shop, "select * from shop.reviews order by review_id", [], { batchSize: 5_000 }),
+});
+
+export const reviewNodes = defineNodeAsset<Review>({
+  key: "graph/Review",
+  codeVersion: "1",
+  label: "Review",
+  keyProperty: "reviewId",
+  indexes: ["rating"],
+  from: stagedReviews,
+  properties: (r) => ({ ...r }),
+});
+
+/** `(:Customer)-[:WROTE]->(:Review)`. */
+export const wrote = defineRelationshipAsset<Review>({
+  key: "graph/WROTE",
+  codeVersion: "1",
+  type: "WROTE",
+  from: stagedReviews,
+  deps: [customerNodes.key, reviewNodes.key],
+  start: { label: "Customer", key: "customerId", value: (r) => r.customerId },
+  end: { label: "Review", key: "reviewId", value: (r) => r.reviewId },
+});
+
+/** `(:Review)-[:REVIEWS]->(:Product)`. */
+export const reviews = defineRelationshipAsset<Review>({
+  key: "graph/REVIEWS",
+  codeVersion: "1",
+  type: "REVIEWS",
+  from: stagedReviews,
+  deps: [reviewNodes.key, productNodes.key],
+  start: { label: "Review", key: "reviewId", value: (r) => r.reviewId },
+  end: { label: "Product", key: "productId", value: (r) => r.productId },
+});
+
+/** The `reviews` collection: title and text, filterable by rating, product and customer. */
+export const reviewVectors = defineCollectionAsset<Review>({
+  key: "vectors/reviews",
+  codeVersion: "1",
+  collection: "reviews",
+  from: stagedReviews,
+  document: (r) => [r.title, r.body].filter(Boolean).join(". "),
+  metadata: (r) => ({
+    review_id: r.reviewId,
+    product_id: r.productId,
+    customer_id: r.customerId,
+    rating: r.rating,
+    created_at: Date.parse(r.createdAt),
+  }),
+});

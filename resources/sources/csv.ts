@@ -1,0 +1,112 @@
+import { parse } from "csv-parse/sync";
+import { BadRow, type HandleBadRows, handleBadRows, type OnBadRow, SourceError, type YieldBadRows } from "./bad-rows.ts";
+import { type CsvRecordText, csvRecordTexts } from "./csv-records.ts";
+
+/** A CSV record keyed by the header's column names; values are trimmed strings. */
+export type CsvRecord = Record<string, string>;
+
+export interface CsvOptions {
+  /** One character (default `,`). */
+  delimiter?: string;
+  /** Records parsed together (default 500): bounds memory, and amortises csv-parse's per-call cost. */
+  batchSize?: number;
+  /** Longest record, in characters (default 128 000, csv-parse's own limit): bounds an unclosed quote's reach. */
+  maxRecordSize?: number;
+}
+
+/**
+ * Streams a CSV file with a header line as records keyed by column name (csv-parse: trimmed values,
+ * blank lines skipped, strict quotes). Memory is bounded by `batchSize` records, whatever the file's size.
+ *
+ * A malformed record (a stray or unclosed quote, too many or too few fields) is never dropped: by
+ * default it is yielded in place as a {@link BadRow} naming the file and the line it starts on, with
+ * its raw text; `onBadRow: "throw"` stops there instead, and a callback receives it and reading goes
+ * on. A file without a header, or with a duplicate column name, throws a {@link SourceError}.
+ *
+ * @example
+ * for await (const row of readCsv("crm/exports/interactions.csv")) {
+ *   if (isBadRow(row)) await ctx.deadLetter(row.toDeadLetter());
+ *   else console.log(row.interaction_id, row.type);
+ * }
+ */
+export function readCsv(path: string, options?: CsvOptions & YieldBadRows): AsyncIterable<CsvRecord | BadRow>;
+export function readCsv(path: string, options: CsvOptions & HandleBadRows): AsyncIterable<CsvRecord>;
+export function readCsv(path: string, options: CsvOptions & { onBadRow?: OnBadRow } = {}): AsyncIterable<CsvRecord | BadRow> {
+  return handleBadRows(parseFile(path, options), options.onBadRow);
+}
+
+async function* parseFile(path: string, options: CsvOptions): AsyncGenerator<CsvRecord | BadRow> {
+  const { delimiter = ",", batchSize = 500, maxRecordSize = 128_000 } = options;
+  if (delimiter.length !== 1) throw new SourceError(`${path}: the delimiter must be one character, got ${JSON.stringify(delimiter)}`);
+  let columns: string[] | undefined;
+  let batch: CsvRecordText[] = [];
+  for await (const record of csvRecordTexts(path, delimiter, maxRecordSize)) {
+    if (!columns) {
+      columns = header(path, record, delimiter);
+    } else if (record.unclosedQuote) {
+      yield* parseBatch(path, columns, batch, delimiter);
+      batch = [];
+      yield new BadRow(path, record.line, "quote not closed (by the end of the file or within maxRecordSize characters)", record.text);
+    } else {
+      batch.push(record);
+      if (batch.length >= batchSize) {
+        yield* parseBatch(path, columns, batch, delimiter);
+        batch = [];
+      }
+    }
+  }
+  if (!columns) throw new SourceError(`${path}: no header line (the file is empty)`);
+  yield* parseBatch(path, columns, batch, delimiter);
+}
+
+const strict = { trim: true, relax_quotes: false, skip_empty_lines: true, record_delimiter: "\n" } as const;
+
+function header(path: string, record: CsvRecordText, delimiter: string): string[] {
+  const where = `${path}:${record.line}: header`;
+  if (record.unclosedQuote) throw new SourceError(`${where}: quote not closed`);
+  let names: string[];
+  try {
+    names = parse(record.text, { ...strict, delimiter })[0] ?? [];
+  } catch (error) {
+    throw new SourceError(`${where}: ${atLine((error as Error).message, record.line)}`);
+  }
+  const duplicate = names.find((name, i) => names.indexOf(name) !== i);
+  if (duplicate !== undefined) throw new SourceError(`${where}: duplicate column ${JSON.stringify(duplicate)}`);
+  return names;
+}
+
+/**
+ * Parses a batch in one call, skipping bad records; each record csv-parse returns is matched to its text.
+ * The texts nothing matched are the bad ones: parsed again on their own, for an error that names their line.
+ */
+function* parseBatch(path: string, columns: string[], batch: CsvRecordText[], delimiter: string): Generator<CsvRecord | BadRow> {
+  if (batch.length === 0) return;
+  let parsed: { raw: string; record: CsvRecord }[] = [];
+  try {
+    const text = `${batch.map((r) => r.text).join("\n")}\n`;
+    parsed = parse<{ raw: string; record: CsvRecord }>(text, { ...strict, delimiter, columns, raw: true, skip_records_with_error: true, on_skip: () => undefined });
+  } catch {
+    // an error skip_records_with_error does not cover: every record on its own, below
+  }
+  const matched: (CsvRecord | undefined)[] = [];
+  let next = 0;
+  for (const { raw, record } of parsed) {
+    while (next < batch.length && `${batch[next]!.text}\n` !== raw) next += 1;
+    // A record that matches no text: a bad quote made csv-parse read across records. Trust none of this parse.
+    if (next === batch.length) return yield* batch.map((r) => parseAlone(path, columns, r, delimiter));
+    matched[next++] = record;
+  }
+  for (const [i, record] of batch.entries()) yield matched[i] ?? parseAlone(path, columns, record, delimiter);
+}
+
+function parseAlone(path: string, columns: string[], record: CsvRecordText, delimiter: string): CsvRecord | BadRow {
+  try {
+    const [parsed] = parse<CsvRecord>(record.text, { ...strict, delimiter, columns });
+    return parsed ?? new BadRow(path, record.line, "not a record", record.text);
+  } catch (error) {
+    return new BadRow(path, record.line, atLine((error as Error).message, record.line), record.text);
+  }
+}
+
+/** csv-parse counts lines from the start of what it was given: the record, here, not the file. */
+const atLine = (message: string, firstLine: number) => message.replace(/\bline (\d+)/g, (_, n: string) => `line ${firstLine + Number(n) - 1}`);

@@ -1,0 +1,12 @@
+export { BadRow, isBadRow, SourceError } from "./bad-rows.ts";
+export type { BadRowCallback, HandleBadRows, OnBadRow, YieldBadRows } from "./bad-rows.ts";
+export { readCsv } from "./csv.ts";
+export type { CsvOptions, CsvRecord } from "./csv.ts";
+export { readExcelSheet } from "./excel.ts";
+export type { ExcelRecord, ExcelValue } from "./excel.ts";
+export { readJsonLines } from "./jsonl.ts";
+export type { JsonLine } from "./jsonl.ts";
+export { readTable } from "./postgres.ts";
+export type { ReadTableOptions } from "./postgres.ts";
+export { CrmClient, CrmError } from "./crm.ts";
+export type { CrmClientOptions, CrmClientStats, CrmObject, CrmObjectType } from "./crm.ts";

@@ -1,0 +1,66 @@
+import { createReadStream } from "node:fs";
+import { createInterface } from "node:readline";
+import { BadRow, type HandleBadRows, handleBadRows, type OnBadRow, type YieldBadRows } from "./bad-rows.ts";
+
+/** One object of a JSON Lines file, with where it came from. */
+export interface JsonLine {
+  /** The file (one of the paths given). */
+  source: string;
+  /** 1-based line number in that file. */
+  line: number;
+  value: Record<string, unknown>;
+}
+
+/**
+ * Streams JSON Lines files one after another, a line at a time (memory is bounded by the longest
+ * line), yielding each object with its file and line number. Blank lines are skipped.
+ *
+ * A line that is not JSON, or is JSON but not an object, is never dropped: by default it is yielded in
+ * place as a {@link BadRow} (file, line, parse error, raw text); `onBadRow: "throw"` stops there, and a
+ * callback receives it while reading goes on.
+ *
+ * @example
+ * for await (const entry of readJsonLines(["chat/webhooks/events-0001.jsonl", "chat/webhooks/events-0002.jsonl"])) {
+ *   if (isBadRow(entry)) await ctx.deadLetter(entry.toDeadLetter());
+ *   else handle(entry.value);
+ * }
+ */
+export function readJsonLines(paths: string | readonly string[], options?: YieldBadRows): AsyncIterable<JsonLine | BadRow>;
+export function readJsonLines(paths: string | readonly string[], options: HandleBadRows): AsyncIterable<JsonLine>;
+export function readJsonLines(paths: string | readonly string[], options: { onBadRow?: OnBadRow } = {}): AsyncIterable<JsonLine | BadRow> {
+  return handleBadRows(readFiles(typeof paths === "string" ? [paths] : paths), options.onBadRow);
+}
+
+async function* readFiles(paths: readonly string[]): AsyncGenerator<JsonLine | BadRow> {
+  for (const path of paths) yield* readFile(path);
+}
+
+async function* readFile(source: string): AsyncGenerator<JsonLine | BadRow> {
+  const input = createReadStream(source, { encoding: "utf8" });
+  const lines = createInterface({ input, crlfDelay: Infinity });
+  let line = 0;
+  try {
+    for await (const text of lines) {
+      line += 1;
+      const raw = line === 1 ? text.replace(/^\uFEFF/, "") : text;
+      if (raw.trim() === "") continue;
+      yield parseLine(source, line, raw);
+    }
+  } finally {
+    lines.close();
+    input.destroy();
+  }
+}
+
+function parseLine(source: string, line: number, raw: string): JsonLine | BadRow {
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch (error) {
+    return new BadRow(source, line, `not JSON: ${(error as Error).message}`, raw);
+  }
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    return new BadRow(source, line, `not a JSON object but ${value === null ? "null" : Array.isArray(value) ? "an array" : typeof value}`, raw);
+  }
+  return { source, line, value: value as Record<string, unknown> };
+}

@@ -1,0 +1,48 @@
+import type pg from "pg";
+
+export interface ReadTableOptions {
+  /** Rows fetched per round trip (default 1 000): what is held in memory at a time. */
+  batchSize?: number;
+}
+
+let cursors = 0;
+
+/**
+ * Streams a query's rows through a server-side cursor (`DECLARE … CURSOR` in a read-only transaction,
+ * then `FETCH` batches), so a table of any size is read in bounded memory, in the query's order.
+ * The connection is held until the rows run out or the caller stops iterating (`break` releases it):
+ * keep the loop body quick, or the transaction stays open.
+ *
+ * @example
+ * for await (const order of readTable<{ order_id: string }>(shop, "select * from shop.orders order by order_id", [], { batchSize: 5_000 })) {
+ *   console.log(order.order_id);
+ * }
+ */
+export async function* readTable<T = Record<string, unknown>>(
+  pool: pg.Pool,
+  query: string,
+  params: readonly unknown[] = [],
+  { batchSize = 1_000 }: ReadTableOptions = {},
+): AsyncGenerator<T> {
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`batchSize must be a positive integer, got ${batchSize}`);
+  const cursor = `ingest_read_table_${++cursors}`;
+  const client = await pool.connect();
+  let committed = false;
+  let broken: Error | undefined;
+  try {
+    await client.query("begin read only");
+    await client.query(`declare ${cursor} no scroll cursor for ${query}`, [...params]);
+    for (;;) {
+      const { rows } = await client.query(`fetch forward ${batchSize} from ${cursor}`);
+      yield* rows as T[];
+      if (rows.length < batchSize) break;
+    }
+    await client.query("commit");
+    committed = true;
+  } finally {
+    // An error or the caller's `break` leaves the transaction open: roll it back before the connection goes back
+    // to the pool, and discard the connection if even that fails.
+    if (!committed) await client.query("rollback").catch((error: Error) => (broken = error));
+    client.release(broken);
+  }
+}
