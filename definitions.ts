@@ -1,4 +1,12 @@
-import { productNodes, productVectors, stagedProducts } from "./assets/ec/products.ts";
+import * as support from "./assets/chat/support.ts";
+import * as accounts from "./assets/crm/accounts.ts";
+import * as sales from "./assets/crm/sales.ts";
+import * as catalog from "./assets/ec/catalog.ts";
+import * as customers from "./assets/ec/customers.ts";
+import * as orders from "./assets/ec/orders.ts";
+import * as reviews from "./assets/ec/reviews.ts";
+import { persons } from "./assets/people/persons.ts";
+import type { AssetDefinition } from "./engine/asset.ts";
 import { defineDefinitions } from "./engine/definitions.ts";
 import { defineResource } from "./engine/resource.ts";
 import { connectChroma } from "./resources/chroma.ts";
@@ -6,16 +14,27 @@ import { loadEmbedder } from "./resources/embedder.ts";
 import { connectNeo4j } from "./resources/neo4j.ts";
 import { createPool } from "./resources/postgres.ts";
 import { settings } from "./resources/settings.ts";
+import { CrmClient } from "./resources/sources/crm.ts";
 import { Staging } from "./resources/staging.ts";
+
+const assetsOf = (...modules: Record<string, unknown>[]) =>
+  modules.flatMap((m) => Object.values(m).filter((v): v is AssetDefinition => typeof v === "object" && v !== null && "materialize" in v));
 
 /** This project's assets and the resources they use: what `ingest` loads unless given `--definitions`. */
 export default defineDefinitions({
-  assets: [stagedProducts, productNodes, productVectors],
+  assets: [...assetsOf(catalog, customers, orders, reviews, accounts, sales, support), persons],
   resources: {
     shop: defineResource({ setup: () => createPool(settings().shopDatabaseUrl), teardown: (pool) => pool.end() }),
     staging: defineResource({ setup: () => new Staging(createPool(settings().databaseUrl)), teardown: (staging) => staging.close() }),
     neo4j: defineResource({ setup: () => connectNeo4j(), teardown: (driver) => driver.close() }),
     chroma: defineResource({ setup: () => connectChroma() }),
     embedder: defineResource({ setup: () => loadEmbedder(), teardown: (embedder) => embedder.close() }),
+    crm: defineResource({
+      setup: () => {
+        const { url, clientId, clientSecret } = settings().crm;
+        if (!clientSecret) throw new Error("CRM_CLIENT_SECRET (or CRM_CLIENT_SECRET_FILE) is not set, and the local sample CRM has no secret yet: run `ingest stack up`");
+        return new CrmClient({ baseUrl: url, clientId, clientSecret });
+      },
+    }),
   },
 });

@@ -1,31 +1,62 @@
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import type { Command } from "commander";
+import { deadLetterCounts } from "../engine/dead-letters.ts";
 import { requestRun, waitForRun } from "../engine/materialize.ts";
 import { startWorker } from "../engine/worker.ts";
 import { connectChroma } from "../resources/chroma.ts";
 import { loadEmbedder } from "../resources/embedder.ts";
 import { logger } from "../resources/logger.ts";
-import { connectNeo4j } from "../resources/neo4j.ts";
+import { connectNeo4j, type Driver } from "../resources/neo4j.ts";
 import { createPool } from "../resources/postgres.ts";
-import { settings } from "../resources/settings.ts";
-import { seedSampleProducts } from "../samples/ec-products.ts";
+import { settings, sourcesDir } from "../resources/settings.ts";
+import { generate } from "../samples/generate/index.ts";
 import { stackUp } from "../stack/stack.ts";
 import { globals, loadGraph, openMetadata } from "./context.ts";
 import { describeService } from "./stack.ts";
 
+const collections = ["products", "reviews", "chat_messages", "crm_notes"];
+
+/** Generates the samples unless the same scale and seed are already there. */
+async function ensureSamples(scale: number, seed: number): Promise<void> {
+  const reportFile = join(sourcesDir, "report.json");
+  if (existsSync(reportFile)) {
+    const report = JSON.parse(readFileSync(reportFile, "utf8")) as { scale: number; seed: number };
+    if (report.scale === scale && report.seed === seed) {
+      console.log(`   scale ${scale}, seed ${seed} already generated (${reportFile})`);
+      return;
+    }
+  }
+  const shopPool = createPool(settings().shopDatabaseUrl);
+  try {
+    const report = await generate({ scale, seed, outDir: sourcesDir, shopPool });
+    console.log(`   scale ${scale}, seed ${seed}: ${report.entities.orders.generated} orders, ${report.entities.contacts.generated} CRM contacts, ${report.entities.conversations.generated} chat conversations`);
+  } finally {
+    await shopPool.end();
+  }
+}
+
+async function printGraph(neo4j: Driver): Promise<void> {
+  const labels = await neo4j.executeQuery("MATCH (n) RETURN labels(n)[0] AS label, count(*) AS n ORDER BY label");
+  console.log(`   nodes:         ${labels.records.map((r) => `${r.get("label")} ${r.get("n")}`).join(", ")}`);
+  const types = await neo4j.executeQuery("MATCH ()-[r]->() RETURN type(r) AS type, count(*) AS n ORDER BY type");
+  console.log(`   relationships: ${types.records.map((r) => `${r.get("type")} ${r.get("n")}`).join(", ")}`);
+}
+
 export function registerDemo(program: Command): void {
   program
     .command("demo")
-    .description("bring the local stack up, load the sample data, materialise every asset and show what landed")
-    .action(async (_options, command: Command) => {
+    .description("bring the local stack up, generate the sample data, materialise every asset and show what landed")
+    .option("-n, --scale <orders>", "sample scale (orders)", "2000")
+    .option("--seed <seed>", "sample seed", "42")
+    .action(async (options: { scale: string; seed: string }, command: Command) => {
       // The demo narrates on stdout; the workers' per-asset log lines would drown it.
       logger.level = process.env.LOG_LEVEL ?? "warn";
       console.log("1. the local stack");
       await stackUp([], (s) => console.log(`   ${describeService(s)}`));
 
-      console.log("2. sample data");
-      const shop = createPool(settings().shopDatabaseUrl);
-      console.log(`   ${await seedSampleProducts(shop)} products in shop.products`);
-      await shop.end();
+      console.log("2. sample data: e-commerce in Postgres, CRM behind its REST API and in CSV/Excel exports, chat in JSON Lines");
+      await ensureSamples(Number(options.scale), Number(options.seed));
 
       console.log("3. materialising every asset");
       const graph = await loadGraph(globals(command).definitions);
@@ -34,31 +65,53 @@ export function registerDemo(program: Command): void {
       const runId = await requestRun(store.db, graph, { selection: "*", keys: graph.order });
       const { run, steps } = await waitForRun(store.db, runId);
       await worker.stop();
+      const failed = steps.filter((s) => s.status !== "succeeded");
+      console.log(`   run ${runId} ${run.status}: ${steps.length - failed.length} of ${steps.length} assets materialised`);
+      for (const step of failed) console.log(`   ${step.status} ${step.step_key}${step.error ? `: ${step.error.split("\n")[0]}` : ""}`);
+      const letters = await deadLetterCounts(store.db, runId);
       await store.close();
-      for (const step of steps) console.log(`   ${step.status.padEnd(9)} ${step.asset_key}${step.error ? `: ${step.error.split("\n")[0]}` : ""}`);
       if (run.status !== "succeeded") throw new Error(`run ${runId} ${run.status}`);
 
-      console.log("4. what is in Neo4j");
+      console.log("4. what landed");
       const neo4j = connectNeo4j();
-      const { records } = await neo4j.executeQuery(
-        "MATCH (p:Product) RETURN p.category AS category, count(*) AS n, collect(p.name)[0..2] AS examples ORDER BY n DESC, category",
+      const chroma = await connectChroma();
+      await printGraph(neo4j);
+      const sizes = await Promise.all(collections.map(async (name) => `${name} ${await (await chroma.collection(name)).count()}`));
+      console.log(`   collections:   ${sizes.join(", ")}`);
+      console.log(`   dead letters:  ${letters.map((l) => `${l.asset_key} ${l.reason} ${l.count}`).join(", ") || "none"}  (npx ingest dead-letters)`);
+
+      console.log("5. three questions");
+      console.log("   a) who bought a product and then opened a support chat about it? (graph)");
+      const bought = await neo4j.executeQuery(
+        `MATCH (p:Person)-[:IS]->(c:Customer)-[:PLACED]->(:Order)-[:CONTAINS]->(product:Product),
+               (p)-[:STARTED]->(s:ChatSession {productId: product.productId})
+         RETURN DISTINCT p.email AS email, product.name AS product, s.sessionId AS session ORDER BY email LIMIT 5`,
       );
-      for (const r of records) console.log(`   (:Product {category: ${JSON.stringify(r.get("category"))}}) × ${r.get("n")}  e.g. ${r.get("examples").join(", ")}`);
+      for (const r of bought.records) console.log(`      ${r.get("email")} bought "${r.get("product")}" and chatted about it in ${r.get("session")}`);
+
+      console.log('   b) reviews most like "battery died after a week" (vectors)');
+      const embedder = await loadEmbedder();
+      const [query] = await embedder.embed(["battery died after a week"]);
+      await embedder.close();
+      const hits = await (await chroma.collection("reviews")).query({ queryEmbeddings: [query!], nResults: 3, include: ["documents", "metadatas", "distances"] });
+      const reviewIds = hits.ids[0]!;
+      reviewIds.forEach((id, i) =>
+        console.log(`      ${id} (${(1 - hits.distances[0]![i]!).toFixed(2)}, ${hits.metadatas[0]![i]?.rating}★) ${hits.documents[0]![i]?.slice(0, 90)}`),
+      );
+
+      console.log("   c) the graph around those reviews (vectors, then graph)");
+      const around = await neo4j.executeQuery(
+        `MATCH (c:Customer)-[:WROTE]->(r:Review)-[:REVIEWS]->(product:Product)-[:IN_CATEGORY]->(category:Category)
+         WHERE r.reviewId IN $ids
+         OPTIONAL MATCH (c)<-[:IS]-(:Person)-[:STARTED]->(s:ChatSession)
+         RETURN r.reviewId AS review, c.email AS customer, product.name AS product, category.name AS category, count(s) AS chats`,
+        { ids: reviewIds },
+      );
+      for (const r of around.records) {
+        console.log(`      ${r.get("review")}: ${r.get("customer")} on "${r.get("product")}" (${r.get("category")}), ${r.get("chats")} support chat(s)`);
+      }
       await neo4j.close();
 
-      console.log("5. what is in Chroma");
-      const chroma = await connectChroma();
-      const products = await chroma.collection("products");
-      console.log(`   collection 'products': ${await products.count()} documents`);
-      const embedder = await loadEmbedder();
-      for (const question of ["wireless headphones", "something to cook with", "a gift for a small child"]) {
-        const [vector] = await embedder.embed([question]);
-        const result = await products.query({ queryEmbeddings: [vector!], nResults: 2, include: ["documents", "distances"] });
-        const hits = result.ids[0]!.map((id, i) => `${id} (${(1 - result.distances[0]![i]!).toFixed(2)})`);
-        console.log(`   "${question}" → ${hits.join(", ")}`);
-      }
-      await embedder.close();
-
-      console.log(`\nrun ${runId} succeeded. The stack keeps running: \`npx ingest stack status\`, \`npx ingest stack down\`.`);
+      console.log(`\nThe stack keeps running: \`npx ingest status\`, \`npx ingest lineage --node Product:<id>\`, \`npx ingest stack down\`.`);
     });
 }

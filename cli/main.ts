@@ -4,6 +4,7 @@ import { registerDeadLetters } from "./dead-letters.ts";
 import { registerDemo } from "./demo.ts";
 import { registerLineage } from "./lineage.ts";
 import { registerMaterialize } from "./materialize.ts";
+import { registerSamples } from "./samples.ts";
 import { registerStack } from "./stack.ts";
 import { registerRuns, registerStatus } from "./status.ts";
 import { registerWorker } from "./worker.ts";
@@ -22,6 +23,7 @@ registerStatus(program);
 registerRuns(program);
 registerLineage(program);
 registerDeadLetters(program);
+registerSamples(program);
 registerDemo(program);
 
 try {

@@ -1,4 +1,5 @@
 import type { DeadLetter } from "../db/schema.ts";
+import { canonicalJson } from "../resources/staging.ts";
 import type { MetadataStore } from "./store.ts";
 
 /** A record that could not be loaded, with why and exactly what it was. Nothing is dropped silently. */
@@ -48,8 +49,8 @@ export class DeadLetterSink {
           source: d.source,
           source_key: d.sourceKey ?? null,
           reason: d.reason,
-          issues: JSON.stringify(d.issues),
-          payload: JSON.stringify(d.payload ?? null),
+          issues: canonicalJson(d.issues),
+          payload: canonicalJson(d.payload ?? null),
           replayed_at: null,
         })),
       )

@@ -92,8 +92,11 @@ export function defineStagedAsset<T, R extends Record<string, unknown> = Record<
       }
       const records = [...latest].map(([sourceKey, record]) => ({ sourceKey, record }));
       const staged = await ctx.resources.staging.stage(spec.table, records, ctx.runId);
+      // An unpartitioned extract is the source's full content: what it no longer has is no longer
+      // staged. (A partition's extract is only part of it, so partitioned assets keep what they staged.)
+      const removed = spec.partitions ? 0 : await ctx.resources.staging.removeMissing(spec.table, [...latest.keys()]);
       return {
-        counts: { extracted, loaded: records.length, deduplicated, written: staged.written, unchanged: staged.unchanged },
+        counts: { extracted, loaded: records.length, deduplicated, written: staged.written, unchanged: staged.unchanged, removed },
         dataVersion: await ctx.resources.staging.dataVersion(spec.table),
       };
     },

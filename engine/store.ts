@@ -1,5 +1,6 @@
 import { type Kysely, sql } from "kysely";
 import type { MetadataDatabase, Run, RunStep, StepStatus } from "../db/schema.ts";
+import { canonicalJson } from "../resources/staging.ts";
 import { type UpstreamEdge, VersionIndex } from "./staleness.ts";
 import { type StepRef, stepKeyOf } from "./steps.ts";
 
@@ -129,9 +130,9 @@ export interface StepOutcome {
  */
 export async function finishSteps(db: MetadataStore, outcome: StepOutcome): Promise<void> {
   const { ref } = outcome;
-  const m = outcome.materialization ? JSON.stringify(outcome.materialization) : null;
+  const m = outcome.materialization ? canonicalJson(outcome.materialization) : null;
   await sql`select ingest.finish_steps(${outcome.jobId}, ${stepKeyOf(ref)}, ${ref.assetKey}, ${ref.partitionKey},
-    ${outcome.status}, ${outcome.error ?? null}, ${m}::jsonb)`.execute(db);
+    ${outcome.status}, ${outcome.error?.replaceAll("\u0000", "\uFFFD") ?? null}, ${m}::jsonb)`.execute(db);
 }
 
 /** Records a failed attempt and puts the job's steps back in the queue for another after `delayMs`. */
@@ -141,7 +142,7 @@ export async function retrySteps(
 ): Promise<void> {
   const { ref } = retry;
   await sql`select ingest.retry_steps(${retry.jobId}, ${stepKeyOf(ref)}, ${ref.assetKey}, ${ref.partitionKey},
-    ${JSON.stringify(retry.materialization)}::jsonb, ${retry.delayMs}, ${retry.maxAttempts}, ${retry.traceparent ?? null})`.execute(db);
+    ${canonicalJson(retry.materialization)}::jsonb, ${retry.delayMs}, ${retry.maxAttempts}, ${retry.traceparent ?? null})`.execute(db);
 }
 
 export async function getRun(db: MetadataStore, runId: string): Promise<Run | undefined> {

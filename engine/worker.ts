@@ -7,7 +7,7 @@ import { initTracing } from "../resources/tracer.ts";
 import type { AssetGraph } from "./definitions.ts";
 import { materializeTaskHandler } from "./executor.ts";
 import { ResourcePool } from "./resource.ts";
-import { materializeTask } from "./store.ts";
+import { finishSteps, materializeTask, type StepJob } from "./store.ts";
 
 /** graphile-worker's own log lines, through our pino logger; its per-job info lines are debug to us. */
 export const workerLogger = new GraphileLogger((scope) => (level, message, meta) => {
@@ -49,6 +49,16 @@ export async function startWorker(options: WorkerOptions): Promise<IngestWorker>
     // Schedules are ours (schedules/), not graphile-worker's crontab file.
     crontab: "",
     taskList: { [materializeTask]: materializeTaskHandler(options.graph, db, resources) },
+  });
+  // A job that failed for good in graphile-worker's hands (its own retries spent, e.g. the metadata
+  // store unreachable) would leave its steps running forever: record them failed.
+  runner.events.on("job:failed", ({ job, error }) => {
+    if (job.task_identifier !== materializeTask) return;
+    const { assetKey, partitionKey } = job.payload as StepJob;
+    const message = `the job failed ${job.attempts} times: ${error instanceof Error ? error.message : String(error)}`;
+    finishSteps(db, { jobId: String(job.id), ref: { assetKey, partitionKey: partitionKey ?? "" }, status: "failed", error: message }).catch((e: unknown) =>
+      logger.error({ err: e, job: job.id }, "could not record a failed job's steps"),
+    );
   });
   return {
     runner,

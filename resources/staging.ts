@@ -2,11 +2,24 @@ import { createHash } from "node:crypto";
 import type pg from "pg";
 import { assertIdentifier } from "./identifiers.ts";
 
-/** A JSON encoding with sorted keys, so equal records hash equally whatever their key order. */
+/**
+ * A JSON encoding with sorted keys, so equal records hash equally whatever their key order. NUL
+ * characters, which no Postgres text or jsonb value can hold, become U+FFFD (visibly replaced, not lost).
+ */
 export function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v) =>
-    v && typeof v === "object" && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : 1))) : v,
-  );
+  return JSON.stringify(value, (_key, v) => {
+    if (typeof v === "string") return v.replaceAll("\u0000", "\uFFFD");
+    return v && typeof v === "object" && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : 1))) : v;
+  });
+}
+
+/** `CREATE … IF NOT EXISTS` run by two sessions at once can still fail on the catalog's unique index: the object exists then. */
+async function ignoringCreateRace(query: Promise<unknown>): Promise<void> {
+  try {
+    await query;
+  } catch (error) {
+    if ((error as { code?: string }).code !== "23505") throw error;
+  }
 }
 
 export const contentHash = (record: unknown) => createHash("sha256").update(canonicalJson(record)).digest("hex");
@@ -44,13 +57,13 @@ export class Staging {
   }
 
   async ensureTable(name: string): Promise<void> {
-    await this.#pool.query("create schema if not exists staging");
-    await this.#pool.query(`create table if not exists ${this.#table(name)} (
+    await ignoringCreateRace(this.#pool.query("create schema if not exists staging"));
+    await ignoringCreateRace(this.#pool.query(`create table if not exists ${this.#table(name)} (
       source_key text primary key,
       content_hash text not null,
       record jsonb not null,
       run_id text not null,
-      staged_at timestamptz not null default now())`);
+      staged_at timestamptz not null default now())`));
   }
 
   async stage<T>(name: string, records: { sourceKey: string; record: T }[], runId: string, batchSize = 2_000): Promise<StageCounts> {
@@ -74,6 +87,13 @@ export class Staging {
       written += result.rowCount ?? 0;
     }
     return { written, unchanged: records.length - written };
+  }
+
+  /** Removes the records whose source keys are not among `keep`: they are gone from the source. */
+  async removeMissing(name: string, keep: string[]): Promise<number> {
+    await this.ensureTable(name);
+    const result = await this.#pool.query(`delete from ${this.#table(name)} where not (source_key = any($1::text[]))`, [keep]);
+    return result.rowCount ?? 0;
   }
 
   async read<T>(name: string): Promise<StagedRecord<T>[]> {

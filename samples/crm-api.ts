@@ -1,6 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { open } from "node:fs/promises";
+import { open, stat } from "node:fs/promises";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
@@ -77,10 +77,17 @@ export async function startCrmApi(options: CrmApiOptions): Promise<CrmApi> {
   const stats: CrmApiStats = { requests: 0, tokensIssued: 0, tokensRefused: 0, unauthorized: 0, tooManyRequests: 0, retryAfterIgnored: 0, serviceUnavailable: 0, pages: 0 };
   const sessions = new Map<string, Session>();
   const random = mulberry32(seed);
-  const indexes = new Map<string, Promise<LineIndex>>();
-  const indexOf = (type: string) => {
-    let index = indexes.get(type);
-    if (!index) indexes.set(type, (index = indexLines(join(dataDir, `${type}.jsonl`))));
+  const indexes = new Map<string, { version: string; index: Promise<LineIndex> }>();
+  // Re-indexed whenever the file changes (a new `ingest generate`): an index of the old file would
+  // read the new one at stale offsets.
+  const indexOf = async (type: string) => {
+    const path = join(dataDir, `${type}.jsonl`);
+    const { mtimeMs, size } = await stat(path);
+    const version = `${mtimeMs}:${size}`;
+    const cached = indexes.get(type);
+    if (cached?.version === version) return cached.index;
+    const index = indexLines(path);
+    indexes.set(type, { version, index });
     return index;
   };
 

@@ -1,11 +1,12 @@
 import { chroma } from "./chroma.ts";
+import { crmApi } from "./crm-api.ts";
 import { embeddingModel } from "./model.ts";
 import { neo4j } from "./neo4j.ts";
 import { postgres } from "./postgres.ts";
 import { logFile, runningPid, stopServer, withStackLock } from "./process.ts";
 import type { LocalService } from "./service.ts";
 
-export const services: Record<string, LocalService> = { postgres, neo4j, chroma, model: embeddingModel };
+export const services: Record<string, LocalService> = { postgres, neo4j, chroma, model: embeddingModel, "crm-api": crmApi };
 export type ServiceName = keyof typeof services;
 
 export interface ServiceStatus {

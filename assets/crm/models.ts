@@ -6,7 +6,8 @@
  * Interactions come from `interactions.csv`, sales reps also from the `sales-reps.xlsx` roster.
  */
 import { z } from "zod";
-import { field, fromSource, type SourceNames } from "../shared/clean.ts";
+import { isSupportedCountry } from "libphonenumber-js/max";
+import { field, fromSource, type SourceNames, toE164 } from "../shared/clean.ts";
 
 /**
  * `{ id, properties: { name, ... }, createdAt, updatedAt }` → `{ name, ..., id, createdAt, updatedAt }`:
@@ -40,21 +41,40 @@ export const Company = hubSpot(
 export type Company = z.infer<typeof Company>;
 export const companyKey = (c: Company): string => c.companyId;
 
-/** A person at a company. `phone` must be international (no country to read a national number in). */
+/** The country a national phone number is most likely dialled in: the email domain's country-code TLD. */
+function countryOfEmail(email: string): string | undefined {
+  const tld = email.split(".").pop()?.toUpperCase();
+  const country = tld === "UK" ? "GB" : tld;
+  return country && country.length === 2 && isSupportedCountry(country) ? country : undefined;
+}
+
+/**
+ * A person at a company. A CRM's phone numbers are typed by hand: `phone` is E.164 when the number
+ * reads as one (international, or national in the country of the email's domain), else `null`,
+ * with what was typed kept in `phoneAsEntered`; an odd phone does not make the contact a bad record.
+ */
 export const Contact = hubSpot(
   z.object({
     contactId: field.id,
     email: field.email,
     firstName: field.optionalText,
     lastName: field.optionalText,
-    phone: field.phone,
+    phone: field.optionalText,
     companyId: field.optionalId,
     jobTitle: field.optionalText,
     createdAt: field.timestamp,
     updatedAt: field.timestamp,
   }),
   { contactId: ["id"], firstName: ["firstname"], lastName: ["lastname"], companyId: ["company_id"], jobTitle: ["jobtitle"] },
-);
+).transform((contact) => {
+  let phone: string | null = null;
+  try {
+    phone = toE164(contact.phone, countryOfEmail(contact.email)) ?? null;
+  } catch {
+    // kept as entered, below
+  }
+  return { ...contact, phone, phoneAsEntered: phone === null ? contact.phone : null };
+});
 export type Contact = z.infer<typeof Contact>;
 export const contactKey = (c: Contact): string => c.contactId;
 

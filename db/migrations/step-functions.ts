@@ -26,7 +26,11 @@ declare
 begin
   -- Serialises claims of one asset partition, so two jobs never materialise it at once.
   perform pg_advisory_xact_lock(hashtext('ingest:' || p_step_key));
-  if exists (select 1 from ingest.run_steps where step_key = p_step_key and status = 'running' and job_id <> p_job_id) then
+  -- Busy only while that other job is really running: a job graphile-worker gave up on holds no lock.
+  if exists (
+    select 1 from ingest.run_steps s join graphile_worker.jobs j on j.id = s.job_id::bigint
+    where s.step_key = p_step_key and s.status = 'running' and s.job_id <> p_job_id and j.locked_at is not null
+  ) then
     return jsonb_build_object('steps', '[]'::jsonb, 'busy', true);
   end if;
   with claimed as (

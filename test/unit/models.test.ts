@@ -210,7 +210,7 @@ describe("valid source records", () => {
     ["Contact", Contact, source.contact, {
       contactId: "2001", email: "jonas.weber@nordlicht.de", firstName: "Jonas", lastName: "Weber",
       phone: "+49401234567", companyId: "1001", jobTitle: "Buyer", createdAt: "2025-06-02T08:00:00.000Z",
-      updatedAt: "2026-02-02T08:00:00.000Z",
+      updatedAt: "2026-02-02T08:00:00.000Z", phoneAsEntered: null,
     }, contactKey, "2001"],
     ["SalesRep (owner)", SalesRep, source.owner, {
       salesRepId: "7", email: "lena.schmidt@ourshop.example", name: "Lena Schmidt", firstName: "Lena",
@@ -421,11 +421,20 @@ describe("deliberately bad records", () => {
       ["an unknown order status", Order, { ...source.order, status: "lost" }, 'status: Invalid option "lost": expected one of placed, paid, shipped, delivered, cancelled'],
       ["an unknown interaction type", Interaction, { ...source.interaction, type: "fax" }, 'type: Invalid option "fax": expected one of call, email, meeting'],
       ["an invalid customer phone", Customer, { ...source.customer, phone: "12" }, 'phone: Invalid phone number "12"'],
-      ["a national contact phone", Contact, withProps(source.contact, { phone: "040 1234567" }), 'phone: Invalid phone number "040 1234567"'],
       ["an unknown country", Company, withProps(source.company, { country: "Atlantis" }), 'country: Unknown country "Atlantis"'],
       ["a message from nobody known", ChatMessage, { ...source.conversation.messages[0], conversation_id: "conv-0001", author_type: "bot" }, 'senderType: Invalid option "bot": expected one of user, agent'],
     ])("%s", (_name, model, raw, issue) => {
       expect(issuesOf(model, raw)).toEqual([issue]);
+    });
+
+    it("keeps a contact whose phone cannot be normalised, with the phone as entered", () => {
+      // National, read in the country of the email's domain (.de).
+      expect(Contact.parse(withProps(source.contact, { phone: "040 1234567" }))).toMatchObject({ phone: "+49401234567", phoneAsEntered: null });
+      // No country to read it in: not normalised, not lost.
+      expect(Contact.parse(withProps(source.contact, { email: "jonas@example.com", phone: "0131 246 8069" }))).toMatchObject({
+        phone: null,
+        phoneAsEntered: "0131 246 8069",
+      });
     });
 
     it("reports every issue of a record, and a record that is not an object", () => {

@@ -1,0 +1,125 @@
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import { badReasonOf, type Entity, isDuplicated } from "../defects.ts";
+import { customerOfContact } from "../links.ts";
+import { type OnProgress, progressOf } from "../progress.ts";
+import { type EntityReport, Tally } from "../report.ts";
+import { csvRecord } from "../sinks/csv.ts";
+import { DelayedLines } from "../sinks/delayed.ts";
+import { LineFile } from "../sinks/line-file.ts";
+import { writeRoster } from "../sinks/roster.ts";
+import { DAY } from "../time.ts";
+import type { World } from "../world.ts";
+import { companyObject } from "./companies.ts";
+import { contactObject } from "./contacts.ts";
+import { dealObject } from "./deals.ts";
+import type { HubSpotObject } from "./hubspot.ts";
+import { interactionHeader, interactionRecord } from "./interactions.ts";
+import { owner, ownerObject } from "./owners.ts";
+
+/** A duplicate follows its original this many records later. */
+const DUPLICATE_LAG = 7;
+
+export interface CrmOutput {
+  reports: Partial<Record<Entity, EntityReport>>;
+  files: Record<string, number>;
+  /** Good contacts who are good customers, and good contacts who are not customers. */
+  contactsWhoAreCustomers: number;
+  contactsWhoAreNotCustomers: number;
+}
+
+async function writeObjects(
+  world: World, entity: Entity, outDir: string, path: string, count: number,
+  objectOf: (world: World, index: number, older?: boolean) => HubSpotObject, onProgress: OnProgress | undefined,
+): Promise<{ report: EntityReport; lines: number }> {
+  const file = new LineFile(join(outDir, path));
+  const tally = new Tally(entity, path);
+  const delayed = new DelayedLines();
+  const progress = progressOf(entity, onProgress);
+  for (let i = 0; i < count; i++) {
+    await file.write(JSON.stringify(objectOf(world, i)));
+    tally.record(badReasonOf(entity, i));
+    if (isDuplicated(entity, i)) delayed.hold(i + DUPLICATE_LAG, JSON.stringify(objectOf(world, i, true)));
+    for (const line of delayed.due(i)) {
+      await file.write(line);
+      tally.duplicate();
+    }
+    progress.tick(tally.generated);
+  }
+  for (const line of delayed.rest()) {
+    await file.write(line);
+    tally.duplicate();
+  }
+  await file.close();
+  progress.done(tally.generated);
+  return { report: tally.report(), lines: file.lines };
+}
+
+async function writeInteractions(world: World, outDir: string, path: string, onProgress: OnProgress | undefined) {
+  const file = new LineFile(join(outDir, path), "\r\n");
+  const tally = new Tally("interactions", path);
+  const delayed = new DelayedLines();
+  const progress = progressOf("interactions", onProgress);
+  await file.write(csvRecord(interactionHeader));
+  for (let x = 0; x < world.sizes.interactions; x++) {
+    const record = csvRecord(interactionRecord(world, x));
+    await file.write(record);
+    tally.record(badReasonOf("interactions", x));
+    // an interaction has no update time: its duplicate is the same row exported again
+    if (isDuplicated("interactions", x)) delayed.hold(x + DUPLICATE_LAG, record);
+    for (const line of delayed.due(x)) {
+      await file.write(line);
+      tally.duplicate();
+    }
+    progress.tick(tally.generated);
+  }
+  for (const line of delayed.rest()) {
+    await file.write(line);
+    tally.duplicate();
+  }
+  await file.close();
+  progress.done(tally.generated);
+  return { report: tally.report(), records: file.lines - 1 };
+}
+
+function* rosterRows(world: World) {
+  for (let o = 0; o < world.sizes.owners; o++) {
+    const rep = owner(world, o);
+    yield {
+      ownerId: rep.id, email: rep.email, name: `${rep.firstName} ${rep.lastName}`, team: rep.team, region: rep.region,
+      startDate: new Date(Math.floor(rep.startedAt / DAY) * DAY),
+    };
+  }
+}
+
+/** `crm/api/{companies,contacts,owners,deals}.jsonl`, `crm/exports/interactions.csv` and `crm/exports/sales-reps.xlsx`. */
+export async function writeCrm(world: World, outDir: string, onProgress?: OnProgress): Promise<CrmOutput> {
+  await mkdir(join(outDir, "crm", "api"), { recursive: true });
+  await mkdir(join(outDir, "crm", "exports"), { recursive: true });
+  const reports: Partial<Record<Entity, EntityReport>> = {};
+  const files: Record<string, number> = {};
+  const objects = [
+    ["companies", "crm/api/companies.jsonl", world.sizes.companies, companyObject],
+    ["contacts", "crm/api/contacts.jsonl", world.sizes.contacts, contactObject],
+    ["owners", "crm/api/owners.jsonl", world.sizes.owners, ownerObject],
+    ["deals", "crm/api/deals.jsonl", world.sizes.deals, dealObject],
+  ] as const;
+  for (const [entity, path, count, objectOf] of objects) {
+    const { report, lines } = await writeObjects(world, entity, outDir, path, count, objectOf, onProgress);
+    reports[entity] = report;
+    files[path] = lines;
+  }
+  const interactions = await writeInteractions(world, outDir, "crm/exports/interactions.csv", onProgress);
+  reports.interactions = interactions.report;
+  files["crm/exports/interactions.csv"] = interactions.records;
+  files["crm/exports/sales-reps.xlsx"] = await writeRoster(join(outDir, "crm", "exports", "sales-reps.xlsx"), rosterRows(world));
+
+  let contactsWhoAreCustomers = 0;
+  let contactsWhoAreNotCustomers = 0;
+  for (let j = 0; j < world.sizes.contacts; j++) {
+    if (badReasonOf("contacts", j) !== undefined) continue;
+    if (customerOfContact(world, j) === undefined) contactsWhoAreNotCustomers++;
+    else contactsWhoAreCustomers++;
+  }
+  return { reports, files, contactsWhoAreCustomers, contactsWhoAreNotCustomers };
+}

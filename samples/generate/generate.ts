@@ -1,0 +1,68 @@
+import { mkdir, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import type pg from "pg";
+import { writeChat } from "./chat/write-chat.ts";
+import { writeCrm } from "./crm/write-crm.ts";
+import type { OnProgress } from "./progress.ts";
+import { type GenerationReport, orderedEntities } from "./report.ts";
+import { writeShop } from "./shop/write-shop.ts";
+import { EPOCH } from "./time.ts";
+import { createWorld } from "./world.ts";
+
+export interface GenerateOptions {
+  /** N: the number of e-commerce orders; every other count follows from it (`sizesFor`). */
+  scale: number;
+  /** Same scale and seed, same bytes and rows. */
+  seed: number;
+  /** Receives `crm/`, `chat/` and `report.json` (both folders are replaced). */
+  outDir: string;
+  /** The shop database: its `shop` schema's eight tables are dropped and recreated. */
+  shopPool: pg.Pool;
+  onProgress?: OnProgress;
+}
+
+/**
+ * Writes the three sample systems of `samples/SOURCES.md`, deterministically and in bounded memory, and
+ * returns (and writes to `<outDir>/report.json`) what a correct pipeline must load.
+ *
+ * @example
+ * const shopPool = createPool(settings().shopDatabaseUrl);
+ * const report = await generate({ scale: 10_000, seed: 42, outDir: "data/sample", shopPool });
+ * console.log(report.entities.orders.expectedLoaded); // 9,900: 100 orders are bad
+ */
+export async function generate(options: GenerateOptions): Promise<GenerationReport> {
+  const world = createWorld(options.scale, options.seed);
+  const { outDir, onProgress } = options;
+  await mkdir(outDir, { recursive: true });
+  await Promise.all(["crm", "chat", "report.json"].map((name) => rm(join(outDir, name), { recursive: true, force: true })));
+
+  // three independent sources: the database works while the files are written
+  const results = await Promise.allSettled([
+    writeShop(world, options.shopPool, onProgress),
+    writeCrm(world, outDir, onProgress),
+    writeChat(world, outDir, onProgress),
+  ]);
+  const failure = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+  if (failure) throw failure.reason;
+  const [shop, crm, chat] = results.map((r) => (r as PromiseFulfilledResult<unknown>).value) as [
+    Awaited<ReturnType<typeof writeShop>>, Awaited<ReturnType<typeof writeCrm>>, Awaited<ReturnType<typeof writeChat>>,
+  ];
+
+  const entities = orderedEntities({ ...shop.reports, ...crm.reports, ...chat.reports });
+  const report: GenerationReport = {
+    scale: options.scale,
+    seed: options.seed,
+    epoch: new Date(EPOCH).toISOString(),
+    entities,
+    people: {
+      customersAlsoContacts: crm.contactsWhoAreCustomers,
+      customersAlsoChatRequesters: chat.requestersWhoAreCustomers,
+      // every good customer has an address of their own; other contacts and requesters have addresses no one else has
+      distinctPeople: entities.customers.expectedLoaded + crm.contactsWhoAreNotCustomers + chat.requestersWhoAreNotCustomers,
+    },
+    files: Object.fromEntries(Object.entries({ ...crm.files, ...chat.files }).sort(([a], [b]) => (a < b ? -1 : 1))),
+    tables: shop.tables,
+  };
+  await writeFile(join(outDir, "report.json"), `${JSON.stringify(report, null, 2)}\n`);
+  return report;
+}

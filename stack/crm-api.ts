@@ -1,0 +1,42 @@
+import { readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { packageRoot, settings } from "../resources/settings.ts";
+import { logFile, nodeBinary, startDetached, waitUntilReady } from "./process.ts";
+import { ensureSecret } from "./secrets.ts";
+import type { LocalService } from "./service.ts";
+
+async function answers(url: string): Promise<boolean> {
+  try {
+    // An unauthenticated token request: any HTTP answer means the API is up.
+    const response = await fetch(`${url}/oauth/token`, { method: "POST", signal: AbortSignal.timeout(2000) });
+    return response.status > 0;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The sample CRM's REST API (`ingest crm-api`), standing in for HubSpot on a machine that cannot
+ * reach it. `CRM_API_URL` points the CRM assets at a real one instead.
+ */
+export const crmApi: LocalService = {
+  name: "crm-api",
+  kind: "server",
+  external: process.env.CRM_API_URL !== undefined,
+  location: () => settings().crm.url,
+  isReachable: () => answers(settings().crm.url),
+  async start() {
+    ensureSecret("crm");
+    const log = logFile("crm-api");
+    const logStart = (() => {
+      try {
+        return statSync(log).size;
+      } catch {
+        return 0;
+      }
+    })();
+    const pid = startDetached({ name: "crm-api", command: nodeBinary(), args: [join(packageRoot, "cli", "main.ts"), "crm-api"] });
+    const ready = () => readFileSync(log).subarray(logStart).includes("crm-api ready");
+    await waitUntilReady("crm-api", pid, async () => ready() && (await answers(settings().crm.url)), 30_000);
+  },
+};

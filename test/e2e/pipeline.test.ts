@@ -1,0 +1,140 @@
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import definitions from "../../definitions.ts";
+import { listDeadLetters } from "../../engine/dead-letters.ts";
+import { buildAssetGraph } from "../../engine/definitions.ts";
+import { loadEmbedder } from "../../resources/embedder.ts";
+import { runInBatches } from "../../resources/neo4j.ts";
+import { packageRoot, sourcesDir } from "../../resources/settings.ts";
+import { generate, type GenerationReport } from "../../samples/generate/index.ts";
+import { connect, materialize } from "../support.ts";
+
+const graph = buildAssetGraph(definitions);
+let env: Awaited<ReturnType<typeof connect>>;
+let report: GenerationReport;
+let runId: string;
+
+/** Each staged asset, the generator's entity it reads, and the label its node asset writes. */
+const entities = [
+  ["ec/categories", "categories", "Category"],
+  ["ec/customers", "customers", "Customer"],
+  ["ec/products", "products", "Product"],
+  ["ec/orders", "orders", "Order"],
+  ["ec/order_items", "order_items", null],
+  ["ec/reviews", "reviews", "Review"],
+  ["ec/payments", "payments", "Payment"],
+  ["ec/shipments", "shipments", "Shipment"],
+  ["crm/companies", "companies", "Company"],
+  ["crm/contacts", "contacts", "Contact"],
+  ["crm/deals", "deals", "Deal"],
+  ["crm/interactions", "interactions", "Interaction"],
+  ["chat/agents", "agents", "SupportAgent"],
+  ["chat/sessions", "conversations", "ChatSession"],
+  ["chat/messages", "chat_messages", "ChatMessage"],
+] as const;
+
+const badCount = (entity: keyof GenerationReport["entities"]) => Object.values(report.entities[entity].bad).reduce((a, b) => a + (b ?? 0), 0);
+
+beforeAll(async () => {
+  env = await connect();
+  await runInBatches(env.neo4j, "MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 5000 ROWS");
+  for (const name of ["products", "reviews", "chat_messages", "crm_notes"]) await env.chroma.drop(name);
+  await env.pool.query("drop schema if exists staging cascade");
+  report = await generate({ scale: 600, seed: 11, outDir: sourcesDir, shopPool: env.shop });
+  const { run } = await materialize(env.pool, graph);
+  runId = run.id;
+  expect(run.status, run.error ?? "").toBe("succeeded");
+});
+afterAll(() => env?.close());
+
+describe("EC, CRM and chat into one graph and four collections", () => {
+  it.each(entities)("accounts for every %s record the generator produced", async (assetKey, entity) => {
+    const m = await env.db
+      .selectFrom("ingest.materializations")
+      .select("counts")
+      .where("run_id", "=", runId)
+      .where("asset_key", "=", assetKey)
+      .executeTakeFirstOrThrow();
+    const expected = report.entities[entity];
+    expect(m.counts).toMatchObject({
+      extracted: expected.generated,
+      loaded: expected.expectedLoaded,
+      deadLettered: badCount(entity),
+      deduplicated: expected.duplicates,
+    });
+    const letters = await listDeadLetters(env.db, { runId, assetKey });
+    expect(letters).toHaveLength(badCount(entity));
+    for (const letter of letters) {
+      expect(letter.issues.length).toBeGreaterThan(0);
+      expect(letter.issues.every((i) => i.path && i.message)).toBe(true);
+    }
+  });
+
+  it("writes one node per loaded record, carrying the run that wrote it", async () => {
+    for (const [, entity, label] of entities) {
+      if (!label) continue;
+      const { records } = await env.neo4j.executeQuery(`MATCH (n:${label}) RETURN count(n) AS n, collect(DISTINCT n.ingestRunId) AS runs`);
+      expect([label, records[0]!.get("n").toNumber()]).toEqual([label, report.entities[entity].expectedLoaded]);
+      expect(records[0]!.get("runs")).toEqual([runId]);
+    }
+  });
+
+  it("resolves people across the three systems by normalised email", async () => {
+    const { records } = await env.neo4j.executeQuery(
+      `MATCH (p:Person)
+       RETURN count(p) AS persons,
+              sum(CASE WHEN EXISTS { (p)-[:IS]->(:Customer) } AND EXISTS { (p)-[:IS]->(:Contact) } THEN 1 ELSE 0 END) AS customerContacts,
+              sum(CASE WHEN EXISTS { (p)-[:IS]->(:Customer) } AND EXISTS { (p)-[:STARTED]->(:ChatSession) } THEN 1 ELSE 0 END) AS customerChats`,
+    );
+    const row = records[0]!;
+    expect({
+      persons: row.get("persons").toNumber(),
+      customersAlsoContacts: row.get("customerContacts").toNumber(),
+      customersAlsoChatRequesters: row.get("customerChats").toNumber(),
+    }).toEqual({
+      persons: report.people.distinctPeople,
+      customersAlsoContacts: report.people.customersAlsoContacts,
+      customersAlsoChatRequesters: report.people.customersAlsoChatRequesters,
+    });
+  });
+
+  it("fills the collections, and finds battery complaints among the bad reviews", async () => {
+    const sizes = Object.fromEntries(
+      await Promise.all(["products", "reviews", "chat_messages", "crm_notes"].map(async (name) => [name, await (await env.chroma.collection(name)).count()])),
+    );
+    expect(sizes).toEqual({
+      products: report.entities.products.expectedLoaded,
+      reviews: report.entities.reviews.expectedLoaded,
+      chat_messages: report.entities.chat_messages.expectedLoaded,
+      crm_notes: report.entities.interactions.expectedLoaded,
+    });
+    const embedder = await loadEmbedder();
+    try {
+      const [query] = await embedder.embed(["battery died after a week"]);
+      const hits = await (await env.chroma.collection("reviews")).query({ queryEmbeddings: [query!], nResults: 3, include: ["metadatas"] });
+      const ratings = hits.metadatas[0]!.map((m) => Number(m?.rating));
+      expect(ratings[0]).toBeLessThanOrEqual(2);
+      expect(ratings.filter((r) => r <= 2).length).toBeGreaterThanOrEqual(2);
+    } finally {
+      await embedder.close();
+    }
+  });
+
+  it("runs the same pipeline under Deno, from the same TypeScript sources", async () => {
+    const deno = join(packageRoot, "node_modules", ".bin", "deno");
+    const result = spawnSync(deno, ["run", "-A", "cli/main.ts", "--json", "materialize", "--wait", "graph/Product", "graph/IN_CATEGORY"], {
+      cwd: packageRoot,
+      encoding: "utf8",
+      env: { ...process.env, LOG_LEVEL: "warn" },
+    });
+    expect(result.status, result.stderr).toBe(0);
+    const { run } = JSON.parse(result.stdout) as { run: { id: string; status: string } };
+    expect(run.status).toBe("succeeded");
+    const { records } = await env.neo4j.executeQuery(
+      "MATCH (p:Product)-[r:IN_CATEGORY]->() RETURN collect(DISTINCT p.ingestRunId) AS nodes, collect(DISTINCT r.ingestRunId) AS rels",
+    );
+    expect(records[0]!.get("nodes")).toEqual([run.id]);
+    expect(records[0]!.get("rels")).toEqual([run.id]);
+  });
+});
