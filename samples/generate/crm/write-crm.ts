@@ -28,58 +28,53 @@ export interface CrmOutput {
   contactsWhoAreNotCustomers: number;
 }
 
+/**
+ * Writes `count` records as lines; where the entity has a duplicate of record `i`, it follows
+ * DUPLICATE_LAG records later, as a re-export would put it.
+ */
+async function writeWithDuplicates(
+  file: LineFile, entity: Entity, path: string, count: number,
+  lineOf: (index: number) => string, duplicateOf: (index: number, line: string) => string, onProgress: OnProgress | undefined,
+): Promise<EntityReport> {
+  const tally = new Tally(entity, path);
+  const delayed = new DelayedLines();
+  const progress = progressOf(entity, onProgress);
+  for (let i = 0; i < count; i++) {
+    const line = lineOf(i);
+    await file.write(line);
+    tally.record(badReasonOf(entity, i));
+    if (isDuplicated(entity, i)) delayed.hold(i + DUPLICATE_LAG, duplicateOf(i, line));
+    for (const due of delayed.due(i)) {
+      await file.write(due);
+      tally.duplicate();
+    }
+    progress.tick(tally.generated);
+  }
+  for (const rest of delayed.rest()) {
+    await file.write(rest);
+    tally.duplicate();
+  }
+  await file.close();
+  progress.done(tally.generated);
+  return tally.report();
+}
+
 async function writeObjects(
   world: World, entity: Entity, outDir: string, path: string, count: number,
   objectOf: (world: World, index: number, older?: boolean) => HubSpotObject, onProgress: OnProgress | undefined,
 ): Promise<{ report: EntityReport; lines: number }> {
   const file = new LineFile(join(outDir, path));
-  const tally = new Tally(entity, path);
-  const delayed = new DelayedLines();
-  const progress = progressOf(entity, onProgress);
-  for (let i = 0; i < count; i++) {
-    await file.write(JSON.stringify(objectOf(world, i)));
-    tally.record(badReasonOf(entity, i));
-    if (isDuplicated(entity, i)) delayed.hold(i + DUPLICATE_LAG, JSON.stringify(objectOf(world, i, true)));
-    for (const line of delayed.due(i)) {
-      await file.write(line);
-      tally.duplicate();
-    }
-    progress.tick(tally.generated);
-  }
-  for (const line of delayed.rest()) {
-    await file.write(line);
-    tally.duplicate();
-  }
-  await file.close();
-  progress.done(tally.generated);
-  return { report: tally.report(), lines: file.lines };
+  // The duplicate is the older version of the object.
+  const report = await writeWithDuplicates(file, entity, path, count, (i) => JSON.stringify(objectOf(world, i)), (i) => JSON.stringify(objectOf(world, i, true)), onProgress);
+  return { report, lines: file.lines };
 }
 
 async function writeInteractions(world: World, outDir: string, path: string, onProgress: OnProgress | undefined) {
   const file = new LineFile(join(outDir, path), "\r\n");
-  const tally = new Tally("interactions", path);
-  const delayed = new DelayedLines();
-  const progress = progressOf("interactions", onProgress);
   await file.write(csvRecord(interactionHeader));
-  for (let x = 0; x < world.sizes.interactions; x++) {
-    const record = csvRecord(interactionRecord(world, x));
-    await file.write(record);
-    tally.record(badReasonOf("interactions", x));
-    // an interaction has no update time: its duplicate is the same row exported again
-    if (isDuplicated("interactions", x)) delayed.hold(x + DUPLICATE_LAG, record);
-    for (const line of delayed.due(x)) {
-      await file.write(line);
-      tally.duplicate();
-    }
-    progress.tick(tally.generated);
-  }
-  for (const line of delayed.rest()) {
-    await file.write(line);
-    tally.duplicate();
-  }
-  await file.close();
-  progress.done(tally.generated);
-  return { report: tally.report(), records: file.lines - 1 };
+  // An interaction has no update time: its duplicate is the same row exported again.
+  const report = await writeWithDuplicates(file, "interactions", path, world.sizes.interactions, (x) => csvRecord(interactionRecord(world, x)), (_x, line) => line, onProgress);
+  return { report, records: file.lines - 1 };
 }
 
 function* rosterRows(world: World) {
