@@ -23,6 +23,8 @@ export interface StagedAssetSpec<T, R> extends Common<R> {
   source: string;
   model: z.ZodType<T>;
   sourceKey(record: T): string;
+  /** The source key read from a raw record, in the source's own field names: dead letters carry it. */
+  rawKey(raw: any): unknown;
   /** When a source key comes more than once, the record with the latest of this wins; the rest are counted deduplicated. */
   updatedAt?(record: T): string;
   /** Other resources `extract` needs, beside `staging`. */
@@ -37,10 +39,11 @@ export function issuesOf(error: z.ZodError): { path: string; message: string }[]
   return error.issues.map((i) => ({ path: i.path.map(String).join(".") || "(record)", message: i.message }));
 }
 
-/** A best-effort source key of a record that failed validation, so its dead letter can be found. */
+/** The source key of a record that failed validation, when it has one, so its dead letter can be found. */
 function rawKey<T>(spec: StagedAssetSpec<T, any>, raw: unknown): string | undefined {
   try {
-    return spec.sourceKey(raw as T) || undefined;
+    const key = spec.rawKey(raw);
+    return key === undefined || key === null || key === "" ? undefined : String(key);
   } catch {
     return undefined;
   }
@@ -55,7 +58,7 @@ function rawKey<T>(spec: StagedAssetSpec<T, any>, raw: unknown): string | undefi
  * @example
  * export const stagedProducts = defineStagedAsset({
  *   key: "ec/products", table: "ec_products", source: "shop.products", codeVersion: "1",
- *   model: Product, sourceKey: (p) => p.productId, resources: ["shop"],
+ *   model: Product, sourceKey: (p) => p.productId, rawKey: (row) => row.product_id, resources: ["shop"],
  *   extract: async ({ resources }) => (await resources.shop.query("select * from shop.products")).rows,
  * });
  */

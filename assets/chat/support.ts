@@ -30,6 +30,7 @@ export const stagedAgents = defineStagedAsset<SupportAgent>({
   source: "chat/export/agents.jsonl",
   model: SupportAgent,
   sourceKey: supportAgentKey,
+  rawKey: (line) => line.id,
   extract: () => values(chatFile("export", "agents.jsonl")),
 });
 
@@ -50,6 +51,7 @@ export const stagedSessions = defineStagedAsset<ChatSession>({
   source: "chat/export/conversations.jsonl",
   model: ChatSession,
   sourceKey: chatSessionKey,
+  rawKey: (line) => line.id,
   updatedAt: (s) => s.updatedAt,
   extract: () => values(chatFile("export", "conversations.jsonl")),
 });
@@ -84,6 +86,7 @@ export const stagedMessages = defineStagedAsset<ChatMessage>({
   source: "chat/export/conversations.jsonl + chat/webhooks",
   model: ChatMessage,
   sourceKey: chatMessageKey,
+  rawKey: (message) => `${message.conversation_id}:${message.id}`,
   async *extract() {
     yield* values(chatFile("export", "conversations.jsonl"), messagesOfConversation);
     yield* values(webhookFiles(), (event) => [messageOfWebhookEvent(event)]);

@@ -17,6 +17,7 @@ export const stagedSalesReps = defineStagedAsset<SalesRep>({
   source: "crm/exports/sales-reps.xlsx",
   model: SalesRep,
   sourceKey: salesRepKey,
+  rawKey: (row) => row["Owner ID"],
   extract: () => readExcelSheet(join(sourcesDir, "crm", "exports", "sales-reps.xlsx"), "Reps"),
 });
 
@@ -37,6 +38,7 @@ export const stagedDeals = defineStagedAsset<Deal, Crm>({
   source: "crm.api.deals",
   model: Deal,
   sourceKey: dealKey,
+  rawKey: (object) => object.id,
   updatedAt: (d) => d.updatedAt,
   resources: ["crm"],
   extract: ({ resources: { crm } }) => crm.objects("deals"),
@@ -84,6 +86,7 @@ export const stagedInteractions = defineStagedAsset<Interaction>({
   source: "crm/exports/interactions.csv",
   model: Interaction,
   sourceKey: interactionKey,
+  rawKey: (row) => row.interaction_id,
   updatedAt: (i) => i.occurredAt,
   extract: () => readCsv(join(sourcesDir, "crm", "exports", "interactions.csv")),
 });

@@ -11,6 +11,7 @@ export const stagedCustomers = defineStagedAsset<Customer, { shop: pg.Pool }>({
   source: "shop.customers",
   model: Customer,
   sourceKey: customerKey,
+  rawKey: (row) => row.customer_id,
   updatedAt: (c) => c.updatedAt,
   resources: ["shop"],
   extract: ({ resources: { shop } }) => readTable(shop, "select * from shop.customers order by customer_id"),

@@ -16,6 +16,7 @@ export const stagedOrders = defineStagedAsset<Order, Shop>({
   source: "shop.orders",
   model: Order,
   sourceKey: orderKey,
+  rawKey: (row) => row.order_id,
   updatedAt: (o) => o.updatedAt,
   resources: ["shop"],
   extract: fromShop("orders", "order_id"),
@@ -50,6 +51,7 @@ export const stagedOrderItems = defineStagedAsset<OrderItem, Shop>({
   source: "shop.order_items",
   model: OrderItem,
   sourceKey: orderItemKey,
+  rawKey: (row) => `${row.order_id}:${row.line_no}`,
   resources: ["shop"],
   extract: fromShop("order_items", "order_id, line_no"),
 });
@@ -73,6 +75,7 @@ export const stagedPayments = defineStagedAsset<Payment, Shop>({
   source: "shop.payments",
   model: Payment,
   sourceKey: paymentKey,
+  rawKey: (row) => row.payment_id,
   resources: ["shop"],
   extract: fromShop("payments", "payment_id"),
 });
@@ -104,6 +107,7 @@ export const stagedShipments = defineStagedAsset<Shipment, Shop>({
   source: "shop.shipments",
   model: Shipment,
   sourceKey: shipmentKey,
+  rawKey: (row) => row.shipment_id,
   resources: ["shop"],
   extract: fromShop("shipments", "shipment_id"),
 });

@@ -12,6 +12,7 @@ export const stagedReviews = defineStagedAsset<Review, { shop: pg.Pool }>({
   source: "shop.reviews",
   model: Review,
   sourceKey: reviewKey,
+  rawKey: (row) => row.review_id,
   resources: ["shop"],
   extract: ({ resources: { shop } }) => readTable(shop, "select * from shop.reviews order by review_id", [], { batchSize: 5_000 }),
 });

@@ -7,7 +7,7 @@ import { buildAssetGraph } from "../../engine/definitions.ts";
 import { loadEmbedder } from "../../resources/embedder.ts";
 import { runInBatches } from "../../resources/neo4j.ts";
 import { packageRoot, sourcesDir } from "../../resources/settings.ts";
-import { generate, type GenerationReport } from "../../samples/generate/index.ts";
+import { badReasonOf, type Entity, generate, type GenerationReport, indexOfId } from "../../samples/generate/index.ts";
 import { connect, materialize } from "../support.ts";
 
 const graph = buildAssetGraph(definitions);
@@ -69,6 +69,27 @@ describe("EC, CRM and chat into one graph and four collections", () => {
       expect(letter.issues.length).toBeGreaterThan(0);
       expect(letter.issues.every((i) => i.path && i.message)).toBe(true);
     }
+  });
+
+  /** Where each deliberate defect shows up in our model (samples/generate/README.md lists the defects). */
+  const defectPaths: Partial<Record<Entity, Record<string, string>>> = {
+    customers: { invalid_email: "email", missing_required_field: "email", unparseable_date: "createdAt" },
+    products: { non_numeric_price: "price", unknown_currency: "currency", missing_required_field: "name" },
+    orders: { unknown_currency: "currency", unparseable_date: "orderedAt", missing_required_field: "customerId" },
+    reviews: { rating_out_of_range: "rating", unparseable_date: "createdAt", missing_required_field: "productId" },
+    payments: { unknown_currency: "currency", unparseable_date: "paidAt", missing_required_field: "method" },
+    shipments: { unparseable_date: "shippedAt", missing_required_field: "orderId" },
+    contacts: { invalid_email: "email", missing_required_field: "email" },
+    deals: { non_numeric_price: "amount", unknown_currency: "currency", unparseable_date: "closeDate" },
+  };
+
+  it.each(entities.filter(([, entity]) => defectPaths[entity]))("dead-letters exactly the %s records made bad on purpose, for their defect", async (assetKey, entity) => {
+    const letters = await listDeadLetters(env.db, { runId, assetKey });
+    const found = letters.map((l) => {
+      const reason = badReasonOf(entity, indexOfId(l.source_key!));
+      return [l.source_key, reason, l.issues[0]!.path];
+    });
+    expect(found).toEqual(letters.map((l) => [l.source_key, expect.any(String), defectPaths[entity]![badReasonOf(entity, indexOfId(l.source_key!))!]]));
   });
 
   it("writes one node per loaded record, carrying the run that wrote it", async () => {

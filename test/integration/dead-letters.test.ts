@@ -52,6 +52,7 @@ function graphWith(maxRating: number) {
     codeVersion: String(maxRating),
     model: review(maxRating),
     sourceKey: (r) => r.id,
+    rawKey: (raw) => raw.id,
     updatedAt: (r) => r.updated_at,
     retry: { maxAttempts: 1 },
     extract: async () => source,
