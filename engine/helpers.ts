@@ -3,7 +3,7 @@ import type { z } from "zod";
 import type { ChromaResource } from "../resources/chroma.ts";
 import type { Embedder } from "../resources/embedder.ts";
 import { assertCollectionName, assertIdentifier } from "../resources/identifiers.ts";
-import { type Driver, ensureIndex, ensureUniqueKey, mergeNodes, mergeRelationships, type RelationshipEnd } from "../resources/neo4j.ts";
+import { type Driver, ensureIndex, ensureUniqueKey, mergeNodes, mergeRelationships, type RelationshipEnd, runInBatches } from "../resources/neo4j.ts";
 import { isBadRow } from "../resources/sources/bad-rows.ts";
 import type { StagedRecord, Staging } from "../resources/staging.ts";
 import { type AssetDefinition, type AssetSpec, defineAsset, type MaterializeContext } from "./asset.ts";
@@ -121,6 +121,21 @@ function lineage(ctx: { runId: string; assetKey: string }, source: string, stage
   return { ingestRunId: ctx.runId, ingestAsset: ctx.assetKey, ingestSource: source, ingestSourceKey: staged.sourceKey, ingestContentHash: staged.contentHash };
 }
 
+/**
+ * A node or relationship asset rewrites everything it holds each time, stamping the run on it: what
+ * carries this asset's key but an older run is gone from the source, and is removed (in batches).
+ */
+async function removeNotWritten(neo4j: Driver, pattern: string, variable: string, remove: string, ctx: { runId: string; assetKey: string }): Promise<number> {
+  const records = await runInBatches(
+    neo4j,
+    `MATCH ${pattern} WHERE ${variable}.ingestAsset = $asset AND ${variable}.ingestRunId <> $runId
+     CALL (${variable}) { ${remove} } IN TRANSACTIONS OF 5000 ROWS
+     RETURN count(*) AS removed`,
+    { asset: ctx.assetKey, runId: ctx.runId },
+  );
+  return records[0]?.get("removed").toNumber() ?? 0;
+}
+
 /** What a derived asset holds is a function of its input and its code: its data version says so. */
 async function derivedVersion(staging: Staging, table: string, codeVersion: string): Promise<string> {
   return createHash("sha256").update(`${await staging.dataVersion(table)}\n${codeVersion}`).digest("hex").slice(0, 32);
@@ -165,7 +180,8 @@ export function defineNodeAsset<T>(spec: NodeAssetSpec<T>): AssetDefinition<{ ne
         return { key: key as string | number, props };
       });
       const { written } = await mergeNodes(neo4j, spec.label, spec.keyProperty, rows);
-      return { counts: { loaded: written }, dataVersion: await derivedVersion(staging, spec.from.staged.table, spec.codeVersion) };
+      const removed = await removeNotWritten(neo4j, `(n:${spec.label})`, "n", "DETACH DELETE n", ctx);
+      return { counts: { loaded: written, removed }, dataVersion: await derivedVersion(staging, spec.from.staged.table, spec.codeVersion) };
     },
   });
 }
@@ -205,7 +221,8 @@ export function defineRelationshipAsset<T>(spec: RelationshipAssetSpec<T>): Asse
         props: { ...spec.properties?.(s.record), ...lineage(ctx, spec.from.staged.source, s) },
       }));
       const { written, missingEnds } = await mergeRelationships(neo4j, spec.type, spec.start, spec.end, rows);
-      return { counts: { loaded: written, missingEnds }, dataVersion: await derivedVersion(staging, spec.from.staged.table, spec.codeVersion) };
+      const removed = await removeNotWritten(neo4j, `(:${spec.start.label})-[r:${spec.type}]->(:${spec.end.label})`, "r", "DELETE r", ctx);
+      return { counts: { loaded: written, missingEnds, removed }, dataVersion: await derivedVersion(staging, spec.from.staged.table, spec.codeVersion) };
     },
   });
 }
@@ -249,6 +266,8 @@ export function defineCollectionAsset<T>(spec: CollectionAssetSpec<T>): AssetDef
           content_hash: s.contentHash,
         })),
       });
+      // Documents this run did not write are gone from the source (or from the staging table).
+      await collection.delete({ where: { $and: [{ asset: ctx.assetKey }, { run_id: { $ne: ctx.runId } }] } });
       return { counts: { loaded: staged.length, embedded: embeddings.length }, dataVersion: await derivedVersion(staging, spec.from.staged.table, spec.codeVersion) };
     },
   });

@@ -142,6 +142,31 @@ describe("EC, CRM and chat into one graph and four collections", () => {
     }
   });
 
+  it("follows the source when a record changes or disappears: the graph and the collection too", async () => {
+    const { rows } = await env.shop.query("select product_id, category_id from shop.products where name is not null order by product_id limit 2");
+    const [gone, moved] = rows as { product_id: string; category_id: string }[];
+    const { rows: other } = await env.shop.query("select category_id from shop.categories where category_id <> $1 and parent_id is not null order by category_id limit 1", [moved!.category_id]);
+    await env.shop.query("delete from shop.products where product_id = $1", [gone!.product_id]);
+    await env.shop.query("update shop.products set category_id = $1, updated_at = now() where product_id = $2", [other[0]!.category_id, moved!.product_id]);
+
+    const { run } = await materialize(env.pool, graph, ["ec/products", "graph/Product", "graph/IN_CATEGORY", "vectors/products"]);
+    expect(run.status, run.error ?? "").toBe("succeeded");
+    const { records } = await env.neo4j.executeQuery(
+      `MATCH (p:Product) WITH count(p) AS products
+       OPTIONAL MATCH (:Product {productId: $gone}) WITH products, count(*) AS dummy
+       MATCH (:Product {productId: $moved})-[:IN_CATEGORY]->(c:Category)
+       RETURN products, collect(c.categoryId) AS categories`,
+      { gone: gone!.product_id, moved: moved!.product_id },
+    );
+    expect(records[0]!.get("products").toNumber()).toBe(report.entities.products.expectedLoaded - 1);
+    expect(records[0]!.get("categories")).toEqual([other[0]!.category_id]);
+    const { records: ghosts } = await env.neo4j.executeQuery("MATCH (p:Product {productId: $id}) RETURN p", { id: gone!.product_id });
+    expect(ghosts).toHaveLength(0);
+    const products = await env.chroma.collection("products");
+    expect(await products.count()).toBe(report.entities.products.expectedLoaded - 1);
+    expect((await products.get({ ids: [gone!.product_id] })).ids).toEqual([]);
+  });
+
   it("runs the same pipeline under Deno, from the same TypeScript sources", async () => {
     const deno = join(packageRoot, "node_modules", ".bin", "deno");
     const result = spawnSync(deno, ["run", "-A", "cli/main.ts", "--json", "materialize", "--wait", "graph/Product", "graph/IN_CATEGORY"], {
