@@ -93,6 +93,3 @@ export const neo4j: LocalService = {
     await waitUntilReady("neo4j", pid, boltAnswers, 180_000);
   },
 };
-
-/** The folder LOAD CSV reads `file:///` URLs from, for the local Neo4j. */
-export const neo4jImportDir = () => join(stateDir, "neo4j", "import");
