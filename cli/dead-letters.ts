@@ -21,7 +21,7 @@ export function registerDeadLetters(program: Command): void {
     .option("-a, --asset <key>", "only this asset's")
     .option("-r, --run <id>", "only this run's")
     .option("--reason <reason>", "only this reason (invalid, unparseable, …)")
-    .option("--all", "include the ones already replayed")
+    .option("--all", "include the ones replayed, or superseded by a later run")
     .option("--summary", "counts by asset and reason")
     .option("-n, --limit <n>", "at most this many", "50")
     .action(async (options: FilterOptions, command: Command) => {

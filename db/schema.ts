@@ -84,6 +84,8 @@ export interface LineageEdgeTable {
   upstream_data_version: string;
 }
 
+export type DeadLetterStatus = "open" | "replayed" | "superseded";
+
 export interface DeadLetterTable {
   id: Generated<number>;
   run_id: string;
@@ -95,7 +97,8 @@ export interface DeadLetterTable {
   reason: string;
   issues: Json<{ path: string; message: string }[]>;
   payload: Json<unknown>;
-  status: ColumnType<"open" | "replayed", "open" | "replayed" | undefined, "open" | "replayed">;
+  /** `superseded`: a later successful materialisation of the asset read the source again. */
+  status: ColumnType<DeadLetterStatus, DeadLetterStatus | undefined, DeadLetterStatus>;
   replayed_at: Timestamp | null;
   created_at: Generated<Date>;
 }

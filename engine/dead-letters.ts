@@ -59,6 +59,21 @@ export class DeadLetterSink {
     this.#firstId ??= Number(inserted[0]!.id);
   }
 
+  /**
+   * Marks the open dead letters of earlier runs of this asset partition superseded: this successful
+   * materialisation read the source again, and its own dead letters are what is bad now.
+   */
+  async supersedeEarlier(): Promise<void> {
+    await this.#db
+      .updateTable("ingest.dead_letters")
+      .set({ status: "superseded" })
+      .where("asset_key", "=", this.#context.assetKey)
+      .where("partition_key", "=", this.#context.partitionKey)
+      .where("run_id", "<>", this.#context.runId)
+      .where("status", "=", "open")
+      .execute();
+  }
+
   /** Removes what this attempt wrote: a failed attempt is retried from the start, and would write them again. */
   async discard(): Promise<void> {
     this.#buffer = [];
@@ -80,7 +95,7 @@ export interface DeadLetterFilter {
   runId?: string;
   reason?: string;
   /** Default: only open ones. */
-  status?: "open" | "replayed" | "all";
+  status?: "open" | "replayed" | "superseded" | "all";
   limit?: number;
 }
 

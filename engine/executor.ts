@@ -108,6 +108,7 @@ async function execute(
     log.info("materializing");
     const result = reconcile(await asset.materialize(ctx), deadLetters.count);
     await deadLetters.flush();
+    if (result.counts?.extracted !== undefined) await deadLetters.supersedeEarlier();
     const checks = await runChecks(asset, ctx, result);
     const blocking = checks.filter((c) => !c.passed && c.severity === "error");
     if (blocking.length > 0) throw new Error(`blocking check${blocking.length > 1 ? "s" : ""} failed: ${blocking.map((c) => c.name).join(", ")}`);

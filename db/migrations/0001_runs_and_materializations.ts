@@ -114,7 +114,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn("reason", "text", (c) => c.notNull())
     .addColumn("issues", "jsonb", (c) => c.notNull())
     .addColumn("payload", "jsonb", (c) => c.notNull())
-    .addColumn("status", "text", (c) => c.notNull().defaultTo("open").check(sql`status in ('open','replayed')`))
+    .addColumn("status", "text", (c) => c.notNull().defaultTo("open").check(sql`status in ('open','replayed','superseded')`))
     .addColumn("replayed_at", "timestamptz")
     .addColumn("created_at", "timestamptz", (c) => c.notNull().defaultTo(sql`now()`))
     .execute();

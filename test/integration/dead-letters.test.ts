@@ -101,6 +101,16 @@ describe("dead letters", () => {
     expect(replayed.map((l) => l.source_key)).toEqual(["5"]);
   });
 
+  it("supersedes earlier runs' dead letters when the asset reads its source again", async () => {
+    const { run } = await materialize(pool, graphWith(5));
+    expect(run.status).toBe("succeeded");
+    const open = await listDeadLetters(metadataDb(pool), { assetKey: `dl_${id}/reviews` });
+    expect(new Set(open.map((l) => l.run_id))).toEqual(new Set([run.id]));
+    expect(open).toHaveLength(3);
+    const superseded = await listDeadLetters(metadataDb(pool), { runId, status: "superseded" });
+    expect(superseded.map((l) => l.source_key)).toEqual(["4", null]);
+  });
+
   it("fails a materialisation whose counts do not reconcile", async () => {
     const lossy = defineAsset({
       key: `dl_${id}/lossy`,
