@@ -120,7 +120,7 @@ describe("EC, CRM and chat into one graph and four collections", () => {
     });
   });
 
-  it("fills the collections, and finds battery complaints among the bad reviews", async () => {
+  it("fills the collections: 'wireless headphones' finds headphones, 'battery died' finds bad reviews", async () => {
     const sizes = Object.fromEntries(
       await Promise.all(["products", "reviews", "chat_messages", "crm_notes"].map(async (name) => [name, await (await env.chroma.collection(name)).count()])),
     );
@@ -132,6 +132,14 @@ describe("EC, CRM and chat into one graph and four collections", () => {
     });
     const embedder = await loadEmbedder();
     try {
+      const [headphones] = await embedder.embed(["wireless headphones"]);
+      const products = await (await env.chroma.collection("products")).query({ queryEmbeddings: [headphones!], nResults: 1 });
+      const { records } = await env.neo4j.executeQuery(
+        "MATCH (:Product {productId: $id})-[:IN_CATEGORY]->(c:Category) RETURN c.name AS category",
+        { id: products.ids[0]![0] },
+      );
+      expect(records[0]!.get("category")).toMatch(/headphones|earbuds/i);
+
       const [query] = await embedder.embed(["battery died after a week"]);
       const hits = await (await env.chroma.collection("reviews")).query({ queryEmbeddings: [query!], nResults: 3, include: ["metadatas"] });
       const ratings = hits.metadatas[0]!.map((m) => Number(m?.rating));
