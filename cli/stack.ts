@@ -11,7 +11,7 @@ export function describeService(s: ServiceStatus): string {
 }
 
 export function registerStack(program: Command): void {
-  const stack = program.command("stack").description("the local servers: PostgreSQL, Neo4j, Chroma and the embedding model");
+  const stack = program.command("stack").description("the local servers: PostgreSQL, Neo4j, Chroma, the embedding model and the sample CRM API");
   stack
     .command("up [services...]")
     .description("start what is not already reachable at its configured URL, and wait until it answers")
