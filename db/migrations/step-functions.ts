@@ -24,6 +24,9 @@ declare
   v_steps jsonb;
   v_runs text[];
 begin
+  -- A claim lost in a crash costs nothing (graphile-worker's job lock is the durable record, and the
+  -- same job reclaims its steps when it runs again): it need not wait for the WAL flush.
+  perform set_config('synchronous_commit', 'off', true);
   -- Serialises claims of one asset partition, so two jobs never materialise it at once.
   perform pg_advisory_xact_lock(hashtext('ingest:' || p_step_key));
   -- Busy only while that other job is really running: a job graphile-worker gave up on holds no lock.
@@ -92,6 +95,10 @@ declare
   v_skipped jsonb := '{}';
   v_queued int;
 begin
+  -- graphile-worker completes the job right after, with a synchronous commit that flushes this one
+  -- too; if Postgres dies before that, both are lost together and the job runs again (at least once,
+  -- and materialisations are idempotent).
+  perform set_config('synchronous_commit', 'off', true);
   if m is not null then
     v_materialization := ingest.record_materialization(p_step_key, p_partition_key, p_asset_key, m);
   end if;
