@@ -1,11 +1,14 @@
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
+import type pg from "pg";
 import type { Run, RunStep } from "../db/schema.ts";
+import { metadataDb } from "../resources/postgres.ts";
 import { initTracing, traceparentOf, withSpan } from "../resources/tracer.ts";
 import type { AssetGraph } from "./definitions.ts";
 import { plan, type PlanRequest } from "./planner.ts";
 import { VersionIndex } from "./staleness.ts";
 import { createRun, getRun, type MetadataStore, runSteps } from "./store.ts";
+import { startWorker, type WorkerOptions } from "./worker.ts";
 
 export interface RunRequest extends Omit<PlanRequest, "index"> {
   /** The selection as the user wrote it, recorded with the run. */
@@ -37,5 +40,24 @@ export async function waitForRun(db: MetadataStore, runId: string, pollMs = 200)
     if (!run) throw new Error(`run ${runId} does not exist`);
     if (finished.has(run.status)) return { run, steps: await runSteps(db, runId) };
     await sleep(pollMs);
+  }
+}
+
+/**
+ * Requests a run and executes it with a worker in this process until it finishes, as
+ * `ingest materialize --wait` does; other workers on the same database may take part.
+ */
+export async function runInProcess(
+  pool: pg.Pool,
+  graph: AssetGraph,
+  request: RunRequest,
+  worker: Omit<WorkerOptions, "graph" | "pool"> = {},
+): Promise<{ run: Run; steps: RunStep[] }> {
+  const db = metadataDb(pool);
+  const running = await startWorker({ ...worker, graph, pool });
+  try {
+    return await waitForRun(db, await requestRun(db, graph, request));
+  } finally {
+    await running.stop();
   }
 }

@@ -53,19 +53,27 @@ export async function mergeNodes(
 ): Promise<NodeWriteResult> {
   assertIdentifier("label", label);
   assertIdentifier("property key", key);
-  const statement = `UNWIND $rows AS row MERGE (n:${label} {${key}: row.key}) SET n = row.props, n.${key} = row.key`;
+  const statement = `UNWIND $rows AS row MERGE (n:${label} {${key}: row.key}) SET n = row.props, n.${key} = row.key RETURN count(n) AS written`;
+  return { written: await writeInBatches(driver, statement, rows, batchSize) };
+}
+
+/**
+ * Runs a write statement over `$rows` in batches on one session, each batch one managed transaction
+ * (retried by the driver on transient errors); sums what the statement returns as `written`.
+ */
+async function writeInBatches(driver: Driver, statement: string, rows: unknown[], batchSize: number): Promise<number> {
   const session = driver.session();
   let written = 0;
   try {
-    for (let start = 0; start < rows.length; start += batchSize) {
-      const batch = rows.slice(start, start + batchSize);
-      await session.executeWrite((tx) => tx.run(statement, { rows: batch }));
-      written += batch.length;
+    for (let offset = 0; offset < rows.length; offset += batchSize) {
+      const batch = rows.slice(offset, offset + batchSize);
+      const result = await session.executeWrite((tx) => tx.run(statement, { rows: batch }));
+      written += result.records[0]?.get("written").toNumber() ?? 0;
     }
   } finally {
     await session.close();
   }
-  return { written };
+  return written;
 }
 
 export interface RelationshipEnd {
@@ -95,17 +103,7 @@ export async function mergeRelationships(
     MATCH (b:${end.label} {${end.key}: row.end})
     MERGE (a)-[r:${type}]->(b) SET r = row.props
     RETURN count(r) AS written`;
-  const session = driver.session();
-  let written = 0;
-  try {
-    for (let offset = 0; offset < rows.length; offset += batchSize) {
-      const batch = rows.slice(offset, offset + batchSize);
-      const result = await session.executeWrite((tx) => tx.run(statement, { rows: batch }));
-      written += result.records[0]?.get("written").toNumber() ?? 0;
-    }
-  } finally {
-    await session.close();
-  }
+  const written = await writeInBatches(driver, statement, rows, batchSize);
   return { written, missingEnds: rows.length - written };
 }
 

@@ -29,7 +29,7 @@ export type SecretName = "postgres" | "neo4j" | "crm";
 
 /** A secret kept in the state folder by `ingest stack up`; undefined until it exists. */
 export function stateSecret(name: SecretName): string | undefined {
-  const file = join(stateDir, "secrets", name);
+  const file = secretPath(name);
   return existsSync(file) ? readFileSync(file, "utf8").trim() : undefined;
 }
 

@@ -1,8 +1,8 @@
-import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { localPorts, settings, stateDir } from "../resources/settings.ts";
-import { logFile, nodeBinary, startDetached, waitUntilReady } from "./process.ts";
+import { nodeBinary, printsFromNow, startDetached, waitUntilReady } from "./process.ts";
 import type { LocalService } from "./service.ts";
 
 async function heartbeat(url: string): Promise<boolean> {
@@ -35,14 +35,7 @@ export const chroma: LocalService = {
   async start() {
     const dataDir = join(stateDir, "chroma");
     mkdirSync(dataDir, { recursive: true });
-    const log = logFile("chroma");
-    const logStart = (() => {
-      try {
-        return statSync(log).size;
-      } catch {
-        return 0;
-      }
-    })();
+    const printed = printsFromNow("chroma");
     const pid = startDetached({
       name: "chroma",
       command: nodeBinary(),
@@ -50,7 +43,6 @@ export const chroma: LocalService = {
       // SIGINT exits 0 after a clean shutdown; SIGTERM kills it by signal.
       stopSignal: "SIGINT",
     });
-    const bannerPrinted = () => readFileSync(log).subarray(logStart).includes("Connect to Chroma at");
-    await waitUntilReady("chroma", pid, async () => bannerPrinted() && (await heartbeat(settings().chromaUrl)), 60_000);
+    await waitUntilReady("chroma", pid, async () => printed("Connect to Chroma at") && (await heartbeat(settings().chromaUrl)), 60_000);
   },
 };

@@ -1,7 +1,6 @@
-import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { packageRoot, settings } from "../resources/settings.ts";
-import { logFile, nodeBinary, startDetached, waitUntilReady } from "./process.ts";
+import { nodeBinary, printsFromNow, startDetached, waitUntilReady } from "./process.ts";
 import { ensureSecret } from "./secrets.ts";
 import type { LocalService } from "./service.ts";
 
@@ -27,16 +26,8 @@ export const crmApi: LocalService = {
   isReachable: () => answers(settings().crm.url),
   async start() {
     ensureSecret("crm");
-    const log = logFile("crm-api");
-    const logStart = (() => {
-      try {
-        return statSync(log).size;
-      } catch {
-        return 0;
-      }
-    })();
+    const printed = printsFromNow("crm-api");
     const pid = startDetached({ name: "crm-api", command: nodeBinary(), args: [join(packageRoot, "cli", "main.ts"), "crm-api"] });
-    const ready = () => readFileSync(log).subarray(logStart).includes("crm-api ready");
-    await waitUntilReady("crm-api", pid, async () => ready() && (await answers(settings().crm.url)), 30_000);
+    await waitUntilReady("crm-api", pid, async () => printed("crm-api ready") && (await answers(settings().crm.url)), 30_000);
   },
 };

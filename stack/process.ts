@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { packageRoot, stateDir } from "../resources/settings.ts";
@@ -77,6 +77,16 @@ export async function stopServer(name: string, timeoutMs = 60_000): Promise<bool
   }
   rmSync(file, { force: true });
   return true;
+}
+
+/**
+ * What a server will print from now on: a server is ours only if its own banner appears after we
+ * started it (another process may already answer on the port).
+ */
+export function printsFromNow(name: string): (text: string) => boolean {
+  const file = logFile(name);
+  const start = existsSync(file) ? statSync(file).size : 0;
+  return (text) => existsSync(file) && readFileSync(file).subarray(start).includes(text);
 }
 
 export function tailOfLog(name: string, lines = 30): string {

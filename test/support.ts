@@ -1,7 +1,7 @@
 import type { Driver } from "neo4j-driver";
 import type { AssetGraph } from "../engine/definitions.ts";
-import { requestRun, type RunRequest, waitForRun } from "../engine/materialize.ts";
-import { prepareDatabase, startWorker } from "../engine/worker.ts";
+import { type RunRequest, runInProcess } from "../engine/materialize.ts";
+import { prepareDatabase } from "../engine/worker.ts";
 import { connectChroma } from "../resources/chroma.ts";
 import { connectNeo4j } from "../resources/neo4j.ts";
 import { createPool, metadataDb, type pg } from "../resources/postgres.ts";
@@ -26,13 +26,6 @@ export async function connect() {
 }
 
 /** Runs the selected assets to completion with a worker in this process, as `ingest materialize --wait` does. */
-export async function materialize(pool: pg.Pool, graph: AssetGraph, keys: Iterable<string> = graph.order, request: Partial<RunRequest> = {}) {
-  const db = metadataDb(pool);
-  const worker = await startWorker({ graph, pool, concurrency: 4, pollIntervalMs: 100 });
-  try {
-    const runId = await requestRun(db, graph, { selection: [...keys].join(" "), keys, ...request });
-    return await waitForRun(db, runId);
-  } finally {
-    await worker.stop();
-  }
+export function materialize(pool: pg.Pool, graph: AssetGraph, keys: Iterable<string> = graph.order, request: Partial<RunRequest> = {}) {
+  return runInProcess(pool, graph, { selection: [...keys].join(" "), keys, ...request }, { concurrency: 4, pollIntervalMs: 100 });
 }
