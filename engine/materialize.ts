@@ -14,6 +14,8 @@ export interface RunRequest extends Omit<PlanRequest, "index"> {
   /** The selection as the user wrote it, recorded with the run. */
   selection: string;
   tags?: Record<string, string>;
+  /** The run's id, when the caller must know it before the run exists (the daemon retries a request under the same id, so it is made once). */
+  runId?: string;
 }
 
 /**
@@ -22,7 +24,7 @@ export interface RunRequest extends Omit<PlanRequest, "index"> {
  */
 export async function requestRun(db: MetadataStore, graph: AssetGraph, request: RunRequest): Promise<string> {
   initTracing();
-  const runId = randomUUID();
+  const runId = request.runId ?? randomUUID();
   const index = request.staleOnly ? await VersionIndex.load(db) : undefined;
   const steps = plan(graph, { ...request, index });
   await withSpan(`run ${request.selection}`, { attributes: { "ingest.run": runId, "ingest.selection": request.selection, "ingest.steps": steps.length } }, async () => {
