@@ -2,17 +2,20 @@ import type { Command } from "commander";
 import { requestRun, waitForRun } from "../engine/materialize.ts";
 import { selectAssets } from "../engine/selection.ts";
 import { startWorker } from "../engine/worker.ts";
+import { Staging } from "../resources/staging.ts";
 import { globals, loadGraph, openMetadata, output } from "./context.ts";
 
 interface MaterializeOptions {
   select?: string;
   stale?: boolean;
+  fullRefresh?: boolean;
   partition?: string[];
   from?: string;
   to?: string;
   wait?: boolean;
   localWorker?: boolean;
-  concurrency: string;
+  concurrency?: string;
+  priority?: string;
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, ...value.split(",").filter(Boolean)];
@@ -23,12 +26,14 @@ export function registerMaterialize(program: Command): void {
     .description("request a run of the selected assets (default: all)")
     .option("-s, --select <selection>", "asset selection, e.g. 'graph/Product+', 'group:ec and not ec/orders', '*'")
     .option("--stale", "only stale assets, and what is downstream of them if it turns out stale")
+    .option("--full-refresh", "reload the selected graph and collection assets from everything staged, not only what changed since their last load")
     .option("-p, --partition <keys>", "partition(s) of partitioned assets (repeat or comma-separate)", collect)
     .option("--from <key>", "first partition of a backfill range")
     .option("--to <key>", "last partition of a backfill range (inclusive)")
     .option("-w, --wait", "wait for the run to finish, executing it in this process too")
     .option("--no-local-worker", "with --wait: leave execution to `ingest worker` processes")
-    .option("-c, --concurrency <n>", "concurrency of the local worker", "4")
+    .option("-c, --concurrency <n>", "concurrency of the local worker (default: INGEST_WORKER_CONCURRENCY, or 4)")
+    .option("--priority <n>", "the run's priority, -32768 to 32767: lower runs first (default 0)")
     .action(async (words: string[], options: MaterializeOptions, command: Command) => {
       if ((options.from === undefined) !== (options.to === undefined)) throw new Error("--from and --to go together");
       const graph = await loadGraph(globals(command).definitions);
@@ -36,18 +41,20 @@ export function registerMaterialize(program: Command): void {
       const keys = selectAssets(graph, selection);
       const store = await openMetadata();
       try {
+        if (options.fullRefresh) await new Staging(store.pool).resetCursors([...keys]);
         const runId = await requestRun(store.db, graph, {
           selection,
           keys,
           staleOnly: options.stale,
           partitions: options.partition,
           range: options.from !== undefined ? { from: options.from, to: options.to! } : undefined,
+          priority: options.priority === undefined ? undefined : Number(options.priority),
         });
         if (!options.wait) {
           output(command, { runId, assets: [...keys] }, () => `run ${runId} queued: ${[...keys].join(", ")}`);
           return;
         }
-        const worker = options.localWorker ? await startWorker({ graph, pool: store.pool, concurrency: Number(options.concurrency) }) : undefined;
+        const worker = options.localWorker ? await startWorker({ graph, pool: store.pool, concurrency: options.concurrency === undefined ? undefined : Number(options.concurrency) }) : undefined;
         try {
           const { run, steps } = await waitForRun(store.db, runId);
           output(command, { run, steps }, () =>

@@ -1,13 +1,23 @@
-import { createHash } from "node:crypto";
 import type { z } from "zod";
 import type { ChromaResource } from "../resources/chroma.ts";
 import type { Embedder } from "../resources/embedder.ts";
 import { assertCollectionName, assertIdentifier } from "../resources/identifiers.ts";
-import { type Driver, ensureIndex, ensureUniqueKey, mergeNodes, mergeRelationships, type RelationshipEnd, runInBatches } from "../resources/neo4j.ts";
+import {
+  deleteNodes,
+  deleteRelationshipsOf,
+  type Driver,
+  ensureIndex,
+  ensureUniqueKey,
+  mergeNodes,
+  mergeRelationships,
+  type RelationshipEnd,
+  sweep,
+} from "../resources/neo4j.ts";
 import { isBadRow } from "../resources/sources/bad-rows.ts";
 import type { StagedRecord, Staging } from "../resources/staging.ts";
 import { type AssetDefinition, type AssetSpec, defineAsset, type MaterializeContext } from "./asset.ts";
 import { DefinitionError } from "./definitions.ts";
+import { derivedVersion, loadChanges } from "./incremental.ts";
 
 /** A staged source asset: what node, relationship and collection assets read, typed by its model. */
 export interface StagedAsset<T> extends AssetDefinition<any> {
@@ -71,35 +81,38 @@ export function defineStagedAsset<T, R extends Record<string, unknown> = Record<
     resources: ["staging", ...(spec.resources ?? [])] as (keyof (R & { staging: Staging }) & string)[],
     target: { kind: "staging-table", table: spec.table },
     async materialize(ctx) {
-      const latest = new Map<string, T>();
+      const load = await ctx.resources.staging.begin(spec.table, ctx.runId);
       let extracted = 0;
-      let deduplicated = 0;
-      for await (const raw of await spec.extract(ctx)) {
-        extracted += 1;
-        if (isBadRow(raw)) {
-          await ctx.deadLetter(raw.toDeadLetter(spec.source));
-          continue;
+      try {
+        for await (const raw of await spec.extract(ctx)) {
+          extracted += 1;
+          if (isBadRow(raw)) {
+            await ctx.deadLetter(raw.toDeadLetter(spec.source));
+            continue;
+          }
+          const parsed = spec.model.safeParse(raw);
+          if (!parsed.success) {
+            await ctx.deadLetter({ source: spec.source, sourceKey: rawKey(spec, raw), reason: "invalid", issues: issuesOf(parsed.error), payload: raw });
+            continue;
+          }
+          await load.add(spec.sourceKey(parsed.data), parsed.data, spec.updatedAt?.(parsed.data));
         }
-        const parsed = spec.model.safeParse(raw);
-        if (!parsed.success) {
-          await ctx.deadLetter({ source: spec.source, sourceKey: rawKey(spec, raw), reason: "invalid", issues: issuesOf(parsed.error), payload: raw });
-          continue;
-        }
-        const key = spec.sourceKey(parsed.data);
-        const previous = latest.get(key);
-        if (previous !== undefined) {
-          deduplicated += 1;
-          if (spec.updatedAt && spec.updatedAt(previous) > spec.updatedAt(parsed.data)) continue;
-        }
-        latest.set(key, parsed.data);
+      } catch (error) {
+        await load.abort();
+        throw error;
       }
-      const records = [...latest].map(([sourceKey, record]) => ({ sourceKey, record }));
-      const staged = await ctx.resources.staging.stage(spec.table, records, ctx.runId);
-      // An unpartitioned extract is the source's full content: what it no longer has is no longer
-      // staged. (A partition's extract is only part of it, so partitioned assets keep what they staged.)
-      const removed = spec.partitions ? 0 : await ctx.resources.staging.removeMissing(spec.table, [...latest.keys()]);
+      // An unpartitioned extract is the source's full content: what it no longer has becomes a
+      // tombstone. (A partition's extract is only part of it, so partitioned assets keep what they staged.)
+      const staged = await load.finish({ complete: !spec.partitions });
       return {
-        counts: { extracted, loaded: records.length, deduplicated, written: staged.written, unchanged: staged.unchanged, removed },
+        counts: {
+          extracted,
+          loaded: staged.received - staged.deduplicated,
+          deduplicated: staged.deduplicated,
+          written: staged.written,
+          unchanged: staged.unchanged,
+          removed: staged.removed,
+        },
         dataVersion: await ctx.resources.staging.dataVersion(spec.table),
       };
     },
@@ -121,31 +134,16 @@ function lineage(ctx: { runId: string; assetKey: string }, source: string, stage
   return { ingestRunId: ctx.runId, ingestAsset: ctx.assetKey, ingestSource: source, ingestSourceKey: staged.sourceKey, ingestContentHash: staged.contentHash };
 }
 
-/**
- * A node or relationship asset rewrites everything it holds each time, stamping the run on it: what
- * carries this asset's key but an older run is gone from the source, and is removed (in batches).
- */
-async function removeNotWritten(neo4j: Driver, pattern: string, variable: string, remove: string, ctx: { runId: string; assetKey: string }): Promise<number> {
-  const records = await runInBatches(
-    neo4j,
-    `MATCH ${pattern} WHERE ${variable}.ingestAsset = $asset AND ${variable}.ingestRunId <> $runId
-     CALL (${variable}) { ${remove} } IN TRANSACTIONS OF 5000 ROWS
-     RETURN count(*) AS removed`,
-    { asset: ctx.assetKey, runId: ctx.runId },
-  );
-  return records[0]?.get("removed").toNumber() ?? 0;
-}
-
-/** What a derived asset holds is a function of its input and its code: its data version says so. */
-async function derivedVersion(staging: Staging, table: string, codeVersion: string): Promise<string> {
-  return createHash("sha256").update(`${await staging.dataVersion(table)}\n${codeVersion}`).digest("hex").slice(0, 32);
-}
+/** Staged records read and written per page: one Postgres query, then the writer's own batches. */
+const graphPageSize = 20_000;
 
 export interface NodeAssetSpec<T> extends Common<{ neo4j: Driver; staging: Staging }> {
   label: string;
   keyProperty: string;
   /** Properties people look nodes up by: range indexes, created idempotently before loading. */
   indexes?: string[];
+  /** Properties stored as Neo4j integers (JavaScript numbers are otherwise sent as floats). */
+  integers?: string[];
   from: StagedAsset<T>;
   /** The node's properties; must include `keyProperty`. */
   properties(record: T): Record<string, unknown>;
@@ -155,14 +153,20 @@ export interface NodeAssetSpec<T> extends Common<{ neo4j: Driver; staging: Stagi
 
 /**
  * A Neo4j label as an asset: nodes MERGEd on a uniqueness constraint (created if missing), one per
- * staged record, each carrying the run, asset and source record that wrote it.
+ * staged record, each carrying the run, asset and source record that wrote it. Only records that
+ * changed since the last materialisation are written; removed ones are deleted.
  */
 export function defineNodeAsset<T>(spec: NodeAssetSpec<T>): AssetDefinition<{ neo4j: Driver; staging: Staging }> {
   validate(spec.key, () => {
     assertIdentifier("label", spec.label);
     assertIdentifier("property key", spec.keyProperty);
-    for (const property of spec.indexes ?? []) assertIdentifier("property key", property);
+    for (const property of [...(spec.indexes ?? []), ...(spec.integers ?? [])]) assertIdentifier("property key", property);
   });
+  const keyOf = (s: StagedRecord<T>, props = spec.properties(s.record)) => {
+    const key = props[spec.keyProperty];
+    if (key === undefined || key === null) throw new Error(`${spec.key}: record ${s.sourceKey} has no ${spec.keyProperty}`);
+    return key as string | number;
+  };
   return defineAsset<{ neo4j: Driver; staging: Staging }>({
     ...spec,
     deps: [spec.from.key, ...(spec.deps ?? [])],
@@ -172,16 +176,18 @@ export function defineNodeAsset<T>(spec: NodeAssetSpec<T>): AssetDefinition<{ ne
       const { neo4j, staging } = ctx.resources;
       await ensureUniqueKey(neo4j, spec.label, spec.keyProperty);
       for (const property of spec.indexes ?? []) await ensureIndex(neo4j, spec.label, property);
-      const staged = await staging.read<T>(spec.from.staged.table);
-      const rows = staged.map((s) => {
-        const props: Record<string, unknown> = { ...spec.properties(s.record), ...lineage(ctx, spec.from.staged.source, s) };
-        const key = props[spec.keyProperty];
-        if (key === undefined || key === null) throw new Error(`${spec.key}: record ${s.sourceKey} has no ${spec.keyProperty}`);
-        return { key: key as string | number, props };
+      const counts = await loadChanges<T>(ctx, staging, spec.from.staged.table, spec.codeVersion, graphPageSize, {
+        async write(records) {
+          const rows = records.map((s) => {
+            const props: Record<string, unknown> = { ...spec.properties(s.record), ...lineage(ctx, spec.from.staged.source, s) };
+            return { key: keyOf(s, props), props };
+          });
+          return (await mergeNodes(neo4j, spec.label, spec.keyProperty, rows, { integers: spec.integers })).written;
+        },
+        remove: (records) => deleteNodes(neo4j, spec.label, spec.keyProperty, records.map((s) => keyOf(s)), ctx.assetKey),
+        sweep: (runs) => sweep(neo4j, `(n:${spec.label})`, "n", "DETACH DELETE n", ctx.assetKey, runs),
       });
-      const { written } = await mergeNodes(neo4j, spec.label, spec.keyProperty, rows);
-      const removed = await removeNotWritten(neo4j, `(n:${spec.label})`, "n", "DETACH DELETE n", ctx);
-      return { counts: { loaded: written, removed }, dataVersion: await derivedVersion(staging, spec.from.staged.table, spec.codeVersion) };
+      return { counts: { ...counts }, dataVersion: await derivedVersion(staging, spec.from.staged.table, spec.codeVersion) };
     },
   });
 }
@@ -189,16 +195,23 @@ export function defineNodeAsset<T>(spec: NodeAssetSpec<T>): AssetDefinition<{ ne
 export interface RelationshipAssetSpec<T> extends Common<{ neo4j: Driver; staging: Staging }> {
   type: string;
   from: StagedAsset<T>;
+  /** The start node; a record's start is taken to stay the same when the record changes (it usually is the record's own node). */
   start: RelationshipEnd & { value(record: T): unknown };
   end: RelationshipEnd & { value(record: T): unknown };
   properties?(record: T): Record<string, unknown>;
+  /** Properties stored as Neo4j integers (JavaScript numbers are otherwise sent as floats). */
+  integers?: string[];
   /** Only records for which this holds have the relationship (a root category has no parent). */
   where?(record: T): boolean;
   /** The node assets of both ends, so they are written first. */
   deps: string[];
 }
 
-/** A relationship set as an asset: MERGEd between nodes that node assets wrote, with lineage. */
+/**
+ * A relationship set as an asset: MERGEd between nodes that node assets wrote, one per (start, end)
+ * pair, with lineage. Only records that changed since the last materialisation are rewritten (what
+ * they wrote before is deleted first); removed ones have theirs deleted.
+ */
 export function defineRelationshipAsset<T>(spec: RelationshipAssetSpec<T>): AssetDefinition<{ neo4j: Driver; staging: Staging }> {
   validate(spec.key, () => {
     assertIdentifier("relationship type", spec.type);
@@ -206,6 +219,7 @@ export function defineRelationshipAsset<T>(spec: RelationshipAssetSpec<T>): Asse
       assertIdentifier("label", end.label);
       assertIdentifier("property key", end.key);
     }
+    for (const property of spec.integers ?? []) assertIdentifier("property key", property);
   });
   return defineAsset<{ neo4j: Driver; staging: Staging }>({
     ...spec,
@@ -214,15 +228,27 @@ export function defineRelationshipAsset<T>(spec: RelationshipAssetSpec<T>): Asse
     target: { kind: "neo4j-relationships", type: spec.type },
     async materialize(ctx) {
       const { neo4j, staging } = ctx.resources;
-      const staged = (await staging.read<T>(spec.from.staged.table)).filter((s) => spec.where?.(s.record) ?? true);
-      const rows = staged.map((s) => ({
-        start: spec.start.value(s.record),
-        end: spec.end.value(s.record),
-        props: { ...spec.properties?.(s.record), ...lineage(ctx, spec.from.staged.source, s) },
-      }));
-      const { written, missingEnds } = await mergeRelationships(neo4j, spec.type, spec.start, spec.end, rows);
-      const removed = await removeNotWritten(neo4j, `(:${spec.start.label})-[r:${spec.type}]->(:${spec.end.label})`, "r", "DELETE r", ctx);
-      return { counts: { loaded: written, missingEnds, removed }, dataVersion: await derivedVersion(staging, spec.from.staged.table, spec.codeVersion) };
+      let missingEnds = 0;
+      const previous = (records: StagedRecord<T>[]) =>
+        deleteRelationshipsOf(neo4j, spec.type, spec.start, records.map((s) => ({ start: spec.start.value(s.record), sourceKey: s.sourceKey })), ctx.assetKey);
+      const counts = await loadChanges<T>(ctx, staging, spec.from.staged.table, spec.codeVersion, graphPageSize, {
+        async write(records, refresh) {
+          if (!refresh) await previous(records);
+          const rows = records
+            .filter((s) => spec.where?.(s.record) ?? true)
+            .map((s) => ({
+              start: spec.start.value(s.record),
+              end: spec.end.value(s.record),
+              props: { ...spec.properties?.(s.record), ...lineage(ctx, spec.from.staged.source, s) },
+            }));
+          const result = await mergeRelationships(neo4j, spec.type, spec.start, spec.end, rows, { integers: spec.integers });
+          missingEnds += result.missingEnds;
+          return result.written;
+        },
+        remove: previous,
+        sweep: (runs) => sweep(neo4j, `(:${spec.start.label})-[r:${spec.type}]->(:${spec.end.label})`, "r", "DELETE r", ctx.assetKey, runs),
+      });
+      return { counts: { ...counts, missingEnds }, dataVersion: await derivedVersion(staging, spec.from.staged.table, spec.codeVersion) };
     },
   });
 }
@@ -234,12 +260,19 @@ export interface CollectionAssetSpec<T> extends Common<{ chroma: ChromaResource;
   from: StagedAsset<T>;
   /** The text that is embedded and stored. */
   document(record: T): string;
-  /** The fields people filter on; lineage (`run_id`, `source`, `source_key`, `content_hash`) is added. */
+  /** The fields people filter on; lineage (`run_id`, `asset`, `source`, `source_key`, `content_hash`) is added. */
   metadata(record: T): ChromaMetadata;
   deps?: string[];
 }
 
-/** A Chroma collection as an asset: documents embedded with the configured model and upserted by source key. */
+/** Documents read, embedded and upserted per page: a page's embeddings are upserted while the next page is embedded. */
+const collectionPageSize = 1_024;
+
+/**
+ * A Chroma collection as an asset: documents embedded with the configured model and upserted by
+ * source key. Only records that changed since the last materialisation are embedded again; removed
+ * ones are deleted.
+ */
 export function defineCollectionAsset<T>(spec: CollectionAssetSpec<T>): AssetDefinition<{ chroma: ChromaResource; embedder: Embedder; staging: Staging }> {
   validate(spec.key, () => assertCollectionName(spec.collection));
   return defineAsset<{ chroma: ChromaResource; embedder: Embedder; staging: Staging }>({
@@ -249,26 +282,37 @@ export function defineCollectionAsset<T>(spec: CollectionAssetSpec<T>): AssetDef
     target: { kind: "chroma-collection", collection: spec.collection },
     async materialize(ctx) {
       const { chroma, embedder, staging } = ctx.resources;
-      const staged = await staging.read<T>(spec.from.staged.table);
       const collection = await chroma.collection(spec.collection);
-      const documents = staged.map((s) => spec.document(s.record));
-      const embeddings = await embedder.embed(documents);
-      await chroma.upsert(collection, {
-        ids: staged.map((s) => s.sourceKey),
-        documents,
-        embeddings,
-        metadatas: staged.map((s) => ({
-          ...spec.metadata(s.record),
-          run_id: ctx.runId,
-          asset: ctx.assetKey,
-          source: spec.from.staged.source,
-          source_key: s.sourceKey,
-          content_hash: s.contentHash,
-        })),
+      const counts = await loadChanges<T>(ctx, staging, spec.from.staged.table, spec.codeVersion, collectionPageSize, {
+        async write(records) {
+          const documents = records.map((s) => spec.document(s.record));
+          const embeddings = await embedder.embed(documents);
+          await chroma.upsert(collection, {
+            ids: records.map((s) => s.sourceKey),
+            documents,
+            embeddings,
+            metadatas: records.map((s) => ({
+              ...spec.metadata(s.record),
+              run_id: ctx.runId,
+              asset: ctx.assetKey,
+              source: spec.from.staged.source,
+              source_key: s.sourceKey,
+              content_hash: s.contentHash,
+            })),
+          });
+          return records.length;
+        },
+        async remove(records) {
+          await chroma.delete(collection, records.map((s) => s.sourceKey));
+          return records.length;
+        },
+        async sweep(runs) {
+          const before = await collection.count();
+          await collection.delete({ where: { $and: [{ asset: { $eq: ctx.assetKey } }, { run_id: { $nin: runs } }] } });
+          return before - (await collection.count());
+        },
       });
-      // Documents this run did not write are gone from the source (or from the staging table).
-      await collection.delete({ where: { $and: [{ asset: ctx.assetKey }, { run_id: { $ne: ctx.runId } }] } });
-      return { counts: { loaded: staged.length, embedded: embeddings.length }, dataVersion: await derivedVersion(staging, spec.from.staged.table, spec.codeVersion) };
+      return { counts: { ...counts, embedded: counts.written }, dataVersion: await derivedVersion(staging, spec.from.staged.table, spec.codeVersion) };
     },
   });
 }

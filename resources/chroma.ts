@@ -19,6 +19,8 @@ export interface ChromaResource {
   /** Gets or creates a cosine-distance collection; we always pass our own embeddings. */
   collection(name: string): Promise<Collection>;
   upsert(collection: Collection, batch: UpsertBatch): Promise<void>;
+  /** Deletes these ids (those that exist), in batches within the server's cap. */
+  delete(collection: Collection, ids: string[]): Promise<void>;
   drop(name: string): Promise<void>;
 }
 
@@ -55,6 +57,9 @@ export async function connectChroma(url = settings().chromaUrl): Promise<ChromaR
           metadatas: batch.metadatas.slice(start, end).map(chromaMetadata),
         });
       }
+    },
+    async delete(collection, ids) {
+      for (let start = 0; start < ids.length; start += maxBatchSize) await collection.delete({ ids: ids.slice(start, start + maxBatchSize) });
     },
     async drop(name) {
       try {

@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import type pg from "pg";
 import { assertIdentifier } from "./identifiers.ts";
 
@@ -22,25 +22,175 @@ async function ignoringCreateRace(query: Promise<unknown>): Promise<void> {
   }
 }
 
-export const contentHash = (record: unknown) => createHash("sha256").update(canonicalJson(record)).digest("hex");
+const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
+
+export const contentHash = (record: unknown) => sha256(canonicalJson(record));
 
 export interface StagedRecord<T> {
   sourceKey: string;
   contentHash: string;
   record: T;
+  /** The run that last changed this record. */
   runId: string;
+  /**
+   * Increases every time the record is written or removed (one sequence for all staging tables):
+   * a consumer that has read up to a version has seen every change before it.
+   */
+  version: number;
+  /** A tombstone: the record is gone from the source, and what was loaded from it must go too. */
+  removed: boolean;
 }
 
 export interface StageCounts {
+  /** Records received, duplicates included. */
+  received: number;
+  /** Received records whose source key came again later: only the latest of each key is staged. */
+  deduplicated: number;
   /** New or changed records. */
   written: number;
   /** Records whose content hash had not changed: left as they were. */
   unchanged: number;
+  /** Records no longer in the source, turned into tombstones (only when the load was the whole source). */
+  removed: number;
+}
+
+/** Where a consumer (a node, relationship or collection asset) is in reading a staging table. */
+export interface LoadCursor {
+  consumer: string;
+  table: string;
+  /** Every change up to this version has been loaded. */
+  position: number;
+  /**
+   * Set while a full refresh is under way: the runs that have loaded parts of it. When it ends, what
+   * the consumer holds from any other run is no longer staged and is removed.
+   */
+  refreshRuns: string[] | null;
+}
+
+const insertBatchSize = 5_000;
+
+/**
+ * One materialisation's records on their way into a staging table: streamed into a temporary table
+ * on one connection, then merged in a single transaction, so memory stays flat whatever the volume
+ * and a crash leaves the staging table as it was.
+ */
+export class StagingLoad {
+  readonly #client: pg.PoolClient;
+  readonly #table: string;
+  readonly #name: string;
+  readonly #runId: string;
+  #rows: [number, string, string, string, string | null][] = [];
+  #received = 0;
+
+  constructor(client: pg.PoolClient, name: string, table: string, runId: string) {
+    this.#client = client;
+    this.#name = name;
+    this.#table = table;
+    this.#runId = runId;
+  }
+
+  /** Adds one validated record; of several with one source key, the one with the latest `updatedAt` (then the last added) wins. */
+  async add(sourceKey: string, record: unknown, updatedAt?: string): Promise<void> {
+    const json = canonicalJson(record);
+    this.#rows.push([this.#received, sourceKey, sha256(json), json, updatedAt ?? null]);
+    this.#received += 1;
+    if (this.#rows.length >= insertBatchSize) await this.#flush();
+  }
+
+  async #flush(): Promise<void> {
+    if (this.#rows.length === 0) return;
+    const rows = this.#rows;
+    this.#rows = [];
+    await this.#client.query(
+      `insert into pg_temp.staging_incoming (seq, source_key, content_hash, record, updated_at)
+       select * from unnest($1::bigint[], $2::text[], $3::text[], $4::jsonb[], $5::text[])`,
+      [rows.map((r) => r[0]), rows.map((r) => r[1]), rows.map((r) => r[2]), rows.map((r) => r[3]), rows.map((r) => r[4])],
+    );
+  }
+
+  /**
+   * Merges what was added: new and changed records get a new version, unchanged ones are left alone,
+   * and with `complete` (the load was the source's whole content) staged records it did not contain
+   * become tombstones. Tombstones every consumer has read past are purged.
+   */
+  async finish({ complete }: { complete: boolean }): Promise<StageCounts> {
+    await this.#flush();
+    const client = this.#client;
+    const t = this.#table;
+    try {
+      await client.query("begin");
+      // One merge at a time per table: versions must become visible in increasing order.
+      await client.query("select pg_advisory_xact_lock(hashtext($1))", [t]);
+      await client.query(`create temp table staging_latest on commit drop as
+        select distinct on (source_key) source_key, content_hash, record from pg_temp.staging_incoming
+        order by source_key, updated_at collate "C" desc nulls last, seq desc`);
+      await client.query("analyze pg_temp.staging_latest");
+      const distinct = (await client.query("select count(*)::int as n from pg_temp.staging_latest")).rows[0].n as number;
+      const written = await client.query(
+        `with written as (
+           insert into ${t} as t (source_key, content_hash, record, run_id, version, removed, staged_at)
+           select source_key, content_hash, record, $1, nextval('staging.record_version'), false, now() from pg_temp.staging_latest
+           on conflict (source_key) do update
+             set content_hash = excluded.content_hash, record = excluded.record, run_id = excluded.run_id,
+                 version = excluded.version, removed = false, staged_at = now()
+             where t.content_hash <> excluded.content_hash or t.removed
+           returning version)
+         select count(*)::int as n, max(version) as top from written`,
+        [this.#runId],
+      );
+      const removed = complete
+        ? await client.query(
+            `with removed as (
+               update ${t} as t set removed = true, version = nextval('staging.record_version'), run_id = $1, staged_at = now()
+               where not t.removed and not exists (select 1 from pg_temp.staging_latest l where l.source_key = t.source_key)
+               returning version)
+             select count(*)::int as n, max(version) as top from removed`,
+            [this.#runId],
+          )
+        : { rows: [{ n: 0, top: null }] };
+      const top = Math.max(written.rows[0].top ?? 0, removed.rows[0].top ?? 0);
+      if (top > 0) await client.query("update staging.tables set version = greatest(version, $2), updated_at = now() where name = $1", [this.#name, top]);
+      await client.query(
+        `delete from ${t} where removed and version <= (
+           select coalesce(min(c.position), 0) from staging.load_cursors c join staging.tables s on s.name = c.table_name and s.generation = c.generation
+           where c.table_name = $1)`,
+        [this.#name],
+      );
+      await client.query("commit");
+      return {
+        received: this.#received,
+        deduplicated: this.#received - distinct,
+        written: written.rows[0].n,
+        unchanged: distinct - written.rows[0].n,
+        removed: removed.rows[0].n,
+      };
+    } catch (error) {
+      await client.query("rollback").catch(() => {});
+      throw error;
+    } finally {
+      await this.#release();
+    }
+  }
+
+  /** Gives up the load: nothing of it reaches the staging table. */
+  abort(): Promise<void> {
+    return this.#release();
+  }
+
+  async #release(): Promise<void> {
+    try {
+      await this.#client.query("drop table if exists pg_temp.staging_incoming");
+      this.#client.release();
+    } catch (error) {
+      this.#client.release(error as Error);
+    }
+  }
 }
 
 /**
- * Postgres staging tables, one per source asset, keyed by source key with a content hash: downstream
- * assets read from here, and an unchanged record is never rewritten.
+ * Postgres staging tables, one per source asset, keyed by source key with a content hash and a
+ * version: downstream assets read only what changed since they last loaded (their load cursor), an
+ * unchanged record is never rewritten, and a record gone from the source leaves a tombstone.
  */
 export class Staging {
   readonly #pool: pg.Pool;
@@ -56,58 +206,155 @@ export class Staging {
     return `staging.${assertIdentifier("staging table", name)}`;
   }
 
-  async ensureTable(name: string): Promise<void> {
+  async #ensureSchema(): Promise<void> {
     await ignoringCreateRace(this.#pool.query("create schema if not exists staging"));
-    await ignoringCreateRace(this.#pool.query(`create table if not exists ${this.#table(name)} (
+    await ignoringCreateRace(this.#pool.query("create sequence if not exists staging.record_version"));
+    await ignoringCreateRace(this.#pool.query(`create table if not exists staging.tables (
+      name text primary key,
+      generation uuid not null,
+      version bigint not null default 0,
+      updated_at timestamptz not null default now())`));
+    await ignoringCreateRace(this.#pool.query(`create table if not exists staging.load_cursors (
+      consumer text primary key,
+      table_name text not null,
+      generation uuid not null,
+      code_version text not null,
+      position bigint not null,
+      refresh_runs text[],
+      updated_at timestamptz not null default now())`));
+  }
+
+  /**
+   * Creates the table when missing. A table created anew gets a new generation, so consumers that
+   * loaded from an earlier one start over with a full refresh.
+   */
+  async ensureTable(name: string): Promise<void> {
+    await this.#ensureSchema();
+    const t = this.#table(name);
+    const { existed, current } = (
+      await this.#pool.query(
+        `select to_regclass($1) is not null as existed,
+           exists (select 1 from information_schema.columns where table_schema = 'staging' and table_name = $2 and column_name = 'removed') as current`,
+        [t, name],
+      )
+    ).rows[0];
+    if (existed && !current) {
+      // A table staged before versions and tombstones existed: give every record a version.
+      await this.#pool.query(`alter table ${t} add column if not exists version bigint not null default nextval('staging.record_version'),
+        add column if not exists removed boolean not null default false`);
+    }
+    await ignoringCreateRace(this.#pool.query(`create table if not exists ${t} (
       source_key text primary key,
       content_hash text not null,
       record jsonb not null,
       run_id text not null,
+      version bigint not null default nextval('staging.record_version'),
+      removed boolean not null default false,
       staged_at timestamptz not null default now())`));
+    await ignoringCreateRace(this.#pool.query(`create index if not exists ${name}_version on ${t} (version)`));
+    await this.#pool.query(
+      `insert into staging.tables (name, generation) values ($1, $2)
+       on conflict (name) do update set generation = case when $3 then staging.tables.generation else excluded.generation end`,
+      [name, randomUUID(), existed],
+    );
   }
 
-  async stage<T>(name: string, records: { sourceKey: string; record: T }[], runId: string, batchSize = 2_000): Promise<StageCounts> {
+  /** Starts streaming one materialisation's records into a staging table; see {@link StagingLoad}. */
+  async begin(name: string, runId: string): Promise<StagingLoad> {
     await this.ensureTable(name);
-    let written = 0;
-    for (let start = 0; start < records.length; start += batchSize) {
-      const batch = records.slice(start, start + batchSize);
-      const result = await this.#pool.query(
-        `insert into ${this.#table(name)} (source_key, content_hash, record, run_id)
-         select * from unnest($1::text[], $2::text[], $3::jsonb[], $4::text[])
-         on conflict (source_key) do update
-           set content_hash = excluded.content_hash, record = excluded.record, run_id = excluded.run_id, staged_at = now()
-           where ${this.#table(name)}.content_hash <> excluded.content_hash`,
-        [
-          batch.map((r) => r.sourceKey),
-          batch.map((r) => contentHash(r.record)),
-          batch.map((r) => canonicalJson(r.record)),
-          batch.map(() => runId),
-        ],
-      );
-      written += result.rowCount ?? 0;
+    const client = await this.#pool.connect();
+    try {
+      await client.query("drop table if exists pg_temp.staging_incoming");
+      await client.query(`create temp table staging_incoming (
+        seq bigint not null, source_key text not null, content_hash text not null, record jsonb not null, updated_at text)`);
+    } catch (error) {
+      client.release(error as Error);
+      throw error;
     }
-    return { written, unchanged: records.length - written };
+    return new StagingLoad(client, name, this.#table(name), runId);
   }
 
-  /** Removes the records whose source keys are not among `keep`: they are gone from the source. */
-  async removeMissing(name: string, keep: string[]): Promise<number> {
-    await this.ensureTable(name);
-    const result = await this.#pool.query(`delete from ${this.#table(name)} where not (source_key = any($1::text[]))`, [keep]);
-    return result.rowCount ?? 0;
+  /** Stages some records (not the source's whole content: nothing is removed), as a dead-letter replay does. */
+  async stage<T>(name: string, records: { sourceKey: string; record: T }[], runId: string): Promise<StageCounts> {
+    const load = await this.begin(name, runId);
+    try {
+      for (const r of records) await load.add(r.sourceKey, r.record);
+    } catch (error) {
+      await load.abort();
+      throw error;
+    }
+    return load.finish({ complete: false });
   }
 
+  /** Every staged record that is not a tombstone, by source key. Loads them all: for tests and small tables. */
   async read<T>(name: string): Promise<StagedRecord<T>[]> {
-    const result = await this.#pool.query(
-      `select source_key, content_hash, record, run_id from ${this.#table(name)} order by source_key`,
-    );
-    return result.rows.map((r) => ({ sourceKey: r.source_key, contentHash: r.content_hash, record: r.record as T, runId: r.run_id }));
+    const result = await this.#pool.query(`select * from ${this.#table(name)} where not removed order by source_key`);
+    return result.rows.map(stagedRecord<T>);
   }
 
-  /** A hash of every (source key, content hash) pair: the staged table's data version. */
-  async dataVersion(name: string): Promise<string> {
-    const result = await this.#pool.query(
-      `select coalesce(md5(string_agg(source_key || ':' || content_hash, ',' order by source_key)), 'empty') as v from ${this.#table(name)}`,
-    );
-    return result.rows[0].v as string;
+  /** The changes (records and tombstones) after `position`, in version order, `batchSize` at a time; the next page is read while the caller works on one. */
+  async *changes<T>(name: string, position: number, batchSize: number): AsyncIterable<StagedRecord<T>[]> {
+    const page = (after: number) =>
+      this.#pool.query(`select * from ${this.#table(name)} where version > $1 order by version limit $2`, [after, batchSize]).then((r) => r.rows.map(stagedRecord<T>));
+    let next = page(position);
+    for (;;) {
+      const rows = await next;
+      if (rows.length === 0) return;
+      next = rows.length < batchSize ? Promise.resolve([]) : page(rows.at(-1)!.version);
+      // A consumer that stops early (it failed) must not leave the prefetch's error unhandled.
+      next.catch(() => {});
+      yield rows;
+    }
   }
+
+  /** The table's data version: it changes exactly when a record is written or removed. */
+  async dataVersion(name: string): Promise<string> {
+    await this.ensureTable(name);
+    const row = (await this.#pool.query("select generation, version from staging.tables where name = $1", [name])).rows[0];
+    return `${row.generation}:${row.version}`;
+  }
+
+  /**
+   * Where `consumer` is in `name`. It starts a full refresh (from the beginning, sweeping what
+   * other runs loaded at the end) when the consumer never loaded, its code version changed, or the
+   * table was created anew; a refresh that a crash interrupted is continued by this run.
+   */
+  async openCursor(consumer: string, name: string, codeVersion: string, runId: string): Promise<LoadCursor> {
+    await this.ensureTable(name);
+    const { generation } = (await this.#pool.query("select generation from staging.tables where name = $1", [name])).rows[0];
+    const row = (await this.#pool.query("select * from staging.load_cursors where consumer = $1", [consumer])).rows[0];
+    const current = row && row.table_name === name && row.generation === generation && row.code_version === codeVersion;
+    const cursor: LoadCursor = current
+      ? { consumer, table: name, position: row.position, refreshRuns: row.refresh_runs === null ? null : [...new Set([...row.refresh_runs, runId])] }
+      : { consumer, table: name, position: 0, refreshRuns: [runId] };
+    await this.#pool.query(
+      `insert into staging.load_cursors (consumer, table_name, generation, code_version, position, refresh_runs) values ($1, $2, $3, $4, $5, $6)
+       on conflict (consumer) do update set table_name = excluded.table_name, generation = excluded.generation, code_version = excluded.code_version,
+         position = excluded.position, refresh_runs = excluded.refresh_runs, updated_at = now()`,
+      [consumer, name, generation, codeVersion, cursor.position, cursor.refreshRuns],
+    );
+    return cursor;
+  }
+
+  /** Records that every change up to `position` has been loaded (after the stores committed it). */
+  async advance(cursor: LoadCursor, position: number): Promise<void> {
+    await this.#pool.query("update staging.load_cursors set position = $2, updated_at = now() where consumer = $1", [cursor.consumer, position]);
+    cursor.position = position;
+  }
+
+  /** Ends a full refresh (after the consumer swept what other runs loaded). */
+  async endRefresh(cursor: LoadCursor): Promise<void> {
+    await this.#pool.query("update staging.load_cursors set refresh_runs = null, updated_at = now() where consumer = $1", [cursor.consumer]);
+    cursor.refreshRuns = null;
+  }
+
+  /** Forgets where these consumers are, so their next materialisation is a full refresh (`ingest materialize --full-refresh`). */
+  async resetCursors(consumers: string[]): Promise<void> {
+    await this.#ensureSchema();
+    await this.#pool.query("delete from staging.load_cursors where consumer = any($1::text[])", [consumers]);
+  }
+}
+
+function stagedRecord<T>(row: Record<string, any>): StagedRecord<T> {
+  return { sourceKey: row.source_key, contentHash: row.content_hash, record: row.record as T, runId: row.run_id, version: row.version, removed: row.removed };
 }

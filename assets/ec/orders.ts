@@ -59,13 +59,14 @@ export const stagedOrderItems = defineStagedAsset<OrderItem, Shop>({
 /** `(:Order)-[:CONTAINS {quantity, unitPrice, discount}]->(:Product)`, one per order line. */
 export const contains = defineRelationshipAsset<OrderItem>({
   key: "graph/CONTAINS",
-  codeVersion: "1",
+  codeVersion: "2",
   type: "CONTAINS",
   from: stagedOrderItems,
   deps: [orderNodes.key, productNodes.key],
   start: { label: "Order", key: "orderId", value: (i) => i.orderId },
   end: { label: "Product", key: "productId", value: (i) => i.productId },
   properties: (i) => ({ lineNo: i.lineNo, quantity: i.quantity, unitPrice: i.unitPrice, discount: i.discount }),
+  integers: ["lineNo", "quantity"],
 });
 
 export const stagedPayments = defineStagedAsset<Payment, Shop>({

@@ -19,10 +19,11 @@ export const stagedReviews = defineStagedAsset<Review, { shop: pg.Pool }>({
 
 export const reviewNodes = defineNodeAsset<Review>({
   key: "graph/Review",
-  codeVersion: "1",
+  codeVersion: "2",
   label: "Review",
   keyProperty: "reviewId",
   indexes: ["rating"],
+  integers: ["rating"],
   from: stagedReviews,
   properties: (r) => ({ ...r }),
 });
