@@ -265,7 +265,7 @@ export interface CollectionAssetSpec<T> extends Common<{ chroma: ChromaResource;
   deps?: string[];
 }
 
-/** Documents read, embedded and upserted per page: a page's embeddings are upserted while the next page is embedded. */
+/** Documents read, embedded and upserted per page: a page is upserted while the next one is embedded. */
 const collectionPageSize = 1_024;
 
 /**
@@ -283,10 +283,12 @@ export function defineCollectionAsset<T>(spec: CollectionAssetSpec<T>): AssetDef
     async materialize(ctx) {
       const { chroma, embedder, staging } = ctx.resources;
       const collection = await chroma.collection(spec.collection);
-      const counts = await loadChanges<T>(ctx, staging, spec.from.staged.table, spec.codeVersion, collectionPageSize, {
-        async write(records) {
+      const counts = await loadChanges(ctx, staging, spec.from.staged.table, spec.codeVersion, collectionPageSize, {
+        async prepare(records: StagedRecord<T>[]) {
           const documents = records.map((s) => spec.document(s.record));
-          const embeddings = await embedder.embed(documents);
+          return { records, documents, embeddings: await embedder.embed(documents) };
+        },
+        async write({ records, documents, embeddings }) {
           await chroma.upsert(collection, {
             ids: records.map((s) => s.sourceKey),
             documents,

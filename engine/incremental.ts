@@ -2,13 +2,18 @@ import { createHash } from "node:crypto";
 import type { StagedRecord, Staging } from "../resources/staging.ts";
 import type { MaterializeContext } from "./asset.ts";
 
-/** Where a consumer writes what it reads from a staging table: Neo4j nodes or relationships, a Chroma collection. */
-export interface StagedSink<T> {
+/** Where a consumer (a node, relationship or collection asset) writes what it reads from a staging table: Neo4j, a Chroma collection. */
+export interface StagedSink<T, P = StagedRecord<T>[]> {
+  /**
+   * The work on a page that needs no store (embedding): it runs while the previous page is being
+   * written. Without it, the page's records are written as they are.
+   */
+  prepare?(records: StagedRecord<T>[]): Promise<P>;
   /**
    * Writes new and changed records. In a full refresh nothing older needs cleaning record by
    * record (the sweep does it at the end); otherwise what a changed record wrote before is replaced.
    */
-  write(records: StagedRecord<T>[], refresh: boolean): Promise<number>;
+  write(prepared: P, refresh: boolean): Promise<number>;
   /** Deletes what these tombstoned records had written. */
   remove(records: StagedRecord<T>[]): Promise<number>;
   /** At the end of a full refresh: deletes what the asset holds that none of `runs` wrote. */
@@ -30,25 +35,40 @@ export interface LoadCounts {
  * rewritten nor re-embedded, memory holds one page, and a run after a crash goes on from the last
  * page that committed instead of starting over.
  */
-export async function loadChanges<T>(
+export async function loadChanges<T, P = StagedRecord<T>[]>(
   ctx: Pick<MaterializeContext<unknown>, "assetKey" | "runId" | "signal">,
   staging: Staging,
   table: string,
   codeVersion: string,
   pageSize: number,
-  sink: StagedSink<T>,
+  sink: StagedSink<T, P>,
 ): Promise<LoadCounts> {
   const cursor = await staging.openCursor(ctx.assetKey, table, codeVersion, ctx.runId);
   const refresh = cursor.refreshRuns !== null;
+  const prepare = sink.prepare ?? (async (records: StagedRecord<T>[]) => records as P);
   let written = 0;
   let removed = 0;
-  for await (const page of staging.changes<T>(table, cursor.position, pageSize)) {
-    ctx.signal.throwIfAborted();
-    const gone = page.filter((r) => r.removed);
-    const live = page.filter((r) => !r.removed);
+  // The page being written: the next one is read and prepared meanwhile, and written after it.
+  let writing: Promise<void> = Promise.resolve();
+  const write = async (gone: StagedRecord<T>[], prepared: P | undefined, position: number) => {
     if (gone.length > 0) removed += await sink.remove(gone);
-    if (live.length > 0) written += await sink.write(live, refresh);
-    await staging.advance(cursor, page.at(-1)!.version);
+    if (prepared !== undefined) written += await sink.write(prepared, refresh);
+    await staging.advance(cursor, position);
+  };
+  try {
+    for await (const page of staging.changes<T>(table, cursor.position, pageSize)) {
+      ctx.signal.throwIfAborted();
+      const live = page.filter((r) => !r.removed);
+      const prepared = live.length > 0 ? await prepare(live) : undefined;
+      await writing;
+      writing = write(page.filter((r) => r.removed), prepared, page.at(-1)!.version);
+      // Observed when awaited above; until then a failure must not count as an unhandled rejection.
+      writing.catch(() => {});
+    }
+    await writing;
+  } finally {
+    // A failure while preparing must not leave the previous page's write running unobserved.
+    await writing.catch(() => {});
   }
   if (cursor.refreshRuns !== null) {
     removed += await sink.sweep(cursor.refreshRuns);
