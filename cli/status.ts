@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { selectAssets } from "../engine/selection.ts";
+import { cancelRun } from "../engine/cancel.ts";
 import { type AssetStatus, assetStatuses } from "../engine/status.ts";
 import { listRuns, runSteps } from "../engine/store.ts";
 import { globals, loadGraph, openMetadata, output } from "./context.ts";
@@ -59,7 +60,8 @@ export function registerRuns(program: Command): void {
           list
             .map((r) => {
               const ms = r.finished_at && r.started_at ? ` in ${((new Date(r.finished_at).getTime() - new Date(r.started_at).getTime()) / 1000).toFixed(1)}s` : "";
-              return `${r.id}  ${r.status.padEnd(9)} ${r.created_at.toISOString()}${ms}  ${r.selection}${r.error ? `\n    ${r.error.split("\n").join("\n    ")}` : ""}`;
+              const priority = r.priority !== 0 ? `  priority ${r.priority}` : "";
+              return `${r.id}  ${r.status.padEnd(9)} ${r.created_at.toISOString()}${ms}  ${r.selection}${priority}${r.error ? `\n    ${r.error.split("\n").join("\n    ")}` : ""}`;
             })
             .join("\n"),
         );
@@ -76,6 +78,24 @@ export function registerRuns(program: Command): void {
         const steps = await runSteps(store.db, runId);
         if (steps.length === 0) throw new Error(`no run ${runId}, or it had no steps`);
         output(command, steps, () => steps.map((s) => `${s.status.padEnd(9)} ${s.step_key}  attempts ${s.attempts}${s.error ? `  ${s.error.split("\n")[0]}` : ""}`).join("\n"));
+      } finally {
+        await store.close();
+      }
+    });
+  runs
+    .command("cancel <runId>")
+    .description("cancel a run: its queued steps do not start, and running materialisations only it waits for are told to stop")
+    .action(async (runId: string, _options, command: Command) => {
+      const store = await openMetadata();
+      try {
+        const status = await cancelRun(store.db, runId);
+        output(command, { runId, status }, () =>
+          status === "canceling"
+            ? `run ${runId} canceling: waiting for its running materialisations to stop (ingest runs show ${runId})`
+            : status === "canceled"
+              ? `run ${runId} canceled`
+              : `run ${runId} had already finished: ${status}`,
+        );
       } finally {
         await store.close();
       }

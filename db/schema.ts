@@ -111,9 +111,72 @@ export interface MetadataDatabase {
   "ingest.asset_checks": AssetCheckTable;
   "ingest.lineage_edges": LineageEdgeTable;
   "ingest.dead_letters": DeadLetterTable;
+  "ingest.ticks": TickTable;
+  "ingest.run_requests": RunRequestTable;
+  "ingest.instigator_state": InstigatorStateTable;
+  "ingest.sensor_files": SensorFileTable;
 }
 
 export type Run = Selectable<RunTable>;
 export type RunStep = Selectable<RunStepTable>;
 export type Materialization = Selectable<MaterializationTable>;
 export type DeadLetter = Selectable<DeadLetterTable>;
+
+export type InstigatorKind = "schedule" | "file-sensor" | "asset-sensor";
+/** `evaluated`: looked, nothing to request yet (e.g. a file still being written); `skipped` says why in `reason`. */
+export type TickStatus = "evaluated" | "skipped" | "requested" | "failed";
+
+/** One evaluation of a schedule or sensor; consecutive identical idle evaluations fold into one row (`evaluations`). */
+export interface TickTable {
+  id: Generated<number>;
+  instigator: string;
+  kind: InstigatorKind;
+  /** Schedules: the scheduled instant, unique per schedule, so a tick is recorded (and run) once. */
+  tick_key: string | null;
+  /** The daemon clock's time of the tick: the scheduled instant for schedules. */
+  tick_time: Timestamp;
+  status: TickStatus;
+  reason: string | null;
+  run_ids: ColumnType<string[], string[] | undefined, string[]>;
+  cursor: Json<unknown> | null;
+  evaluations: ColumnType<number, number | undefined, number>;
+  last_tick_time: Timestamp;
+  /** `host:pid` of the daemon that evaluated it. */
+  daemon: string;
+  created_at: Generated<Date>;
+}
+
+/** A run a tick asked for, recorded with the tick before the run exists: retried under the same run id until it does. */
+export interface RunRequestTable {
+  run_id: string;
+  tick_id: number;
+  instigator: string;
+  request: Json<Record<string, unknown>>;
+  status: "pending" | "requested" | "failed";
+  error: string | null;
+  created_at: Generated<Date>;
+  requested_at: Timestamp | null;
+}
+
+export interface InstigatorStateTable {
+  instigator: string;
+  kind: InstigatorKind;
+  cursor: Json<Record<string, unknown>>;
+  updated_at: Generated<Date>;
+}
+
+/** A file sensor's cursor: the last version of each file it requested a run for. */
+export interface SensorFileTable {
+  sensor: string;
+  /** Relative to the sensor's folder, with `/` separators. */
+  path: string;
+  size: number;
+  mtime_ms: number;
+  sha256: string;
+  status: "requested" | "succeeded" | "failed" | "moved";
+  run_id: string | null;
+  seen_at: Generated<Date>;
+  processed_at: Timestamp | null;
+}
+
+export type Tick = Selectable<TickTable>;

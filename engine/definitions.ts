@@ -1,9 +1,15 @@
 import type { AssetDefinition } from "./asset.ts";
+import { automationProblems, type SensorDefinition } from "./automation/check.ts";
+import type { ScheduleDefinition } from "./automation/schedule.ts";
 import type { ResourceDefinition } from "./resource.ts";
 
 export interface Definitions {
   assets: AssetDefinition[];
   resources: Record<string, ResourceDefinition<any>>;
+  /** Cron schedules, run by `ingest daemon`. */
+  schedules?: ScheduleDefinition[];
+  /** File and asset sensors, run by `ingest daemon`. */
+  sensors?: SensorDefinition[];
 }
 
 export interface AssetGraph {
@@ -22,13 +28,15 @@ export class DefinitionError extends Error {
 }
 
 /**
- * Gathers a project's assets and resources and checks them as a whole, so a mistake is reported at
+ * Gathers a project's assets, resources, schedules and sensors and checks them as a whole, so a mistake is reported at
  * load time with the assets it concerns, not halfway through a run.
  *
  * @example
  * export default defineDefinitions({
  *   assets: [stagedProducts, productNodes, productVectors],
  *   resources: { neo4j, chroma, embedder, shop },
+ *   schedules: [nightly],
+ *   sensors: [webhookFiles, eagerPerson],
  * });
  */
 export function defineDefinitions(definitions: Definitions): Definitions {
@@ -56,7 +64,10 @@ export function buildAssetGraph(definitions: Definitions): AssetGraph {
 
   const dependents = new Map<string, string[]>([...byKey.keys()].map((key) => [key, []]));
   for (const asset of byKey.values()) for (const dep of asset.deps) dependents.get(dep)!.push(asset.key);
-  return { definitions, byKey, dependents, order: topologicalOrder(byKey, dependents) };
+  const graph = { definitions, byKey, dependents, order: topologicalOrder(byKey, dependents) };
+  const automation = automationProblems(graph, [...(definitions.schedules ?? []), ...(definitions.sensors ?? [])]);
+  if (automation.length > 0) throw new DefinitionError(automation.join("\n"));
+  return graph;
 }
 
 /** Kahn's algorithm; what is left over lies on a cycle, which is then named in full. */

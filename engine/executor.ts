@@ -7,10 +7,11 @@ import { contextFromTraceparent, withSpan } from "../resources/tracer.ts";
 import { type AssetDefinition, type MaterializeContext, type MaterializeResult, retryDelayMs } from "./asset.ts";
 import { DeadLetterSink } from "./dead-letters.ts";
 import type { AssetGraph } from "./definitions.ts";
+import { InFlight, JobReleased, RunCanceled } from "./in-flight.ts";
 import type { ResourcePool } from "./resource.ts";
 import { currentUpstreamVersions, stalenessOf, type VersionIndex } from "./staleness.ts";
 import { type StepRef, stepKeyOf } from "./steps.ts";
-import { claimSteps, finishSteps, type MaterializationRecord, materializeTask, type MetadataStore, retrySteps, type StepJob } from "./store.ts";
+import { claimSteps, finishSteps, type MaterializationRecord, type MetadataStore, requeueStep, retrySteps, type StepJob } from "./store.ts";
 
 /** The default data version: a hash of what the materialisation reported. */
 function dataVersionOf(result: MaterializeResult): string {
@@ -62,6 +63,7 @@ async function execute(
   index: VersionIndex,
   jobId: string,
   traceparent: string | undefined,
+  signal: AbortSignal,
 ) {
   const { graph, db } = exec;
   const runIds = [...new Set(steps.map((s) => s.run_id))];
@@ -102,7 +104,7 @@ async function execute(
       resources: await exec.resources.pick(asset.resources),
       upstreamVersions: versions,
       log,
-      signal: new AbortController().signal,
+      signal,
       deadLetter: (letter) => deadLetters.add(letter),
     };
     log.info("materializing");
@@ -113,14 +115,22 @@ async function execute(
     const blocking = checks.filter((c) => !c.passed && c.severity === "error");
     if (blocking.length > 0) throw new Error(`blocking check${blocking.length > 1 ? "s" : ""} failed: ${blocking.map((c) => c.name).join(", ")}`);
     const materialization = record({ dataVersion: dataVersionOf(result), counts: result.counts ?? {}, metadata: result.metadata ?? {}, checks });
+    InFlight.assertHeld(signal);
     await finishSteps(db, { jobId, ref, status: "succeeded", materialization });
     log.info({ counts: materialization.counts, dataVersion: materialization.dataVersion, ms: materialization.finishedAt.getTime() - startedAt.getTime() }, "materialized");
   } catch (error) {
-    // The failure is recorded (and retried) here; only a failure to record it reaches graphile-worker.
+    // The failure is recorded (and retried) here; only a failure to record it, or a job that is no
+    // longer this worker's, reaches graphile-worker.
     const span = trace.getActiveSpan();
     span?.recordException(error as Error);
     span?.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error)?.message });
     await deadLetters.discard();
+    InFlight.assertHeld(signal);
+    if (signal.reason instanceof RunCanceled) {
+      log.warn("materialization stopped: its run was canceled");
+      await finishSteps(db, { jobId, ref, status: "canceled", error: "run canceled" });
+      return;
+    }
     const failed = record({ error: errorText(error) });
     if (attempt < asset.retry.maxAttempts) {
       const delayMs = retryDelayMs(asset.retry, attempt);
@@ -134,7 +144,7 @@ async function execute(
 }
 
 /** The graphile-worker task that materialises one asset partition for every run waiting on it. */
-export function materializeTaskHandler(graph: AssetGraph, db: MetadataStore, resources: ResourcePool): Task {
+export function materializeTaskHandler(graph: AssetGraph, db: MetadataStore, resources: ResourcePool, inFlight: InFlight): Task {
   return async (payload: unknown, helpers: JobHelpers) => {
     const job = payload as StepJob;
     const ref: StepRef = { assetKey: job.assetKey, partitionKey: job.partitionKey ?? "" };
@@ -145,21 +155,33 @@ export function materializeTaskHandler(graph: AssetGraph, db: MetadataStore, res
       // Another worker, with other definitions, may know it: graphile-worker retries with its backoff.
       throw new Error(`asset '${ref.assetKey}' is not defined in this worker's definitions`);
     }
-    const { steps, busy, latest } = await claimSteps(db, jobId, ref, [asset.key, ...asset.deps]);
+    const group = { name: asset.group, limit: graph.definitions.concurrency?.groups?.[asset.group] };
+    const { steps, busy, full, latest } = await claimSteps(db, jobId, ref, [asset.key, ...asset.deps], group);
     if (steps.length === 0) {
-      if (busy) {
-        // Another job is materialising this asset partition (for an earlier request): try again shortly.
-        await helpers.addJob(materializeTask, job, { jobKey: `ingest:${key}`, jobKeyMode: "preserve_run_at", runAt: new Date(Date.now() + 1_000) });
+      if (busy || full) {
+        // Another job is materialising this asset partition (for an earlier request), or its group is
+        // at its limit: try again shortly (spread out, so waiting jobs do not all come back at once).
+        await requeueStep(db, ref, { maxAttempts: asset.retry.maxAttempts, traceparent: job.traceparent, delayMs: busy ? 1_000 : 500 + Math.random() * 1_000 });
       }
       return;
     }
-    await withSpan(
-      `materialize ${key}`,
-      {
-        parent: contextFromTraceparent(job.traceparent),
-        attributes: { "ingest.asset": asset.key, "ingest.partition": ref.partitionKey, "ingest.runs": steps.map((s) => s.run_id).join(","), "ingest.job": jobId },
-      },
-      () => execute({ graph, db, resources }, asset, ref, steps, latest, jobId, job.traceparent),
-    );
+    const execution = inFlight.start(jobId, helpers.job.attempts);
+    try {
+      await withSpan(
+        `materialize ${key}`,
+        {
+          parent: contextFromTraceparent(job.traceparent),
+          attributes: { "ingest.asset": asset.key, "ingest.partition": ref.partitionKey, "ingest.runs": steps.map((s) => s.run_id).join(","), "ingest.job": jobId },
+        },
+        () => execute({ graph, db, resources }, asset, ref, steps, latest, jobId, job.traceparent, execution.controller.signal),
+      );
+    } catch (error) {
+      // graphile-worker fails a job by worker id: if this worker fetched the released job again, failing
+      // it now would unlock that newer execution. It fails (as a no-op) once that one has ended.
+      if (error instanceof JobReleased) await inFlight.untilAlone(execution);
+      throw error;
+    } finally {
+      inFlight.end(execution);
+    }
   };
 }

@@ -16,6 +16,8 @@ export interface RunRequest extends Omit<PlanRequest, "index"> {
   tags?: Record<string, string>;
   /** The run's id, when the caller must know it before the run exists (the daemon retries a request under the same id, so it is made once). */
   runId?: string;
+  /** graphile-worker's priority for the run's jobs, from -32768 to 32767: lower runs first (default 0). */
+  priority?: number;
 }
 
 /**
@@ -23,12 +25,16 @@ export interface RunRequest extends Omit<PlanRequest, "index"> {
  * its root span is recorded here and each materialisation, in whatever process, is a child of it.
  */
 export async function requestRun(db: MetadataStore, graph: AssetGraph, request: RunRequest): Promise<string> {
+  const priority = request.priority ?? 0;
+  if (!Number.isInteger(priority) || priority < -32768 || priority > 32767) {
+    throw new Error(`a run's priority is a whole number from -32768 to 32767, not ${request.priority}`);
+  }
   initTracing();
   const runId = request.runId ?? randomUUID();
   const index = request.staleOnly ? await VersionIndex.load(db) : undefined;
   const steps = plan(graph, { ...request, index });
   await withSpan(`run ${request.selection}`, { attributes: { "ingest.run": runId, "ingest.selection": request.selection, "ingest.steps": steps.length } }, async () => {
-    await createRun(db, { runId, selection: request.selection, traceparent: traceparentOf(), tags: request.tags, steps });
+    await createRun(db, { runId, selection: request.selection, traceparent: traceparentOf(), tags: request.tags, priority, steps });
   });
   return runId;
 }

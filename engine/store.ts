@@ -26,6 +26,8 @@ export interface NewRun {
   selection: string;
   traceparent?: string;
   tags?: Record<string, string>;
+  /** graphile-worker's priority for the run's jobs: lower runs first (default 0). */
+  priority?: number;
   steps: PlannedStep[];
 }
 
@@ -45,6 +47,7 @@ export async function createRun(db: MetadataStore, run: NewRun): Promise<void> {
         error: null,
         started_at: null,
         finished_at: empty ? new Date() : null,
+        priority: run.priority ?? 0,
       })
       .execute();
     if (empty) return;
@@ -82,6 +85,8 @@ export interface Claim {
   steps: RunStep[];
   /** Another job is materialising this asset partition right now. */
   busy: boolean;
+  /** The asset's group already runs as many materialisations as its concurrency limit allows. */
+  full: boolean;
   /** The latest materialisations of the assets read (the asset itself and its dependencies). */
   latest: VersionIndex;
 }
@@ -90,11 +95,22 @@ export interface Claim {
  * Claims every queued step of this asset partition, in any run, for one job execution (and, on a
  * retry of the same job, the steps it had claimed), with the versions staleness is judged on.
  */
-export async function claimSteps(db: MetadataStore, jobId: string, ref: StepRef, readAssets: string[]): Promise<Claim> {
-  const { rows } = await sql<{ claim: { steps: RunStep[]; busy: boolean; latest?: Parameters<typeof VersionIndex.fromRows>[0] } }>`
-    select ingest.claim_steps(${jobId}, ${stepKeyOf(ref)}, ${readAssets}::text[]) as claim`.execute(db);
-  const { steps, busy, latest } = rows[0]!.claim;
-  return { steps, busy, latest: VersionIndex.fromRows(latest ?? []) };
+export async function claimSteps(
+  db: MetadataStore,
+  jobId: string,
+  ref: StepRef,
+  readAssets: string[],
+  group: { name: string; limit?: number },
+): Promise<Claim> {
+  const { rows } = await sql<{ claim: { steps: RunStep[]; busy: boolean; full?: boolean; latest?: Parameters<typeof VersionIndex.fromRows>[0] } }>`
+    select ingest.claim_steps(${jobId}, ${stepKeyOf(ref)}, ${readAssets}::text[], ${group.name}, ${group.limit ?? null}::int) as claim`.execute(db);
+  const { steps, busy, full, latest } = rows[0]!.claim;
+  return { steps, busy, full: full ?? false, latest: VersionIndex.fromRows(latest ?? []) };
+}
+
+/** Asks again for a step's job after `delayMs`, joining a job already queued for it (which keeps its earlier time). */
+export async function requeueStep(db: MetadataStore, ref: StepRef, job: { maxAttempts: number; traceparent?: string; delayMs: number }): Promise<void> {
+  await sql`select ingest.enqueue_step(${ref.assetKey}, ${ref.partitionKey}, ${job.maxAttempts}, ${job.traceparent ?? null}, ${Math.round(job.delayMs)})`.execute(db);
 }
 
 export interface MaterializationRecord {
@@ -117,8 +133,8 @@ export interface MaterializationRecord {
 export interface StepOutcome {
   jobId: string;
   ref: StepRef;
-  /** succeeded (with a materialisation), fresh (an only-if-stale step that was up to date), or failed. */
-  status: Extract<StepStatus, "succeeded" | "fresh" | "failed">;
+  /** succeeded (with a materialisation), fresh (an only-if-stale step that was up to date), failed, or canceled (its runs were). */
+  status: Extract<StepStatus, "succeeded" | "fresh" | "failed" | "canceled">;
   materialization?: MaterializationRecord;
   error?: string;
 }

@@ -1,11 +1,15 @@
-import { Logger as GraphileLogger, run, runMigrations, type Runner } from "graphile-worker";
+import { EventEmitter } from "node:events";
+import { Logger as GraphileLogger, run, runMigrations, type Runner, type WorkerEvents } from "graphile-worker";
 import type pg from "pg";
 import { migrateToLatest } from "../db/migrate.ts";
 import { logger } from "../resources/logger.ts";
 import { metadataDb } from "../resources/postgres.ts";
 import { initTracing } from "../resources/tracer.ts";
+import { watchCancellations } from "./cancel.ts";
 import type { AssetGraph } from "./definitions.ts";
 import { materializeTaskHandler } from "./executor.ts";
+import { InFlight, JobReleased } from "./in-flight.ts";
+import { type LivenessOptions, livenessSettings, type ReleasedJob, returnJobs, startHeartbeat } from "./liveness.ts";
 import { ResourcePool } from "./resource.ts";
 import { finishSteps, materializeTask, type StepJob } from "./store.ts";
 
@@ -21,39 +25,73 @@ export async function prepareDatabase(pool: pg.Pool): Promise<void> {
   await migrateToLatest(metadataDb(pool));
 }
 
+/** Materialisations a worker runs at once unless told: `INGEST_WORKER_CONCURRENCY`, or 4. */
+export function defaultConcurrency(): number {
+  const concurrency = Number(process.env.INGEST_WORKER_CONCURRENCY ?? 4);
+  if (!Number.isInteger(concurrency) || concurrency < 1) throw new Error(`INGEST_WORKER_CONCURRENCY must be a whole number ≥ 1, not '${process.env.INGEST_WORKER_CONCURRENCY}'`);
+  return concurrency;
+}
+
 export interface WorkerOptions {
   graph: AssetGraph;
   pool: pg.Pool;
+  /** Materialisations run at once by this worker (default `defaultConcurrency()`). */
   concurrency?: number;
   /** Leave SIGINT/SIGTERM handling to the caller (tests, an in-process worker). */
   handleSignals?: boolean;
   pollIntervalMs?: number;
+  /** Heartbeat interval and the timeout after which other workers take a silent worker's jobs. */
+  liveness?: LivenessOptions;
+  /** How often in-flight materialisations are checked for canceled runs (default 1 s). */
+  cancelPollMs?: number;
 }
 
 export interface IngestWorker {
   runner: Runner;
+  /** graphile-worker's pool id: `locked_by` of the jobs this worker holds, and its row in `ingest.workers`. */
+  id: string;
+  /** Stops taking jobs, waits for the in-flight ones to finish, and records the worker stopped. */
   stop(): Promise<void>;
+  /**
+   * Gives the in-flight jobs back to the queue for other workers, now (their steps keep their attempt
+   * count), and tells their materialisations through `ctx.signal` to stop; for a `stop()` that takes too long.
+   */
+  returnJobs(): Promise<ReleasedJob[]>;
 }
 
 /** Starts a graphile-worker runner that materialises the steps of any run against these definitions. */
 export async function startWorker(options: WorkerOptions): Promise<IngestWorker> {
   const tracing = initTracing();
+  const liveness = livenessSettings(options.liveness);
+  const concurrency = options.concurrency ?? defaultConcurrency();
   const resources = new ResourcePool(options.graph.definitions.resources);
   const db = metadataDb(options.pool);
+  const inFlight = new InFlight();
+  const events: WorkerEvents = new EventEmitter();
+  let id: string | undefined;
+  events.on("pool:create", ({ workerPool }) => (id ??= workerPool.id));
   const runner = await run({
     pgPool: options.pool,
-    concurrency: options.concurrency ?? 4,
+    concurrency,
     noHandleSignals: !(options.handleSignals ?? false),
     pollInterval: options.pollIntervalMs ?? 1000,
     logger: workerLogger,
+    events,
     // Schedules are ours (schedules/), not graphile-worker's crontab file.
     crontab: "",
-    taskList: { [materializeTask]: materializeTaskHandler(options.graph, db, resources) },
+    taskList: { [materializeTask]: materializeTaskHandler(options.graph, db, resources, inFlight) },
   });
+  if (!id) throw new Error("graphile-worker started without announcing its worker pool");
+  const workerId = id;
+  // A job fetched before this first heartbeat is covered too: the sweep releases jobs of workers it
+  // has no heartbeat of, once they have been locked for a whole timeout.
+  const heartbeat = await startHeartbeat(db, { id: workerId, concurrency, inFlight }, liveness);
+  const cancellations = watchCancellations(db, inFlight, options.cancelPollMs ?? 1_000);
   // A job that failed for good in graphile-worker's hands (its own retries spent, e.g. the metadata
   // store unreachable) would leave its steps running forever: record them failed.
   runner.events.on("job:failed", ({ job, error }) => {
-    if (job.task_identifier !== materializeTask) return;
+    // A released job is not failed: another worker runs it (under the same job id).
+    if (job.task_identifier !== materializeTask || error instanceof JobReleased) return;
     const { assetKey, partitionKey } = job.payload as StepJob;
     const message = `the job failed ${job.attempts} times: ${error instanceof Error ? error.message : String(error)}`;
     finishSteps(db, { jobId: String(job.id), ref: { assetKey, partitionKey: partitionKey ?? "" }, status: "failed", error: message }).catch((e: unknown) =>
@@ -62,10 +100,18 @@ export async function startWorker(options: WorkerOptions): Promise<IngestWorker>
   });
   return {
     runner,
+    id: workerId,
     async stop() {
       await runner.stop();
+      await cancellations.stop();
+      await heartbeat.stop();
       await resources.close();
       await tracing.forceFlush();
+    },
+    async returnJobs() {
+      const returned = await returnJobs(db, workerId, "the worker running it stopped before it finished");
+      inFlight.abortAll(new JobReleased(`worker ${workerId} is stopping and returned its jobs to the queue`));
+      return returned;
     },
   };
 }
