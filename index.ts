@@ -18,6 +18,8 @@ export { parseSelection, selectAssets, SelectionError } from "./engine/selection
 export { requestRun, waitForRun } from "./engine/materialize.ts";
 export { prepareDatabase, startWorker } from "./engine/worker.ts";
 export { assetStatuses } from "./engine/status.ts";
+export { compressedClock, defineAssetSensor, defineFileSensor, defineSchedule, listTicks, startDaemon } from "./engine/automation/index.ts";
+export type { AssetSensorDefinition, CatchUp, Clock, Completeness, Daemon, FileRule, FileSensorDefinition, LandedFile, ScheduleDefinition, SensorDefinition } from "./engine/automation/index.ts";
 export { lineageOf } from "./engine/lineage.ts";
 export { connectChroma } from "./resources/chroma.ts";
 export { loadEmbedder } from "./resources/embedder.ts";

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command } from "commander";
+import { registerDaemon } from "./daemon.ts";
 import { registerDeadLetters } from "./dead-letters.ts";
 import { registerDemo } from "./demo.ts";
 import { registerLineage } from "./lineage.ts";
@@ -25,6 +26,7 @@ registerLineage(program);
 registerDeadLetters(program);
 registerSamples(program);
 registerDemo(program);
+registerDaemon(program);
 
 try {
   await program.parseAsync(process.argv);

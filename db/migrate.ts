@@ -8,6 +8,8 @@ export async function migrateToLatest(db: Kysely<any>): Promise<void> {
     db,
     provider: { getMigrations: async () => migrations },
     migrationTableSchema: "ingest",
+    // Migrations are written side by side (0002, 0003, 0004 touch separate tables): a database that ran a later one first still takes an earlier one.
+    allowUnorderedMigrations: true,
   });
   const { error, results } = await migrator.migrateToLatest();
   const failed = results?.find((r) => r.status === "Error");

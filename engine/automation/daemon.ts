@@ -1,0 +1,150 @@
+import { hostname } from "node:os";
+import type pg from "pg";
+import { logger } from "../../resources/logger.ts";
+import { metadataDb } from "../../resources/postgres.ts";
+import { sourcesDir } from "../../resources/settings.ts";
+import type { AssetGraph } from "../definitions.ts";
+import { AssetSensorEvaluator } from "./asset-sensor-tick.ts";
+import { type Clock, systemClock } from "./clock.ts";
+import type { EvaluationContext, Evaluator } from "./evaluation.ts";
+import { landingFolder } from "./file-sensor.ts";
+import { FileSensorEvaluator } from "./file-sensor-tick.ts";
+import { Leadership } from "./leader.ts";
+import { submitRunRequests } from "./run-requests.ts";
+import { ScheduleEvaluator } from "./schedule-tick.ts";
+import { TickLog } from "./ticks.ts";
+
+export interface DaemonOptions {
+  graph: AssetGraph;
+  pool: pg.Pool;
+  /** The time schedules tick on (default the system clock). */
+  clock?: Clock;
+  /**
+   * Evaluate only while holding the daemon lock (default true): with several daemons, one leads and
+   * the others stand by. Without it every daemon evaluates, and ticks still request their runs once.
+   */
+  leader?: boolean;
+  /** How often a standby daemon tries to take the lead (default 1 s). */
+  standbyMs?: number;
+  /** Where relative landing folders are (default `INGEST_SOURCES_DIR`). */
+  sourcesDir?: string;
+  /** How often pending run requests left by a crashed daemon are looked for (default 10 s). */
+  recoverMs?: number;
+}
+
+export interface Daemon {
+  /** Finishes the evaluation in progress, records what is left, releases the lock. */
+  stop(): Promise<void>;
+  /** Settles when the daemon has stopped. */
+  readonly done: Promise<void>;
+}
+
+/**
+ * Runs a project's schedules and sensors until stopped, recording every tick. Evaluations due at the
+ * same moment run concurrently; between them the daemon sleeps until the next is due.
+ *
+ * @example
+ * const daemon = await startDaemon({ graph, pool });
+ * process.once("SIGTERM", () => daemon.stop());
+ * await daemon.done;
+ */
+export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
+  const { graph, pool } = options;
+  const db = metadataDb(pool);
+  const daemon = `${hostname()}:${process.pid}`;
+  const ticks = new TickLog(db, daemon);
+  const ctx: EvaluationContext = {
+    db,
+    graph,
+    clock: options.clock ?? systemClock,
+    daemon,
+    ticks,
+    submit: async (runIds) => void (await submitRunRequests(db, graph, runIds)),
+  };
+  const { schedules = [], sensors = [] } = graph.definitions;
+  const evaluators: Evaluator[] = [
+    ...schedules.map((s) => new ScheduleEvaluator(s, ctx)),
+    ...sensors.map((s) => (s.kind === "file-sensor" ? new FileSensorEvaluator(s, ctx, landingFolder(s, options.sourcesDir ?? sourcesDir)) : new AssetSensorEvaluator(s, ctx))),
+  ];
+  const leadership = options.leader === false ? undefined : new Leadership(pool);
+  const standbyMs = options.standbyMs ?? 1_000;
+  const recoverMs = options.recoverMs ?? 10_000;
+
+  // An evaluation that failed waits a moment before the next try, so a broken one does not spin.
+  const held = new Map<Evaluator, number>();
+  const nextAt = (e: Evaluator) => Math.max(e.nextAt(), held.get(e) ?? 0);
+  let stopping = false;
+  let wake: () => void = () => {};
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+
+  const loop = async () => {
+    let leading = false;
+    let recoverAt = 0;
+    logger.info({ daemon, schedules: schedules.length, sensors: sensors.length, leader: leadership !== undefined }, "daemon started");
+    while (!stopping) {
+      if (leadership && !(await leadership.tryAcquire())) {
+        if (leading) logger.warn("no longer leading: standing by");
+        leading = false;
+        await sleep(standbyMs);
+        continue;
+      }
+      if (!leading) logger.info({ daemon }, leadership ? "leading: evaluating schedules and sensors" : "evaluating schedules and sensors");
+      leading = true;
+      try {
+        if (Date.now() >= recoverAt) {
+          recoverAt = Date.now() + recoverMs;
+          const recovered = await submitRunRequests(db, graph);
+          if (recovered > 0) logger.info({ recovered }, "submitted run requests left pending");
+          await ticks.flush();
+        }
+        const now = Date.now();
+        const due = evaluators.filter((e) => nextAt(e) <= now);
+        await Promise.all(
+          due.map(async (e) => {
+            if (await evaluate(e, ctx)) held.delete(e);
+            else held.set(e, Date.now() + failureBackoffMs);
+          }),
+        );
+      } catch (error) {
+        logger.error({ err: error }, "daemon iteration failed; going on");
+      }
+      if (stopping) break;
+      const next = Math.min(recoverAt, ...evaluators.map(nextAt));
+      await sleep(Math.max(0, next - Date.now()));
+    }
+    await ticks.flush().catch((error: unknown) => logger.warn({ err: error }, "could not record the last folded ticks"));
+    await leadership?.release();
+    logger.info({ daemon }, "daemon stopped");
+  };
+  const done = loop();
+  return {
+    done,
+    async stop() {
+      stopping = true;
+      wake();
+      await done;
+    },
+  };
+}
+
+const failureBackoffMs = 1_000;
+
+/** A failing evaluation is recorded as a failed tick and never stops the others. */
+async function evaluate(evaluator: Evaluator, ctx: EvaluationContext): Promise<boolean> {
+  try {
+    await evaluator.evaluate();
+    return true;
+  } catch (error) {
+    logger.error({ err: error, instigator: evaluator.name }, "evaluation failed");
+    const reason = error instanceof Error ? error.message : String(error);
+    await ctx.ticks.record({ instigator: evaluator.name, kind: evaluator.kind, tickTime: ctx.clock.now(), status: "failed", reason }).catch(() => {});
+    return false;
+  }
+}

@@ -1,0 +1,26 @@
+import type { InstigatorKind } from "../../db/schema.ts";
+import type { AssetGraph } from "../definitions.ts";
+import type { MetadataStore } from "../store.ts";
+import type { Clock } from "./clock.ts";
+import type { TickLog } from "./ticks.ts";
+
+/** What every schedule and sensor evaluation works with. */
+export interface EvaluationContext {
+  db: MetadataStore;
+  graph: AssetGraph;
+  clock: Clock;
+  /** `host:pid`, recorded with each tick. */
+  daemon: string;
+  ticks: TickLog;
+  /** Creates the runs of requests just recorded. */
+  submit(runIds: string[]): Promise<void>;
+}
+
+/** One schedule or sensor as the daemon drives it. */
+export interface Evaluator {
+  readonly name: string;
+  readonly kind: InstigatorKind;
+  /** Real time (epoch ms) of its next evaluation. */
+  nextAt(): number;
+  evaluate(): Promise<void>;
+}

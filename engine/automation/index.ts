@@ -1,0 +1,12 @@
+export { defineAssetSensor } from "./asset-sensor.ts";
+export type { AssetSensorDefinition, AssetSensorSpec } from "./asset-sensor.ts";
+export type { InstigatorDefinition, SensorDefinition } from "./check.ts";
+export { compressedClock, systemClock } from "./clock.ts";
+export type { Clock, CompressedClockOptions } from "./clock.ts";
+export { startDaemon } from "./daemon.ts";
+export type { Daemon, DaemonOptions } from "./daemon.ts";
+export { defineFileSensor } from "./file-sensor.ts";
+export type { Completeness, FileRule, FileSensorDefinition, FileSensorSpec, LandedFile } from "./file-sensor.ts";
+export { defineSchedule, dueTicks, nextTick } from "./schedule.ts";
+export type { CatchUp, ScheduleDefinition, ScheduleSpec } from "./schedule.ts";
+export { listTicks } from "./ticks.ts";
