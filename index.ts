@@ -16,6 +16,7 @@ export { defineCollectionAsset, defineNodeAsset, defineRelationshipAsset, define
 export type { StagedAsset } from "./engine/helpers.ts";
 export { parseSelection, selectAssets, SelectionError } from "./engine/selection.ts";
 export { requestRun, waitForRun } from "./engine/materialize.ts";
+export { cancelRun } from "./engine/cancel.ts";
 export { prepareDatabase, startWorker } from "./engine/worker.ts";
 export { assetStatuses } from "./engine/status.ts";
 export { compressedClock, defineAssetSensor, defineFileSensor, defineSchedule, listTicks, startDaemon } from "./engine/automation/index.ts";
