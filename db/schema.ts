@@ -3,7 +3,8 @@ import type { ColumnType, Generated, Selectable } from "kysely";
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
 type Json<T> = ColumnType<T, string, string>;
 
-export type RunStatus = "queued" | "running" | "succeeded" | "failed" | "canceled";
+/** `canceling`: canceled while a materialisation it waits for is still ending. */
+export type RunStatus = "queued" | "running" | "canceling" | "succeeded" | "failed" | "canceled";
 /** `fresh`: an only-if-stale step found its asset up to date and did not run it. */
 export type StepStatus = "planned" | "queued" | "running" | "succeeded" | "fresh" | "failed" | "skipped" | "canceled";
 
@@ -19,6 +20,8 @@ export interface RunTable {
   created_at: Generated<Date>;
   started_at: Timestamp | null;
   finished_at: Timestamp | null;
+  /** graphile-worker's priority, which the run's jobs carry: lower runs first (default 0). */
+  priority: ColumnType<number, number | undefined, number>;
 }
 
 export interface RunStepTable {
@@ -40,6 +43,8 @@ export interface RunStepTable {
   attempts: Generated<number>;
   started_at: Timestamp | null;
   finished_at: Timestamp | null;
+  /** The asset's group, set when the step is claimed: per-group concurrency limits count running steps by it. */
+  group_name: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface MaterializationTable {
@@ -111,6 +116,7 @@ export interface MetadataDatabase {
   "ingest.asset_checks": AssetCheckTable;
   "ingest.lineage_edges": LineageEdgeTable;
   "ingest.dead_letters": DeadLetterTable;
+  "ingest.workers": WorkerTable;
   "ingest.ticks": TickTable;
   "ingest.run_requests": RunRequestTable;
   "ingest.instigator_state": InstigatorStateTable;
@@ -180,3 +186,23 @@ export interface SensorFileTable {
 }
 
 export type Tick = Selectable<TickTable>;
+
+/** A worker process's heartbeat; a sweep releases the jobs of one whose heartbeat is older than its timeout. */
+export interface WorkerTable {
+  /** graphile-worker's worker pool id: what its jobs' `locked_by` holds. */
+  id: string;
+  host: string | null;
+  pid: number | null;
+  concurrency: number | null;
+  heartbeat_ms: number;
+  timeout_ms: number;
+  started_at: Generated<Date>;
+  last_seen: Timestamp | null;
+  stopped_at: Timestamp | null;
+  /** When another process found it dead (or it returned its jobs while stopping) and released its jobs. */
+  released_at: Timestamp | null;
+  release_reason: string | null;
+  released_jobs: ColumnType<number[], number[] | undefined, number[]>;
+}
+
+export type Worker = Selectable<WorkerTable>;

@@ -10,6 +10,11 @@ export interface Definitions {
   schedules?: ScheduleDefinition[];
   /** File and asset sensors, run by `ingest daemon`. */
   sensors?: SensorDefinition[];
+  /**
+   * Limits over every worker on the database: `groups: { embeddings: 2 }` runs at most two
+   * materialisations of group `embeddings` at once (each worker's `--concurrency` applies as well).
+   */
+  concurrency?: { groups?: Record<string, number> };
 }
 
 export interface AssetGraph {
@@ -59,6 +64,10 @@ export function buildAssetGraph(definitions: Definitions): AssetGraph {
     for (const resource of asset.resources) {
       if (!(resource in definitions.resources)) problems.push(`asset '${asset.key}' uses unknown resource '${resource}'`);
     }
+  }
+  for (const [group, limit] of Object.entries(definitions.concurrency?.groups ?? {})) {
+    if (!definitions.assets.some((a) => a.group === group)) problems.push(`concurrency limit for group '${group}', which no asset belongs to`);
+    if (!Number.isInteger(limit) || limit < 1) problems.push(`concurrency limit of group '${group}' must be a whole number ≥ 1, not ${limit}`);
   }
   if (problems.length > 0) throw new DefinitionError(problems.join("\n"));
 
