@@ -1,6 +1,9 @@
-import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { type ChildProcess, spawn } from "node:child_process";
+import { createHash, randomBytes } from "node:crypto";
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { join, relative } from "node:path";
+import { once } from "node:events";
 import neo4jDriver from "neo4j-driver";
 import { cacheDir, localPorts, packageRoot, secretPath, settings, stateDir } from "../resources/settings.ts";
 import { startDetached, waitUntilReady } from "./process.ts";
@@ -65,6 +68,19 @@ async function boltAnswers(): Promise<boolean> {
   }
 }
 
+/** The launcher's command line: the heap and collector are the same for the stack's server and throwaway ones. */
+function launcherArgs(home: string, port: number, passwordFile: string, importDir: string): string[] {
+  return [
+    `-Xmx${process.env.NEO4J_HEAP ?? "2g"}`,
+    "-XX:+UseG1GC",
+    "-jar", launcherJar,
+    `--home=${home}`,
+    `--password-file=${passwordFile}`,
+    `--port=${port}`,
+    `--import-dir=${importDir}`,
+  ];
+}
+
 /** The Neo4j Community 5.26 DBMS, run by our Java launcher with Bolt on 127.0.0.1 and authentication on. */
 export const neo4j: LocalService = {
   name: "neo4j",
@@ -80,16 +96,114 @@ export const neo4j: LocalService = {
     const pid = startDetached({
       name: "neo4j",
       command: "java",
-      args: [
-        `-Xmx${process.env.NEO4J_HEAP ?? "2g"}`,
-        "-XX:+UseG1GC",
-        "-jar", launcherJar,
-        `--home=${home}`,
-        `--password-file=${secretPath("neo4j")}`,
-        `--port=${localPorts.neo4j}`,
-        `--import-dir=${join(home, "import")}`,
-      ],
+      args: launcherArgs(home, localPorts.neo4j, secretPath("neo4j"), join(home, "import")),
     });
     await waitUntilReady("neo4j", pid, boltAnswers, 180_000);
   },
 };
+
+/** A Neo4j of its own for one benchmark variant or test: empty store, its own port, password and import folder. */
+export interface ThrowawayNeo4j {
+  uri: string;
+  user: string;
+  password: string;
+  /** The server's process: benchmarks read its CPU time. */
+  pid: number;
+  /** The folder `LOAD CSV FROM 'file:///…'` reads. */
+  importDir: string;
+  /** Stops the server and deletes its home (store, logs, import folder). */
+  stop(): Promise<void>;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer().once("error", reject).listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+const throwaways = new Set<ChildProcess>();
+let reaperInstalled = false;
+
+/** A throwaway server must not outlive the process that started it, whatever way that process ends. */
+function installReaper(): void {
+  if (reaperInstalled) return;
+  reaperInstalled = true;
+  process.once("exit", () => {
+    for (const child of throwaways) child.kill("SIGKILL");
+  });
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+    process.once(signal, () => {
+      for (const child of throwaways) child.kill("SIGKILL");
+      process.exit(128 + (signal === "SIGINT" ? 2 : signal === "SIGTERM" ? 15 : 1));
+    });
+  }
+}
+
+/**
+ * Starts a Neo4j with a fresh home in a temporary folder under the state folder, on a free port (or
+ * `port`), with the stack server's heap settings, and waits for the launcher's ready banner.
+ *
+ * ```ts
+ * const server = await startThrowawayNeo4j();
+ * try { ... neo4jDriver.driver(server.uri, neo4jDriver.auth.basic(server.user, server.password)) ... }
+ * finally { await server.stop(); }
+ * ```
+ */
+export async function startThrowawayNeo4j(options: { port?: number; startTimeoutMs?: number } = {}): Promise<ThrowawayNeo4j> {
+  buildLauncher();
+  const port = options.port ?? (await freePort());
+  mkdirSync(join(stateDir, "throwaway"), { recursive: true });
+  const home = mkdtempSync(join(stateDir, "throwaway", "neo4j-"));
+  const importDir = join(home, "import");
+  mkdirSync(importDir);
+  const password = randomBytes(18).toString("base64url");
+  const passwordFile = join(home, "password");
+  writeFileSync(passwordFile, `${password}\n`, { mode: 0o600 });
+  const log = createWriteStream(join(home, "server.log"));
+  installReaper();
+  const child = spawn("java", launcherArgs(home, port, passwordFile, importDir), { stdio: ["ignore", "pipe", "pipe"] });
+  throwaways.add(child);
+  const exited = once(child, "exit");
+  let output = "";
+  const ready = new Promise<void>((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      log.write(chunk);
+      output = (output + chunk.toString()).slice(-8_000);
+      if (output.includes(`neo4j ready bolt://127.0.0.1:${port}`)) resolve();
+    };
+    child.stdout!.on("data", onData);
+    child.stderr!.on("data", onData);
+    child.once("exit", (code) => reject(new Error(`throwaway neo4j on port ${port} exited (${code}) during start-up:\n${output.trimEnd().split("\n").slice(-20).join("\n")}`)));
+    child.once("error", reject);
+  });
+  ready.catch(() => {}); // when start-up times out, the exit that follows must not be an unhandled rejection
+
+  let stopped: Promise<void> | undefined;
+  const stop = () =>
+    (stopped ??= (async () => {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill("SIGTERM");
+        const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+        await exited;
+        clearTimeout(timer);
+      }
+      throwaways.delete(child);
+      log.end();
+      rmSync(home, { recursive: true, force: true });
+    })());
+
+  const timeoutMs = options.startTimeoutMs ?? 180_000;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([ready, new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`throwaway neo4j on port ${port} was not ready after ${timeoutMs / 1000}s`)), timeoutMs)))]);
+  } catch (error) {
+    await stop();
+    throw error;
+  } finally {
+    clearTimeout(timer);
+  }
+  return { uri: `bolt://127.0.0.1:${port}`, user: "neo4j", password, pid: child.pid!, importDir, stop };
+}
