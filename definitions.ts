@@ -16,6 +16,8 @@ import { createPool } from "./resources/postgres.ts";
 import { settings } from "./resources/settings.ts";
 import { CrmClient } from "./resources/sources/crm.ts";
 import { Staging } from "./resources/staging.ts";
+import { schedules } from "./schedules/index.ts";
+import { sensors } from "./sensors/index.ts";
 
 const assetsOf = (...modules: Record<string, unknown>[]) =>
   modules.flatMap((m) => Object.values(m).filter((v): v is AssetDefinition => typeof v === "object" && v !== null && "materialize" in v));
@@ -23,6 +25,8 @@ const assetsOf = (...modules: Record<string, unknown>[]) =>
 /** This project's assets and the resources they use: what `ingest` loads unless given `--definitions`. */
 export default defineDefinitions({
   assets: [...assetsOf(catalog, customers, orders, reviews, accounts, sales, support), persons],
+  schedules,
+  sensors,
   resources: {
     shop: defineResource({ setup: () => createPool(settings().shopDatabaseUrl), teardown: (pool) => pool.end() }),
     staging: defineResource({ setup: () => new Staging(createPool(settings().databaseUrl)), teardown: (staging) => staging.close() }),

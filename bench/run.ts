@@ -1,7 +1,8 @@
 import { engineBench } from "./engine.ts";
 import { type BenchResult, writeResults } from "./report.ts";
+import { sensorBench } from "./sensor.ts";
 
-const benches: Record<string, () => Promise<BenchResult[]>> = { engine: engineBench };
+const benches: Record<string, () => Promise<BenchResult[]>> = { engine: engineBench, sensor: sensorBench };
 
 const names = process.argv.slice(2);
 if (names.length === 0 || names.some((n) => !benches[n])) {

@@ -34,10 +34,15 @@ export function registerDaemon(program: Command): void {
       const daemon = await startDaemon({ graph, pool: store.pool, clock, leader: options.leader });
       // SIGTERM finishes the evaluation in progress, records what is left and exits 0.
       const stop = () => void daemon.stop();
-      process.once("SIGTERM", stop);
-      process.once("SIGINT", stop);
+      process.on("SIGTERM", stop);
+      process.on("SIGINT", stop);
       await daemon.done;
+      // Deno keeps a process alive while it listens for a signal.
+      process.off("SIGTERM", stop);
+      process.off("SIGINT", stop);
       await store.close();
+      // store.close() ends the pool only through a kysely instance that ran a query; the daemon queried through its own.
+      if (!store.pool.ended) await store.pool.end();
     });
 
   program

@@ -1,2 +1,4 @@
-/** Cron schedules of this project (none yet). */
-export const schedules = [];
+import { nightlySources, nightlyStale } from "./nightly.ts";
+
+/** Cron schedules of this project, run by `ingest daemon`. */
+export const schedules = [nightlySources, nightlyStale];

@@ -1,2 +1,5 @@
-/** Sensors of this project (none yet). */
-export const sensors = [];
+import { eagerDownstream } from "./eager.ts";
+import { chatExports, chatWebhooks, crmExports } from "./landing.ts";
+
+/** Sensors of this project, run by `ingest daemon`. */
+export const sensors = [chatWebhooks, chatExports, crmExports, eagerDownstream];

@@ -3,7 +3,7 @@ import { plan } from "../planner.ts";
 import { selectAssets } from "../selection.ts";
 import { VersionIndex } from "../staleness.ts";
 import type { AssetSensorDefinition } from "./asset-sensor.ts";
-import type { EvaluationContext, Evaluator } from "./evaluation.ts";
+import { type EvaluationContext, type Evaluator, readsOf } from "./evaluation.ts";
 import { recordTick } from "./run-requests.ts";
 
 interface AssetSensorCursor {
@@ -24,6 +24,7 @@ export class AssetSensorEvaluator implements Evaluator {
   readonly #ctx: EvaluationContext;
   readonly #watch: string[];
   readonly #keys: string[];
+  readonly #reads: string[];
   #cursor: number | undefined;
   #next = Date.now();
 
@@ -33,6 +34,7 @@ export class AssetSensorEvaluator implements Evaluator {
     this.#ctx = ctx;
     this.#watch = [...selectAssets(ctx.graph, sensor.watch)];
     this.#keys = [...selectAssets(ctx.graph, sensor.select)];
+    this.#reads = readsOf(ctx.graph, this.#keys);
   }
 
   nextAt(): number {
@@ -61,7 +63,7 @@ export class AssetSensorEvaluator implements Evaluator {
       if (busy.rows.length > 0) return record("evaluated", `waiting: runs are still materialising ${busy.rows.map((r) => r.asset_key).join(", ")}`);
     }
     const staleOnly = this.#sensor.staleOnly;
-    const nothingStale = staleOnly && plan(this.#ctx.graph, { keys: this.#keys, staleOnly, index: await VersionIndex.load(db) }).length === 0;
+    const nothingStale = staleOnly && plan(this.#ctx.graph, { keys: this.#keys, staleOnly, index: await VersionIndex.load(db, this.#reads) }).length === 0;
 
     const runIds = await db.transaction().execute(async (tx) => {
       const advanced = await tx

@@ -24,3 +24,13 @@ export interface Evaluator {
   nextAt(): number;
   evaluate(): Promise<void>;
 }
+
+/** The assets and their dependencies: what a stale-only plan of them reads from the version index. */
+export function readsOf(graph: AssetGraph, keys: Iterable<string>): string[] {
+  const reads = new Set<string>();
+  for (const key of keys) {
+    reads.add(key);
+    for (const dep of graph.byKey.get(key)!.deps) reads.add(dep);
+  }
+  return [...reads];
+}

@@ -95,7 +95,8 @@ export class FileSensorEvaluator implements Evaluator {
     const complete = this.#sensor.complete;
     if ("marker" in complete) return names.has(`${file.path}${complete.marker}`) ? undefined : `no marker ${file.path}${complete.marker}`;
     const previous = this.#observed.get(file.path);
-    if (!previous || previous.size !== file.size || previous.mtimeMs !== file.mtimeMs) return "still being written";
+    if (!previous) return "first seen";
+    if (previous.size !== file.size || previous.mtimeMs !== file.mtimeMs) return "still being written";
     if (Date.now() - file.mtimeMs < complete.quietMs) return "still being written";
     return undefined;
   }

@@ -2,7 +2,7 @@ import { sql } from "kysely";
 import { plan } from "../planner.ts";
 import { selectAssets } from "../selection.ts";
 import { VersionIndex } from "../staleness.ts";
-import type { EvaluationContext, Evaluator } from "./evaluation.ts";
+import { type EvaluationContext, type Evaluator, readsOf } from "./evaluation.ts";
 import { recordTick, type StoredRequest } from "./run-requests.ts";
 import { dueTicks, NoPartitionYet, nextTick, partitionsOfTick, type ScheduleDefinition } from "./schedule.ts";
 
@@ -26,6 +26,8 @@ export class ScheduleEvaluator implements Evaluator {
   readonly #schedule: ScheduleDefinition;
   readonly #ctx: EvaluationContext;
   readonly #keys: string[];
+  /** The selection and what it reads: all that staleness is judged on. */
+  readonly #reads: string[];
   #next: Date | undefined;
 
   constructor(schedule: ScheduleDefinition, ctx: EvaluationContext) {
@@ -33,6 +35,7 @@ export class ScheduleEvaluator implements Evaluator {
     this.#schedule = schedule;
     this.#ctx = ctx;
     this.#keys = [...selectAssets(ctx.graph, schedule.select)];
+    this.#reads = readsOf(ctx.graph, this.#keys);
   }
 
   nextAt(): number {
@@ -62,7 +65,7 @@ export class ScheduleEvaluator implements Evaluator {
           .execute();
         last = lastSkipped;
       }
-      const index = this.#schedule.staleOnly && due.run.length > 0 ? await VersionIndex.load(db) : undefined;
+      const index = this.#schedule.staleOnly && due.run.length > 0 ? await VersionIndex.load(db, this.#reads) : undefined;
       for (const tick of due.run) {
         const outcome = this.#requestFor(tick, index);
         const recorded = await recordTick(
