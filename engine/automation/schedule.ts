@@ -68,7 +68,7 @@ export function nextTick(schedule: ScheduleDefinition, after: Date): Date {
 export interface DueTicks {
   /** The ticks to run, oldest first. */
   run: Date[];
-  /** The due ticks not run, by the catch-up policy: how many (counted up to 10,000) and which. */
+  /** The due ticks not run, by the catch-up policy: how many (past 10,000, those walked) and which. */
   skipped?: { count: number; first: Date; last: Date; reason: string };
 }
 
@@ -77,36 +77,42 @@ const countCap = 10_000;
 /** Which scheduled instants in (`after`, `now`] run, and which are skipped by the catch-up policy. */
 export function dueTicks(schedule: ScheduleDefinition, after: Date, now: Date): DueTicks {
   const keep = schedule.catchUp === "skip" ? 1 : schedule.catchUp.last;
-  // The latest ticks, found backwards from now, so that a daemon down for a year does not walk every minute of it.
+  // The latest `keep` due ticks, oldest first; the ones pushed out are skipped.
   const latest: Date[] = [];
-  const back = cronOf(schedule, new Date(now.getTime() + 1));
-  while (latest.length < keep) {
-    const tick = back.prev().toDate();
-    if (tick <= after) break;
-    latest.unshift(tick);
-  }
-  if (latest.length === 0) return { run: [] };
-  const onTime = schedule.catchUp !== "skip" || now.getTime() - latest[0]!.getTime() <= schedule.toleranceMs;
-  const run = onTime ? latest : [];
-  const stop = onTime ? latest[0]!.getTime() : latest[0]!.getTime() + 1;
-
   let count = 0;
   let first: Date | undefined;
   let last: Date | undefined;
-  const forward = cronOf(schedule, after);
-  for (let tick = forward.next().toDate(); tick.getTime() < stop && count < countCap; tick = forward.next().toDate()) {
+  const skip = (tick: Date) => {
     first ??= tick;
     last = tick;
     count++;
+  };
+  let forward = cronOf(schedule, after);
+  let walked = 0;
+  let jumped = false;
+  for (let tick = forward.next().toDate(); tick <= now; tick = forward.next().toDate()) {
+    latest.push(tick);
+    if (latest.length > keep) skip(latest.shift()!);
+    if (++walked === countCap) {
+      // A daemon down for a year does not walk every minute of it: start again just before the
+      // latest ticks. prev() finds them, but disagrees with next() by an hour around daylight saving
+      // changes, so it only picks where to start and next() decides, as everywhere else.
+      const back = cronOf(schedule, new Date(now.getTime() + 1));
+      let anchor = now;
+      for (let i = 0; i < keep + 2; i++) anchor = back.prev().toDate();
+      if (anchor > tick) [forward, jumped] = [cronOf(schedule, anchor), true];
+    }
   }
-  if (count === 0) return { run };
-  if (count >= countCap) last = cronOf(schedule, new Date(stop)).prev().toDate();
-  const counted = `${count >= countCap ? `${countCap.toLocaleString("en")}+` : count} tick${count === 1 ? "" : "s"}`;
+  if (latest.length === 0) return { run: [] };
+  const onTime = schedule.catchUp !== "skip" || now.getTime() - latest[0]!.getTime() <= schedule.toleranceMs;
+  if (!onTime) skip(latest.shift()!);
+  if (count === 0) return { run: latest };
+  const counted = `${jumped ? `${countCap.toLocaleString("en")}+` : count} tick${count === 1 ? "" : "s"}`;
   const reason =
     schedule.catchUp === "skip"
       ? `missed: ${counted} more than ${schedule.toleranceMs} ms late (catch-up: skip)`
       : `missed: ${counted} before the latest ${keep} (catch-up: last ${keep})`;
-  return { run, skipped: { count, first: first!, last: onTime ? last! : latest[0]!, reason } };
+  return { run: latest, skipped: { count, first: first!, last: last!, reason } };
 }
 
 /** The time partitioning shared by the selection's partitioned assets, for `partition: "tick"`; problems when there is none. */
