@@ -28,7 +28,15 @@ export async function openMetadata(): Promise<{ pool: pg.Pool; db: MetadataStore
   const pool = createPool(settings().databaseUrl);
   await prepareDatabase(pool);
   const db = metadataDb(pool);
-  return { pool, db, close: () => db.destroy() };
+  return {
+    pool,
+    db,
+    async close() {
+      await db.destroy();
+      // kysely ends the pool only when it acquired a connection through it; callers may have queried the pool directly.
+      if (!pool.ended) await pool.end();
+    },
+  };
 }
 
 export function output(command: Command, value: unknown, human: () => string): void {

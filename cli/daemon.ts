@@ -41,8 +41,6 @@ export function registerDaemon(program: Command): void {
       process.off("SIGTERM", stop);
       process.off("SIGINT", stop);
       await store.close();
-      // store.close() ends the pool only through a kysely instance that ran a query; the daemon queried through its own.
-      if (!store.pool.ended) await store.pool.end();
     });
 
   program

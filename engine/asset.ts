@@ -32,6 +32,11 @@ export interface MaterializeContext<R> {
    * extracted = loaded + deadLettered + deduplicated, and fills `deadLettered` in.
    */
   deadLetter(letter: DeadLetterInput): Promise<void>;
+  /**
+   * The runs this materialisation serves (one job can serve several that asked for the same asset
+   * partition) with their tags: a file sensor's run carries `ingest/file`, the file that landed.
+   */
+  runs(): Promise<{ runId: string; tags: Record<string, string> }[]>;
 }
 
 /** How often and how patiently a failed materialisation is tried again. */

@@ -106,6 +106,8 @@ async function execute(
       log,
       signal,
       deadLetter: (letter) => deadLetters.add(letter),
+      runs: async () =>
+        (await db.selectFrom("ingest.runs").select(["id", "tags"]).where("id", "in", runIds).orderBy("created_at").execute()).map((r) => ({ runId: r.id, tags: r.tags })),
     };
     log.info("materializing");
     const result = reconcile(await asset.materialize(ctx), deadLetters.count);

@@ -28,7 +28,7 @@ export function testGraph(specs: Record<string, TestAssetSpec>) {
   const prefix = `t_${randomBytes(4).toString("hex")}`;
   const key = (name: string) => `${prefix}/${name}`;
   const behaviour = new Map<string, Behaviour>();
-  const calls: { name: string; partitionKey?: string; runId: string }[] = [];
+  const calls: { name: string; partitionKey?: string; runId: string; runs: { runId: string; tags: Record<string, string> }[] }[] = [];
   const build = (overrides: Record<string, Partial<TestAssetSpec>> = {}): AssetGraph => {
     const assets: AssetDefinition[] = Object.entries(specs).map(([name, base]) => {
       const spec = { ...base, ...overrides[name] };
@@ -39,10 +39,10 @@ export function testGraph(specs: Record<string, TestAssetSpec>) {
         codeVersion: spec.codeVersion ?? "1",
         partitions: spec.partitions,
         retry: spec.retry ?? { maxAttempts: 1 },
-        async materialize({ partitionKey, runId }) {
+        async materialize({ partitionKey, runId, runs }) {
           const b = behaviour.get(name) ?? {};
           if (b.delayMs) await new Promise((r) => setTimeout(r, b.delayMs));
-          calls.push({ name, partitionKey, runId });
+          calls.push({ name, partitionKey, runId, runs: await runs() });
           if (b.failures && b.failures > 0) {
             b.failures -= 1;
             throw new Error(`${name} failed on purpose`);

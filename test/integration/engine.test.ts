@@ -150,8 +150,8 @@ describe("concurrent runs and job keys", () => {
     const { requestRun, waitForRun } = await import("../../engine/materialize.ts");
     const { startWorker } = await import("../../engine/worker.ts");
     const keys = [t.key("shared")];
-    const first = await requestRun(db, t.graph, { selection: "shared", keys });
-    const second = await requestRun(db, t.graph, { selection: "shared", keys });
+    const first = await requestRun(db, t.graph, { selection: "shared", keys, tags: { "ingest/file": "a.csv" } });
+    const second = await requestRun(db, t.graph, { selection: "shared", keys, tags: { "ingest/file": "b.csv" } });
     const jobs = await sql<{ n: number }>`select count(*)::int as n from graphile_worker.jobs where key = ${`ingest:${t.key("shared")}`}`.execute(db);
     expect(jobs.rows[0]!.n).toBe(1);
     const worker = await startWorker({ graph: t.graph, pool, pollIntervalMs: 100 });
@@ -163,6 +163,11 @@ describe("concurrent runs and job keys", () => {
       await worker.stop();
     }
     expect(t.calls).toHaveLength(1);
+    // the one materialisation sees both runs it serves, with their tags
+    expect(t.calls[0]!.runs).toEqual([
+      { runId: first, tags: { "ingest/file": "a.csv" } },
+      { runId: second, tags: { "ingest/file": "b.csv" } },
+    ]);
     expect(await materializationsOf(keys)).toHaveLength(1);
   });
 });
