@@ -11,10 +11,11 @@ export interface Definitions {
   /** File and asset sensors, run by `ingest daemon`. */
   sensors?: SensorDefinition[];
   /**
-   * Limits over every worker on the database: `groups: { embeddings: 2 }` runs at most two
-   * materialisations of group `embeddings` at once (each worker's `--concurrency` applies as well).
+   * Limits over every worker on the database: `global: 8` runs at most eight materialisations at
+   * once in all; `groups: { embeddings: 2 }` at most two of group `embeddings` (each worker's
+   * `--concurrency` applies as well).
    */
-  concurrency?: { groups?: Record<string, number> };
+  concurrency?: { global?: number; groups?: Record<string, number> };
 }
 
 export interface AssetGraph {
@@ -69,6 +70,8 @@ export function buildAssetGraph(definitions: Definitions): AssetGraph {
     if (!definitions.assets.some((a) => a.group === group)) problems.push(`concurrency limit for group '${group}', which no asset belongs to`);
     if (!Number.isInteger(limit) || limit < 1) problems.push(`concurrency limit of group '${group}' must be a whole number ≥ 1, not ${limit}`);
   }
+  const global = definitions.concurrency?.global;
+  if (global !== undefined && (!Number.isInteger(global) || global < 1)) problems.push(`the global concurrency limit must be a whole number ≥ 1, not ${global}`);
   if (problems.length > 0) throw new DefinitionError(problems.join("\n"));
 
   const dependents = new Map<string, string[]>([...byKey.keys()].map((key) => [key, []]));

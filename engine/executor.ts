@@ -158,7 +158,7 @@ export function materializeTaskHandler(graph: AssetGraph, db: MetadataStore, res
       throw new Error(`asset '${ref.assetKey}' is not defined in this worker's definitions`);
     }
     const group = { name: asset.group, limit: graph.definitions.concurrency?.groups?.[asset.group] };
-    const { steps, busy, full, latest } = await claimSteps(db, jobId, ref, [asset.key, ...asset.deps], group);
+    const { steps, busy, full, latest } = await claimSteps(db, jobId, ref, [asset.key, ...asset.deps], group, graph.definitions.concurrency?.global);
     if (steps.length === 0) {
       if (busy || full) {
         // Another job is materialising this asset partition (for an earlier request), or its group is

@@ -101,9 +101,10 @@ export async function claimSteps(
   ref: StepRef,
   readAssets: string[],
   group: { name: string; limit?: number },
+  globalLimit?: number,
 ): Promise<Claim> {
   const { rows } = await sql<{ claim: { steps: RunStep[]; busy: boolean; full?: boolean; latest?: Parameters<typeof VersionIndex.fromRows>[0] } }>`
-    select ingest.claim_steps(${jobId}, ${stepKeyOf(ref)}, ${readAssets}::text[], ${group.name}, ${group.limit ?? null}::int) as claim`.execute(db);
+    select ingest.claim_steps(${jobId}, ${stepKeyOf(ref)}, ${readAssets}::text[], ${group.name}, ${group.limit ?? null}::int, ${globalLimit ?? null}::int) as claim`.execute(db);
   const { steps, busy, full, latest } = rows[0]!.claim;
   return { steps, busy, full: full ?? false, latest: VersionIndex.fromRows(latest ?? []) };
 }

@@ -43,7 +43,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
-  for (const fn of ["release_dead_workers(int)", "release_worker_jobs(text[], text, boolean)", "canceled_jobs(text[])", "cancel_run(text)", "claim_steps(text, text, text[], text, int)"]) {
+  for (const fn of ["release_dead_workers(int)", "release_worker_jobs(text[], text, boolean)", "canceled_jobs(text[])", "cancel_run(text)", "claim_steps(text, text, text[], text, int, int)"]) {
     await sql.raw(`drop function if exists ingest.${fn}`).execute(db);
   }
   // 0001's versions of the step functions it replaced.

@@ -22,7 +22,7 @@ returns void language sql as $$
 $$;
 
 drop function ingest.claim_steps(text, text, text[]);
-create function ingest.claim_steps(p_job_id text, p_step_key text, p_read_assets text[], p_group text default null, p_group_limit int default null)
+create function ingest.claim_steps(p_job_id text, p_step_key text, p_read_assets text[], p_group text default null, p_group_limit int default null, p_global_limit int default null)
 returns jsonb language plpgsql as $$
 declare
   v_steps jsonb;
@@ -53,6 +53,14 @@ begin
     perform pg_advisory_xact_lock(hashtext('ingest-group'), hashtext(p_group));
     if (select count(distinct s.job_id) from ingest.run_steps s join graphile_worker.jobs j on j.id = s.job_id::bigint
         where s.status = 'running' and s.group_name = p_group and s.job_id <> p_job_id and j.locked_at is not null) >= p_group_limit then
+      return jsonb_build_object('steps', '[]'::jsonb, 'busy', false, 'full', true);
+    end if;
+  end if;
+  -- At most p_global_limit materialisations at once over every worker, whatever their group.
+  if p_global_limit is not null then
+    perform pg_advisory_xact_lock(hashtext('ingest-global'));
+    if (select count(distinct s.job_id) from ingest.run_steps s join graphile_worker.jobs j on j.id = s.job_id::bigint
+        where s.status = 'running' and s.job_id <> p_job_id and j.locked_at is not null) >= p_global_limit then
       return jsonb_build_object('steps', '[]'::jsonb, 'busy', false, 'full', true);
     end if;
   end if;

@@ -122,7 +122,21 @@ describe("concurrency limits", () => {
     expect(steps.filter((s) => s.group_name === group)).toHaveLength(8);
   });
 
+  it("never runs more than the global limit at once, whatever the groups, over every worker", async () => {
+    const names = Object.fromEntries(Array.from({ length: 6 }, (_, i) => [`g${i}`, { group: `grp_${i % 3}_${randomBytes(2).toString("hex")}`, run: () => sleep(400) }]));
+    const t = project(names, { global: 3 });
+    const runId = await request(t.graph, t.graph.order);
+    await withWorkers(t.graph, 2, 4, async () => {
+      const { run } = await within(120_000, "the run", waitForRun(db, runId));
+      expect(run.status, run.error ?? "").toBe("succeeded");
+    });
+    expect(t.ran).toHaveLength(6);
+    const mostAtOnce = Math.max(...t.ran.map((r) => t.ran.filter((o) => o.start <= r.start && r.start < o.end).length));
+    expect(mostAtOnce).toBeLessThanOrEqual(3);
+  });
+
   it("rejects a limit for a group no asset belongs to, or one that is not a whole number", () => {
+    expect(() => project({ a: {} }, { global: 0 })).toThrow(/global concurrency limit/);
     expect(() => project({ a: {} }, { groups: { nowhere: 1 } })).toThrow(DefinitionError);
     expect(() => project({ a: { group: "g" } }, { groups: { g: 0 } })).toThrow(/whole number/);
   });
