@@ -4,11 +4,14 @@ import { settings } from "./settings.ts";
 
 export type { Collection };
 
+/** What a record's metadata may hold: null and undefined are left out, anything else is an error. */
+export type MetadataInput = Record<string, string | number | boolean | null | undefined>;
+
 export interface UpsertBatch {
   ids: string[];
   embeddings: number[][];
   documents: string[];
-  metadatas: Record<string, string | number | boolean | null>[];
+  metadatas: MetadataInput[];
 }
 
 /** A Chroma client bound to one server, with collections that never load a default embedding function. */
@@ -16,20 +19,81 @@ export interface ChromaResource {
   client: ChromaClient;
   /** The server's own cap on records per request. */
   maxBatchSize: number;
+  /** Records per request: the measured best, within the server's cap. */
+  batchSize: number;
   /** Gets or creates a cosine-distance collection; we always pass our own embeddings. */
   collection(name: string): Promise<Collection>;
-  upsert(collection: Collection, batch: UpsertBatch): Promise<void>;
-  /** Deletes these ids (those that exist), in batches within the server's cap. */
-  delete(collection: Collection, ids: string[]): Promise<void>;
+  /**
+   * Upserts any number of records, `batchSize` a request, after checking every record first: ids
+   * unique, one embedding, document and metadata per id, metadata values strings, finite numbers or
+   * booleans. Nothing is written when a check fails. Resolves to the number of records written.
+   * The returned promise may be awaited later: embedding the next records meanwhile overlaps the two.
+   *
+   * @example
+   * const chroma = await connectChroma();
+   * const written = chroma.upsert("reviews", { ids: ["R1"], embeddings: [vector], documents: ["Great kettle"], metadatas: [{ rating: 5 }] });
+   * const next = await embedder.embed(nextDocuments);
+   * await written;
+   */
+  upsert(collection: Collection | string, batch: UpsertBatch): Promise<number>;
+  /** Deletes these ids (ids it does not hold are ignored), `batchSize` a request. Resolves to the number of ids sent. */
+  delete(collection: Collection | string, ids: string[]): Promise<number>;
   drop(name: string): Promise<void>;
 }
 
-/** Null metadata values are left out: Chroma accepts only strings, numbers and booleans. */
-function chromaMetadata(record: UpsertBatch["metadatas"][number]): Metadata {
-  return Object.fromEntries(Object.entries(record).filter(([, v]) => v !== null && v !== undefined)) as Metadata;
+export interface ChromaOptions {
+  /** Records per request, capped by the server's maximum; 300 by default (measured: README, "Embedding"). */
+  batchSize?: number;
 }
 
-export async function connectChroma(url = settings().chromaUrl): Promise<ChromaResource> {
+export class ChromaMetadataError extends Error {
+  readonly collection: string;
+  readonly id: string;
+  readonly field: string;
+  constructor(collection: string, id: string, field: string, detail: string) {
+    super(`collection '${collection}', record '${id}': metadata field '${field}' ${detail}; Chroma accepts only strings, finite numbers and booleans (null and undefined are left out)`);
+    this.name = "ChromaMetadataError";
+    this.collection = collection;
+    this.id = id;
+    this.field = field;
+  }
+}
+
+function describe(value: unknown): string {
+  if (Array.isArray(value)) return "an array";
+  if (value instanceof Date) return "a Date (store it as a number, e.g. epoch seconds)";
+  if (typeof value === "object") return "an object";
+  return `a ${typeof value}`;
+}
+
+/** The metadata Chroma gets: null and undefined left out, every other value checked. */
+export function chromaMetadata(collection: string, id: string, record: MetadataInput): Metadata | null {
+  const out: Metadata = {};
+  for (const [field, value] of Object.entries(record)) {
+    if (value === null || value === undefined) continue;
+    if (typeof value === "number" && !Number.isFinite(value)) throw new ChromaMetadataError(collection, id, field, `is ${value}`);
+    if (typeof value !== "string" && typeof value !== "number" && typeof value !== "boolean") {
+      throw new ChromaMetadataError(collection, id, field, `is ${describe(value)}`);
+    }
+    out[field] = value;
+  }
+  // Chroma rejects an empty metadata object; no metadata at all is fine.
+  return Object.keys(out).length > 0 ? out : null;
+}
+
+function checkBatch(collection: string, batch: UpsertBatch): void {
+  const n = batch.ids.length;
+  for (const [name, list] of [["embeddings", batch.embeddings], ["documents", batch.documents], ["metadatas", batch.metadatas]] as const) {
+    if (list.length !== n) throw new Error(`collection '${collection}': ${n} ids but ${list.length} ${name}`);
+  }
+  const seen = new Set<string>();
+  for (const id of batch.ids) {
+    if (seen.has(id)) throw new Error(`collection '${collection}': id '${id}' comes twice in one upsert`);
+    seen.add(id);
+  }
+}
+
+export async function connectChroma(url = settings().chromaUrl, options: ChromaOptions = {}): Promise<ChromaResource> {
   const { hostname, port, protocol } = new URL(url);
   const client = new ChromaClient({ host: hostname, port: Number(port || (protocol === "https:" ? 443 : 80)), ssl: protocol === "https:" });
   // Client 3.x speaks Chroma's v2 API, which servers 1.x serve.
@@ -38,28 +102,35 @@ export async function connectChroma(url = settings().chromaUrl): Promise<ChromaR
     throw new Error(`the Chroma server at ${url} reports API version ${version}; this client (chromadb 3.x) needs a 1.x server`);
   }
   const maxBatchSize = await client.getMaxBatchSize();
+  const batchSize = Math.max(1, Math.min(maxBatchSize, options.batchSize ?? 300));
+  const collection = (name: string) =>
+    client.getOrCreateCollection({ name: assertCollectionName(name), embeddingFunction: null, configuration: { hnsw: { space: "cosine" } } });
+  const resolve = (c: Collection | string) => (typeof c === "string" ? collection(c) : Promise.resolve(c));
   return {
     client,
     maxBatchSize,
-    collection: (name) =>
-      client.getOrCreateCollection({
-        name: assertCollectionName(name),
-        embeddingFunction: null,
-        configuration: { hnsw: { space: "cosine" } },
-      }),
-    async upsert(collection, batch) {
-      for (let start = 0; start < batch.ids.length; start += maxBatchSize) {
-        const end = start + maxBatchSize;
-        await collection.upsert({
+    batchSize,
+    collection,
+    async upsert(target, batch) {
+      const c = await resolve(target);
+      checkBatch(c.name, batch);
+      const metadatas = batch.metadatas.map((m, i) => chromaMetadata(c.name, batch.ids[i]!, m));
+      for (let start = 0; start < batch.ids.length; start += batchSize) {
+        const end = start + batchSize;
+        await c.upsert({
           ids: batch.ids.slice(start, end),
           embeddings: batch.embeddings.slice(start, end),
           documents: batch.documents.slice(start, end),
-          metadatas: batch.metadatas.slice(start, end).map(chromaMetadata),
+          // A record without metadata goes as null (the client's types say otherwise; the server takes it).
+          metadatas: metadatas.slice(start, end) as Metadata[],
         });
       }
+      return batch.ids.length;
     },
-    async delete(collection, ids) {
-      for (let start = 0; start < ids.length; start += maxBatchSize) await collection.delete({ ids: ids.slice(start, start + maxBatchSize) });
+    async delete(target, ids) {
+      const c = await resolve(target);
+      for (let start = 0; start < ids.length; start += batchSize) await c.delete({ ids: ids.slice(start, start + batchSize) });
+      return ids.length;
     },
     async drop(name) {
       try {
