@@ -7,7 +7,7 @@
  * that error into a zod issue on the field's path, so a dead-lettered row reads
  * `orderedAt: Invalid date "2026-13-45"`.
  */
-import { convert, type HtmlToTextOptions } from "html-to-text";
+import { compile } from "html-to-text";
 import { isSupportedCountry, parsePhoneNumberWithError } from "libphonenumber-js/max";
 import { DateTime, Info } from "luxon";
 import { z } from "zod";
@@ -51,7 +51,9 @@ export function collapseWhitespace(text: string): string {
   return text.replace(/\s+/g, " ").trim();
 }
 
-const htmlToText: HtmlToTextOptions = {
+// Compiled once: html-to-text's `convert` compiles its options on every call, and at a few hundred
+// thousand messages that kept gigabytes of memory outside the JavaScript heap.
+const htmlToText = compile({
   wordwrap: false,
   selectors: [
     { selector: "a", options: { ignoreHref: true } },
@@ -62,7 +64,7 @@ const htmlToText: HtmlToTextOptions = {
     { selector: "ul", options: { itemPrefix: " " } },
     { selector: "ol", format: "unorderedList", options: { itemPrefix: " " } },
   ],
-};
+});
 
 /**
  * The words of an HTML fragment, for text bound for embedding: entities decoded, scripts, styles,
@@ -71,7 +73,7 @@ const htmlToText: HtmlToTextOptions = {
  * @example stripHtml("<p>Fish &amp; <b>chips</b></p><script>x()</script>") // "Fish & chips"
  */
 export function stripHtml(html: string): string {
-  return collapseWhitespace(convert(html, htmlToText));
+  return collapseWhitespace(htmlToText(html));
 }
 
 /**
@@ -106,6 +108,19 @@ const maxExcelSerial = 2_958_465;
 /** Smaller epoch milliseconds (before 1973-03-03) are more likely seconds or garbage than real. */
 const minEpochMs = 1e11;
 
+const validZones = new Set<string>();
+
+/**
+ * Luxon checks a zone by building an `Intl.DateTimeFormat` each time; their ICU memory lives outside
+ * the JavaScript heap, so a check per record grew a process by gigabytes. A zone is checked once.
+ */
+function isValidZone(zone: string): boolean {
+  if (validZones.has(zone)) return true;
+  if (!Info.isValidIANAZone(zone)) return false;
+  validZones.add(zone);
+  return true;
+}
+
 /**
  * An instant as a UTC ISO-8601 string (`2026-03-01T13:00:00.000Z`). Reads Date objects;
  * ISO 8601 with or without offset, also with a space for the `T` and an hour-only offset as
@@ -119,7 +134,7 @@ const minEpochMs = 1e11;
  */
 export function toUtcIso(value: string | number | Date | null | undefined, options: DateOptions = {}): string | undefined {
   const { timezone = "UTC", dayFirst = true } = options;
-  if (!Info.isValidIANAZone(timezone)) throw new RangeError(`unknown time zone ${JSON.stringify(timezone)}`);
+  if (!isValidZone(timezone)) throw new RangeError(`unknown time zone ${JSON.stringify(timezone)}`);
   if (value instanceof Date) {
     if (Number.isNaN(value.getTime())) throw new InvalidValue("Invalid date", value);
     return value.toISOString();
