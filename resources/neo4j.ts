@@ -53,9 +53,9 @@ export interface WriteOptions {
   integers?: readonly string[];
 }
 
-/** Measured by `node bench/neo4j-tune.ts` (bench/README.md): the defaults are the fastest there. */
-const nodeDefaults = { batchSize: 10_000, concurrency: 2 };
-const relationshipDefaults = { batchSize: 10_000, concurrency: 1 };
+/** The fastest settings measured by `node bench/neo4j-tune.ts` (bench/README.md). */
+const nodeDefaults = { batchSize: 5_000, concurrency: 2 };
+const relationshipDefaults = { batchSize: 10_000, concurrency: 2 };
 
 export interface NodeWriteResult {
   written: number;
@@ -69,7 +69,8 @@ export interface NodeRow {
 /**
  * MERGEs nodes on their key in `UNWIND` batches, each batch one managed transaction (retried by the
  * driver on transient errors). Each row is `{ key, props }`; props replace the node's properties
- * (and may hold the key too, with the same value). The label's key must carry a uniqueness constraint (`ensureUniqueKey`): it is checked first.
+ * (props may hold the key too; the row's key wins). The label's key must carry a uniqueness
+ * constraint (`ensureUniqueKey`): it is checked first.
  *
  * ```ts
  * await ensureUniqueKey(driver, "Order", "orderId");
@@ -81,17 +82,19 @@ export async function mergeNodes(driver: Driver, label: string, key: string, row
   assertIdentifier("property key", key);
   const { batchSize, concurrency } = { ...nodeDefaults, ...definedOnly(options) };
   if (rows.length === 0) return { written: 0 };
+  const integers = new Set(options.integers);
+  checkIntegers(`:${label}`, integers, rows, (row, k) => (k === key ? row.key : row.props[k]), (row) => `key ${JSON.stringify(row.key)}`);
   await assertUniqueKey(driver, label, key);
-  const typed = integerTyping(`:${label}`, options.integers ?? []);
-  typed.check(rows, (row, k) => (k === key ? row.key : row.props[k]), (row) => `key ${JSON.stringify(row.key)}`);
-  const prepare = (row: NodeRow) => ({ key: typed.keys.has(key) ? typed.convert(row.key) : row.key, props: typed.props(row.props) });
-  // A new node only gains properties: `SET n = …` would first remove the key just MERGEd (an index update and a constraint check more).
+  const columns = columnsOf(rows, key);
+  const encode = rowEncoder(columns, integers, (row: NodeRow) => [integers.has(key) ? asInteger(row.key) : row.key]);
+  const set = setters("n", columns, 1);
+  // A new node only gains properties: `SET n = …` would first remove the key just MERGEd (one more index update).
   const statement = `UNWIND $rows AS row
-    MERGE (n:${label} {${key}: row.key})
-    ON CREATE SET n += row.props
-    ON MATCH SET n = row.props, n.${key} = row.key
+    MERGE (n:${label} {${key}: row[0]})
+    ${set.onCreate}
+    ON MATCH SET n = ${set.map}, n.${key} = row[0]
     RETURN count(n) AS written`;
-  const batches = sliced(rows, batchSize, prepare);
+  const batches = sliced(rows, batchSize, encode);
   return { written: await writeLanes(driver, statement, Array.from({ length: concurrency }, () => batches)) };
 }
 
@@ -108,14 +111,20 @@ export interface RelationshipRow {
 
 /**
  * MERGEs relationships between existing nodes in `UNWIND` batches. Each row is `{ start, end, props }`;
- * a row whose end nodes do not exist writes nothing, and is counted as missing. Both ends' keys must
- * carry uniqueness constraints (checked first), else every MATCH would scan the label.
+ * props replace the relationship's properties. A row whose end nodes do not exist writes nothing,
+ * and is counted as missing. Both ends' keys must carry uniqueness constraints (checked first),
+ * else every MATCH would scan the label.
  *
  * With `concurrency` k > 1 the rows are split by start key and by end key into k×k buckets and
  * written in k rounds of k buckets whose start and end groups are all different, so no node is
  * locked by two transactions at once (the idea of neo4j-parallel-spark-loader). When both ends have
  * the same label that split cannot keep them apart, and the batches are written one at a time.
  * Deadlocks that still happen are transient errors the driver retries.
+ *
+ * ```ts
+ * await mergeRelationships(driver, "CONTAINS", { label: "Order", key: "orderId" }, { label: "Product", key: "sku" },
+ *   [{ start: "o1", end: "p9", props: { quantity: 2, unitPrice: 4.5 } }], { integers: ["quantity"] });
+ * ```
  */
 export async function mergeRelationships(
   driver: Driver,
@@ -132,24 +141,26 @@ export async function mergeRelationships(
   }
   const { batchSize, concurrency } = { ...relationshipDefaults, ...definedOnly(options) };
   if (rows.length === 0) return { written: 0, missingEnds: 0 };
+  const integers = new Set(options.integers);
+  checkIntegers(`[:${type}]`, integers, rows, (row, k) => row.props[k], (row) => `${JSON.stringify(row.start)}->${JSON.stringify(row.end)}`);
   await assertUniqueKey(driver, start.label, start.key);
   await assertUniqueKey(driver, end.label, end.key);
-  const typed = integerTyping(`[:${type}]`, options.integers ?? []);
-  typed.check(rows, (row, k) => row.props[k], (row) => `${JSON.stringify(row.start)}->${JSON.stringify(row.end)}`);
-  const prepare = (row: RelationshipRow) => ({ start: row.start, end: row.end, props: typed.props(row.props) });
+  const columns = columnsOf(rows);
+  const encode = rowEncoder(columns, integers, (row: RelationshipRow) => [row.start, row.end]);
+  const set = setters("r", columns, 2);
   const statement = `UNWIND $rows AS row
-    MATCH (a:${start.label} {${start.key}: row.start})
-    MATCH (b:${end.label} {${end.key}: row.end})
+    MATCH (a:${start.label} {${start.key}: row[0]})
+    MATCH (b:${end.label} {${end.key}: row[1]})
     MERGE (a)-[r:${type}]->(b)
-    ON CREATE SET r += row.props
-    ON MATCH SET r = row.props
+    ${set.onCreate}
+    ON MATCH SET r = ${set.map}
     RETURN count(r) AS written`;
   let written = 0;
   if (concurrency <= 1 || start.label === end.label) {
-    written = await writeLanes(driver, statement, [sliced(rows, batchSize, prepare)]);
+    written = await writeLanes(driver, statement, [sliced(rows, batchSize, encode)]);
   } else {
     for (const round of disjointRounds(rows, concurrency)) {
-      written += await writeLanes(driver, statement, round.map((bucket) => sliced(bucket, batchSize, prepare)));
+      written += await writeLanes(driver, statement, round.map((bucket) => sliced(bucket, batchSize, encode)));
     }
   }
   return { written, missingEnds: rows.length - written };
@@ -157,19 +168,23 @@ export async function mergeRelationships(
 
 function definedOnly(options: WriteOptions): { batchSize?: number; concurrency?: number } {
   const out: { batchSize?: number; concurrency?: number } = {};
-  if (options.batchSize !== undefined) {
-    if (!Number.isInteger(options.batchSize) || options.batchSize < 1) throw new Error(`batchSize must be a positive integer, not ${options.batchSize}`);
-    out.batchSize = options.batchSize;
-  }
-  if (options.concurrency !== undefined) {
-    if (!Number.isInteger(options.concurrency) || options.concurrency < 1) throw new Error(`concurrency must be a positive integer, not ${options.concurrency}`);
-    out.concurrency = options.concurrency;
+  for (const name of ["batchSize", "concurrency"] as const) {
+    const value = options[name];
+    if (value === undefined) continue;
+    if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer, not ${value}`);
+    out[name] = value;
   }
   return out;
 }
 
+/** When each driver last saw each `label.key` constrained: a load's chunks, seconds apart, check once. */
+const constrainedAt = new WeakMap<Driver, Map<string, number>>();
+
 /** MERGE on a key without a uniqueness constraint scans the label for every row, and can duplicate nodes under concurrency. */
 async function assertUniqueKey(driver: Driver, label: string, key: string): Promise<void> {
+  const seen = constrainedAt.get(driver) ?? new Map<string, number>();
+  constrainedAt.set(driver, seen);
+  if (Date.now() - (seen.get(`${label}.${key}`) ?? -Infinity) < 60_000) return;
   const { records } = await driver.executeQuery(
     `SHOW CONSTRAINTS YIELD type, labelsOrTypes, properties
      WHERE (type CONTAINS 'UNIQUENESS' OR type = 'NODE_KEY') AND labelsOrTypes = [$label] AND properties = [$key]
@@ -180,34 +195,55 @@ async function assertUniqueKey(driver: Driver, label: string, key: string): Prom
   if (records[0]!.get("n").toNumber() === 0) {
     throw new Error(`no uniqueness constraint on :${label}(${key}): create it before loading (ensureUniqueKey)`);
   }
+  seen.set(`${label}.${key}`, Date.now());
 }
 
-function integerTyping(target: string, integers: readonly string[]) {
-  const keys = new Set(integers);
-  for (const k of keys) assertIdentifier("property key", k);
-  const convert = (value: unknown): unknown => (typeof value === "number" ? neo4jDriver.int(value) : value);
-  const isInteger = (value: unknown) =>
-    value === null || value === undefined || (typeof value === "number" && Number.isSafeInteger(value)) || typeof value === "bigint" || neo4jDriver.isInt(value);
-  return {
-    keys,
-    convert,
-    /** Rejects the whole write before any batch is sent, so a bad value leaves nothing half-written. */
-    check<R>(rows: R[], valueOf: (row: R, key: string) => unknown, describe: (row: R) => string): void {
-      for (let i = 0; i < rows.length; i++) {
-        for (const k of keys) {
-          const value = valueOf(rows[i]!, k);
-          if (!isInteger(value)) {
-            throw new Error(`${target}: property '${k}' is declared integer, but row ${i} (${describe(rows[i]!)}) has ${typeof value === "string" ? JSON.stringify(value) : String(value)}`);
-          }
-        }
+const isInteger = (value: unknown) =>
+  value === null || value === undefined || (typeof value === "number" && Number.isSafeInteger(value)) || typeof value === "bigint" || neo4jDriver.isInt(value);
+
+const asInteger = (value: unknown): unknown => (typeof value === "number" ? neo4jDriver.int(value) : value);
+
+/** Rejects the whole write before any batch is sent, so a bad value leaves nothing half-written. */
+function checkIntegers<R>(target: string, integers: Set<string>, rows: R[], valueOf: (row: R, key: string) => unknown, describe: (row: R) => string): void {
+  for (const k of integers) {
+    for (let i = 0; i < rows.length; i++) {
+      const value = valueOf(rows[i]!, k);
+      if (!isInteger(value)) {
+        throw new Error(`${target}: property '${k}' is declared integer, but row ${i} (${describe(rows[i]!)}) has ${typeof value === "string" ? JSON.stringify(value) : String(value)}`);
       }
-    },
-    props(props: Record<string, unknown>): Record<string, unknown> {
-      if (keys.size === 0) return props;
-      const out = { ...props };
-      for (const k of keys) if (typeof out[k] === "number") out[k] = neo4jDriver.int(out[k]);
-      return out;
-    },
+    }
+  }
+}
+
+/** Every property key of the rows, first seen first: rows travel as lists in this order (maps would repeat each key in every row). */
+function columnsOf(rows: { props: Record<string, unknown> }[], except?: string): string[] {
+  const columns = new Set<string>();
+  for (const row of rows) for (const k of Object.keys(row.props)) columns.add(k);
+  if (except !== undefined) columns.delete(except);
+  return [...columns];
+}
+
+function rowEncoder<R extends { props: Record<string, unknown> }>(columns: string[], integers: Set<string>, head: (row: R) => unknown[]): (row: R) => unknown[] {
+  const integral = columns.map((c) => integers.has(c));
+  return (row) => {
+    const out = head(row);
+    for (let i = 0; i < columns.length; i++) {
+      const value = row.props[columns[i]!];
+      out.push(value === undefined ? null : integral[i] && typeof value === "number" ? neo4jDriver.int(value) : value);
+    }
+    return out;
+  };
+}
+
+/** A property key in Cypher: backticks let any name through (one inside is doubled). */
+const quoted = (name: string) => `\`${name.replaceAll("`", "``")}\``;
+
+/** Setting a column to null removes that property, as a missing key in `SET x = map` does. */
+function setters(variable: string, columns: string[], offset: number): { onCreate: string; map: string } {
+  const at = (i: number) => `row[${i + offset}]`;
+  return {
+    onCreate: columns.length === 0 ? "" : `ON CREATE SET ${columns.map((c, i) => `${variable}.${quoted(c)} = ${at(i)}`).join(", ")}`,
+    map: `{${columns.map((c, i) => `${quoted(c)}: ${at(i)}`).join(", ")}}`,
   };
 }
 
@@ -247,7 +283,8 @@ async function writeInBatches(driver: Driver, statement: string, rows: unknown[]
 /**
  * Runs a write statement over `$rows`, one managed transaction per batch (retried by the driver on
  * transient errors, deadlocks included). Each lane runs on its own session, its batches one after
- * another; lanes run side by side (lanes may share one iterator, to take batches as they free up).
+ * another, the next one taken from its iterator while the one before is in flight; lanes run side
+ * by side (lanes may share one iterator, to take batches as they free up).
  * Sums what the statement returns as `written`.
  */
 async function writeLanes(driver: Driver, statement: string, lanes: Iterable<unknown[]>[], params: Record<string, unknown> = {}): Promise<number> {
@@ -255,11 +292,31 @@ async function writeLanes(driver: Driver, statement: string, lanes: Iterable<unk
   let failed = false;
   const runLane = async (lane: Iterable<unknown[]>) => {
     const session = driver.session();
+    const batches = lane[Symbol.iterator]();
     try {
-      for (const batch of lane) {
-        if (failed) return;
-        const result = await session.executeWrite((tx) => tx.run(statement, { ...params, rows: batch }));
+      for (let next = batches.next(); !next.done && !failed; ) {
+        const rows = next.value;
+        let upcoming: Promise<IteratorResult<unknown[]>> | undefined;
+        // Taken in a setImmediate once the batch's RUN is written (the driver's sending is promise
+        // callbacks, which run first): the next batch is built while the server works on this one.
+        const takeNext = () => {
+          upcoming ??= new Promise((resolve, reject) => setImmediate(() => {
+            try {
+              resolve(batches.next());
+            } catch (error) {
+              reject(error);
+            }
+          }));
+          upcoming.catch(() => {}); // awaited below unless the batch in flight fails first
+        };
+        const result = await session.executeWrite((tx) => {
+          const run = tx.run(statement, { ...params, rows });
+          takeNext();
+          return run;
+        });
         written += result.records[0]?.get("written").toNumber() ?? 0;
+        takeNext();
+        next = await upcoming!;
       }
     } catch (error) {
       failed = true;

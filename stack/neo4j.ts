@@ -124,20 +124,25 @@ function freePort(): Promise<number> {
   });
 }
 
-const throwaways = new Set<ChildProcess>();
+/** Running throwaway servers and their homes. */
+const throwaways = new Map<ChildProcess, string>();
 let reaperInstalled = false;
 
 /** A throwaway server must not outlive the process that started it, whatever way that process ends. */
 function installReaper(): void {
   if (reaperInstalled) return;
   reaperInstalled = true;
-  process.once("exit", () => {
-    for (const child of throwaways) child.kill("SIGKILL");
-  });
-  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+  const reap = () => {
+    for (const [child, home] of throwaways) {
+      child.kill("SIGKILL");
+      rmSync(home, { recursive: true, force: true });
+    }
+  };
+  process.once("exit", reap);
+  for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143], ["SIGHUP", 129]] as const) {
     process.once(signal, () => {
-      for (const child of throwaways) child.kill("SIGKILL");
-      process.exit(128 + (signal === "SIGINT" ? 2 : signal === "SIGTERM" ? 15 : 1));
+      reap();
+      process.exit(code);
     });
   }
 }
@@ -165,7 +170,7 @@ export async function startThrowawayNeo4j(options: { port?: number; startTimeout
   const log = createWriteStream(join(home, "server.log"));
   installReaper();
   const child = spawn("java", launcherArgs(home, port, passwordFile, importDir), { stdio: ["ignore", "pipe", "pipe"] });
-  throwaways.add(child);
+  throwaways.set(child, home);
   const exited = once(child, "exit");
   let output = "";
   const ready = new Promise<void>((resolve, reject) => {
