@@ -1,10 +1,11 @@
+import { e2eBench } from "./e2e.ts";
 import { embedBench } from "./embed.ts";
 import { engineBench } from "./engine.ts";
 import { neo4jBench } from "./neo4j.ts";
 import { type BenchResult, writeResults } from "./report.ts";
 import { sensorBench } from "./sensor.ts";
 
-const benches: Record<string, () => Promise<BenchResult[]>> = { embed: embedBench, engine: engineBench, neo4j: neo4jBench, sensor: sensorBench };
+const benches: Record<string, () => Promise<BenchResult[]>> = { e2e: e2eBench, embed: embedBench, engine: engineBench, neo4j: neo4jBench, sensor: sensorBench };
 
 const names = process.argv.slice(2);
 if (names.length === 0 || names.some((n) => !benches[n])) {
