@@ -13,12 +13,15 @@ export function canonicalJson(value: unknown): string {
   });
 }
 
-/** `CREATE … IF NOT EXISTS` run by two sessions at once can still fail on the catalog's unique index: the object exists then. */
+/**
+ * `CREATE … IF NOT EXISTS` run by two sessions at once can still fail, on the catalog's unique index
+ * (23505) or as a duplicate table or type (42P07, 42710): the object exists then.
+ */
 async function ignoringCreateRace(query: Promise<unknown>): Promise<void> {
   try {
     await query;
   } catch (error) {
-    if ((error as { code?: string }).code !== "23505") throw error;
+    if (!["23505", "42P07", "42710"].includes((error as { code?: string }).code ?? "")) throw error;
   }
 }
 

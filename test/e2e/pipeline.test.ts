@@ -55,6 +55,7 @@ describe("EC, CRM and chat into one graph and four collections", () => {
       .select("counts")
       .where("run_id", "=", runId)
       .where("asset_key", "=", assetKey)
+      .where("status", "=", "succeeded")
       .executeTakeFirstOrThrow();
     const expected = report.entities[entity];
     expect(m.counts).toMatchObject({
