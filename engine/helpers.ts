@@ -12,6 +12,7 @@ import {
   mergeRelationships,
   type RelationshipEnd,
   sweep,
+  unwrittenRelationships,
 } from "../resources/neo4j.ts";
 import { isBadRow } from "../resources/sources/bad-rows.ts";
 import type { StagedRecord, Staging } from "../resources/staging.ts";
@@ -182,7 +183,7 @@ export function defineNodeAsset<T>(spec: NodeAssetSpec<T>): AssetDefinition<{ ne
             const props: Record<string, unknown> = { ...spec.properties(s.record), ...lineage(ctx, spec.from.staged.source, s) };
             return { key: keyOf(s, props), props };
           });
-          return (await mergeNodes(neo4j, spec.label, spec.keyProperty, rows, { integers: spec.integers })).written;
+          return mergeNodes(neo4j, spec.label, spec.keyProperty, rows, { integers: spec.integers });
         },
         remove: (records) => deleteNodes(neo4j, spec.label, spec.keyProperty, records.map((s) => keyOf(s)), ctx.assetKey),
         sweep: (runs) => sweep(neo4j, `(n:${spec.label})`, "n", "DETACH DELETE n", ctx.assetKey, runs),
@@ -228,9 +229,9 @@ export function defineRelationshipAsset<T>(spec: RelationshipAssetSpec<T>): Asse
     target: { kind: "neo4j-relationships", type: spec.type },
     async materialize(ctx) {
       const { neo4j, staging } = ctx.resources;
-      let missingEnds = 0;
       const previous = (records: StagedRecord<T>[]) =>
         deleteRelationshipsOf(neo4j, spec.type, spec.start, records.map((s) => ({ start: spec.start.value(s.record), sourceKey: s.sourceKey })), ctx.assetKey);
+      const describe = (end: RelationshipEnd, value: unknown) => `no (:${end.label} {${end.key}: ${JSON.stringify(value)}}) in the graph`;
       const counts = await loadChanges<T>(ctx, staging, spec.from.staged.table, spec.codeVersion, graphPageSize, {
         async write(records, refresh) {
           if (!refresh) await previous(records);
@@ -239,16 +240,25 @@ export function defineRelationshipAsset<T>(spec: RelationshipAssetSpec<T>): Asse
             .map((s) => ({
               start: spec.start.value(s.record),
               end: spec.end.value(s.record),
+              id: s.sourceKey,
               props: { ...spec.properties?.(s.record), ...lineage(ctx, spec.from.staged.source, s) },
             }));
-          const result = await mergeRelationships(neo4j, spec.type, spec.start, spec.end, rows, { integers: spec.integers });
-          missingEnds += result.missingEnds;
-          return result.written;
+          const { written, missingEnds } = await mergeRelationships(neo4j, spec.type, spec.start, spec.end, rows, { integers: spec.integers });
+          if (missingEnds === 0) return { written };
+          // Held back until the node arrives (a product dead-lettered today, fixed tomorrow).
+          const byId = new Map(rows.map((r) => [r.id, r]));
+          const unwritten = await unwrittenRelationships(neo4j, spec.type, spec.start, spec.end, rows);
+          const pending = unwritten.map((u) => {
+            const row = byId.get(u.id)!;
+            const missing = [u.missingStart && describe(spec.start, row.start), u.missingEnd && describe(spec.end, row.end)].filter(Boolean);
+            return { sourceKey: u.id, reason: missing.length > 0 ? missing.join("; ") : "not written" };
+          });
+          return { written, pending };
         },
         remove: previous,
         sweep: (runs) => sweep(neo4j, `(:${spec.start.label})-[r:${spec.type}]->(:${spec.end.label})`, "r", "DELETE r", ctx.assetKey, runs),
       });
-      return { counts: { ...counts, missingEnds }, dataVersion: await derivedVersion(staging, spec.from.staged.table, spec.codeVersion) };
+      return { counts: { ...counts }, dataVersion: await derivedVersion(staging, spec.from.staged.table, spec.codeVersion) };
     },
   });
 }
@@ -302,7 +312,7 @@ export function defineCollectionAsset<T>(spec: CollectionAssetSpec<T>): AssetDef
               content_hash: s.contentHash,
             })),
           });
-          return records.length;
+          return { written: records.length };
         },
         async remove(records) {
           await chroma.delete(collection, records.map((s) => s.sourceKey));

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import type { StagedRecord, Staging } from "../resources/staging.ts";
+import type { PendingRecord, StagedRecord, Staging } from "../resources/staging.ts";
 import type { MaterializeContext } from "./asset.ts";
 
 /** Where a consumer (a node, relationship or collection asset) writes what it reads from a staging table: Neo4j, a Chroma collection. */
@@ -12,12 +12,19 @@ export interface StagedSink<T, P = StagedRecord<T>[]> {
   /**
    * Writes new and changed records. In a full refresh nothing older needs cleaning record by
    * record (the sweep does it at the end); otherwise what a changed record wrote before is replaced.
+   * Records that cannot be written yet (a relationship whose end node is not loaded) come back as
+   * `pending`: they are tried again on every later materialisation until they are written.
    */
-  write(prepared: P, refresh: boolean): Promise<number>;
+  write(prepared: P, refresh: boolean): Promise<WriteOutcome>;
   /** Deletes what these tombstoned records had written. */
   remove(records: StagedRecord<T>[]): Promise<number>;
   /** At the end of a full refresh: deletes what the asset holds that none of `runs` wrote. */
   sweep(runs: string[]): Promise<number>;
+}
+
+export interface WriteOutcome {
+  written: number;
+  pending?: PendingRecord[];
 }
 
 export interface LoadCounts {
@@ -27,6 +34,10 @@ export interface LoadCounts {
   removed: number;
   /** 1 when this materialisation (re)loaded everything: first load, new code version, or a new staging table. */
   fullRefresh: number;
+  /** Records held back by an earlier materialisation and written by this one. */
+  resolved: number;
+  /** Records still held back after this materialisation (`staging.pending` says why). */
+  pending: number;
 }
 
 /**
@@ -48,20 +59,37 @@ export async function loadChanges<T, P = StagedRecord<T>[]>(
   const prepare = sink.prepare ?? (async (records: StagedRecord<T>[]) => records as P);
   let written = 0;
   let removed = 0;
+  let resolved = 0;
+  // Whether this consumer holds anything back: until it does, pages need no settling.
+  let holding = (await staging.pendingCount(ctx.assetKey)) > 0;
+  const writeLive = async (live: StagedRecord<T>[], gone: StagedRecord<T>[], prepared: P | undefined, retry: boolean) => {
+    if (gone.length > 0) removed += await sink.remove(gone);
+    const outcome = prepared === undefined ? { written: 0 } : await sink.write(prepared, refresh && !retry);
+    const held = outcome.pending ?? [];
+    written += outcome.written;
+    if (retry) resolved += live.length - held.length;
+    holding ||= held.length > 0;
+    if (holding) await staging.settle(cursor, [...live, ...gone].map((r) => r.sourceKey), held);
+  };
+
+  // What earlier runs held back first (a refresh reads everything anyway).
+  if (!refresh && holding) {
+    for await (const page of staging.pending<T>(cursor, pageSize)) {
+      ctx.signal.throwIfAborted();
+      await writeLive(page, [], await prepare(page), true);
+    }
+  }
+
   // The page being written: the next one is read and prepared meanwhile, and written after it.
   let writing: Promise<void> = Promise.resolve();
-  const write = async (gone: StagedRecord<T>[], prepared: P | undefined, position: number) => {
-    if (gone.length > 0) removed += await sink.remove(gone);
-    if (prepared !== undefined) written += await sink.write(prepared, refresh);
-    await staging.advance(cursor, position);
-  };
   try {
     for await (const page of staging.changes<T>(table, cursor.position, pageSize)) {
       ctx.signal.throwIfAborted();
       const live = page.filter((r) => !r.removed);
       const prepared = live.length > 0 ? await prepare(live) : undefined;
       await writing;
-      writing = write(page.filter((r) => r.removed), prepared, page.at(-1)!.version);
+      const position = page.at(-1)!.version;
+      writing = writeLive(live, page.filter((r) => r.removed), prepared, false).then(() => staging.advance(cursor, position));
       // Observed when awaited above; until then a failure must not count as an unhandled rejection.
       writing.catch(() => {});
     }
@@ -74,7 +102,8 @@ export async function loadChanges<T, P = StagedRecord<T>[]>(
     removed += await sink.sweep(cursor.refreshRuns);
     await staging.endRefresh(cursor);
   }
-  return { written, removed, fullRefresh: refresh ? 1 : 0 };
+  const pending = holding ? await staging.pendingCount(ctx.assetKey) : 0;
+  return { written, removed, fullRefresh: refresh ? 1 : 0, resolved, pending };
 }
 
 /** What a derived asset holds is a function of its input and its code: its data version says so. */

@@ -166,6 +166,45 @@ export async function mergeRelationships(
   return { written, missingEnds: rows.length - written };
 }
 
+/** Why a relationship row is not in the graph: which of its end nodes is missing. */
+export interface UnwrittenRelationship {
+  id: string;
+  missingStart: boolean;
+  missingEnd: boolean;
+}
+
+/**
+ * Of these rows (each with an `id` of the caller's), the ones whose relationship is not in the graph,
+ * and which of their end nodes is missing: what `mergeRelationships` counted as `missingEnds`.
+ */
+export async function unwrittenRelationships(
+  driver: Driver,
+  type: string,
+  start: RelationshipEnd,
+  end: RelationshipEnd,
+  rows: { start: unknown; end: unknown; id: string }[],
+): Promise<UnwrittenRelationship[]> {
+  assertIdentifier("relationship type", type);
+  for (const e of [start, end]) {
+    assertIdentifier("label", e.label);
+    assertIdentifier("property key", e.key);
+  }
+  const unwritten: UnwrittenRelationship[] = [];
+  for (let offset = 0; offset < rows.length; offset += 10_000) {
+    const { records } = await driver.executeQuery(
+      `UNWIND $rows AS row
+       OPTIONAL MATCH (a:${start.label} {${start.key}: row[0]})
+       OPTIONAL MATCH (b:${end.label} {${end.key}: row[1]})
+       WITH row, a, b WHERE a IS NULL OR b IS NULL OR NOT EXISTS { (a)-[:${type}]->(b) }
+       RETURN row[2] AS id, a IS NULL AS missingStart, b IS NULL AS missingEnd`,
+      { rows: rows.slice(offset, offset + 10_000).map((r) => [r.start, r.end, r.id]) },
+      { routing: "READ" },
+    );
+    for (const r of records) unwritten.push({ id: r.get("id"), missingStart: r.get("missingStart"), missingEnd: r.get("missingEnd") });
+  }
+  return unwritten;
+}
+
 function definedOnly(options: WriteOptions): { batchSize?: number; concurrency?: number } {
   const out: { batchSize?: number; concurrency?: number } = {};
   for (const name of ["batchSize", "concurrency"] as const) {

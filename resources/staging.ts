@@ -57,6 +57,12 @@ export interface StageCounts {
   removed: number;
 }
 
+/** A record a consumer read but could not load yet, and why: it is tried again on every materialisation. */
+export interface PendingRecord {
+  sourceKey: string;
+  reason: string;
+}
+
 /** Where a consumer (a node, relationship or collection asset) is in reading a staging table. */
 export interface LoadCursor {
   consumer: string;
@@ -225,6 +231,12 @@ export class Staging {
       position bigint not null,
       refresh_runs text[],
       updated_at timestamptz not null default now())`));
+    await ignoringCreateRace(this.#pool.query(`create table if not exists staging.pending (
+      consumer text not null,
+      source_key text not null,
+      reason text not null,
+      since timestamptz not null default now(),
+      primary key (consumer, source_key))`));
   }
 
   /**
@@ -330,6 +342,8 @@ export class Staging {
     const cursor: LoadCursor = current
       ? { consumer, table: name, position: row.position, refreshRuns: row.refresh_runs === null ? null : [...new Set([...row.refresh_runs, runId])] }
       : { consumer, table: name, position: 0, refreshRuns: [runId] };
+    // A refresh from the start reads every record again, the held-back ones too.
+    if (!current) await this.#pool.query("delete from staging.pending where consumer = $1", [consumer]);
     await this.#pool.query(
       `insert into staging.load_cursors (consumer, table_name, generation, code_version, position, refresh_runs) values ($1, $2, $3, $4, $5, $6)
        on conflict (consumer) do update set table_name = excluded.table_name, generation = excluded.generation, code_version = excluded.code_version,
@@ -355,6 +369,61 @@ export class Staging {
   async resetCursors(consumers: string[]): Promise<void> {
     await this.#ensureSchema();
     await this.#pool.query("delete from staging.load_cursors where consumer = any($1::text[])", [consumers]);
+    await this.#pool.query("delete from staging.pending where consumer = any($1::text[])", [consumers]);
+  }
+
+  /**
+   * Records what became of some records `cursor`'s consumer read: `held` could not be loaded yet
+   * (a relationship whose end node is not in the graph) and wait in `staging.pending` with their
+   * reason; the other `keys` are settled and leave it.
+   */
+  async settle(cursor: LoadCursor, keys: string[], held: PendingRecord[]): Promise<void> {
+    await this.#pool.query(
+      `with settled as (
+         delete from staging.pending where consumer = $1 and source_key = any($2::text[]) and not source_key = any($3::text[]))
+       insert into staging.pending (consumer, source_key, reason)
+       select $1, k, r from unnest($3::text[], $4::text[]) as t(k, r)
+       on conflict (consumer, source_key) do update set reason = excluded.reason`,
+      [cursor.consumer, keys, held.map((h) => h.sourceKey), held.map((h) => h.reason)],
+    );
+  }
+
+  /** The current records (tombstones aside) of what `cursor`'s consumer holds back, `batchSize` at a time. */
+  async *pending<T>(cursor: LoadCursor, batchSize: number): AsyncIterable<StagedRecord<T>[]> {
+    for (let after = ""; ; ) {
+      const { rows } = await this.#pool.query(
+        `select t.* from staging.pending p join ${this.#table(cursor.table)} t on t.source_key = p.source_key
+         where p.consumer = $1 and p.source_key > $2 and not t.removed order by p.source_key limit $3`,
+        [cursor.consumer, after, batchSize],
+      );
+      if (rows.length === 0) return;
+      after = rows.at(-1).source_key;
+      yield rows.map(stagedRecord<T>);
+    }
+  }
+
+  /** What is held back, by consumer and reason. */
+  async pendingSummary(): Promise<{ consumer: string; reason: string; count: number; since: Date }[]> {
+    await this.#ensureSchema();
+    const { rows } = await this.#pool.query(
+      "select consumer, reason, count(*)::int as count, min(since) as since from staging.pending group by 1, 2 order by 1, 3 desc, 2",
+    );
+    return rows;
+  }
+
+  /** The records held back (by one consumer, when given), oldest first. */
+  async listPending(options: { consumer?: string; limit: number }): Promise<{ consumer: string; source_key: string; reason: string; since: Date }[]> {
+    await this.#ensureSchema();
+    const { rows } = await this.#pool.query(
+      "select consumer, source_key, reason, since from staging.pending where $1::text is null or consumer = $1 order by since, consumer, source_key limit $2",
+      [options.consumer ?? null, options.limit],
+    );
+    return rows;
+  }
+
+  /** How many records `consumer` holds back. */
+  async pendingCount(consumer: string): Promise<number> {
+    return Number((await this.#pool.query("select count(*) from staging.pending where consumer = $1", [consumer])).rows[0].count);
   }
 }
 

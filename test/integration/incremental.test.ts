@@ -26,6 +26,8 @@ const type = `ON_SHELF_${id}`.toUpperCase();
 const collectionName = `inc_items_${id}`;
 
 let source: Item[] = [];
+const defaultShelves = ["s0", "s1", "s2", "s9"];
+let shelfIds = defaultShelves;
 let failAt: string | undefined;
 let env: Awaited<ReturnType<typeof connect>>;
 
@@ -50,7 +52,7 @@ function definitionsAt(codeVersion: string) {
     model: z.object({ shelfId: z.string() }),
     sourceKey: (r) => r.shelfId,
     rawKey: (r) => r.shelfId,
-    extract: async () => ["s0", "s1", "s2", "s9"].map((shelfId) => ({ shelfId })),
+    extract: async () => shelfIds.map((shelfId) => ({ shelfId })),
   });
   const shelfNodes = defineNodeAsset({ key: `inc_${id}/Shelf`, codeVersion: "1", label: shelfLabel, keyProperty: "shelfId", from: shelves, properties: (s) => s });
   const itemNodes = defineNodeAsset<Item>({
@@ -114,6 +116,7 @@ afterAll(async () => {
   await runInBatches(env.neo4j, `MATCH (n) WHERE n:${label} OR n:${shelfLabel} CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 5000 ROWS`);
   await env.chroma.drop(collectionName);
   await env.pool.query(`drop table if exists staging.inc_${id}_items, staging.inc_${id}_shelves`);
+  for (const table of ["staging.pending", "staging.load_cursors"]) await env.pool.query(`delete from ${table} where consumer like $1`, [`inc_${id}/%`]);
   await env.close();
 });
 
@@ -151,6 +154,44 @@ describe("incremental loading", () => {
     const renamed = await collection.get({ ids: [item(1).itemId], include: ["documents" as never] });
     expect(renamed.documents).toEqual(["renamed"]);
     expect((await collection.get({ ids: [item(3).itemId] })).ids).toEqual([]);
+  });
+
+  it("holds back a relationship whose end node is not loaded, and writes it once the node arrives", async () => {
+    const before = source;
+    const graph = definitionsAt("1");
+    const noCollection = graph.order.filter((k) => k !== `inc_${id}/collection`);
+    const pendingRows = async () =>
+      (await env.pool.query("select source_key, reason from staging.pending where consumer = $1 order by source_key", [`inc_${id}/ON_SHELF`])).rows;
+
+    // shelves s7 and s8 are not in the shelf source (yet)
+    source = [...before, item(100, "s7"), item(101, "s8")];
+    const first = await run(graph, noCollection);
+    expect(first.run.status, first.run.error ?? "").toBe("succeeded");
+    expect(first.counts.ON_SHELF).toMatchObject({ written: 0, pending: 2, resolved: 0 });
+    expect(await pendingRows()).toEqual([
+      { source_key: item(100).itemId, reason: `no (:${shelfLabel} {shelfId: "s7"}) in the graph` },
+      { source_key: item(101).itemId, reason: `no (:${shelfLabel} {shelfId: "s8"}) in the graph` },
+    ]);
+
+    // nothing changed: tried again, still held back
+    const again = await run(graph, noCollection);
+    expect(again.counts.ON_SHELF).toMatchObject({ written: 0, pending: 2, resolved: 0 });
+
+    // s7 arrives, item 101 leaves the source: one written, one dropped, nothing left waiting
+    shelfIds = [...defaultShelves, "s7"];
+    source = [...before, item(100, "s7")];
+    const arrived = await run(graph, noCollection);
+    expect(arrived.counts.Shelf).toMatchObject({ written: 1 });
+    expect(arrived.counts.ON_SHELF).toMatchObject({ written: 1, pending: 0, resolved: 1 });
+    expect(await pendingRows()).toEqual([]);
+    expect((await graphState()).find((n) => n.id === item(100).itemId)?.shelf).toBe("s7");
+
+    // back to the first test's state for the next one
+    shelfIds = defaultShelves;
+    source = before;
+    const restored = await run(graph, noCollection);
+    expect(restored.counts.Item).toMatchObject({ removed: 1 });
+    expect((await graphState()).length).toBe(before.length);
   });
 
   it("goes on after a crash from the last page that committed, and a new code version reloads everything", async () => {
