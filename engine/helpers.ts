@@ -3,6 +3,7 @@ import type { ChromaResource } from "../resources/chroma.ts";
 import type { Embedder } from "../resources/embedder.ts";
 import { assertCollectionName, assertIdentifier } from "../resources/identifiers.ts";
 import {
+  assertRelationshipIdentifiers,
   deleteNodes,
   deleteRelationshipsOf,
   type Driver,
@@ -215,11 +216,7 @@ export interface RelationshipAssetSpec<T> extends Common<{ neo4j: Driver; stagin
  */
 export function defineRelationshipAsset<T>(spec: RelationshipAssetSpec<T>): AssetDefinition<{ neo4j: Driver; staging: Staging }> {
   validate(spec.key, () => {
-    assertIdentifier("relationship type", spec.type);
-    for (const end of [spec.start, spec.end]) {
-      assertIdentifier("label", end.label);
-      assertIdentifier("property key", end.key);
-    }
+    assertRelationshipIdentifiers(spec.type, spec.start, spec.end);
     for (const property of spec.integers ?? []) assertIdentifier("property key", property);
   });
   return defineAsset<{ neo4j: Driver; staging: Staging }>({

@@ -134,11 +134,7 @@ export async function mergeRelationships(
   rows: RelationshipRow[],
   options: WriteOptions = {},
 ): Promise<{ written: number; missingEnds: number }> {
-  assertIdentifier("relationship type", type);
-  for (const e of [start, end]) {
-    assertIdentifier("label", e.label);
-    assertIdentifier("property key", e.key);
-  }
+  assertRelationshipIdentifiers(type, start, end);
   const { batchSize, concurrency } = { ...relationshipDefaults, ...definedOnly(options) };
   if (rows.length === 0) return { written: 0, missingEnds: 0 };
   const integers = new Set(options.integers);
@@ -184,11 +180,7 @@ export async function unwrittenRelationships(
   end: RelationshipEnd,
   rows: { start: unknown; end: unknown; id: string }[],
 ): Promise<UnwrittenRelationship[]> {
-  assertIdentifier("relationship type", type);
-  for (const e of [start, end]) {
-    assertIdentifier("label", e.label);
-    assertIdentifier("property key", e.key);
-  }
+  assertRelationshipIdentifiers(type, start, end);
   const unwritten: UnwrittenRelationship[] = [];
   for (let offset = 0; offset < rows.length; offset += 10_000) {
     const { records } = await driver.executeQuery(
@@ -203,6 +195,15 @@ export async function unwrittenRelationships(
     for (const r of records) unwritten.push({ id: r.get("id"), missingStart: r.get("missingStart"), missingEnd: r.get("missingEnd") });
   }
   return unwritten;
+}
+
+/** The relationship type and both ends' labels and keys go into Cypher as text: each must be a plain identifier. */
+export function assertRelationshipIdentifiers(type: string, start: RelationshipEnd, end: RelationshipEnd): void {
+  assertIdentifier("relationship type", type);
+  for (const e of [start, end]) {
+    assertIdentifier("label", e.label);
+    assertIdentifier("property key", e.key);
+  }
 }
 
 function definedOnly(options: WriteOptions): { batchSize?: number; concurrency?: number } {
