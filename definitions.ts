@@ -20,7 +20,9 @@ import { schedules } from "./schedules/index.ts";
 import { sensors } from "./sensors/index.ts";
 
 const assetsOf = (...modules: Record<string, unknown>[]) =>
-  modules.flatMap((m) => Object.values(m).filter((v): v is AssetDefinition => typeof v === "object" && v !== null && "materialize" in v));
+  modules.flatMap((m) =>
+    Object.values(m).filter((v): v is AssetDefinition => typeof v === "object" && v !== null && "materialize" in v)
+  );
 
 /** This project's assets and the resources they use: what `ingest` loads unless given `--definitions`. */
 export default defineDefinitions({
@@ -29,14 +31,21 @@ export default defineDefinitions({
   sensors,
   resources: {
     shop: defineResource({ setup: () => createPool(settings().shopDatabaseUrl), teardown: (pool) => pool.end() }),
-    staging: defineResource({ setup: () => new Staging(createPool(settings().databaseUrl)), teardown: (staging) => staging.close() }),
+    staging: defineResource({
+      setup: () => new Staging(createPool(settings().databaseUrl)),
+      teardown: (staging) => staging.close(),
+    }),
     neo4j: defineResource({ setup: () => connectNeo4j(), teardown: (driver) => driver.close() }),
     chroma: defineResource({ setup: () => connectChroma() }),
     embedder: defineResource({ setup: () => loadEmbedder(), teardown: (embedder) => embedder.close() }),
     crm: defineResource({
       setup: () => {
         const { url, clientId, clientSecret } = settings().crm;
-        if (!clientSecret) throw new Error("CRM_CLIENT_SECRET (or CRM_CLIENT_SECRET_FILE) is not set, and the local sample CRM has no secret yet: run `ingest stack up`");
+        if (!clientSecret) {
+          throw new Error(
+            "CRM_CLIENT_SECRET (or CRM_CLIENT_SECRET_FILE) is not set, and the local sample CRM has no secret yet: run `ingest stack up`",
+          );
+        }
         return new CrmClient({ baseUrl: url, clientId, clientSecret });
       },
     }),

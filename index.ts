@@ -5,22 +5,53 @@
  * import { defineAsset, defineDefinitions, dailyPartitions } from "ingest-graph";
  */
 export { defineAsset, retryDelayMs } from "./engine/asset.ts";
-export type { AssetCheck, AssetDefinition, AssetSpec, AssetTarget, MaterializeContext, MaterializeResult, RetryPolicy } from "./engine/asset.ts";
+export type {
+  AssetCheck,
+  AssetDefinition,
+  AssetSpec,
+  AssetTarget,
+  MaterializeContext,
+  MaterializeResult,
+  RetryPolicy,
+} from "./engine/asset.ts";
 export { buildAssetGraph, defineDefinitions, DefinitionError } from "./engine/definitions.ts";
 export type { AssetGraph, Definitions } from "./engine/definitions.ts";
 export { defineResource } from "./engine/resource.ts";
 export type { ResourceDefinition } from "./engine/resource.ts";
 export { dailyPartitions, hourlyPartitions, PartitionError, staticPartitions } from "./engine/partitions.ts";
 export type { PartitionsDefinition, TimeWindowPartitions } from "./engine/partitions.ts";
-export { defineCollectionAsset, defineNodeAsset, defineRelationshipAsset, defineStagedAsset } from "./engine/helpers.ts";
+export {
+  defineCollectionAsset,
+  defineNodeAsset,
+  defineRelationshipAsset,
+  defineStagedAsset,
+} from "./engine/helpers.ts";
 export type { StagedAsset } from "./engine/helpers.ts";
 export { parseSelection, selectAssets, SelectionError } from "./engine/selection.ts";
 export { requestRun, waitForRun } from "./engine/materialize.ts";
 export { cancelRun } from "./engine/cancel.ts";
 export { prepareDatabase, startWorker } from "./engine/worker.ts";
 export { assetStatuses } from "./engine/status.ts";
-export { compressedClock, defineAssetSensor, defineFileSensor, defineSchedule, listTicks, startDaemon } from "./engine/automation/index.ts";
-export type { AssetSensorDefinition, CatchUp, Clock, Completeness, Daemon, FileRule, FileSensorDefinition, LandedFile, ScheduleDefinition, SensorDefinition } from "./engine/automation/index.ts";
+export {
+  compressedClock,
+  defineAssetSensor,
+  defineFileSensor,
+  defineSchedule,
+  listTicks,
+  startDaemon,
+} from "./engine/automation/index.ts";
+export type {
+  AssetSensorDefinition,
+  CatchUp,
+  Clock,
+  Completeness,
+  Daemon,
+  FileRule,
+  FileSensorDefinition,
+  LandedFile,
+  ScheduleDefinition,
+  SensorDefinition,
+} from "./engine/automation/index.ts";
 export { lineageOf } from "./engine/lineage.ts";
 export { ChromaMetadataError, type ChromaResource, connectChroma } from "./resources/chroma.ts";
 export { type Embedder, loadEmbedder } from "./resources/embedder.ts";

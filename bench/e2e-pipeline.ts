@@ -92,7 +92,11 @@ const result: PipelineResult = {
   error: run.error,
   wallSeconds,
   peakRssMiB: process.resourceUsage().maxRSS / 1024,
-  rssPeak: { atSecond, rssMiB: peak.rss / 1024 / 1024, running: assets.filter((a) => a.startedAt <= atSecond && a.finishedAt >= atSecond).map((a) => a.key) },
+  rssPeak: {
+    atSecond,
+    rssMiB: peak.rss / 1024 / 1024,
+    running: assets.filter((a) => a.startedAt <= atSecond && a.finishedAt >= atSecond).map((a) => a.key),
+  },
   assets,
 };
 writeFileSync(resultPath, `${JSON.stringify(result, null, 2)}\n`);

@@ -51,7 +51,9 @@ class Scratch {
     return path;
   }
   async cleanUp(): Promise<void> {
-    for (const undo of this.#undo.reverse()) await Promise.resolve().then(undo).catch((error: Error) => console.error(`e2e: clean-up: ${error.message}`));
+    for (const undo of this.#undo.reverse()) {
+      await Promise.resolve().then(undo).catch((error: Error) => console.error(`e2e: clean-up: ${error.message}`));
+    }
     this.#onExit();
     process.off("exit", this.#onExit);
   }
@@ -67,10 +69,15 @@ function databaseUrl(base: string, name: string): string {
 async function startThrowawayChroma(scratch: Scratch): Promise<string> {
   let dir = dirname(createRequire(import.meta.url).resolve("chromadb"));
   while (!existsSync(join(dir, "package.json"))) dir = dirname(dir);
-  const cli = join(dir, (JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { bin: Record<string, string> }).bin.chroma!);
+  const cli = join(
+    dir,
+    (JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { bin: Record<string, string> }).bin.chroma!,
+  );
   const path = scratch.folder("ingest-e2e-chroma-");
   const port = 20_000 + Math.floor(Math.random() * 20_000);
-  const child = spawn(process.execPath, [cli, "run", "--path", path, "--host", "127.0.0.1", "--port", String(port)], { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [cli, "run", "--path", path, "--host", "127.0.0.1", "--port", String(port)], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   scratch.add(child, stopChild);
   const url = `http://127.0.0.1:${port}`;
   for (const started = Date.now(); Date.now() - started < 60_000; await new Promise((r) => setTimeout(r, 250))) {
@@ -92,7 +99,12 @@ async function stopChild(child: ChildProcess): Promise<void> {
 /** One pipeline run in a child process (its own peak RSS), against the scratch resources in `env`. */
 async function pipeline(env: NodeJS.ProcessEnv, selection: string, fullRefresh = false): Promise<PipelineResult> {
   const out = join(mkdtempSync(join(tmpdir(), "ingest-e2e-run-")), "result.json");
-  const child = spawn(process.execPath, [join(packageRoot, "bench", "e2e-pipeline.ts"), selection, out, ...(fullRefresh ? ["--full-refresh"] : [])], { env, stdio: "inherit" });
+  const child = spawn(process.execPath, [
+    join(packageRoot, "bench", "e2e-pipeline.ts"),
+    selection,
+    out,
+    ...(fullRefresh ? ["--full-refresh"] : []),
+  ], { env, stdio: "inherit" });
   const kill = () => child.kill("SIGKILL");
   process.once("exit", kill);
   let run: PipelineResult;
@@ -116,7 +128,9 @@ const extractedBy = (run: PipelineResult) => run.assets.reduce((sum, a) => sum +
 const perAsset = (run: PipelineResult) =>
   [...run.assets].sort((a, b) => b.seconds - a.seconds).map((a) => `${a.key} ${a.seconds.toFixed(1)}`).join(", ");
 const hotSpots = (run: PipelineResult) =>
-  [...run.assets].sort((a, b) => b.rssMiB - a.rssMiB).slice(0, 6).map((a) => `${a.key} ${a.rssMiB}/${a.heapMiB}`).join(", ");
+  [...run.assets].sort((a, b) => b.rssMiB - a.rssMiB).slice(0, 6).map((a) => `${a.key} ${a.rssMiB}/${a.heapMiB}`).join(
+    ", ",
+  );
 
 // --- the graph as files: what LOAD CSV reads ---
 
@@ -153,11 +167,16 @@ async function rows(driver: Driver, query: string, params: Record<string, unknow
 }
 
 async function columnsOf(driver: Driver, pattern: string, variable: string, what: string): Promise<Column[]> {
-  const found = await rows(driver, `MATCH ${pattern} UNWIND keys(${variable}) AS k RETURN k, collect(DISTINCT valueType(${variable}[k])) AS types ORDER BY k`);
+  const found = await rows(
+    driver,
+    `MATCH ${pattern} UNWIND keys(${variable}) AS k RETURN k, collect(DISTINCT valueType(${variable}[k])) AS types ORDER BY k`,
+  );
   return found.map(({ k, types }) => {
     const distinct = [...new Set((types as string[]).map((t) => t.replace(/ NOT NULL$/, "")))];
     if (distinct.length !== 1 || !["STRING", "INTEGER", "FLOAT", "BOOLEAN"].includes(distinct[0]!)) {
-      throw new Error(`${what}.${k as string} holds ${distinct.join(", ")}: the CSV export knows single scalar types only`);
+      throw new Error(
+        `${what}.${k as string} holds ${distinct.join(", ")}: the CSV export knows single scalar types only`,
+      );
     }
     return { name: k as string, type: distinct[0] as ValueType };
   });
@@ -165,10 +184,16 @@ async function columnsOf(driver: Driver, pattern: string, variable: string, what
 
 /** Every label and relationship type in the graph, with the key each label is merged on and the types of every property. */
 async function schemaOf(driver: Driver): Promise<GraphSchema> {
-  const constraints = (await rows(driver, "SHOW CONSTRAINTS YIELD type, entityType, labelsOrTypes, properties WHERE type = 'UNIQUENESS' AND entityType = 'NODE' RETURN labelsOrTypes, properties")).map(
+  const constraints = (await rows(
+    driver,
+    "SHOW CONSTRAINTS YIELD type, entityType, labelsOrTypes, properties WHERE type = 'UNIQUENESS' AND entityType = 'NODE' RETURN labelsOrTypes, properties",
+  )).map(
     (c) => ({ label: (c.labelsOrTypes as string[])[0]!, key: (c.properties as string[])[0]! }),
   );
-  const indexes = (await rows(driver, "SHOW INDEXES YIELD type, entityType, labelsOrTypes, properties, owningConstraint WHERE type = 'RANGE' AND entityType = 'NODE' AND owningConstraint IS NULL RETURN labelsOrTypes, properties")).map(
+  const indexes = (await rows(
+    driver,
+    "SHOW INDEXES YIELD type, entityType, labelsOrTypes, properties, owningConstraint WHERE type = 'RANGE' AND entityType = 'NODE' AND owningConstraint IS NULL RETURN labelsOrTypes, properties",
+  )).map(
     (i) => ({ label: (i.labelsOrTypes as string[])[0]!, property: (i.properties as string[])[0]! }),
   );
   const keyOf = new Map(constraints.map((c) => [c.label, c.key]));
@@ -181,7 +206,12 @@ async function schemaOf(driver: Driver): Promise<GraphSchema> {
     ends.set(label as string, { label: label as string, key, type: columns.find((c) => c.name === key)!.type });
     files.push({ kind: "nodes", file: `nodes-${label}.csv`, label: label as string, key, columns });
   }
-  for (const { relationshipType: type } of await rows(driver, "CALL db.relationshipTypes() YIELD relationshipType RETURN relationshipType ORDER BY relationshipType")) {
+  for (
+    const { relationshipType: type } of await rows(
+      driver,
+      "CALL db.relationshipTypes() YIELD relationshipType RETURN relationshipType ORDER BY relationshipType",
+    )
+  ) {
     const pairs = await rows(driver, `MATCH (a)-[:${type}]->(b) RETURN DISTINCT labels(a) AS a, labels(b) AS b`);
     for (const pair of pairs) {
       const [startLabel, endLabel] = [pair.a as string[], pair.b as string[]].map((labels) => {
@@ -210,11 +240,12 @@ function csvField(value: unknown): string {
 
 /** Streams one label or relationship set out of the graph into a CSV file; returns its rows. */
 async function exportFile(driver: Driver, spec: GraphFile, dir: string): Promise<number> {
-  const header = spec.kind === "nodes" ? spec.columns.map((c) => c.name) : ["_start", "_end", ...spec.columns.map((c) => c.name)];
-  const query =
-    spec.kind === "nodes"
-      ? `MATCH (n:${spec.label}) RETURN properties(n) AS p`
-      : `MATCH (a:${spec.start.label})-[r:${spec.type}]->(b:${spec.end.label}) RETURN a.${spec.start.key} AS s, b.${spec.end.key} AS e, properties(r) AS p`;
+  const header = spec.kind === "nodes"
+    ? spec.columns.map((c) => c.name)
+    : ["_start", "_end", ...spec.columns.map((c) => c.name)];
+  const query = spec.kind === "nodes"
+    ? `MATCH (n:${spec.label}) RETURN properties(n) AS p`
+    : `MATCH (a:${spec.start.label})-[r:${spec.type}]->(b:${spec.end.label}) RETURN a.${spec.start.key} AS s, b.${spec.end.key} AS e, properties(r) AS p`;
   const out = createWriteStream(join(dir, spec.file));
   out.write(`${header.join(",")}\n`);
   const session = driver.session({ fetchSize: 5_000 });
@@ -240,10 +271,18 @@ async function exportFile(driver: Driver, spec: GraphFile, dir: string): Promise
 }
 
 const converted = (type: ValueType, value: string) =>
-  type === "INTEGER" ? `toInteger(${value})` : type === "FLOAT" ? `toFloat(${value})` : type === "BOOLEAN" ? `toBoolean(${value})` : value;
+  type === "INTEGER"
+    ? `toInteger(${value})`
+    : type === "FLOAT"
+    ? `toFloat(${value})`
+    : type === "BOOLEAN"
+    ? `toBoolean(${value})`
+    : value;
 
 function assignments(variable: string, columns: Column[], except?: string): string {
-  return columns.filter((c) => c.name !== except).map((c) => `${variable}.${c.name} = ${converted(c.type, `row.\`${c.name}\``)}`).join(", ");
+  return columns.filter((c) => c.name !== except).map((c) =>
+    `${variable}.${c.name} = ${converted(c.type, `row.\`${c.name}\``)}`
+  ).join(", ");
 }
 
 /** The reference's statement for a file: MERGE … SET … in transactions of 10,000 rows. */
@@ -252,11 +291,17 @@ function loadCsvStatement(spec: GraphFile): string {
   if (spec.kind === "nodes") {
     const key = spec.columns.find((c) => c.name === spec.key)!;
     const set = assignments("n", spec.columns, spec.key);
-    body = `MERGE (n:${spec.label} {${spec.key}: ${converted(key.type, `row.\`${spec.key}\``)}})${set ? ` SET ${set}` : ""}`;
+    body = `MERGE (n:${spec.label} {${spec.key}: ${converted(key.type, `row.\`${spec.key}\``)}})${
+      set ? ` SET ${set}` : ""
+    }`;
   } else {
     const set = assignments("r", spec.columns);
     const { start, end } = spec;
-    body = `MATCH (a:${start.label} {${start.key}: ${converted(start.type, "row._start")}}) MATCH (b:${end.label} {${end.key}: ${converted(end.type, "row._end")}}) MERGE (a)-[r:${spec.type}]->(b)${set ? ` SET ${set}` : ""}`;
+    body = `MATCH (a:${start.label} {${start.key}: ${
+      converted(start.type, "row._start")
+    }}) MATCH (b:${end.label} {${end.key}: ${converted(end.type, "row._end")}}) MERGE (a)-[r:${spec.type}]->(b)${
+      set ? ` SET ${set}` : ""
+    }`;
   }
   return `LOAD CSV WITH HEADERS FROM 'file:///${spec.file}' AS row CALL (row) { ${body} } IN TRANSACTIONS OF ${csvRows} ROWS`;
 }
@@ -268,10 +313,16 @@ function loadCsvStatement(spec: GraphFile): string {
  */
 async function fingerprint(driver: Driver, spec: GraphFile): Promise<(string | number)[]> {
   const v = spec.kind === "nodes" ? "n" : "r";
-  const pattern = spec.kind === "nodes" ? `(n:${spec.label})` : `(:${spec.start.label})-[r:${spec.type}]->(:${spec.end.label})`;
+  const pattern = spec.kind === "nodes"
+    ? `(n:${spec.label})`
+    : `(:${spec.start.label})-[r:${spec.type}]->(:${spec.end.label})`;
   const parts = spec.columns.flatMap((c) => [
     `count(${v}.${c.name})`,
-    c.type === "STRING" ? `sum(size(${v}.${c.name}))` : c.type === "BOOLEAN" ? `sum(CASE WHEN ${v}.${c.name} THEN 1 ELSE 0 END)` : `sum(${v}.${c.name})`,
+    c.type === "STRING"
+      ? `sum(size(${v}.${c.name}))`
+      : c.type === "BOOLEAN"
+      ? `sum(CASE WHEN ${v}.${c.name} THEN 1 ELSE 0 END)`
+      : `sum(${v}.${c.name})`,
   ]);
   const [row] = await rows(driver, `MATCH ${pattern} RETURN [count(*)${parts.map((p) => `, ${p}`).join("")}] AS f`);
   return (row!.f as unknown[]).map((x) => (typeof x === "number" ? x : String(x)));
@@ -279,7 +330,11 @@ async function fingerprint(driver: Driver, spec: GraphFile): Promise<(string | n
 
 /** Float sums depend on the order they are added in, which differs between two stores. */
 const sameFingerprint = (a: (string | number)[], b: (string | number)[]) =>
-  a.length === b.length && a.every((x, i) => (typeof x === "number" && typeof b[i] === "number" ? Math.abs(x - b[i]) <= 1e-9 * Math.max(1, Math.abs(x)) : x === b[i]));
+  a.length === b.length &&
+  a.every((x, i) => (typeof x === "number" && typeof b[i] === "number"
+    ? Math.abs(x - b[i]) <= 1e-9 * Math.max(1, Math.abs(x))
+    : x === b[i])
+  );
 
 const countOf = async (driver: Driver, spec: GraphFile) => (await fingerprint(driver, { ...spec, columns: [] }))[0]!;
 
@@ -300,12 +355,18 @@ async function withNeo4j<T>(work: (server: ThrowawayNeo4j, driver: Driver) => Pr
   }
 }
 
-const neo4jEnv = (server: ThrowawayNeo4j) => ({ NEO4J_URI: server.uri, NEO4J_USER: server.user, NEO4J_PASSWORD: server.password });
+const neo4jEnv = (server: ThrowawayNeo4j) => ({
+  NEO4J_URI: server.uri,
+  NEO4J_USER: server.user,
+  NEO4J_PASSWORD: server.password,
+});
 
 export async function e2eBench(): Promise<BenchResult[]> {
   const scale = Number(process.env.E2E_SCALE ?? 1_000_000);
   const withCollections = (process.env.E2E_COLLECTIONS ?? "all") === "all";
-  if (!["all", "none", undefined].includes(process.env.E2E_COLLECTIONS)) throw new Error("E2E_COLLECTIONS must be 'all' or 'none'");
+  if (!["all", "none", undefined].includes(process.env.E2E_COLLECTIONS)) {
+    throw new Error("E2E_COLLECTIONS must be 'all' or 'none'");
+  }
   const graph = buildAssetGraph(definitions);
   const graphKeys = selectAssets(graph, ourGraph);
   const scratch = new Scratch();
@@ -321,10 +382,15 @@ export async function e2eBench(): Promise<BenchResult[]> {
     const sourcesDir = scratch.folder("ingest-e2e-sources-");
     const shopPool = createPool(databaseUrl(base, "shop_bench"));
     log(`generating scale ${scale.toLocaleString("en")}, seed ${seed}…`);
-    const [report, generateSeconds] = await timed(() => generate({ scale, seed, outDir: sourcesDir, shopPool }).finally(() => shopPool.end()));
+    const [report, generateSeconds] = await timed(() =>
+      generate({ scale, seed, outDir: sourcesDir, shopPool }).finally(() => shopPool.end())
+    );
     log(`generated in ${seconds(generateSeconds)}`);
     const crm = { clientId: "ingest-e2e", clientSecret: randomBytes(18).toString("base64url") };
-    const crmApi = scratch.add(await startCrmApi({ dataDir: join(sourcesDir, "crm", "api"), ...crm, requestsPerSecond: 10_000 }), (api) => api.close());
+    const crmApi = scratch.add(
+      await startCrmApi({ dataDir: join(sourcesDir, "crm", "api"), ...crm, requestsPerSecond: 10_000 }),
+      (api) => api.close(),
+    );
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       DATABASE_URL: databaseUrl(base, "ingest_bench"),
@@ -335,7 +401,9 @@ export async function e2eBench(): Promise<BenchResult[]> {
       CRM_CLIENT_SECRET: crm.clientSecret,
       CHROMA_URL: withCollections ? await startThrowawayChroma(scratch) : "http://127.0.0.1:9",
     };
-    for (const name of ["DATABASE_URL_FILE", "SHOP_DATABASE_URL_FILE", "NEO4J_PASSWORD_FILE", "CRM_CLIENT_SECRET_FILE"]) delete env[name];
+    for (
+      const name of ["DATABASE_URL_FILE", "SHOP_DATABASE_URL_FILE", "NEO4J_PASSWORD_FILE", "CRM_CLIENT_SECRET_FILE"]
+    ) delete env[name];
 
     // --- ours: the whole pipeline into a fresh Neo4j, then the graph exported for LOAD CSV (not timed) ---
     const csvDir = scratch.folder("ingest-e2e-csv-");
@@ -345,13 +413,19 @@ export async function e2eBench(): Promise<BenchResult[]> {
       const [[schema, exported], exportSeconds] = await timed(async () => {
         const schema = await schemaOf(driver);
         const exported = new Map<string, { rows: number; fingerprint: (string | number)[] }>();
-        for (const spec of schema.files) exported.set(spec.file, { rows: await exportFile(driver, spec, csvDir), fingerprint: await fingerprint(driver, spec) });
+        for (const spec of schema.files) {
+          exported.set(spec.file, {
+            rows: await exportFile(driver, spec, csvDir),
+            fingerprint: await fingerprint(driver, spec),
+          });
+        }
         return [schema, exported] as const;
       });
       log(`exported ${schema.files.length} files in ${seconds(exportSeconds)}`);
       return { main, vectors, schema, exported, exportSeconds };
     });
-    const total = (kind: GraphFile["kind"]) => schema.files.filter((f) => f.kind === kind).reduce((sum, f) => sum + exported.get(f.file)!.rows, 0);
+    const total = (kind: GraphFile["kind"]) =>
+      schema.files.filter((f) => f.kind === kind).reduce((sum, f) => sum + exported.get(f.file)!.rows, 0);
     const [nodes, relationships] = [total("nodes"), total("relationships")];
 
     // --- ours, the graph alone: every graph/* asset, full refresh, into a fresh Neo4j ---
@@ -359,7 +433,11 @@ export async function e2eBench(): Promise<BenchResult[]> {
       const run = await pipeline({ ...env, ...neo4jEnv(server) }, ourGraph, true);
       for (const spec of schema.files) {
         const found = await countOf(driver, spec);
-        if (found !== exported.get(spec.file)!.fingerprint[0]) throw new Error(`graph-only run: ${spec.file} has ${found}, the full run ${exported.get(spec.file)!.fingerprint[0]}`);
+        if (found !== exported.get(spec.file)!.fingerprint[0]) {
+          throw new Error(
+            `graph-only run: ${spec.file} has ${found}, the full run ${exported.get(spec.file)!.fingerprint[0]}`,
+          );
+        }
       }
       return run;
     });
@@ -367,8 +445,16 @@ export async function e2eBench(): Promise<BenchResult[]> {
     // --- the reference: LOAD CSV building the same graph in a fresh Neo4j ---
     const reference = await withNeo4j(async (server, driver) => {
       for (const file of readdirSync(csvDir)) renameSync(join(csvDir, file), join(server.importDir, file));
-      for (const { label, key } of schema.constraints) await driver.executeQuery(`CREATE CONSTRAINT ${label.toLowerCase()}_${key}_unique IF NOT EXISTS FOR (n:${label}) REQUIRE n.${key} IS UNIQUE`);
-      for (const { label, property } of schema.indexes) await driver.executeQuery(`CREATE INDEX ${label.toLowerCase()}_${property}_index IF NOT EXISTS FOR (n:${label}) ON (n.${property})`);
+      for (const { label, key } of schema.constraints) {
+        await driver.executeQuery(
+          `CREATE CONSTRAINT ${label.toLowerCase()}_${key}_unique IF NOT EXISTS FOR (n:${label}) REQUIRE n.${key} IS UNIQUE`,
+        );
+      }
+      for (const { label, property } of schema.indexes) {
+        await driver.executeQuery(
+          `CREATE INDEX ${label.toLowerCase()}_${property}_index IF NOT EXISTS FOR (n:${label}) ON (n.${property})`,
+        );
+      }
       await driver.executeQuery("CALL db.awaitIndexes(300)");
       const perFile: string[] = [];
       const load = async (kind: GraphFile["kind"]) => {
@@ -384,7 +470,11 @@ export async function e2eBench(): Promise<BenchResult[]> {
       const relationshipSeconds = await load("relationships");
       for (const spec of schema.files) {
         const [ours, theirs] = [exported.get(spec.file)!.fingerprint, await fingerprint(driver, spec)];
-        if (!sameFingerprint(ours, theirs)) throw new Error(`LOAD CSV built ${spec.file} differently: ours [${ours.join(", ")}], LOAD CSV [${theirs.join(", ")}]`);
+        if (!sameFingerprint(ours, theirs)) {
+          throw new Error(
+            `LOAD CSV built ${spec.file} differently: ours [${ours.join(", ")}], LOAD CSV [${theirs.join(", ")}]`,
+          );
+        }
       }
       log(`LOAD CSV: nodes ${seconds(nodeSeconds)}, relationships ${seconds(relationshipSeconds)}`);
       return { nodeSeconds, relationshipSeconds, seconds: nodeSeconds + relationshipSeconds, perFile };
@@ -392,8 +482,14 @@ export async function e2eBench(): Promise<BenchResult[]> {
 
     // --- results ---
     const extracted = extractedBy(main);
-    const included = withCollections ? "all assets of definitions.ts" : "all assets but the four Chroma collections (E2E_COLLECTIONS=none)";
-    const common = `Scale ${scale.toLocaleString("en")} orders (${report.entities.order_items.generated.toLocaleString("en")} order items), seed ${seed}; generation ${seconds(generateSeconds)} (not timed). Runs in a child process, runInProcess with worker concurrency 2, against scratch databases, sources folder, CRM API (client's own 10 requests/s limit) and a throwaway Neo4j 5.26.`;
+    const included = withCollections
+      ? "all assets of definitions.ts"
+      : "all assets but the four Chroma collections (E2E_COLLECTIONS=none)";
+    const common = `Scale ${scale.toLocaleString("en")} orders (${
+      report.entities.order_items.generated.toLocaleString("en")
+    } order items), seed ${seed}; generation ${
+      seconds(generateSeconds)
+    } (not timed). Runs in a child process, runInProcess with worker concurrency 2, against scratch databases, sources folder, CRM API (client's own 10 requests/s limit) and a throwaway Neo4j 5.26.`;
     const graphItems = nodes + relationships;
     const results = [
       result(
@@ -402,7 +498,15 @@ export async function e2eBench(): Promise<BenchResult[]> {
         null,
         "records/s",
         "> 0",
-        `${common} Included in this run: ${included}; this row is the staging and graph part, selection '${graphAndStaging}': ${extracted.toLocaleString("en")} records extracted by the staged assets in ${seconds(main.wallSeconds)} wall; ${nodes.toLocaleString("en")} nodes and ${relationships.toLocaleString("en")} relationships written. An absolute (the issue sets no target). Per asset (s, concurrent steps overlap): ${perAsset(main)}.`,
+        `${common} Included in this run: ${included}; this row is the staging and graph part, selection '${graphAndStaging}': ${
+          extracted.toLocaleString("en")
+        } records extracted by the staged assets in ${seconds(main.wallSeconds)} wall; ${
+          nodes.toLocaleString("en")
+        } nodes and ${
+          relationships.toLocaleString("en")
+        } relationships written. An absolute (the issue sets no target). Per asset (s, concurrent steps overlap): ${
+          perAsset(main)
+        }.`,
       ),
       result(
         "e2e: peak RSS of the pipeline process (staging and Neo4j)",
@@ -410,20 +514,40 @@ export async function e2eBench(): Promise<BenchResult[]> {
         null,
         "MiB",
         "< 1024",
-        `maxRSS of the child process running '${graphAndStaging}'. Highest 1-s sample ${Math.round(main.rssPeak.rssMiB)} MiB at ${seconds(main.rssPeak.atSecond)}, while ${main.rssPeak.running.join(", ") || "no asset"} ran. Highest RSS/V8-heap samples (MiB) while an asset ran (others may have run beside it): ${hotSpots(main)}.`,
+        `maxRSS of the child process running '${graphAndStaging}'. Highest 1-s sample ${
+          Math.round(main.rssPeak.rssMiB)
+        } MiB at ${seconds(main.rssPeak.atSecond)}, while ${
+          main.rssPeak.running.join(", ") || "no asset"
+        } ran. Highest RSS/V8-heap samples (MiB) while an asset ran (others may have run beside it): ${
+          hotSpots(main)
+        }.`,
       ),
       ...(vectors
         ? [
-            result(
-              `e2e: records/s of the whole pipeline incl. embeddings into Chroma (${scale.toLocaleString("en")} orders)`,
-              extracted / (main.wallSeconds + vectors.wallSeconds),
-              null,
-              "records/s",
-              "> 0",
-              `The staging and graph run above (${seconds(main.wallSeconds)}) plus '${collections}' (${seconds(vectors.wallSeconds)}: ${vectors.assets.map((a) => `${a.key} ${a.counts.embedded ?? 0} documents in ${a.seconds.toFixed(1)} s`).join(", ")}) into a throwaway Chroma, all-MiniLM-L6-v2 q8 on CPU.`,
-            ),
-            result("e2e: peak RSS of the collections process (embedding model included)", vectors.peakRssMiB, null, "MiB", "< 1024", `maxRSS of the child process running '${collections}'. Highest 1-s sample ${Math.round(vectors.rssPeak.rssMiB)} MiB while ${vectors.rssPeak.running.join(", ")} ran; RSS/V8-heap per asset (MiB): ${hotSpots(vectors)}.`),
-          ]
+          result(
+            `e2e: records/s of the whole pipeline incl. embeddings into Chroma (${scale.toLocaleString("en")} orders)`,
+            extracted / (main.wallSeconds + vectors.wallSeconds),
+            null,
+            "records/s",
+            "> 0",
+            `The staging and graph run above (${seconds(main.wallSeconds)}) plus '${collections}' (${
+              seconds(vectors.wallSeconds)
+            }: ${
+              vectors.assets.map((a) => `${a.key} ${a.counts.embedded ?? 0} documents in ${a.seconds.toFixed(1)} s`)
+                .join(", ")
+            }) into a throwaway Chroma, all-MiniLM-L6-v2 q8 on CPU.`,
+          ),
+          result(
+            "e2e: peak RSS of the collections process (embedding model included)",
+            vectors.peakRssMiB,
+            null,
+            "MiB",
+            "< 1024",
+            `maxRSS of the child process running '${collections}'. Highest 1-s sample ${
+              Math.round(vectors.rssPeak.rssMiB)
+            } MiB while ${vectors.rssPeak.running.join(", ")} ran; RSS/V8-heap per asset (MiB): ${hotSpots(vectors)}.`,
+          ),
+        ]
         : []),
       result(
         "e2e: building the graph, ours vs LOAD CSV (throughput ratio ours/reference = LOAD CSV seconds / our seconds)",
@@ -431,7 +555,19 @@ export async function e2eBench(): Promise<BenchResult[]> {
         graphItems / reference.seconds,
         "nodes+relationships/s",
         ">= 0.8",
-        `The same ${nodes.toLocaleString("en")} nodes and ${relationships.toLocaleString("en")} relationships (${schema.files.length} label/type files, all properties, lineage included). Ours: a second run of only the graph/* assets (${graphKeys.size}), full refresh from staging into a fresh Neo4j, ${seconds(graphRun.wallSeconds)} wall, peak RSS ${Math.round(graphRun.peakRssMiB)} MiB; per asset: ${perAsset(graphRun)}. Reference: in another fresh Neo4j with the same uniqueness constraints and indexes, LOAD CSV WITH HEADERS … CALL (row) { MERGE … SET … } IN TRANSACTIONS OF ${csvRows} ROWS per file, nodes ${seconds(reference.nodeSeconds)} then MATCH…MATCH…MERGE relationships ${seconds(reference.relationshipSeconds)}; per file: ${reference.perFile.join(", ")}. Its graph matches ours by count, and per property by count and sum (of lengths for strings). The CSVs were streamed out of our Neo4j in ${seconds(exportSeconds)} (not timed). Target as bench/neo4j.ts's; the issue sets none.`,
+        `The same ${nodes.toLocaleString("en")} nodes and ${
+          relationships.toLocaleString("en")
+        } relationships (${schema.files.length} label/type files, all properties, lineage included). Ours: a second run of only the graph/* assets (${graphKeys.size}), full refresh from staging into a fresh Neo4j, ${
+          seconds(graphRun.wallSeconds)
+        } wall, peak RSS ${Math.round(graphRun.peakRssMiB)} MiB; per asset: ${
+          perAsset(graphRun)
+        }. Reference: in another fresh Neo4j with the same uniqueness constraints and indexes, LOAD CSV WITH HEADERS … CALL (row) { MERGE … SET … } IN TRANSACTIONS OF ${csvRows} ROWS per file, nodes ${
+          seconds(reference.nodeSeconds)
+        } then MATCH…MATCH…MERGE relationships ${seconds(reference.relationshipSeconds)}; per file: ${
+          reference.perFile.join(", ")
+        }. Its graph matches ours by count, and per property by count and sum (of lengths for strings). The CSVs were streamed out of our Neo4j in ${
+          seconds(exportSeconds)
+        } (not timed). Target as bench/neo4j.ts's; the issue sets none.`,
       ),
     ];
     log(`included: ${included}`);

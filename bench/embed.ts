@@ -1,6 +1,6 @@
-import { env, pipeline, type FeatureExtractionPipeline } from "@huggingface/transformers";
+import { env, type FeatureExtractionPipeline, pipeline } from "@huggingface/transformers";
 import { z } from "zod";
-import { defineDefinitions, buildAssetGraph } from "../engine/definitions.ts";
+import { buildAssetGraph, defineDefinitions } from "../engine/definitions.ts";
 import { defineCollectionAsset, defineStagedAsset } from "../engine/helpers.ts";
 import { runInProcess } from "../engine/materialize.ts";
 import { defineResource } from "../engine/resource.ts";
@@ -46,7 +46,10 @@ function reviewDocuments(count: number): Doc[] {
 async function bare(texts: string[]): Promise<number> {
   env.localModelPath = settings().modelPath;
   env.allowRemoteModels = false;
-  const extractor: FeatureExtractionPipeline = await pipeline("feature-extraction", modelId, { dtype, session_options: { intraOpNumThreads: threads } });
+  const extractor: FeatureExtractionPipeline = await pipeline("feature-extraction", modelId, {
+    dtype,
+    session_options: { intraOpNumThreads: threads },
+  });
   await extractor(texts.slice(0, batchSize), { pooling: "mean", normalize: true });
   const started = performance.now();
   for (let start = 0; start < texts.length; start += batchSize) {
@@ -82,9 +85,15 @@ function scratchGraph(prefix: string, source: { docs: Doc[] }) {
     defineDefinitions({
       assets: [staged, vectors],
       resources: {
-        staging: defineResource({ setup: () => new Staging(createPool(settings().databaseUrl)), teardown: (s) => s.close() }),
+        staging: defineResource({
+          setup: () => new Staging(createPool(settings().databaseUrl)),
+          teardown: (s) => s.close(),
+        }),
         chroma: defineResource({ setup: () => connectChroma() }),
-        embedder: defineResource({ setup: () => loadEmbedder({ dtype, batchSize, threads }), teardown: (e) => e.close() }),
+        embedder: defineResource({
+          setup: () => loadEmbedder({ dtype, batchSize, threads }),
+          teardown: (e) => e.close(),
+        }),
       },
     }),
   );
@@ -104,10 +113,16 @@ export async function embedBench(): Promise<BenchResult[]> {
   /** One run of the whole graph; the collection asset's counts from the metadata store. */
   const materialize = async (graph: ReturnType<typeof scratchGraph>, prefix: string) => {
     const started = performance.now();
-    const { run } = await runInProcess(pool, graph, { selection: `${prefix}/*`, keys: graph.order }, { concurrency: 2, pollIntervalMs: 100 });
+    const { run } = await runInProcess(pool, graph, { selection: `${prefix}/*`, keys: graph.order }, {
+      concurrency: 2,
+      pollIntervalMs: 100,
+    });
     const elapsed = performance.now() - started;
     if (run.status !== "succeeded") throw new Error(`run ${run.id} ${run.status}: ${run.error}`);
-    const { rows } = await pool.query("select counts from ingest.materializations where run_id = $1 and asset_key = $2", [run.id, `${prefix}/vectors`]);
+    const { rows } = await pool.query(
+      "select counts from ingest.materializations where run_id = $1 and asset_key = $2",
+      [run.id, `${prefix}/vectors`],
+    );
     return { elapsed, counts: rows[0]?.counts as Record<string, number> };
   };
 
@@ -121,13 +136,24 @@ export async function embedBench(): Promise<BenchResult[]> {
       const source = { docs };
       const graph = scratchGraph(prefix, source);
       const full = await materialize(graph, prefix);
-      if (full.counts?.embedded !== documents) throw new Error(`the full run embedded ${full.counts?.embedded}, not ${documents}`);
+      if (full.counts?.embedded !== documents) {
+        throw new Error(`the full run embedded ${full.counts?.embedded}, not ${documents}`);
+      }
       times.full.push(full.elapsed);
-      source.docs = docs.map((d, i) => (i % Math.round(1 / changedShare) === 0 ? { ...d, text: `${d.text} (edited)` } : d));
+      source.docs = docs.map((
+        d,
+        i,
+      ) => (i % Math.round(1 / changedShare) === 0 ? { ...d, text: `${d.text} (edited)` } : d));
       const rerun = await materialize(graph, prefix);
-      if (rerun.counts?.embedded !== changed) throw new Error(`the re-run embedded ${rerun.counts?.embedded} documents, not the ${changed} that changed`);
+      if (rerun.counts?.embedded !== changed) {
+        throw new Error(`the re-run embedded ${rerun.counts?.embedded} documents, not the ${changed} that changed`);
+      }
       times.rerun.push(rerun.elapsed);
-      log(`round ${round}: ours ${(documents / (full.elapsed / 1000)).toFixed(0)} docs/s; re-run of ${changed} changed ${(rerun.elapsed / 1000).toFixed(1)} s (${(rerun.elapsed / full.elapsed).toFixed(3)} of the full run)`);
+      log(
+        `round ${round}: ours ${(documents / (full.elapsed / 1000)).toFixed(0)} docs/s; re-run of ${changed} changed ${
+          (rerun.elapsed / 1000).toFixed(1)
+        } s (${(rerun.elapsed / full.elapsed).toFixed(3)} of the full run)`,
+      );
     }
   } finally {
     for (const prefix of prefixes) {
@@ -141,8 +167,21 @@ export async function embedBench(): Promise<BenchResult[]> {
   const best = (xs: number[]) => Math.min(...xs);
   const setup = `${documents} review documents, ${dtype}, batch ${batchSize}, ${threads} threads, best of ${rounds}`;
   return [
-    result("embedding throughput through the pipeline (staged + collection asset, Postgres + Chroma)", documents / (best(times.full) / 1000), documents / (best(times.bare) / 1000), "docs/s", ">= 0.9",
-      `${setup}; reference: transformers.js pipeline("feature-extraction") over the same texts, in process`),
-    result(`re-run with ${changed} of ${documents} documents changed (embeds exactly those), time against the full run`, best(times.rerun) / 1000, best(times.full) / 1000, "s", "<= 0.1", setup),
+    result(
+      "embedding throughput through the pipeline (staged + collection asset, Postgres + Chroma)",
+      documents / (best(times.full) / 1000),
+      documents / (best(times.bare) / 1000),
+      "docs/s",
+      ">= 0.9",
+      `${setup}; reference: transformers.js pipeline("feature-extraction") over the same texts, in process`,
+    ),
+    result(
+      `re-run with ${changed} of ${documents} documents changed (embeds exactly those), time against the full run`,
+      best(times.rerun) / 1000,
+      best(times.full) / 1000,
+      "s",
+      "<= 0.1",
+      setup,
+    ),
   ];
 }

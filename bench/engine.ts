@@ -25,7 +25,13 @@ function layeredEdges(count: number, width: number, fanIn: number): Map<number, 
 
 function noopGraph(prefix: string, deps: Map<number, number[]>): AssetGraph {
   const assets = [...deps].map(([i, ds]) =>
-    defineAsset({ key: `${prefix}/n${i}`, deps: ds.map((d) => `${prefix}/n${d}`), codeVersion: "1", retry: { maxAttempts: 1 }, materialize: async () => ({ dataVersion: "v" }) }),
+    defineAsset({
+      key: `${prefix}/n${i}`,
+      deps: ds.map((d) => `${prefix}/n${d}`),
+      codeVersion: "1",
+      retry: { maxAttempts: 1 },
+      materialize: async () => ({ dataVersion: "v" }),
+    })
   );
   return buildAssetGraph({ assets, resources: {} });
 }
@@ -36,12 +42,15 @@ const pollInterval = 1000;
 /** The reference: bare graphile-worker jobs walking the same DAG, each job enqueuing the dependents it completes. */
 async function bareGraphileWorker(pool: ReturnType<typeof createPool>, deps: Map<number, number[]>): Promise<number> {
   const db = metadataDb(pool);
-  await sql`create table if not exists bench_reference (node int primary key, remaining int not null, dependents int[] not null, done boolean not null default false)`.execute(db);
+  await sql`create table if not exists bench_reference (node int primary key, remaining int not null, dependents int[] not null, done boolean not null default false)`
+    .execute(db);
   await sql`truncate bench_reference`.execute(db);
   const dependents = new Map<number, number[]>([...deps.keys()].map((k) => [k, []]));
   for (const [node, ds] of deps) for (const d of ds) dependents.get(d)!.push(node);
   for (const [node, ds] of deps) {
-    await sql`insert into bench_reference (node, remaining, dependents) values (${node}, ${ds.length}, ${dependents.get(node)!})`.execute(db);
+    await sql`insert into bench_reference (node, remaining, dependents) values (${node}, ${ds.length}, ${dependents.get(
+      node,
+    )!})`.execute(db);
   }
   const task: Task = async (payload, helpers) => {
     const { node } = payload as { node: number };
@@ -54,16 +63,28 @@ async function bareGraphileWorker(pool: ReturnType<typeof createPool>, deps: Map
         [node],
       );
       for (const row of rows.filter((r: { remaining: number }) => r.remaining === 0)) {
-        await client.query("select graphile_worker.add_job('bench.noop', json_build_object('node', $1::int))", [row.node]);
+        await client.query("select graphile_worker.add_job('bench.noop', json_build_object('node', $1::int))", [
+          row.node,
+        ]);
       }
       await client.query("commit");
     });
   };
-  const runner = await runGraphileWorker({ pgPool: pool, concurrency, pollInterval, noHandleSignals: true, crontab: "", logger: workerLogger, taskList: { "bench.noop": task } });
+  const runner = await runGraphileWorker({
+    pgPool: pool,
+    concurrency,
+    pollInterval,
+    noHandleSignals: true,
+    crontab: "",
+    logger: workerLogger,
+    taskList: { "bench.noop": task },
+  });
   const started = performance.now();
   for (const [node, ds] of deps) if (ds.length === 0) await runner.addJob("bench.noop", { node });
   for (;;) {
-    const { rows } = await sql<{ n: number }>`select count(*)::int as n from bench_reference where not done`.execute(db);
+    const { rows } = await sql<{ n: number }>`select count(*)::int as n from bench_reference where not done`.execute(
+      db,
+    );
     if (rows[0]!.n === 0) break;
     await sleep(5);
   }
@@ -120,7 +141,14 @@ export async function engineBench(): Promise<BenchResult[]> {
   await sql`drop table if exists bench_reference`.execute(db);
   await db.destroy();
   return [
-    result("engine overhead per no-op asset (200-asset DAG, concurrency 4)", perAssetOurs, perAssetReference, "ms", "<= 1.5", "reference: bare graphile-worker jobs walking the same DAG"),
+    result(
+      "engine overhead per no-op asset (200-asset DAG, concurrency 4)",
+      perAssetOurs,
+      perAssetReference,
+      "ms",
+      "<= 1.5",
+      "reference: bare graphile-worker jobs walking the same DAG",
+    ),
     result("planning a 5,000-asset graph (selection, staleness, plan)", Math.min(...planned), null, "ms", "< 1000"),
   ];
 }

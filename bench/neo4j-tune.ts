@@ -8,14 +8,30 @@
  * round, so the machine's noise and the growing store fall on all of them alike. Prints a table.
  */
 import { ensureUniqueKey } from "../resources/neo4j.ts";
-import { createOrdersAndProducts, describeVariant, logMeasured, type Measured, onFreshServer, type Variant, writeCustomers, writeOrderLines } from "./neo4j.ts";
+import {
+  createOrdersAndProducts,
+  describeVariant,
+  logMeasured,
+  type Measured,
+  onFreshServer,
+  type Variant,
+  writeCustomers,
+  writeOrderLines,
+} from "./neo4j.ts";
 
 const batchSizes = [1_000, 5_000, 10_000, 20_000, 50_000];
 
 function variants(kind: string): Variant[] {
-  const csv = [...batchSizes.map((rows) => ({ kind: "load-csv", rows, concurrent: 1 }) as const), { kind: "load-csv", rows: 10_000, concurrent: 2 } as const];
-  const ours = batchSizes.flatMap((batchSize) => [1, 2].map((concurrency): Variant => ({ kind: "ours", options: { batchSize, concurrency } })));
-  return kind === "nodes" ? [...csv, ...ours, { kind: "ours", options: { batchSize: 10_000, concurrency: 3 } }] : [...csv, ...ours];
+  const csv = [
+    ...batchSizes.map((rows) => ({ kind: "load-csv", rows, concurrent: 1 }) as const),
+    { kind: "load-csv", rows: 10_000, concurrent: 2 } as const,
+  ];
+  const ours = batchSizes.flatMap((batchSize) =>
+    [1, 2].map((concurrency): Variant => ({ kind: "ours", options: { batchSize, concurrency } }))
+  );
+  return kind === "nodes"
+    ? [...csv, ...ours, { kind: "ours", options: { batchSize: 10_000, concurrency: 3 } }]
+    : [...csv, ...ours];
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -36,7 +52,9 @@ await onFreshServer(async (server) => {
   if (kind === "nodes") await ensureUniqueKey(server.driver, "Customer", "id");
   else await createOrdersAndProducts(server.driver, (rounds * all.length + 2) * rows);
   let next = 0;
-  for (const warmUp of [all[0]!, all.at(-1)!]) logMeasured(`warm-up, ${describeVariant(warmUp)}`, await write(server, warmUp, next++ * rows, rows));
+  for (const warmUp of [all[0]!, all.at(-1)!]) {
+    logMeasured(`warm-up, ${describeVariant(warmUp)}`, await write(server, warmUp, next++ * rows, rows));
+  }
   for (let round = 0; round < rounds; round++) {
     for (let i = 0; i < all.length; i++) {
       const variant = all[(i + round * Math.ceil(all.length / rounds)) % all.length]!;
@@ -63,5 +81,9 @@ for (const [variant, ms] of measured) {
   }
   const rates = ms.map((m) => m.rowsPerSecond);
   const cpu = ms.map((m) => (m.serverCpuSeconds * 1_000_000) / m.rows);
-  console.log(`| ${describeVariant(variant)}${failures.has(variant) ? " (failed once or more)" : ""} | ${Math.round(median(rates))} | ${Math.round(Math.max(...rates))} | ${median(cpu).toFixed(1)} |`);
+  console.log(
+    `| ${describeVariant(variant)}${failures.has(variant) ? " (failed once or more)" : ""} | ${
+      Math.round(median(rates))
+    } | ${Math.round(Math.max(...rates))} | ${median(cpu).toFixed(1)} |`,
+  );
 }

@@ -2,7 +2,17 @@ import { once } from "node:events";
 import { createWriteStream, readFileSync } from "node:fs";
 import { join } from "node:path";
 import neo4jDriver from "neo4j-driver";
-import { connectNeo4j, type Driver, ensureUniqueKey, mergeNodes, mergeRelationships, type NodeRow, type RelationshipRow, runInBatches, type WriteOptions } from "../resources/neo4j.ts";
+import {
+  connectNeo4j,
+  type Driver,
+  ensureUniqueKey,
+  mergeNodes,
+  mergeRelationships,
+  type NodeRow,
+  type RelationshipRow,
+  runInBatches,
+  type WriteOptions,
+} from "../resources/neo4j.ts";
 import { startThrowawayNeo4j } from "../stack/neo4j.ts";
 import { type BenchResult, result } from "./report.ts";
 
@@ -15,14 +25,21 @@ export const products = 20_000;
 /** LOAD CSV at its best here (bench/README.md): rows per inner transaction, and how many run at once. */
 const loadCsvBest = { nodes: { rows: 5_000, concurrent: 1 }, relationships: { rows: 10_000, concurrent: 1 } };
 
-export type Variant = { kind: "load-csv"; rows: number; concurrent: number } | { kind: "ours"; options: WriteOptions } | { kind: "per-row" };
+export type Variant =
+  | { kind: "load-csv"; rows: number; concurrent: number }
+  | { kind: "ours"; options: WriteOptions }
+  | { kind: "per-row" };
 
 export const describeVariant = (v: Variant) =>
   v.kind === "load-csv"
     ? `LOAD CSV … IN ${v.concurrent > 1 ? `${v.concurrent} CONCURRENT ` : ""}TRANSACTIONS OF ${v.rows} ROWS`
     : v.kind === "ours"
-      ? `ours ${Object.keys(v.options).length === 0 ? "(defaults)" : `batch ${v.options.batchSize}, concurrency ${v.options.concurrency}`}`
-      : "per-row executeWrite";
+    ? `ours ${
+      Object.keys(v.options).length === 0
+        ? "(defaults)"
+        : `batch ${v.options.batchSize}, concurrency ${v.options.concurrency}`
+    }`
+    : "per-row executeWrite";
 
 export interface Measured {
   rows: number;
@@ -56,7 +73,13 @@ export async function onFreshServer<T>(work: (server: Server) => Promise<T>): Pr
   }
 }
 
-async function writeCsv(path: string, header: string, first: number, count: number, line: (i: number) => string): Promise<void> {
+async function writeCsv(
+  path: string,
+  header: string,
+  first: number,
+  count: number,
+  line: (i: number) => string,
+): Promise<void> {
   const out = createWriteStream(path);
   out.write(`${header}\n`);
   for (let from = first; from < first + count; from += 10_000) {
@@ -72,7 +95,11 @@ async function writeCsv(path: string, header: string, first: number, count: numb
  * Measures one write of rows [first, first + count). Only the writing is timed: the CSV file is
  * written beforehand, and ours builds each chunk's rows before its call, as the engine has them staged.
  */
-async function measure(server: Server, count: number, write: (time: (work: () => Promise<unknown>) => Promise<void>) => Promise<void>): Promise<Measured> {
+async function measure(
+  server: Server,
+  count: number,
+  write: (time: (work: () => Promise<unknown>) => Promise<void>) => Promise<void>,
+): Promise<Measured> {
   let seconds = 0;
   let serverCpuSeconds = 0;
   await write(async (work) => {
@@ -85,7 +112,12 @@ async function measure(server: Server, count: number, write: (time: (work: () =>
   return { rows: count, seconds, rowsPerSecond: count / seconds, serverCpuSeconds };
 }
 
-async function inChunks<R>(first: number, count: number, row: (i: number) => R, each: (rows: R[]) => Promise<void>): Promise<void> {
+async function inChunks<R>(
+  first: number,
+  count: number,
+  row: (i: number) => R,
+  each: (rows: R[]) => Promise<void>,
+): Promise<void> {
   for (let from = first; from < first + count; from += engineChunk) {
     await each(Array.from({ length: Math.min(engineChunk, first + count - from) }, (_, j) => row(from + j)));
   }
@@ -106,7 +138,13 @@ async function expectCount(driver: Driver, query: string, expected: number, what
 function customer(i: number): NodeRow {
   return {
     key: `c${i}`,
-    props: { name: `Customer ${i}`, email: `customer${i}@example.com`, age: 18 + ((i * 7919) % 70), score: ((i * 104_729) % 100_000) / 100 + 0.5, active: i % 3 !== 0 },
+    props: {
+      name: `Customer ${i}`,
+      email: `customer${i}@example.com`,
+      age: 18 + ((i * 7919) % 70),
+      score: ((i * 104_729) % 100_000) / 100 + 0.5,
+      active: i % 3 !== 0,
+    },
   };
 }
 
@@ -124,28 +162,52 @@ export interface Labels {
 const measuredLabels: Labels = { customer: "Customer", order: "Order", product: "Product" };
 const warmUpLabels: Labels = { customer: "WarmUpCustomer", order: "WarmUpOrder", product: "WarmUpProduct" };
 
-const nodeCsvStatement = (v: { rows: number; concurrent: number }, labels: Labels) => `LOAD CSV WITH HEADERS FROM 'file:///customers.csv' AS row
+const nodeCsvStatement = (v: { rows: number; concurrent: number }, labels: Labels) =>
+  `LOAD CSV WITH HEADERS FROM 'file:///customers.csv' AS row
   CALL (row) {
     MERGE (n:${labels.customer} {id: row.id})
     SET n.name = row.name, n.email = row.email, n.age = toInteger(row.age), n.score = toFloat(row.score), n.active = toBoolean(row.active)
   } IN ${v.concurrent > 1 ? `${v.concurrent} CONCURRENT ` : ""}TRANSACTIONS OF ${v.rows} ROWS`;
 
 /** Writes customers [first, first + count) on a server whose :Customer(id) is constrained. */
-export async function writeCustomers(server: Server, variant: Variant, first: number, count: number, labels = measuredLabels): Promise<Measured> {
+export async function writeCustomers(
+  server: Server,
+  variant: Variant,
+  first: number,
+  count: number,
+  labels = measuredLabels,
+): Promise<Measured> {
   const { driver } = server;
   return measure(server, count, async (time) => {
     if (variant.kind === "load-csv") {
-      await writeCsv(join(server.importDir, "customers.csv"), "id,name,email,age,score,active", first, count, customerCsvLine);
+      await writeCsv(
+        join(server.importDir, "customers.csv"),
+        "id,name,email,age,score,active",
+        first,
+        count,
+        customerCsvLine,
+      );
       await time(() => runInBatches(driver, nodeCsvStatement(variant, labels)));
     } else if (variant.kind === "ours") {
-      await inChunks(first, count, customer, (rows) => time(() => mergeNodes(driver, labels.customer, "id", rows, { integers: ["age"], ...variant.options })));
+      await inChunks(
+        first,
+        count,
+        customer,
+        (rows) =>
+          time(() => mergeNodes(driver, labels.customer, "id", rows, { integers: ["age"], ...variant.options })),
+      );
     } else {
       const session = driver.session();
       try {
         await time(async () => {
           for (let i = first; i < first + count; i++) {
             const { key, props } = customer(i);
-            await session.executeWrite((tx) => tx.run(`MERGE (n:${labels.customer} {id: $key}) SET n += $props`, { key, props: { ...props, age: neo4jDriver.int(props.age as number) } }));
+            await session.executeWrite((tx) =>
+              tx.run(`MERGE (n:${labels.customer} {id: $key}) SET n += $props`, {
+                key,
+                props: { ...props, age: neo4jDriver.int(props.age as number) },
+              })
+            );
           }
         });
       } finally {
@@ -198,7 +260,11 @@ function orderLine(i: number): RelationshipRow {
   const line = i % 3;
   // Three different products an order (offsets 0, 6673, 13346 apart), spread over all of them.
   const product = ((Math.imul(order, 0x9e3779b1) >>> 0) + line * 6673) % products;
-  return { start: `o${order}`, end: `p${product}`, props: { quantity: 1 + ((i * 31) % 9), unitPrice: ((i * 7) % 5000) / 100 + 0.99, lineNo: line + 1 } };
+  return {
+    start: `o${order}`,
+    end: `p${product}`,
+    props: { quantity: 1 + ((i * 31) % 9), unitPrice: ((i * 7) % 5000) / 100 + 0.99, lineNo: line + 1 },
+  };
 }
 
 function orderLineCsvLine(i: number): string {
@@ -206,7 +272,8 @@ function orderLineCsvLine(i: number): string {
   return `${start},${end},${props.quantity},${props.unitPrice},${props.lineNo}`;
 }
 
-const relationshipCsvStatement = (v: { rows: number; concurrent: number }, labels: Labels) => `LOAD CSV WITH HEADERS FROM 'file:///contains.csv' AS row
+const relationshipCsvStatement = (v: { rows: number; concurrent: number }, labels: Labels) =>
+  `LOAD CSV WITH HEADERS FROM 'file:///contains.csv' AS row
   CALL (row) {
     MATCH (o:${labels.order} {orderId: row.orderId})
     MATCH (p:${labels.product} {productId: row.productId})
@@ -218,23 +285,46 @@ const relationshipCsvStatement = (v: { rows: number; concurrent: number }, label
 export async function createOrdersAndProducts(driver: Driver, lines: number, labels = measuredLabels): Promise<void> {
   await ensureUniqueKey(driver, labels.order, "orderId");
   await ensureUniqueKey(driver, labels.product, "productId");
-  await runInBatches(driver, `UNWIND range(0, $n - 1) AS i CALL (i) { CREATE (:${labels.order} {orderId: 'o' + i}) } IN TRANSACTIONS OF 50000 ROWS`, { n: Math.ceil(lines / 3) });
-  await runInBatches(driver, `UNWIND range(0, $n - 1) AS i CALL (i) { CREATE (:${labels.product} {productId: 'p' + i}) } IN TRANSACTIONS OF 50000 ROWS`, { n: products });
+  await runInBatches(
+    driver,
+    `UNWIND range(0, $n - 1) AS i CALL (i) { CREATE (:${labels.order} {orderId: 'o' + i}) } IN TRANSACTIONS OF 50000 ROWS`,
+    { n: Math.ceil(lines / 3) },
+  );
+  await runInBatches(
+    driver,
+    `UNWIND range(0, $n - 1) AS i CALL (i) { CREATE (:${labels.product} {productId: 'p' + i}) } IN TRANSACTIONS OF 50000 ROWS`,
+    { n: products },
+  );
 }
 
 /** Writes order lines [first, first + count) as CONTAINS relationships between existing nodes. */
-export async function writeOrderLines(server: Server, variant: Variant, first: number, count: number, labels = measuredLabels): Promise<Measured> {
+export async function writeOrderLines(
+  server: Server,
+  variant: Variant,
+  first: number,
+  count: number,
+  labels = measuredLabels,
+): Promise<Measured> {
   const ends = [{ label: labels.order, key: "orderId" }, { label: labels.product, key: "productId" }] as const;
   const { driver } = server;
   return measure(server, count, async (time) => {
     if (variant.kind === "load-csv") {
-      await writeCsv(join(server.importDir, "contains.csv"), "orderId,productId,quantity,unitPrice,lineNo", first, count, orderLineCsvLine);
+      await writeCsv(
+        join(server.importDir, "contains.csv"),
+        "orderId,productId,quantity,unitPrice,lineNo",
+        first,
+        count,
+        orderLineCsvLine,
+      );
       await time(() => runInBatches(driver, relationshipCsvStatement(variant, labels)));
     } else if (variant.kind === "ours") {
       await inChunks(first, count, orderLine, async (rows) => {
         let missing = 0;
         await time(async () => {
-          ({ missingEnds: missing } = await mergeRelationships(driver, "CONTAINS", ...ends, rows, { integers: ["quantity", "lineNo"], ...variant.options }));
+          ({ missingEnds: missing } = await mergeRelationships(driver, "CONTAINS", ...ends, rows, {
+            integers: ["quantity", "lineNo"],
+            ...variant.options,
+          }));
         });
         if (missing > 0) throw new Error(`${missing} order lines found no end node`);
       });
@@ -251,7 +341,12 @@ async function orderLinesVariant(variant: Variant, count: number): Promise<Measu
     await dropWarmUp(server.driver, [[warmUpLabels.order, "orderId"], [warmUpLabels.product, "productId"]]);
     await createOrdersAndProducts(server.driver, count);
     const measured = await writeOrderLines(server, variant, 0, count);
-    await expectCount(server.driver, "MATCH ()-[r:CONTAINS]->() RETURN count(r)", count, `${describeVariant(variant)}: relationships`);
+    await expectCount(
+      server.driver,
+      "MATCH ()-[r:CONTAINS]->() RETURN count(r)",
+      count,
+      `${describeVariant(variant)}: relationships`,
+    );
     await expectCount(
       server.driver,
       "MATCH ()-[r:CONTAINS]->() WHERE valueType(r.quantity) <> 'INTEGER NOT NULL' OR valueType(r.lineNo) <> 'INTEGER NOT NULL' OR valueType(r.unitPrice) <> 'FLOAT NOT NULL' RETURN count(r)",
@@ -263,7 +358,11 @@ async function orderLinesVariant(variant: Variant, count: number): Promise<Measu
 }
 
 export function logMeasured(what: string, m: Measured): Measured {
-  console.log(`neo4j: ${what}: ${m.rows} rows in ${m.seconds.toFixed(1)} s = ${Math.round(m.rowsPerSecond)} rows/s (server CPU ${m.serverCpuSeconds.toFixed(1)} s)`);
+  console.log(
+    `neo4j: ${what}: ${m.rows} rows in ${m.seconds.toFixed(1)} s = ${Math.round(m.rowsPerSecond)} rows/s (server CPU ${
+      m.serverCpuSeconds.toFixed(1)
+    } s)`,
+  );
   return m;
 }
 
@@ -278,11 +377,17 @@ export async function neo4jBench(): Promise<BenchResult[]> {
   const nodeReference = logMeasured(describeVariant(csvNodes), await customersVariant(csvNodes, nodes));
   const nodeOurs = logMeasured(describeVariant(ours), await customersVariant(ours, nodes));
   const perRow = logMeasured("per-row executeWrite", await customersVariant({ kind: "per-row" }, perRowSample));
-  const relationshipReference = logMeasured(describeVariant(csvRelationships), await orderLinesVariant(csvRelationships, relationships));
+  const relationshipReference = logMeasured(
+    describeVariant(csvRelationships),
+    await orderLinesVariant(csvRelationships, relationships),
+  );
   const relationshipOurs = logMeasured(describeVariant(ours), await orderLinesVariant(ours, relationships));
 
   const took = (m: Measured) => `${m.seconds.toFixed(1)} s (server CPU ${m.serverCpuSeconds.toFixed(1)} s)`;
-  const common = `Each variant on its own freshly started, empty Neo4j 5.26 (our launcher, the stack's heap settings), uniqueness constraints created first. Ours: mergeNodes/mergeRelationships with their defaults, called with chunks of ${engineChunk.toLocaleString("en")} rows as the engine passes them (building the rows is not timed), integer properties declared. Every variant first writes 300,000 rows (the per-row loop 2,000) the same way under other labels, untimed, and deletes them, so the fresh JVM's warm-up bills none of them; every variant's integers are checked to arrive as INTEGER (valueType).`;
+  const common =
+    `Each variant on its own freshly started, empty Neo4j 5.26 (our launcher, the stack's heap settings), uniqueness constraints created first. Ours: mergeNodes/mergeRelationships with their defaults, called with chunks of ${
+      engineChunk.toLocaleString("en")
+    } rows as the engine passes them (building the rows is not timed), integer properties declared. Every variant first writes 300,000 rows (the per-row loop 2,000) the same way under other labels, untimed, and deletes them, so the fresh JVM's warm-up bills none of them; every variant's integers are checked to arrive as INTEGER (valueType).`;
   return [
     result(
       `neo4j nodes: MERGE ${nodes.toLocaleString("en")} nodes with 6 properties, ours vs LOAD CSV`,
@@ -290,7 +395,11 @@ export async function neo4jBench(): Promise<BenchResult[]> {
       nodeReference.rowsPerSecond,
       "rows/s",
       ">= 0.8",
-      `${common} Reference: the same MERGE as ${describeVariant(csvNodes)} in an auto-commit transaction over a CSV in the server's import folder, its best setting here (bench/README.md). Ours ${took(nodeOurs)}, LOAD CSV ${took(nodeReference)}.`,
+      `${common} Reference: the same MERGE as ${
+        describeVariant(csvNodes)
+      } in an auto-commit transaction over a CSV in the server's import folder, its best setting here (bench/README.md). Ours ${
+        took(nodeOurs)
+      }, LOAD CSV ${took(nodeReference)}.`,
     ),
     result(
       "neo4j nodes: ours vs a per-row executeWrite loop",
@@ -298,15 +407,25 @@ export async function neo4jBench(): Promise<BenchResult[]> {
       perRow.rowsPerSecond,
       "rows/s",
       ">= 30",
-      `Per-row loop: one session.executeWrite(MERGE … SET) a row, on a ${perRowSample.toLocaleString("en")}-row sample on its own fresh server, since ${nodes.toLocaleString("en")} rows would take hours: ${took(perRow)}. Ours: the ${nodes.toLocaleString("en")}-node run above.`,
+      `Per-row loop: one session.executeWrite(MERGE … SET) a row, on a ${
+        perRowSample.toLocaleString("en")
+      }-row sample on its own fresh server, since ${nodes.toLocaleString("en")} rows would take hours: ${
+        took(perRow)
+      }. Ours: the ${nodes.toLocaleString("en")}-node run above.`,
     ),
     result(
-      `neo4j relationships: MATCH…MATCH…MERGE ${relationships.toLocaleString("en")} CONTAINS relationships with 3 properties, ours vs LOAD CSV`,
+      `neo4j relationships: MATCH…MATCH…MERGE ${
+        relationships.toLocaleString("en")
+      } CONTAINS relationships with 3 properties, ours vs LOAD CSV`,
       relationshipOurs.rowsPerSecond,
       relationshipReference.rowsPerSecond,
       "rows/s",
       ">= 0.8",
-      `${common} Between ${Math.ceil(relationships / 3).toLocaleString("en")} Order and ${products.toLocaleString("en")} Product nodes created beforehand (not timed), 3 lines an order, rows in order. Reference: ${describeVariant(csvRelationships)}, its best setting here. Ours ${took(relationshipOurs)}, LOAD CSV ${took(relationshipReference)}.`,
+      `${common} Between ${Math.ceil(relationships / 3).toLocaleString("en")} Order and ${
+        products.toLocaleString("en")
+      } Product nodes created beforehand (not timed), 3 lines an order, rows in order. Reference: ${
+        describeVariant(csvRelationships)
+      }, its best setting here. Ours ${took(relationshipOurs)}, LOAD CSV ${took(relationshipReference)}.`,
     ),
   ];
 }

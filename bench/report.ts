@@ -22,9 +22,25 @@ export function meets(value: number, target: string): boolean {
   return op === "<=" ? value <= b : op === ">=" ? value >= b : op === "<" ? value < b : op === ">" ? value > b : false;
 }
 
-export function result(metric: string, ours: number, reference: number | null, unit: string, target: string, notes?: string): BenchResult {
+export function result(
+  metric: string,
+  ours: number,
+  reference: number | null,
+  unit: string,
+  target: string,
+  notes?: string,
+): BenchResult {
   const ratio = reference === null ? null : Number((ours / reference).toFixed(3));
-  return { metric, ours: Number(ours.toFixed(3)), reference: reference === null ? null : Number(reference.toFixed(3)), unit, ratio, target, met: meets(ratio ?? ours, target), notes };
+  return {
+    metric,
+    ours: Number(ours.toFixed(3)),
+    reference: reference === null ? null : Number(reference.toFixed(3)),
+    unit,
+    ratio,
+    target,
+    met: meets(ratio ?? ours, target),
+    notes,
+  };
 }
 
 const resultsDir = join(packageRoot, "bench", "results");
@@ -38,8 +54,11 @@ export function writeResults(name: string, results: BenchResult[]): void {
     .sort()
     .flatMap((file) =>
       (JSON.parse(readFileSync(join(resultsDir, file), "utf8")) as BenchResult[]).map(
-        (r) => `| ${file.replace(/\.json$/, "")} | ${r.metric} | ${r.ours} | ${r.reference ?? "–"} | ${r.unit} | ${r.ratio ?? "–"} | ${r.target} | ${r.met ? "yes" : "**no**"} |`,
-      ),
+        (r) =>
+          `| ${file.replace(/\.json$/, "")} | ${r.metric} | ${r.ours} | ${r.reference ?? "–"} | ${r.unit} | ${
+            r.ratio ?? "–"
+          } | ${r.target} | ${r.met ? "yes" : "**no**"} |`,
+      )
     );
   writeFileSync(
     join(packageRoot, "bench", "RESULTS.md"),

@@ -1,7 +1,7 @@
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Command } from "commander";
-import { buildAssetGraph, type AssetGraph, type Definitions } from "../engine/definitions.ts";
+import { type AssetGraph, buildAssetGraph, type Definitions } from "../engine/definitions.ts";
 import { prepareDatabase } from "../engine/worker.ts";
 import { createPool, metadataDb, type pg } from "../resources/postgres.ts";
 import { packageRoot, settings } from "../resources/settings.ts";

@@ -15,21 +15,23 @@ interface DaemonOptions {
 export function registerDaemon(program: Command): void {
   program
     .command("daemon")
-    .description("run the schedules and sensors, recording every tick (run as many as you like: one leads, the others stand by)")
+    .description(
+      "run the schedules and sensors, recording every tick (run as many as you like: one leads, the others stand by)",
+    )
     .option("--no-leader", "evaluate even while another daemon leads (ticks still request their runs once)")
     .option("--clock-start <time>", "run schedules on a clock that starts at this ISO time (tests, soak benchmarks)")
     .option("--clock-rate <n>", "with --clock-start: clock seconds per real second", "1")
-    .option("--clock-origin <epochMs>", "with --clock-start: the real instant at which the clock reads it (daemons given the same share one clock)")
+    .option(
+      "--clock-origin <epochMs>",
+      "with --clock-start: the real instant at which the clock reads it (daemons given the same share one clock)",
+    )
     .action(async (options: DaemonOptions, command: Command) => {
       const graph = await loadGraph(globals(command).definitions);
-      const clock =
-        options.clockStart === undefined
-          ? systemClock
-          : compressedClock({
-              start: new Date(options.clockStart),
-              rate: Number(options.clockRate),
-              origin: options.clockOrigin === undefined ? undefined : Number(options.clockOrigin),
-            });
+      const clock = options.clockStart === undefined ? systemClock : compressedClock({
+        start: new Date(options.clockStart),
+        rate: Number(options.clockRate),
+        origin: options.clockOrigin === undefined ? undefined : Number(options.clockOrigin),
+      });
       const store = await openMetadata();
       const daemon = await startDaemon({ graph, pool: store.pool, clock, leader: options.leader });
       // SIGTERM finishes the evaluation in progress, records what is left and exits 0.
@@ -52,7 +54,11 @@ export function registerDaemon(program: Command): void {
     .action(async (options: { name?: string; status?: TickStatus; limit: string }, command: Command) => {
       const store = await openMetadata();
       try {
-        const ticks = await listTicks(store.db, { instigator: options.name, status: options.status, limit: Number(options.limit) });
+        const ticks = await listTicks(store.db, {
+          instigator: options.name,
+          status: options.status,
+          limit: Number(options.limit),
+        });
         output(command, ticks, () => (ticks.length === 0 ? "no ticks recorded" : ticks.map(describeTick).join("\n")));
       } finally {
         await store.close();
@@ -64,6 +70,10 @@ const time = (value: Date | string) => new Date(value).toISOString().replace("T"
 
 function describeTick(tick: Tick): string {
   const folded = tick.evaluations > 1 ? ` ×${tick.evaluations} until ${time(tick.last_tick_time)}` : "";
-  const runs = tick.run_ids.length > 0 ? ` → run${tick.run_ids.length > 1 ? "s" : ""} ${tick.run_ids.map((id) => id.slice(0, 8)).join(", ")}` : "";
-  return `${time(tick.tick_time)}  ${tick.instigator.padEnd(22)} ${tick.kind.padEnd(12)} ${tick.status.padEnd(9)}${folded}${tick.reason ? `  ${tick.reason}` : ""}${runs}`;
+  const runs = tick.run_ids.length > 0
+    ? ` → run${tick.run_ids.length > 1 ? "s" : ""} ${tick.run_ids.map((id) => id.slice(0, 8)).join(", ")}`
+    : "";
+  return `${time(tick.tick_time)}  ${tick.instigator.padEnd(22)} ${tick.kind.padEnd(12)} ${
+    tick.status.padEnd(9)
+  }${folded}${tick.reason ? `  ${tick.reason}` : ""}${runs}`;
 }

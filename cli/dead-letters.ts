@@ -29,7 +29,13 @@ export function registerDeadLetters(program: Command): void {
       try {
         if (options.summary) {
           const counts = await deadLetterCounts(store.db, options.run);
-          output(command, counts, () => counts.map((c) => `${String(c.count).padStart(8)}  ${c.asset_key}  ${c.reason}`).join("\n") || "no open dead letters");
+          output(
+            command,
+            counts,
+            () =>
+              counts.map((c) => `${String(c.count).padStart(8)}  ${c.asset_key}  ${c.reason}`).join("\n") ||
+              "no open dead letters",
+          );
           return;
         }
         const letters = await listDeadLetters(store.db, {
@@ -41,9 +47,14 @@ export function registerDeadLetters(program: Command): void {
         });
         output(command, letters, () =>
           letters
-            .map((d) => `#${d.id} ${d.asset_key} ${d.source}${d.source_key ? ` ${d.source_key}` : ""}  ${d.reason}${d.status === "replayed" ? " (replayed)" : ""}  run ${d.run_id}\n    ${d.issues.map((i) => `${i.path}: ${i.message}`).join("\n    ")}\n    ${JSON.stringify(d.payload).slice(0, 200)}`)
-            .join("\n") || "no dead letters",
-        );
+            .map((d) =>
+              `#${d.id} ${d.asset_key} ${d.source}${d.source_key ? ` ${d.source_key}` : ""}  ${d.reason}${
+                d.status === "replayed" ? " (replayed)" : ""
+              }  run ${d.run_id}\n    ${d.issues.map((i) => `${i.path}: ${i.message}`).join("\n    ")}\n    ${
+                JSON.stringify(d.payload).slice(0, 200)
+              }`
+            )
+            .join("\n") || "no dead letters");
       } finally {
         await store.close();
       }
@@ -60,8 +71,17 @@ export function registerDeadLetters(program: Command): void {
       const resources = new ResourcePool(graph.definitions.resources);
       try {
         const staging = (await resources.get("staging")) as Staging;
-        const result = await replayDeadLetters(store.db, graph, staging, { assetKey: options.asset, runId: options.run, reason: options.reason });
-        output(command, result, () => `replay run ${result.runId}: ${result.replayed} replayed and staged, ${result.stillFailing} still failing, ${result.skipped} not replayable. Run \`ingest materialize --stale\` to load what changed.`);
+        const result = await replayDeadLetters(store.db, graph, staging, {
+          assetKey: options.asset,
+          runId: options.run,
+          reason: options.reason,
+        });
+        output(
+          command,
+          result,
+          () =>
+            `replay run ${result.runId}: ${result.replayed} replayed and staged, ${result.stillFailing} still failing, ${result.skipped} not replayable. Run \`ingest materialize --stale\` to load what changed.`,
+        );
       } finally {
         await resources.close();
         await store.close();

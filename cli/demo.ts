@@ -29,7 +29,9 @@ async function ensureSamples(scale: number, seed: number): Promise<void> {
   const shopPool = createPool(settings().shopDatabaseUrl);
   try {
     const report = await generate({ scale, seed, outDir: sourcesDir, shopPool });
-    console.log(`   scale ${scale}, seed ${seed}: ${report.entities.orders.generated} orders, ${report.entities.contacts.generated} CRM contacts, ${report.entities.conversations.generated} chat conversations`);
+    console.log(
+      `   scale ${scale}, seed ${seed}: ${report.entities.orders.generated} orders, ${report.entities.contacts.generated} CRM contacts, ${report.entities.conversations.generated} chat conversations`,
+    );
   } finally {
     await shopPool.end();
   }
@@ -54,17 +56,25 @@ export function registerDemo(program: Command): void {
       console.log("1. the local stack");
       await stackUp([], (s) => console.log(`   ${describeService(s)}`));
 
-      console.log("2. sample data: e-commerce in Postgres, CRM behind its REST API and in CSV/Excel exports, chat in JSON Lines");
+      console.log(
+        "2. sample data: e-commerce in Postgres, CRM behind its REST API and in CSV/Excel exports, chat in JSON Lines",
+      );
       await ensureSamples(Number(options.scale), Number(options.seed));
 
       console.log("3. materialising every asset");
       const graph = await loadGraph(globals(command).definitions);
       const store = await openMetadata();
-      const { run, steps } = await runInProcess(store.pool, graph, { selection: "*", keys: graph.order }, { concurrency: 2 });
+      const { run, steps } = await runInProcess(store.pool, graph, { selection: "*", keys: graph.order }, {
+        concurrency: 2,
+      });
       const runId = run.id;
       const failed = steps.filter((s) => s.status !== "succeeded");
-      console.log(`   run ${runId} ${run.status}: ${steps.length - failed.length} of ${steps.length} assets materialised`);
-      for (const step of failed) console.log(`   ${step.status} ${step.step_key}${step.error ? `: ${step.error.split("\n")[0]}` : ""}`);
+      console.log(
+        `   run ${runId} ${run.status}: ${steps.length - failed.length} of ${steps.length} assets materialised`,
+      );
+      for (const step of failed) {
+        console.log(`   ${step.status} ${step.step_key}${step.error ? `: ${step.error.split("\n")[0]}` : ""}`);
+      }
       const letters = await deadLetterCounts(store.db, runId);
       await store.close();
       if (run.status !== "succeeded") throw new Error(`run ${runId} ${run.status}`);
@@ -73,9 +83,15 @@ export function registerDemo(program: Command): void {
       const neo4j = connectNeo4j();
       const chroma = await connectChroma();
       await printGraph(neo4j);
-      const sizes = await Promise.all(collections.map(async (name) => `${name} ${await (await chroma.collection(name)).count()}`));
+      const sizes = await Promise.all(
+        collections.map(async (name) => `${name} ${await (await chroma.collection(name)).count()}`),
+      );
       console.log(`   collections:   ${sizes.join(", ")}`);
-      console.log(`   dead letters:  ${letters.map((l) => `${l.asset_key} ${l.reason} ${l.count}`).join(", ") || "none"}  (npx ingest dead-letters)`);
+      console.log(
+        `   dead letters:  ${
+          letters.map((l) => `${l.asset_key} ${l.reason} ${l.count}`).join(", ") || "none"
+        }  (npx ingest dead-letters)`,
+      );
 
       console.log("5. three questions");
       console.log("   a) who bought a product and then opened a support chat about it? (graph)");
@@ -84,16 +100,26 @@ export function registerDemo(program: Command): void {
                (p)-[:STARTED]->(s:ChatSession {productId: product.productId})
          RETURN DISTINCT p.email AS email, product.name AS product, s.sessionId AS session ORDER BY email LIMIT 5`,
       );
-      for (const r of bought.records) console.log(`      ${r.get("email")} bought "${r.get("product")}" and chatted about it in ${r.get("session")}`);
+      for (const r of bought.records) {
+        console.log(`      ${r.get("email")} bought "${r.get("product")}" and chatted about it in ${r.get("session")}`);
+      }
 
       console.log('   b) reviews most like "battery died after a week" (vectors)');
       const embedder = await loadEmbedder();
       const [query] = await embedder.embed(["battery died after a week"]);
       await embedder.close();
-      const hits = await (await chroma.collection("reviews")).query({ queryEmbeddings: [query!], nResults: 3, include: ["documents", "metadatas", "distances"] });
+      const hits = await (await chroma.collection("reviews")).query({
+        queryEmbeddings: [query!],
+        nResults: 3,
+        include: ["documents", "metadatas", "distances"],
+      });
       const reviewIds = hits.ids[0]!;
       reviewIds.forEach((id, i) =>
-        console.log(`      ${id} (${(1 - hits.distances[0]![i]!).toFixed(2)}, ${hits.metadatas[0]![i]?.rating}★) ${hits.documents[0]![i]?.slice(0, 90)}`),
+        console.log(
+          `      ${id} (${(1 - hits.distances[0]![i]!).toFixed(2)}, ${hits.metadatas[0]![i]?.rating}★) ${
+            hits.documents[0]![i]?.slice(0, 90)
+          }`,
+        )
       );
 
       console.log("   c) the graph around those reviews (vectors, then graph)");
@@ -105,10 +131,16 @@ export function registerDemo(program: Command): void {
         { ids: reviewIds },
       );
       for (const r of around.records) {
-        console.log(`      ${r.get("review")}: ${r.get("customer")} on "${r.get("product")}" (${r.get("category")}), ${r.get("chats")} support chat(s)`);
+        console.log(
+          `      ${r.get("review")}: ${r.get("customer")} on "${r.get("product")}" (${r.get("category")}), ${
+            r.get("chats")
+          } support chat(s)`,
+        );
       }
       await neo4j.close();
 
-      console.log(`\nThe stack keeps running: \`npx ingest status\`, \`npx ingest lineage --node Product:<id>\`, \`npx ingest stack down\`.`);
+      console.log(
+        `\nThe stack keeps running: \`npx ingest status\`, \`npx ingest lineage --node Product:<id>\`, \`npx ingest stack down\`.`,
+      );
     });
 }

@@ -50,32 +50,55 @@ async function documentLineage(spec: string): Promise<RecordLineage> {
   const { metadatas } = await collection.get({ ids: [id], include: ["metadatas"] });
   const m = metadatas[0];
   if (!m) throw new Error(`no document '${id}' in collection '${collectionName}'`);
-  return { runId: String(m.run_id), assetKey: String(m.asset), source: String(m.source), sourceKey: String(m.source_key), contentHash: String(m.content_hash) };
+  return {
+    runId: String(m.run_id),
+    assetKey: String(m.asset),
+    source: String(m.source),
+    sourceKey: String(m.source_key),
+    contentHash: String(m.content_hash),
+  };
 }
 
 export function registerLineage(program: Command): void {
   program
     .command("lineage [asset]")
-    .description("the upstream chain of an asset's latest materialisation, or the source record and run behind a node or document")
+    .description(
+      "the upstream chain of an asset's latest materialisation, or the source record and run behind a node or document",
+    )
     .option("-p, --partition <key>", "a partition of a partitioned asset")
     .option("--node <Label:key>", "the node to trace, e.g. Product:P-1001")
     .option("--document <collection:id>", "the Chroma document to trace, e.g. products:P-1001")
     .action(async (assetKey: string | undefined, options: LineageOptions, command: Command) => {
       const graph = await loadGraph(globals(command).definitions);
-      const record = options.node ? await nodeLineage(graph, options.node) : options.document ? await documentLineage(options.document) : undefined;
+      const record = options.node
+        ? await nodeLineage(graph, options.node)
+        : options.document
+        ? await documentLineage(options.document)
+        : undefined;
       const key = record?.assetKey ?? assetKey;
       if (!key) throw new Error("name an asset, or give --node or --document");
       if (!graph.byKey.has(key)) throw new Error(`unknown asset '${key}'`);
       const store = await openMetadata();
       try {
-        const tree = await lineageOf(store.db, { assetKey: key, partitionKey: options.partition, runId: record?.runId });
-        if (!tree) throw new Error(`asset '${key}' has no successful materialisation${record ? ` in run ${record.runId}` : ""}`);
+        const tree = await lineageOf(store.db, {
+          assetKey: key,
+          partitionKey: options.partition,
+          runId: record?.runId,
+        });
+        if (!tree) {
+          throw new Error(`asset '${key}' has no successful materialisation${record ? ` in run ${record.runId}` : ""}`);
+        }
         output(command, { record, lineage: tree }, () =>
           [
-            ...(record ? [`source record ${record.source} ${record.sourceKey} (content ${record.contentHash.slice(0, 12)}), written by run ${record.runId} as ${record.assetKey}`] : []),
+            ...(record
+              ? [
+                `source record ${record.source} ${record.sourceKey} (content ${
+                  record.contentHash.slice(0, 12)
+                }), written by run ${record.runId} as ${record.assetKey}`,
+              ]
+              : []),
             ...renderLineage(tree),
-          ].join("\n"),
-        );
+          ].join("\n"));
       } finally {
         await store.close();
       }

@@ -26,7 +26,10 @@ export function registerMaterialize(program: Command): void {
     .description("request a run of the selected assets (default: all)")
     .option("-s, --select <selection>", "asset selection, e.g. 'graph/Product+', 'group:ec and not ec/orders', '*'")
     .option("--stale", "only stale assets, and what is downstream of them if it turns out stale")
-    .option("--full-refresh", "reload the selected graph and collection assets from everything staged, not only what changed since their last load")
+    .option(
+      "--full-refresh",
+      "reload the selected graph and collection assets from everything staged, not only what changed since their last load",
+    )
     .option("-p, --partition <keys>", "partition(s) of partitioned assets (repeat or comma-separate)", collect)
     .option("--from <key>", "first partition of a backfill range")
     .option("--to <key>", "last partition of a backfill range (inclusive)")
@@ -54,15 +57,24 @@ export function registerMaterialize(program: Command): void {
           output(command, { runId, assets: [...keys] }, () => `run ${runId} queued: ${[...keys].join(", ")}`);
           return;
         }
-        const worker = options.localWorker ? await startWorker({ graph, pool: store.pool, concurrency: options.concurrency === undefined ? undefined : Number(options.concurrency) }) : undefined;
+        const worker = options.localWorker
+          ? await startWorker({
+            graph,
+            pool: store.pool,
+            concurrency: options.concurrency === undefined ? undefined : Number(options.concurrency),
+          })
+          : undefined;
         try {
           const { run, steps } = await waitForRun(store.db, runId);
           output(command, { run, steps }, () =>
             [
               `run ${run.id} ${run.status}`,
-              ...steps.map((s) => `  ${s.status.padEnd(9)} ${s.step_key}${s.error && s.status !== "succeeded" ? `: ${s.error.split("\n")[0]}` : ""}`),
-            ].join("\n"),
-          );
+              ...steps.map((s) =>
+                `  ${s.status.padEnd(9)} ${s.step_key}${
+                  s.error && s.status !== "succeeded" ? `: ${s.error.split("\n")[0]}` : ""
+                }`
+              ),
+            ].join("\n"));
           if (run.status !== "succeeded") process.exitCode = 1;
         } finally {
           await worker?.stop();

@@ -5,7 +5,9 @@ import { openMetadata, output } from "./context.ts";
 export function registerPending(program: Command): void {
   program
     .command("pending")
-    .description("records read but not loaded yet (a relationship whose end node is not in the graph), tried again on every materialisation")
+    .description(
+      "records read but not loaded yet (a relationship whose end node is not in the graph), tried again on every materialisation",
+    )
     .option("-a, --asset <key>", "only this asset's, record by record")
     .option("-n, --limit <n>", "at most this many records (with --asset)", "50")
     .action(async (options: { asset?: string; limit: string }, command: Command) => {
@@ -15,13 +17,25 @@ export function registerPending(program: Command): void {
         const staging = new Staging(store.pool);
         if (options.asset === undefined) {
           const summary = await staging.pendingSummary();
-          output(command, summary, () =>
-            summary.map((p) => `${String(p.count).padStart(8)}  ${p.consumer}  ${p.reason}  (since ${p.since.toISOString()})`).join("\n") || "nothing pending",
+          output(
+            command,
+            summary,
+            () =>
+              summary.map((p) =>
+                `${String(p.count).padStart(8)}  ${p.consumer}  ${p.reason}  (since ${p.since.toISOString()})`
+              ).join("\n") || "nothing pending",
           );
           return;
         }
         const records = await staging.listPending({ consumer: options.asset, limit: Number(options.limit) });
-        output(command, records, () => records.map((p) => `${p.consumer} ${p.source_key}  ${p.reason}  (since ${p.since.toISOString()})`).join("\n") || "nothing pending");
+        output(
+          command,
+          records,
+          () =>
+            records.map((p) => `${p.consumer} ${p.source_key}  ${p.reason}  (since ${p.since.toISOString()})`).join(
+              "\n",
+            ) || "nothing pending",
+        );
       } finally {
         await store.close();
       }

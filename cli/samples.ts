@@ -10,31 +10,41 @@ import { output } from "./context.ts";
 export function registerSamples(program: Command): void {
   program
     .command("generate")
-    .description("generate the sample EC (Postgres), CRM (REST API data, CSV, Excel) and chat (JSON Lines) sources, deterministically")
+    .description(
+      "generate the sample EC (Postgres), CRM (REST API data, CSV, Excel) and chat (JSON Lines) sources, deterministically",
+    )
     .option("-n, --scale <orders>", "number of e-commerce orders; everything else scales from it", "2000")
     .option("--seed <seed>", "the same scale and seed give the same data", "42")
     .option("-o, --out <dir>", "where the file sources go", sourcesDir)
     .action(async (options: { scale: string; seed: string; out: string }, command: Command) => {
       const shopPool = createPool(settings().shopDatabaseUrl);
       try {
-        const report = await generate({ scale: Number(options.scale), seed: Number(options.seed), outDir: options.out, shopPool });
+        const report = await generate({
+          scale: Number(options.scale),
+          seed: Number(options.seed),
+          outDir: options.out,
+          shopPool,
+        });
         output(command, report, () =>
           [
             `generated scale ${report.scale}, seed ${report.seed} into ${options.out} and the shop database (report.json beside the files)`,
             ...Object.entries(report.entities).map(([entity, e]) => {
               const bad = Object.values(e.bad).reduce((a, b) => a + (b ?? 0), 0);
-              return `  ${entity.padEnd(15)} ${String(e.generated).padStart(9)} generated  ${String(bad).padStart(6)} bad  ${String(e.duplicates).padStart(5)} duplicates  → ${e.expectedLoaded} to load`;
+              return `  ${entity.padEnd(15)} ${String(e.generated).padStart(9)} generated  ${
+                String(bad).padStart(6)
+              } bad  ${String(e.duplicates).padStart(5)} duplicates  → ${e.expectedLoaded} to load`;
             }),
             `  people: ${report.people.distinctPeople} distinct, ${report.people.customersAlsoContacts} customers also CRM contacts, ${report.people.customersAlsoChatRequesters} also chat requesters`,
-          ].join("\n"),
-        );
+          ].join("\n"));
       } finally {
         await shopPool.end();
       }
     });
   program
     .command("crm-api")
-    .description("serve the generated CRM data as a HubSpot-shaped REST API (OAuth2 client credentials, pagination, rate limits)")
+    .description(
+      "serve the generated CRM data as a HubSpot-shaped REST API (OAuth2 client credentials, pagination, rate limits)",
+    )
     .option("-p, --port <port>", "port on 127.0.0.1", String(localPorts.crmApi))
     .option("--data <dir>", "the folder with companies/contacts/deals/owners.jsonl", join(sourcesDir, "crm", "api"))
     .action(async (options: { port: string; data: string }) => {

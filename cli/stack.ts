@@ -3,15 +3,27 @@ import { type ServiceStatus, stackDown, stackStatus, stackUp } from "../stack/st
 import { globals, output } from "./context.ts";
 
 export function describeService(s: ServiceStatus): string {
-  if (s.kind === "files") return `${s.name.padEnd(9)} ${(s.reachable ? "ready" : "absent").padEnd(5)} ${s.location}${s.startSeconds !== undefined ? `  (fetched in ${s.startSeconds.toFixed(1)}s)` : ""}`;
+  if (s.kind === "files") {
+    return `${s.name.padEnd(9)} ${(s.reachable ? "ready" : "absent").padEnd(5)} ${s.location}${
+      s.startSeconds !== undefined ? `  (fetched in ${s.startSeconds.toFixed(1)}s)` : ""
+    }`;
+  }
   const state = s.reachable ? "up" : "down";
-  const who = s.managedBy === "ours" ? `started by ingest, pid ${s.pid}` : s.managedBy === "external" ? "configured by environment" : s.managedBy === "other" ? "already running" : "not running";
+  const who = s.managedBy === "ours"
+    ? `started by ingest, pid ${s.pid}`
+    : s.managedBy === "external"
+    ? "configured by environment"
+    : s.managedBy === "other"
+    ? "already running"
+    : "not running";
   const took = s.startSeconds !== undefined ? `, started in ${s.startSeconds.toFixed(1)}s` : "";
   return `${s.name.padEnd(9)} ${state.padEnd(5)} ${s.location}  (${who}${took})`;
 }
 
 export function registerStack(program: Command): void {
-  const stack = program.command("stack").description("the local servers: PostgreSQL, Neo4j, Chroma, the embedding model and the sample CRM API");
+  const stack = program.command("stack").description(
+    "the local servers: PostgreSQL, Neo4j, Chroma, the embedding model and the sample CRM API",
+  );
   stack
     .command("up [services...]")
     .description("start what is not already reachable at its configured URL, and wait until it answers")

@@ -7,8 +7,12 @@ import { globals, loadGraph, openMetadata, output } from "./context.ts";
 
 function describeStatus(s: AssetStatus): string {
   const name = s.partitionKey ? `${s.assetKey} [${s.partitionKey}]` : s.assetKey;
-  const last = s.lastMaterialization ? `  data ${s.lastMaterialization.dataVersion.slice(0, 8)} at ${s.lastMaterialization.finishedAt.toISOString()}` : "";
-  const flight = s.inFlight.length ? `  (${s.inFlight.map((f) => `${f.status} in run ${f.runId.slice(0, 8)}`).join(", ")})` : "";
+  const last = s.lastMaterialization
+    ? `  data ${s.lastMaterialization.dataVersion.slice(0, 8)} at ${s.lastMaterialization.finishedAt.toISOString()}`
+    : "";
+  const flight = s.inFlight.length
+    ? `  (${s.inFlight.map((f) => `${f.status} in run ${f.runId.slice(0, 8)}`).join(", ")})`
+    : "";
   return `${s.state.padEnd(6)} ${name}${last}${flight}${s.reasons.length ? `\n         ${s.reasons.join("; ")}` : ""}`;
 }
 
@@ -18,7 +22,9 @@ function summarisePartitions(assetKey: string, partitions: AssetStatus[]): strin
   const stale = partitions.filter((p) => p.state === "stale").length - never;
   const fresh = partitions.length - stale - never;
   const state = stale + never === 0 ? "fresh" : "stale";
-  return `${state.padEnd(6)} ${assetKey}  ${partitions.length} partitions: ${fresh} fresh, ${stale} stale, ${never} never materialised (--partitions lists them)`;
+  return `${
+    state.padEnd(6)
+  } ${assetKey}  ${partitions.length} partitions: ${fresh} fresh, ${stale} stale, ${never} never materialised (--partitions lists them)`;
 }
 
 export function registerStatus(program: Command): void {
@@ -59,12 +65,15 @@ export function registerRuns(program: Command): void {
         output(command, list, () =>
           list
             .map((r) => {
-              const ms = r.finished_at && r.started_at ? ` in ${((new Date(r.finished_at).getTime() - new Date(r.started_at).getTime()) / 1000).toFixed(1)}s` : "";
+              const ms = r.finished_at && r.started_at
+                ? ` in ${((new Date(r.finished_at).getTime() - new Date(r.started_at).getTime()) / 1000).toFixed(1)}s`
+                : "";
               const priority = r.priority !== 0 ? `  priority ${r.priority}` : "";
-              return `${r.id}  ${r.status.padEnd(9)} ${r.created_at.toISOString()}${ms}  ${r.selection}${priority}${r.error ? `\n    ${r.error.split("\n").join("\n    ")}` : ""}`;
+              return `${r.id}  ${r.status.padEnd(9)} ${r.created_at.toISOString()}${ms}  ${r.selection}${priority}${
+                r.error ? `\n    ${r.error.split("\n").join("\n    ")}` : ""
+              }`;
             })
-            .join("\n"),
-        );
+            .join("\n"));
       } finally {
         await store.close();
       }
@@ -77,22 +86,36 @@ export function registerRuns(program: Command): void {
       try {
         const steps = await runSteps(store.db, runId);
         if (steps.length === 0) throw new Error(`no run ${runId}, or it had no steps`);
-        output(command, steps, () => steps.map((s) => `${s.status.padEnd(9)} ${s.step_key}  attempts ${s.attempts}${s.error ? `  ${s.error.split("\n")[0]}` : ""}`).join("\n"));
+        output(
+          command,
+          steps,
+          () =>
+            steps.map((s) =>
+              `${s.status.padEnd(9)} ${s.step_key}  attempts ${s.attempts}${
+                s.error ? `  ${s.error.split("\n")[0]}` : ""
+              }`
+            ).join("\n"),
+        );
       } finally {
         await store.close();
       }
     });
   runs
     .command("cancel <runId>")
-    .description("cancel a run: its queued steps do not start, and running materialisations only it waits for are told to stop")
+    .description(
+      "cancel a run: its queued steps do not start, and running materialisations only it waits for are told to stop",
+    )
     .action(async (runId: string, _options, command: Command) => {
       const store = await openMetadata();
       try {
         const status = await cancelRun(store.db, runId);
-        output(command, { runId, status }, () =>
-          status === "canceling"
-            ? `run ${runId} canceling: waiting for its running materialisations to stop (ingest runs show ${runId})`
-            : status === "canceled"
+        output(
+          command,
+          { runId, status },
+          () =>
+            status === "canceling"
+              ? `run ${runId} canceling: waiting for its running materialisations to stop (ingest runs show ${runId})`
+              : status === "canceled"
               ? `run ${runId} canceled`
               : `run ${runId} had already finished: ${status}`,
         );

@@ -29,10 +29,23 @@ export function registerWorker(program: Command): void {
   program
     .command("worker")
     .description("execute queued asset materialisations until stopped (run as many as you like, on any host)")
-    .option("-c, --concurrency <n>", "materialisations run at once by this process (default: INGEST_WORKER_CONCURRENCY, or 4)")
-    .option("--grace <seconds>", "on SIGTERM/SIGINT, how long in-flight materialisations may finish before their jobs are returned to the queue (a second signal returns them at once)", "25")
-    .option("--heartbeat <seconds>", "how often this worker records that it is alive (default: INGEST_HEARTBEAT_MS, or 5 s)")
-    .option("--timeout <seconds>", "after how long without a heartbeat other workers take this one's jobs (default: INGEST_WORKER_TIMEOUT_MS, or 30 s)")
+    .option(
+      "-c, --concurrency <n>",
+      "materialisations run at once by this process (default: INGEST_WORKER_CONCURRENCY, or 4)",
+    )
+    .option(
+      "--grace <seconds>",
+      "on SIGTERM/SIGINT, how long in-flight materialisations may finish before their jobs are returned to the queue (a second signal returns them at once)",
+      "25",
+    )
+    .option(
+      "--heartbeat <seconds>",
+      "how often this worker records that it is alive (default: INGEST_HEARTBEAT_MS, or 5 s)",
+    )
+    .option(
+      "--timeout <seconds>",
+      "after how long without a heartbeat other workers take this one's jobs (default: INGEST_WORKER_TIMEOUT_MS, or 30 s)",
+    )
     .action(async (options: WorkerCommandOptions, command: Command) => {
       const graph = await loadGraph(globals(command).definitions);
       const concurrency = options.concurrency === undefined ? defaultConcurrency() : Number(options.concurrency);
@@ -53,7 +66,10 @@ export function registerWorker(program: Command): void {
         return;
       }
       const graceMs = Number(options.grace) * 1000;
-      logger.info({ signal, graceSeconds: graceMs / 1000 }, "stopping: finishing in-flight materialisations (signal again to return them to the queue now)");
+      logger.info(
+        { signal, graceSeconds: graceMs / 1000 },
+        "stopping: finishing in-flight materialisations (signal again to return them to the queue now)",
+      );
       const stopped = worker.stop().then(() => "stopped" as const);
       const grace = deadline(graceMs, "grace" as const);
       const outcome = await Promise.race([stopped, grace.reached, nextSignal()]);
@@ -77,18 +93,25 @@ export function registerWorker(program: Command): void {
     .action(async (options: { limit: string }, command: Command) => {
       const store = await openMetadata();
       try {
-        const workers = await store.db.selectFrom("ingest.workers").selectAll().orderBy("started_at", "desc").limit(Number(options.limit)).execute();
+        const workers = await store.db.selectFrom("ingest.workers").selectAll().orderBy("started_at", "desc").limit(
+          Number(options.limit),
+        ).execute();
         output(command, workers, () =>
           workers
             .map((w) => {
               const silent = !w.last_seen || Date.now() - new Date(w.last_seen).getTime() > w.timeout_ms;
               const state = w.stopped_at ? "stopped" : silent ? "dead" : "live";
-              const released = w.released_at ? `  released ${w.released_jobs.length} job(s) at ${new Date(w.released_at).toISOString()}: ${w.release_reason}` : "";
+              const released = w.released_at
+                ? `  released ${w.released_jobs.length} job(s) at ${
+                  new Date(w.released_at).toISOString()
+                }: ${w.release_reason}`
+                : "";
               const seen = w.last_seen ? new Date(w.last_seen).toISOString() : "never";
-              return `${state.padEnd(8)}${w.id}  ${w.host ?? "?"}:${w.pid ?? "?"}  concurrency ${w.concurrency ?? "?"}  last seen ${seen}${released}`;
+              return `${state.padEnd(8)}${w.id}  ${w.host ?? "?"}:${w.pid ?? "?"}  concurrency ${
+                w.concurrency ?? "?"
+              }  last seen ${seen}${released}`;
             })
-            .join("\n") || "no workers have run",
-        );
+            .join("\n") || "no workers have run");
       } finally {
         await store.close();
       }

@@ -56,7 +56,9 @@ export interface AssetCheck<R> {
   description?: string;
   /** `error` fails the step (and skips what is downstream); `warn` (default) only records the result. */
   severity?: "warn" | "error";
-  check(ctx: MaterializeContext<R> & { result: MaterializeResult }): Promise<{ passed: boolean; metadata?: Record<string, unknown> }>;
+  check(
+    ctx: MaterializeContext<R> & { result: MaterializeResult },
+  ): Promise<{ passed: boolean; metadata?: Record<string, unknown> }>;
 }
 
 /** What an asset writes, when a helper declared it: lets `ingest lineage --node` find the asset behind a node. */

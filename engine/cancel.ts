@@ -34,7 +34,9 @@ export function watchCancellations(db: MetadataStore, inFlight: InFlight, pollMs
     const jobIds = inFlight.jobIds;
     if (jobIds.length === 0) return;
     try {
-      const { rows } = await sql<{ jobs: string[] }>`select ingest.canceled_jobs(${jobIds}::text[]) as jobs`.execute(db);
+      const { rows } = await sql<{ jobs: string[] }>`select ingest.canceled_jobs(${jobIds}::text[]) as jobs`.execute(
+        db,
+      );
       for (const jobId of rows[0]!.jobs) inFlight.abort(jobId, new RunCanceled("the run was canceled"));
     } catch (error) {
       logger.warn({ err: error }, "could not check for canceled runs");

@@ -125,7 +125,11 @@ export async function deadLetterCounts(db: MetadataStore, runId?: string) {
 
 export async function markReplayed(db: MetadataStore, ids: number[]): Promise<void> {
   if (ids.length === 0) return;
-  await db.updateTable("ingest.dead_letters").set({ status: "replayed", replayed_at: new Date() }).where("id", "in", ids).execute();
+  await db.updateTable("ingest.dead_letters").set({ status: "replayed", replayed_at: new Date() }).where(
+    "id",
+    "in",
+    ids,
+  ).execute();
 }
 
 /** A dead letter that still fails after a replay keeps its row, with the issues of the current model. */

@@ -54,7 +54,9 @@ export function buildAssetGraph(definitions: Definitions): AssetGraph {
   const byKey = new Map<string, AssetDefinition>();
   const problems: string[] = [];
   for (const asset of definitions.assets) {
-    if (!assetKey.test(asset.key)) problems.push(`asset key '${asset.key}' is invalid: use segments of [A-Za-z0-9_] joined by '/'`);
+    if (!assetKey.test(asset.key)) {
+      problems.push(`asset key '${asset.key}' is invalid: use segments of [A-Za-z0-9_] joined by '/'`);
+    }
     if (byKey.has(asset.key)) problems.push(`asset key '${asset.key}' is declared twice`);
     byKey.set(asset.key, asset);
   }
@@ -63,15 +65,23 @@ export function buildAssetGraph(definitions: Definitions): AssetGraph {
       if (!byKey.has(dep)) problems.push(`asset '${asset.key}' depends on unknown asset '${dep}'`);
     }
     for (const resource of asset.resources) {
-      if (!(resource in definitions.resources)) problems.push(`asset '${asset.key}' uses unknown resource '${resource}'`);
+      if (!(resource in definitions.resources)) {
+        problems.push(`asset '${asset.key}' uses unknown resource '${resource}'`);
+      }
     }
   }
   for (const [group, limit] of Object.entries(definitions.concurrency?.groups ?? {})) {
-    if (!definitions.assets.some((a) => a.group === group)) problems.push(`concurrency limit for group '${group}', which no asset belongs to`);
-    if (!Number.isInteger(limit) || limit < 1) problems.push(`concurrency limit of group '${group}' must be a whole number ≥ 1, not ${limit}`);
+    if (!definitions.assets.some((a) => a.group === group)) {
+      problems.push(`concurrency limit for group '${group}', which no asset belongs to`);
+    }
+    if (!Number.isInteger(limit) || limit < 1) {
+      problems.push(`concurrency limit of group '${group}' must be a whole number ≥ 1, not ${limit}`);
+    }
   }
   const global = definitions.concurrency?.global;
-  if (global !== undefined && (!Number.isInteger(global) || global < 1)) problems.push(`the global concurrency limit must be a whole number ≥ 1, not ${global}`);
+  if (global !== undefined && (!Number.isInteger(global) || global < 1)) {
+    problems.push(`the global concurrency limit must be a whole number ≥ 1, not ${global}`);
+  }
   if (problems.length > 0) throw new DefinitionError(problems.join("\n"));
 
   const dependents = new Map<string, string[]>([...byKey.keys()].map((key) => [key, []]));

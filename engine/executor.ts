@@ -10,13 +10,24 @@ import type { AssetGraph } from "./definitions.ts";
 import { InFlight, JobReleased, RunCanceled } from "./in-flight.ts";
 import type { ResourcePool } from "./resource.ts";
 import { currentUpstreamVersions, stalenessOf, type VersionIndex } from "./staleness.ts";
-import { type StepRef, stepKeyOf } from "./steps.ts";
-import { claimSteps, finishSteps, type MaterializationRecord, type MetadataStore, requeueStep, retrySteps, type StepJob } from "./store.ts";
+import { stepKeyOf, type StepRef } from "./steps.ts";
+import {
+  claimSteps,
+  finishSteps,
+  type MaterializationRecord,
+  type MetadataStore,
+  requeueStep,
+  retrySteps,
+  type StepJob,
+} from "./store.ts";
 
 /** The default data version: a hash of what the materialisation reported. */
 function dataVersionOf(result: MaterializeResult): string {
   if (result.dataVersion) return result.dataVersion;
-  return createHash("sha256").update(JSON.stringify([result.counts ?? {}, result.metadata ?? {}])).digest("hex").slice(0, 32);
+  return createHash("sha256").update(JSON.stringify([result.counts ?? {}, result.metadata ?? {}])).digest("hex").slice(
+    0,
+    32,
+  );
 }
 
 /**
@@ -29,7 +40,13 @@ function reconcile(result: MaterializeResult, deadLettered: number): Materialize
   if (counts.deadLettered !== undefined && counts.deadLettered !== deadLettered) {
     throw new Error(`the asset reports ${counts.deadLettered} dead-lettered records but recorded ${deadLettered}`);
   }
-  const filled = { ...counts, extracted: counts.extracted, deadLettered, deduplicated: counts.deduplicated ?? 0, loaded: counts.loaded ?? 0 };
+  const filled = {
+    ...counts,
+    extracted: counts.extracted,
+    deadLettered,
+    deduplicated: counts.deduplicated ?? 0,
+    loaded: counts.loaded ?? 0,
+  };
   if (filled.extracted !== filled.loaded + filled.deadLettered + filled.deduplicated) {
     throw new Error(
       `counts do not reconcile: extracted ${filled.extracted} ≠ loaded ${filled.loaded} + dead-lettered ${filled.deadLettered} + deduplicated ${filled.deduplicated}`,
@@ -49,7 +66,10 @@ interface Execution {
 async function runChecks<R>(asset: AssetDefinition<R>, ctx: MaterializeContext<R>, result: MaterializeResult) {
   const results: MaterializationRecord["checks"] = [];
   for (const check of asset.checks) {
-    const outcome = await check.check({ ...ctx, result }).catch((error: unknown) => ({ passed: false, metadata: { error: errorText(error) } }));
+    const outcome = await check.check({ ...ctx, result }).catch((error: unknown) => ({
+      passed: false,
+      metadata: { error: errorText(error) },
+    }));
     results.push({ name: check.name, severity: check.severity ?? "warn", description: check.description, ...outcome });
   }
   return results;
@@ -95,7 +115,11 @@ async function execute(
     checks: [],
     ...fields,
   });
-  const deadLetters = new DeadLetterSink(db, { runId: runIds[0]!, assetKey: asset.key, partitionKey: ref.partitionKey });
+  const deadLetters = new DeadLetterSink(db, {
+    runId: runIds[0]!,
+    assetKey: asset.key,
+    partitionKey: ref.partitionKey,
+  });
   try {
     const ctx: MaterializeContext<any> = {
       runId: runIds[0]!,
@@ -107,7 +131,8 @@ async function execute(
       signal,
       deadLetter: (letter) => deadLetters.add(letter),
       runs: async () =>
-        (await db.selectFrom("ingest.runs").select(["id", "tags"]).where("id", "in", runIds).orderBy("created_at").execute()).map((r) => ({ runId: r.id, tags: r.tags })),
+        (await db.selectFrom("ingest.runs").select(["id", "tags"]).where("id", "in", runIds).orderBy("created_at")
+          .execute()).map((r) => ({ runId: r.id, tags: r.tags })),
     };
     log.info("materializing");
     const result = reconcile(await asset.materialize(ctx), deadLetters.count);
@@ -115,11 +140,24 @@ async function execute(
     if (result.counts?.extracted !== undefined) await deadLetters.supersedeEarlier();
     const checks = await runChecks(asset, ctx, result);
     const blocking = checks.filter((c) => !c.passed && c.severity === "error");
-    if (blocking.length > 0) throw new Error(`blocking check${blocking.length > 1 ? "s" : ""} failed: ${blocking.map((c) => c.name).join(", ")}`);
-    const materialization = record({ dataVersion: dataVersionOf(result), counts: result.counts ?? {}, metadata: result.metadata ?? {}, checks });
+    if (blocking.length > 0) {
+      throw new Error(
+        `blocking check${blocking.length > 1 ? "s" : ""} failed: ${blocking.map((c) => c.name).join(", ")}`,
+      );
+    }
+    const materialization = record({
+      dataVersion: dataVersionOf(result),
+      counts: result.counts ?? {},
+      metadata: result.metadata ?? {},
+      checks,
+    });
     InFlight.assertHeld(signal);
     await finishSteps(db, { jobId, ref, status: "succeeded", materialization });
-    log.info({ counts: materialization.counts, dataVersion: materialization.dataVersion, ms: materialization.finishedAt.getTime() - startedAt.getTime() }, "materialized");
+    log.info({
+      counts: materialization.counts,
+      dataVersion: materialization.dataVersion,
+      ms: materialization.finishedAt.getTime() - startedAt.getTime(),
+    }, "materialized");
   } catch (error) {
     // The failure is recorded (and retried) here; only a failure to record it, or a job that is no
     // longer this worker's, reaches graphile-worker.
@@ -137,7 +175,14 @@ async function execute(
     if (attempt < asset.retry.maxAttempts) {
       const delayMs = retryDelayMs(asset.retry, attempt);
       log.warn({ err: error, retryInMs: delayMs }, "materialization failed; will retry");
-      await retrySteps(db, { jobId, ref, materialization: failed, delayMs, maxAttempts: asset.retry.maxAttempts, traceparent });
+      await retrySteps(db, {
+        jobId,
+        ref,
+        materialization: failed,
+        delayMs,
+        maxAttempts: asset.retry.maxAttempts,
+        traceparent,
+      });
     } else {
       log.error({ err: error }, "materialization failed; no attempts left");
       await finishSteps(db, { jobId, ref, status: "failed", materialization: failed, error: failed.error! });
@@ -146,7 +191,12 @@ async function execute(
 }
 
 /** The graphile-worker task that materialises one asset partition for every run waiting on it. */
-export function materializeTaskHandler(graph: AssetGraph, db: MetadataStore, resources: ResourcePool, inFlight: InFlight): Task {
+export function materializeTaskHandler(
+  graph: AssetGraph,
+  db: MetadataStore,
+  resources: ResourcePool,
+  inFlight: InFlight,
+): Task {
   return async (payload: unknown, helpers: JobHelpers) => {
     const job = payload as StepJob;
     const ref: StepRef = { assetKey: job.assetKey, partitionKey: job.partitionKey ?? "" };
@@ -158,12 +208,23 @@ export function materializeTaskHandler(graph: AssetGraph, db: MetadataStore, res
       throw new Error(`asset '${ref.assetKey}' is not defined in this worker's definitions`);
     }
     const group = { name: asset.group, limit: graph.definitions.concurrency?.groups?.[asset.group] };
-    const { steps, busy, full, latest } = await claimSteps(db, jobId, ref, [asset.key, ...asset.deps], group, graph.definitions.concurrency?.global);
+    const { steps, busy, full, latest } = await claimSteps(
+      db,
+      jobId,
+      ref,
+      [asset.key, ...asset.deps],
+      group,
+      graph.definitions.concurrency?.global,
+    );
     if (steps.length === 0) {
       if (busy || full) {
         // Another job is materialising this asset partition (for an earlier request), or its group is
         // at its limit: try again shortly (spread out, so waiting jobs do not all come back at once).
-        await requeueStep(db, ref, { maxAttempts: asset.retry.maxAttempts, traceparent: job.traceparent, delayMs: busy ? 1_000 : 500 + Math.random() * 1_000 });
+        await requeueStep(db, ref, {
+          maxAttempts: asset.retry.maxAttempts,
+          traceparent: job.traceparent,
+          delayMs: busy ? 1_000 : 500 + Math.random() * 1_000,
+        });
       }
       return;
     }
@@ -173,9 +234,24 @@ export function materializeTaskHandler(graph: AssetGraph, db: MetadataStore, res
         `materialize ${key}`,
         {
           parent: contextFromTraceparent(job.traceparent),
-          attributes: { "ingest.asset": asset.key, "ingest.partition": ref.partitionKey, "ingest.runs": steps.map((s) => s.run_id).join(","), "ingest.job": jobId },
+          attributes: {
+            "ingest.asset": asset.key,
+            "ingest.partition": ref.partitionKey,
+            "ingest.runs": steps.map((s) => s.run_id).join(","),
+            "ingest.job": jobId,
+          },
         },
-        () => execute({ graph, db, resources }, asset, ref, steps, latest, jobId, job.traceparent, execution.controller.signal),
+        () =>
+          execute(
+            { graph, db, resources },
+            asset,
+            ref,
+            steps,
+            latest,
+            jobId,
+            job.traceparent,
+            execution.controller.signal,
+          ),
       );
     } catch (error) {
       // graphile-worker fails a job by worker id: if this worker fetched the released job again, failing

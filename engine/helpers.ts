@@ -26,7 +26,10 @@ export interface StagedAsset<T> extends AssetDefinition<any> {
   staged: { table: string; source: string; model: z.ZodType<T>; sourceKey(record: T): string };
 }
 
-type Common<R> = Pick<AssetSpec<R>, "key" | "group" | "description" | "codeVersion" | "retry" | "checks" | "partitions">;
+type Common<R> = Pick<
+  AssetSpec<R>,
+  "key" | "group" | "description" | "codeVersion" | "retry" | "checks" | "partitions"
+>;
 
 export interface StagedAssetSpec<T, R> extends Common<R> {
   /** The staging table (schema `staging`), one row per source key. */
@@ -94,7 +97,13 @@ export function defineStagedAsset<T, R extends Record<string, unknown> = Record<
           }
           const parsed = spec.model.safeParse(raw);
           if (!parsed.success) {
-            await ctx.deadLetter({ source: spec.source, sourceKey: rawKey(spec, raw), reason: "invalid", issues: issuesOf(parsed.error), payload: raw });
+            await ctx.deadLetter({
+              source: spec.source,
+              sourceKey: rawKey(spec, raw),
+              reason: "invalid",
+              issues: issuesOf(parsed.error),
+              payload: raw,
+            });
             continue;
           }
           await load.add(spec.sourceKey(parsed.data), parsed.data, spec.updatedAt?.(parsed.data));
@@ -119,7 +128,9 @@ export function defineStagedAsset<T, R extends Record<string, unknown> = Record<
       };
     },
   });
-  return Object.assign(asset, { staged: { table: spec.table, source: spec.source, model: spec.model, sourceKey: spec.sourceKey } });
+  return Object.assign(asset, {
+    staged: { table: spec.table, source: spec.source, model: spec.model, sourceKey: spec.sourceKey },
+  });
 }
 
 /** Checks a helper's identifiers at definition time, naming the asset in the error. */
@@ -133,7 +144,13 @@ function validate(key: string, check: () => void): void {
 
 /** The lineage every node, relationship and document carries. */
 function lineage(ctx: { runId: string; assetKey: string }, source: string, staged: StagedRecord<unknown>) {
-  return { ingestRunId: ctx.runId, ingestAsset: ctx.assetKey, ingestSource: source, ingestSourceKey: staged.sourceKey, ingestContentHash: staged.contentHash };
+  return {
+    ingestRunId: ctx.runId,
+    ingestAsset: ctx.assetKey,
+    ingestSource: source,
+    ingestSourceKey: staged.sourceKey,
+    ingestContentHash: staged.contentHash,
+  };
 }
 
 /** Staged records read and written per page: one Postgres query, then the writer's own batches. */
@@ -162,11 +179,15 @@ export function defineNodeAsset<T>(spec: NodeAssetSpec<T>): AssetDefinition<{ ne
   validate(spec.key, () => {
     assertIdentifier("label", spec.label);
     assertIdentifier("property key", spec.keyProperty);
-    for (const property of [...(spec.indexes ?? []), ...(spec.integers ?? [])]) assertIdentifier("property key", property);
+    for (const property of [...(spec.indexes ?? []), ...(spec.integers ?? [])]) {
+      assertIdentifier("property key", property);
+    }
   });
   const keyOf = (s: StagedRecord<T>, props = spec.properties(s.record)) => {
     const key = props[spec.keyProperty];
-    if (key === undefined || key === null) throw new Error(`${spec.key}: record ${s.sourceKey} has no ${spec.keyProperty}`);
+    if (key === undefined || key === null) {
+      throw new Error(`${spec.key}: record ${s.sourceKey} has no ${spec.keyProperty}`);
+    }
     return key as string | number;
   };
   return defineAsset<{ neo4j: Driver; staging: Staging }>({
@@ -181,15 +202,22 @@ export function defineNodeAsset<T>(spec: NodeAssetSpec<T>): AssetDefinition<{ ne
       const counts = await loadChanges<T>(ctx, staging, spec.from.staged.table, spec.codeVersion, graphPageSize, {
         async write(records) {
           const rows = records.map((s) => {
-            const props: Record<string, unknown> = { ...spec.properties(s.record), ...lineage(ctx, spec.from.staged.source, s) };
+            const props: Record<string, unknown> = {
+              ...spec.properties(s.record),
+              ...lineage(ctx, spec.from.staged.source, s),
+            };
             return { key: keyOf(s, props), props };
           });
           return mergeNodes(neo4j, spec.label, spec.keyProperty, rows, { integers: spec.integers });
         },
-        remove: (records) => deleteNodes(neo4j, spec.label, spec.keyProperty, records.map((s) => keyOf(s)), ctx.assetKey),
+        remove: (records) =>
+          deleteNodes(neo4j, spec.label, spec.keyProperty, records.map((s) => keyOf(s)), ctx.assetKey),
         sweep: (runs) => sweep(neo4j, `(n:${spec.label})`, "n", "DETACH DELETE n", ctx.assetKey, runs),
       });
-      return { counts: { ...counts }, dataVersion: await derivedVersion(staging, spec.from.staged.table, spec.codeVersion) };
+      return {
+        counts: { ...counts },
+        dataVersion: await derivedVersion(staging, spec.from.staged.table, spec.codeVersion),
+      };
     },
   });
 }
@@ -214,7 +242,9 @@ export interface RelationshipAssetSpec<T> extends Common<{ neo4j: Driver; stagin
  * pair, with lineage. Only records that changed since the last materialisation are rewritten (what
  * they wrote before is deleted first); removed ones have theirs deleted.
  */
-export function defineRelationshipAsset<T>(spec: RelationshipAssetSpec<T>): AssetDefinition<{ neo4j: Driver; staging: Staging }> {
+export function defineRelationshipAsset<T>(
+  spec: RelationshipAssetSpec<T>,
+): AssetDefinition<{ neo4j: Driver; staging: Staging }> {
   validate(spec.key, () => {
     assertRelationshipIdentifiers(spec.type, spec.start, spec.end);
     for (const property of spec.integers ?? []) assertIdentifier("property key", property);
@@ -227,8 +257,15 @@ export function defineRelationshipAsset<T>(spec: RelationshipAssetSpec<T>): Asse
     async materialize(ctx) {
       const { neo4j, staging } = ctx.resources;
       const previous = (records: StagedRecord<T>[]) =>
-        deleteRelationshipsOf(neo4j, spec.type, spec.start, records.map((s) => ({ start: spec.start.value(s.record), sourceKey: s.sourceKey })), ctx.assetKey);
-      const describe = (end: RelationshipEnd, value: unknown) => `no (:${end.label} {${end.key}: ${JSON.stringify(value)}}) in the graph`;
+        deleteRelationshipsOf(
+          neo4j,
+          spec.type,
+          spec.start,
+          records.map((s) => ({ start: spec.start.value(s.record), sourceKey: s.sourceKey })),
+          ctx.assetKey,
+        );
+      const describe = (end: RelationshipEnd, value: unknown) =>
+        `no (:${end.label} {${end.key}: ${JSON.stringify(value)}}) in the graph`;
       const counts = await loadChanges<T>(ctx, staging, spec.from.staged.table, spec.codeVersion, graphPageSize, {
         async write(records, refresh) {
           if (!refresh) await previous(records);
@@ -240,29 +277,46 @@ export function defineRelationshipAsset<T>(spec: RelationshipAssetSpec<T>): Asse
               id: s.sourceKey,
               props: { ...spec.properties?.(s.record), ...lineage(ctx, spec.from.staged.source, s) },
             }));
-          const { written, missingEnds } = await mergeRelationships(neo4j, spec.type, spec.start, spec.end, rows, { integers: spec.integers });
+          const { written, missingEnds } = await mergeRelationships(neo4j, spec.type, spec.start, spec.end, rows, {
+            integers: spec.integers,
+          });
           if (missingEnds === 0) return { written };
           // Held back until the node arrives (a product dead-lettered today, fixed tomorrow).
           const byId = new Map(rows.map((r) => [r.id, r]));
           const unwritten = await unwrittenRelationships(neo4j, spec.type, spec.start, spec.end, rows);
           const pending = unwritten.map((u) => {
             const row = byId.get(u.id)!;
-            const missing = [u.missingStart && describe(spec.start, row.start), u.missingEnd && describe(spec.end, row.end)].filter(Boolean);
+            const missing = [
+              u.missingStart && describe(spec.start, row.start),
+              u.missingEnd && describe(spec.end, row.end),
+            ].filter(Boolean);
             return { sourceKey: u.id, reason: missing.length > 0 ? missing.join("; ") : "not written" };
           });
           return { written, pending };
         },
         remove: previous,
-        sweep: (runs) => sweep(neo4j, `(:${spec.start.label})-[r:${spec.type}]->(:${spec.end.label})`, "r", "DELETE r", ctx.assetKey, runs),
+        sweep: (runs) =>
+          sweep(
+            neo4j,
+            `(:${spec.start.label})-[r:${spec.type}]->(:${spec.end.label})`,
+            "r",
+            "DELETE r",
+            ctx.assetKey,
+            runs,
+          ),
       });
-      return { counts: { ...counts }, dataVersion: await derivedVersion(staging, spec.from.staged.table, spec.codeVersion) };
+      return {
+        counts: { ...counts },
+        dataVersion: await derivedVersion(staging, spec.from.staged.table, spec.codeVersion),
+      };
     },
   });
 }
 
 export type ChromaMetadata = Record<string, string | number | boolean | null>;
 
-export interface CollectionAssetSpec<T> extends Common<{ chroma: ChromaResource; embedder: Embedder; staging: Staging }> {
+export interface CollectionAssetSpec<T>
+  extends Common<{ chroma: ChromaResource; embedder: Embedder; staging: Staging }> {
   collection: string;
   from: StagedAsset<T>;
   /** The text that is embedded and stored. */
@@ -280,7 +334,9 @@ const collectionPageSize = 1_024;
  * source key. Only records that changed since the last materialisation are embedded again; removed
  * ones are deleted.
  */
-export function defineCollectionAsset<T>(spec: CollectionAssetSpec<T>): AssetDefinition<{ chroma: ChromaResource; embedder: Embedder; staging: Staging }> {
+export function defineCollectionAsset<T>(
+  spec: CollectionAssetSpec<T>,
+): AssetDefinition<{ chroma: ChromaResource; embedder: Embedder; staging: Staging }> {
   validate(spec.key, () => assertCollectionName(spec.collection));
   return defineAsset<{ chroma: ChromaResource; embedder: Embedder; staging: Staging }>({
     ...spec,
@@ -321,7 +377,10 @@ export function defineCollectionAsset<T>(spec: CollectionAssetSpec<T>): AssetDef
           return before - (await collection.count());
         },
       });
-      return { counts: { ...counts, embedded: counts.written }, dataVersion: await derivedVersion(staging, spec.from.staged.table, spec.codeVersion) };
+      return {
+        counts: { ...counts, embedded: counts.written },
+        dataVersion: await derivedVersion(staging, spec.from.staged.table, spec.codeVersion),
+      };
     },
   });
 }

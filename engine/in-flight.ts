@@ -43,7 +43,9 @@ export class InFlight {
   /** Aborts the executions of a job (only the one that fetched it `attempts` times, when given). */
   abort(jobId: string, reason: RunCanceled | JobReleased, attempts?: number): void {
     for (const e of this.#executions) {
-      if (e.jobId === jobId && (attempts === undefined || e.attempts === attempts) && !e.controller.signal.aborted) e.controller.abort(reason);
+      if (e.jobId === jobId && (attempts === undefined || e.attempts === attempts) && !e.controller.signal.aborted) {
+        e.controller.abort(reason);
+      }
     }
   }
 

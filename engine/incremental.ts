@@ -62,7 +62,12 @@ export async function loadChanges<T, P = StagedRecord<T>[]>(
   let resolved = 0;
   // Whether this consumer holds anything back: until it does, pages need no settling.
   let holding = (await staging.pendingCount(ctx.assetKey)) > 0;
-  const writeLive = async (live: StagedRecord<T>[], gone: StagedRecord<T>[], prepared: P | undefined, retry: boolean) => {
+  const writeLive = async (
+    live: StagedRecord<T>[],
+    gone: StagedRecord<T>[],
+    prepared: P | undefined,
+    retry: boolean,
+  ) => {
     if (gone.length > 0) removed += await sink.remove(gone);
     const outcome = prepared === undefined ? { written: 0 } : await sink.write(prepared, refresh && !retry);
     const held = outcome.pending ?? [];
@@ -89,7 +94,9 @@ export async function loadChanges<T, P = StagedRecord<T>[]>(
       const prepared = live.length > 0 ? await prepare(live) : undefined;
       await writing;
       const position = page.at(-1)!.version;
-      writing = writeLive(live, page.filter((r) => r.removed), prepared, false).then(() => staging.advance(cursor, position));
+      writing = writeLive(live, page.filter((r) => r.removed), prepared, false).then(() =>
+        staging.advance(cursor, position)
+      );
       // Observed when awaited above; until then a failure must not count as an unhandled rejection.
       writing.catch(() => {});
     }

@@ -43,13 +43,19 @@ export async function lineageOf(
   return root ? expand(db, Number(root.id), undefined, depth) : undefined;
 }
 
-async function expand(db: MetadataStore, id: number, consumedVersion: string | undefined, depth: number): Promise<LineageNode | undefined> {
+async function expand(
+  db: MetadataStore,
+  id: number,
+  consumedVersion: string | undefined,
+  depth: number,
+): Promise<LineageNode | undefined> {
   const m = await materialization(db, id);
   if (!m) return undefined;
-  const edges =
-    depth <= 0
-      ? []
-      : await db.selectFrom("ingest.lineage_edges").selectAll().where("materialization_id", "=", id).orderBy("upstream_asset").orderBy("upstream_partition").execute();
+  const edges = depth <= 0
+    ? []
+    : await db.selectFrom("ingest.lineage_edges").selectAll().where("materialization_id", "=", id).orderBy(
+      "upstream_asset",
+    ).orderBy("upstream_partition").execute();
   const upstream: LineageNode[] = [];
   for (const edge of edges) {
     if (edge.upstream_materialization_id === null) continue;
@@ -71,7 +77,12 @@ async function expand(db: MetadataStore, id: number, consumedVersion: string | u
 
 export function renderLineage(node: LineageNode, prefix = "", last = true, root = true): string[] {
   const name = node.partitionKey ? `${node.assetKey} [${node.partitionKey}]` : node.assetKey;
-  const line = `${root ? "" : `${prefix}${last ? "└─ " : "├─ "}`}${name}  data ${node.dataVersion.slice(0, 8)}  code ${node.codeVersion}  run ${node.runId}  ${node.finishedAt.toISOString()}`;
+  const line = `${root ? "" : `${prefix}${last ? "└─ " : "├─ "}`}${name}  data ${
+    node.dataVersion.slice(0, 8)
+  }  code ${node.codeVersion}  run ${node.runId}  ${node.finishedAt.toISOString()}`;
   const childPrefix = root ? "" : `${prefix}${last ? "   " : "│  "}`;
-  return [line, ...node.upstream.flatMap((child, i) => renderLineage(child, childPrefix, i === node.upstream.length - 1, false))];
+  return [
+    line,
+    ...node.upstream.flatMap((child, i) => renderLineage(child, childPrefix, i === node.upstream.length - 1, false)),
+  ];
 }

@@ -21,7 +21,9 @@ export function livenessSettings(options: LivenessOptions = {}): Required<Livene
   const heartbeatMs = options.heartbeatMs ?? Number(process.env.INGEST_HEARTBEAT_MS ?? 5_000);
   const timeoutMs = options.timeoutMs ?? Number(process.env.INGEST_WORKER_TIMEOUT_MS ?? 30_000);
   if (!(heartbeatMs >= 100) || !(timeoutMs >= 3 * heartbeatMs)) {
-    throw new Error(`worker liveness: the heartbeat (${heartbeatMs} ms) must be at least 100 ms and the timeout (${timeoutMs} ms) at least 3 heartbeats`);
+    throw new Error(
+      `worker liveness: the heartbeat (${heartbeatMs} ms) must be at least 100 ms and the timeout (${timeoutMs} ms) at least 3 heartbeats`,
+    );
   }
   return { heartbeatMs, timeoutMs };
 }
@@ -37,13 +39,16 @@ export interface ReleasedJob {
  * running by a job that is gone. Every worker calls it each heartbeat; a daemon may too.
  */
 export async function releaseDeadWorkers(db: MetadataStore, timeoutMs: number): Promise<ReleasedJob[]> {
-  const { rows } = await sql<{ released: ReleasedJob[] }>`select ingest.release_dead_workers(${timeoutMs}) as released`.execute(db);
+  const { rows } = await sql<{ released: ReleasedJob[] }>`select ingest.release_dead_workers(${timeoutMs}) as released`
+    .execute(db);
   return rows[0]!.released;
 }
 
 /** Gives a stopping worker's jobs back to the queue now, without spending an attempt of their steps. */
 export async function returnJobs(db: MetadataStore, workerId: string, reason: string): Promise<ReleasedJob[]> {
-  const { rows } = await sql<{ released: ReleasedJob[] }>`select ingest.release_worker_jobs(${[workerId]}::text[], ${reason}, false) as released`.execute(db);
+  const { rows } = await sql<{ released: ReleasedJob[] }>`select ingest.release_worker_jobs(${[
+    workerId,
+  ]}::text[], ${reason}, false) as released`.execute(db);
   return rows[0]!.released;
 }
 
@@ -81,21 +86,36 @@ export async function startHeartbeat(
         with beat as (update ingest.workers set last_seen = now() where id = ${worker.id} returning id)
         select exists (select 1 from beat) as known, (
           select coalesce(jsonb_agg(jsonb_build_object('jobId', e.id::text, 'attempts', e.attempts)), '[]')
-          from unnest(${executions.map((e) => e.jobId)}::bigint[], ${executions.map((e) => e.attempts)}::int[]) e(id, attempts)
+          from unnest(${executions.map((e) => e.jobId)}::bigint[], ${
+        executions.map((e) => e.attempts)
+      }::int[]) e(id, attempts)
           left join graphile_worker.jobs j on j.id = e.id
-          where j.id is null or j.locked_by is distinct from ${worker.id} or j.attempts <> e.attempts) as lost`.execute(db);
+          where j.id is null or j.locked_by is distinct from ${worker.id} or j.attempts <> e.attempts) as lost`.execute(
+        db,
+      );
       lastBeat = Date.now();
       if (!rows[0]!.known) await register();
       for (const { jobId, attempts } of rows[0]!.lost) {
-        logger.error({ job: jobId, worker: worker.id }, "this job was released to other workers (this worker missed its heartbeats): abandoning it");
-        worker.inFlight.abort(jobId, new JobReleased(`job ${jobId} was released to other workers: worker ${worker.id} missed its heartbeats`), attempts);
+        logger.error(
+          { job: jobId, worker: worker.id },
+          "this job was released to other workers (this worker missed its heartbeats): abandoning it",
+        );
+        worker.inFlight.abort(
+          jobId,
+          new JobReleased(`job ${jobId} was released to other workers: worker ${worker.id} missed its heartbeats`),
+          attempts,
+        );
       }
       const released = await releaseDeadWorkers(db, settings.timeoutMs);
       if (released.length > 0) logger.warn({ released }, "released the jobs of workers that stopped heartbeating");
     } catch (error) {
       logger.warn({ err: error, worker: worker.id }, "heartbeat failed");
       if (Date.now() - lastBeat > settings.timeoutMs) {
-        worker.inFlight.abortAll(new JobReleased(`worker ${worker.id} could not record a heartbeat for ${settings.timeoutMs} ms: other workers may be running its jobs`));
+        worker.inFlight.abortAll(
+          new JobReleased(
+            `worker ${worker.id} could not record a heartbeat for ${settings.timeoutMs} ms: other workers may be running its jobs`,
+          ),
+        );
       }
     }
   };

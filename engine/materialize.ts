@@ -33,8 +33,17 @@ export async function requestRun(db: MetadataStore, graph: AssetGraph, request: 
   const runId = request.runId ?? randomUUID();
   const index = request.staleOnly ? await VersionIndex.load(db) : undefined;
   const steps = plan(graph, { ...request, index });
-  await withSpan(`run ${request.selection}`, { attributes: { "ingest.run": runId, "ingest.selection": request.selection, "ingest.steps": steps.length } }, async () => {
-    await createRun(db, { runId, selection: request.selection, traceparent: traceparentOf(), tags: request.tags, priority, steps });
+  await withSpan(`run ${request.selection}`, {
+    attributes: { "ingest.run": runId, "ingest.selection": request.selection, "ingest.steps": steps.length },
+  }, async () => {
+    await createRun(db, {
+      runId,
+      selection: request.selection,
+      traceparent: traceparentOf(),
+      tags: request.tags,
+      priority,
+      steps,
+    });
   });
   return runId;
 }
@@ -42,7 +51,11 @@ export async function requestRun(db: MetadataStore, graph: AssetGraph, request: 
 const finished = new Set(["succeeded", "failed", "canceled"]);
 
 /** Resolves when the run has finished, with its final state and steps. */
-export async function waitForRun(db: MetadataStore, runId: string, pollMs = 200): Promise<{ run: Run; steps: RunStep[] }> {
+export async function waitForRun(
+  db: MetadataStore,
+  runId: string,
+  pollMs = 200,
+): Promise<{ run: Run; steps: RunStep[] }> {
   for (;;) {
     const run = await getRun(db, runId);
     if (!run) throw new Error(`run ${runId} does not exist`);

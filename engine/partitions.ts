@@ -49,8 +49,9 @@ export function staticPartitions(keys: readonly string[]): PartitionsDefinition 
   if (keys.length === 0) problems.push("no keys given");
   const seen = new Set<string>();
   for (const key of keys) {
-    if (typeof key !== "string" || !staticKey.test(key)) problems.push(`key ${JSON.stringify(key)} is invalid: expected letters, digits, '_', '.' or '-'`);
-    else if (seen.has(key)) problems.push(`key '${key}' is declared twice`);
+    if (typeof key !== "string" || !staticKey.test(key)) {
+      problems.push(`key ${JSON.stringify(key)} is invalid: expected letters, digits, '_', '.' or '-'`);
+    } else if (seen.has(key)) problems.push(`key '${key}' is declared twice`);
     seen.add(key);
   }
   if (problems.length > 0) throw new PartitionError(`invalid static partitions: ${problems.join("; ")}`);
@@ -59,10 +60,16 @@ export function staticPartitions(keys: readonly string[]): PartitionsDefinition 
   const position = new Map(ordered.map((key, index) => [key, index]));
   // The key pattern excludes ',', so the joined list names exactly one key set.
   const id = `static:${ordered.join(",")}`;
-  const shown = ordered.length <= 20 ? ordered.join(", ") : `${ordered.slice(0, 20).join(", ")}, … (${ordered.length - 20} more)`;
+  const shown = ordered.length <= 20
+    ? ordered.join(", ")
+    : `${ordered.slice(0, 20).join(", ")}, … (${ordered.length - 20} more)`;
   const indexOf = (key: string): number => {
     const index = position.get(key);
-    if (index === undefined) throw new PartitionError(`invalid partition key '${key}' for ${id}: not a declared key; expected one of: ${shown}`);
+    if (index === undefined) {
+      throw new PartitionError(
+        `invalid partition key '${key}' for ${id}: not a declared key; expected one of: ${shown}`,
+      );
+    }
     return index;
   };
 
@@ -73,7 +80,11 @@ export function staticPartitions(keys: readonly string[]): PartitionsDefinition 
     keysBetween(from, to) {
       const first = indexOf(from);
       const last = indexOf(to);
-      if (first > last) throw new PartitionError(`invalid partition range for ${id}: '${from}' comes after '${to}' in the declared order`);
+      if (first > last) {
+        throw new PartitionError(
+          `invalid partition range for ${id}: '${from}' comes after '${to}' in the declared order`,
+        );
+      }
       return ordered.slice(first, last + 1);
     },
     has: (key) => position.has(key),
@@ -136,7 +147,8 @@ export function hourlyPartitions(options: { start: string; timezone?: string; en
   const timezone = zoneNamed(options.timezone ?? "UTC");
   const offsets = offsetsIn(timezone);
   const hourKey = /^(\d{4})-(\d{2})-(\d{2})-(\d{2}):(\d{2})(?:([+-])(\d{2}):(\d{2}))?$/;
-  const format = `YYYY-MM-DD-HH:00 (a local hour in ${timezone}), e.g. '2026-01-31-13:00'; the second occurrence of an hour repeated when clocks go back carries its UTC offset, e.g. '2026-10-25-02:00+01:00'`;
+  const format =
+    `YYYY-MM-DD-HH:00 (a local hour in ${timezone}), e.g. '2026-01-31-13:00'; the second occurrence of an hour repeated when clocks go back carries its UTC offset, e.g. '2026-10-25-02:00+01:00'`;
 
   // The first boundary (an instant whose local reading is a whole hour) strictly after `instant`. Offsets
   // change at most once between two consecutive boundaries; the checks below also handle half-hour shifts.
@@ -174,14 +186,24 @@ export function hourlyPartitions(options: { start: string; timezone?: string; en
       }
       const plain = key.slice(0, 16);
       if (sign === undefined) return first;
-      if (repeat === undefined) throw new BadKey(`${reading} occurs only once in ${timezone}, so its key has no offset: '${plain}'`);
+      if (repeat === undefined) {
+        throw new BadKey(`${reading} occurs only once in ${timezone}, so its key has no offset: '${plain}'`);
+      }
       const offset = (sign === "-" ? -1 : 1) * (Number(offsetHours) * 60 + Number(offsetMinutes));
       if (offset === minutesOf(offsets.at(repeat))) return repeat;
       const twin = `${plain}${formatOffset(offsets.at(repeat))}`;
       if (offset === minutesOf(offsets.at(first))) {
-        throw new BadKey(`the first ${reading} in ${timezone} (${formatOffset(offsets.at(first))}) is written without an offset: '${plain}'; only its repeat is '${twin}'`);
+        throw new BadKey(
+          `the first ${reading} in ${timezone} (${
+            formatOffset(offsets.at(first))
+          }) is written without an offset: '${plain}'; only its repeat is '${twin}'`,
+        );
       }
-      throw new BadKey(`${reading} in ${timezone} is at ${formatOffset(offsets.at(first))} and then at ${formatOffset(offsets.at(repeat))}: '${plain}' or '${twin}'`);
+      throw new BadKey(
+        `${reading} in ${timezone} is at ${formatOffset(offsets.at(first))} and then at ${
+          formatOffset(offsets.at(repeat))
+        }: '${plain}' or '${twin}'`,
+      );
     },
     keyOf(start) {
       const offset = offsets.at(start);
@@ -229,7 +251,10 @@ function timeWindows(
   boundFormat: string,
 ): TimeWindowPartitions {
   const bound = (text: unknown, name: string): number => {
-    const problem = (reason: string) => new PartitionError(`invalid ${cadence.kind} partitions: ${name} ${JSON.stringify(text)} ${reason}; expected ${boundFormat}`);
+    const problem = (reason: string) =>
+      new PartitionError(
+        `invalid ${cadence.kind} partitions: ${name} ${JSON.stringify(text)} ${reason}; expected ${boundFormat}`,
+      );
     if (typeof text !== "string") throw problem("is not a string");
     try {
       return parseBound(text);
@@ -239,12 +264,17 @@ function timeWindows(
   };
   const startAt = bound(options.start, "start");
   const endAt = options.end === undefined ? Infinity : bound(options.end, "end");
-  if (endAt <= startAt) throw new PartitionError(`invalid ${cadence.kind} partitions: end '${options.end}' must be after start '${options.start}'`);
+  if (endAt <= startAt) {
+    throw new PartitionError(
+      `invalid ${cadence.kind} partitions: end '${options.end}' must be after start '${options.start}'`,
+    );
+  }
   const id = `${cadence.kind}:${options.start}:${timezone}${options.end === undefined ? "" : `:${options.end}`}`;
   const span = `${options.start}${options.end === undefined ? "" : ` to ${options.end} (exclusive)`}`;
 
   const locate = (key: string): number => {
-    const invalid = (reason: string) => new PartitionError(`invalid partition key ${JSON.stringify(key)} for ${id}: ${reason}`);
+    const invalid = (reason: string) =>
+      new PartitionError(`invalid partition key ${JSON.stringify(key)} for ${id}: ${reason}`);
     if (typeof key !== "string") throw invalid(`not a string; expected ${cadence.format}`);
     let start: number;
     try {
@@ -252,7 +282,9 @@ function timeWindows(
     } catch (error) {
       throw error instanceof BadKey ? invalid(`${error.message}; expected ${cadence.format}`) : error;
     }
-    if (start < startAt) throw invalid(`before the first partition '${cadence.keyOf(startAt)}' (partitions run ${span})`);
+    if (start < startAt) {
+      throw invalid(`before the first partition '${cadence.keyOf(startAt)}' (partitions run ${span})`);
+    }
     if (start >= endAt) throw invalid(`not before the end '${options.end}' (partitions run ${span})`);
     return start;
   };
@@ -263,7 +295,7 @@ function timeWindows(
   };
   const keysFrom = (first: number, stop: (start: number, end: number) => boolean): string[] => {
     const keys: string[] = [];
-    for (let start = first; start < endAt; ) {
+    for (let start = first; start < endAt;) {
       const end = cadence.next(start);
       if (stop(start, end)) break;
       keys.push(cadence.keyOf(start));
@@ -308,7 +340,9 @@ function timeWindows(
     },
     keyContaining(time) {
       const at = instant(time, "time");
-      if (at < startAt || at >= endAt) throw new PartitionError(`no partition of ${id} contains ${time.toISOString()}: partitions run ${span}`);
+      if (at < startAt || at >= endAt) {
+        throw new PartitionError(`no partition of ${id} contains ${time.toISOString()}: partitions run ${span}`);
+      }
       return cadence.keyOf(cadence.floor(at));
     },
   };
@@ -316,7 +350,11 @@ function timeWindows(
 
 function zoneNamed(timezone: unknown): string {
   if (typeof timezone !== "string" || !IANAZone.isValidZone(timezone)) {
-    throw new PartitionError(`unknown time zone ${JSON.stringify(timezone)}: expected an IANA zone name such as 'UTC', 'Europe/Berlin' or 'America/New_York'`);
+    throw new PartitionError(
+      `unknown time zone ${
+        JSON.stringify(timezone)
+      }: expected an IANA zone name such as 'UTC', 'Europe/Berlin' or 'America/New_York'`,
+    );
   }
   return timezone;
 }
@@ -344,7 +382,8 @@ function localDate(local: number): string {
 }
 
 /** `HH:mm` of a local reading. */
-const localTime = (local: number): string => `${pad(Math.floor(mod(local, DAY) / HOUR))}:${pad(Math.floor(mod(local, HOUR) / MINUTE))}`;
+const localTime = (local: number): string =>
+  `${pad(Math.floor(mod(local, DAY) / HOUR))}:${pad(Math.floor(mod(local, HOUR) / MINUTE))}`;
 const minutesOf = (offset: number): number => Math.round(offset / MINUTE);
 const mod = (value: number, by: number): number => ((value % by) + by) % by;
 
@@ -404,7 +443,7 @@ class ZoneOffsets {
   at(instant: number): number {
     const day = Math.floor(instant / DAY);
     let known = this.#days.get(day);
-    if (known === undefined) this.#days.set(day, (known = this.#scan(day)));
+    if (known === undefined) this.#days.set(day, known = this.#scan(day));
     if (typeof known === "number") return known;
     let offset = known[0]!.offset;
     for (const change of known) if (instant >= change.at) offset = change.offset;
@@ -417,7 +456,7 @@ class ZoneOffsets {
 
   #midnight(day: number): number {
     let offset = this.#midnights.get(day);
-    if (offset === undefined) this.#midnights.set(day, (offset = this.#raw(day * DAY)));
+    if (offset === undefined) this.#midnights.set(day, offset = this.#raw(day * DAY));
     return offset;
   }
 
@@ -449,6 +488,6 @@ const zoneOffsets = new Map<string, ZoneOffsets>();
 
 function offsetsIn(timezone: string): ZoneOffsets {
   let offsets = zoneOffsets.get(timezone);
-  if (offsets === undefined) zoneOffsets.set(timezone, (offsets = new ZoneOffsets(timezone)));
+  if (offsets === undefined) zoneOffsets.set(timezone, offsets = new ZoneOffsets(timezone));
   return offsets;
 }

@@ -1,7 +1,7 @@
 import type { AssetDefinition } from "./asset.ts";
 import type { AssetGraph } from "./definitions.ts";
 import { stalenessOf, upstreamPartitionsOf, type VersionIndex } from "./staleness.ts";
-import { type StepRef, stepKeyOf } from "./steps.ts";
+import { stepKeyOf, type StepRef } from "./steps.ts";
 import type { PlannedStep } from "./store.ts";
 
 export interface PlanRequest {
@@ -34,7 +34,9 @@ function partitionsFor(asset: AssetDefinition, request: PlanRequest, now: Date):
   }
   if (request.range) return definition.keysBetween(request.range.from, request.range.to);
   if (request.staleOnly) return definition.keys(now);
-  throw new PlanError(`asset '${asset.key}' is partitioned: choose partitions with --partition or --from/--to, or use --stale`);
+  throw new PlanError(
+    `asset '${asset.key}' is partitioned: choose partitions with --partition or --from/--to, or use --stale`,
+  );
 }
 
 /**

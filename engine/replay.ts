@@ -13,7 +13,8 @@ export interface ReplayResult {
   skipped: number;
 }
 
-const isStaged = (asset: unknown): asset is StagedAsset<unknown> => typeof asset === "object" && asset !== null && "staged" in asset;
+const isStaged = (asset: unknown): asset is StagedAsset<unknown> =>
+  typeof asset === "object" && asset !== null && "staged" in asset;
 
 /**
  * Puts open dead letters through the current model of their staged asset again, after a fix: a
@@ -28,7 +29,12 @@ export async function replayDeadLetters(
   filter: Omit<DeadLetterFilter, "status">,
 ): Promise<ReplayResult> {
   const runId = randomUUID();
-  await createRun(db, { runId, selection: `dead-letters replay ${JSON.stringify(filter)}`, steps: [], tags: { kind: "dead-letter-replay" } });
+  await createRun(db, {
+    runId,
+    selection: `dead-letters replay ${JSON.stringify(filter)}`,
+    steps: [],
+    tags: { kind: "dead-letter-replay" },
+  });
   const letters = await listDeadLetters(db, { ...filter, status: "open" });
   const result: ReplayResult = { runId, replayed: 0, stillFailing: 0, skipped: 0 };
   const byAsset = Map.groupBy(letters, (l) => l.asset_key);

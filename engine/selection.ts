@@ -45,15 +45,26 @@ function tokenize(selection: string): Token[] {
  *   base := "*" | key | "group:"name | "(" or ")"
  */
 export function parseSelection(selection: string): SelectionAst {
-  if (selection.trim() === "") throw new SelectionError("the selection is empty: name assets, group:<name>, or '*' for every asset");
+  if (selection.trim() === "") {
+    throw new SelectionError("the selection is empty: name assets, group:<name>, or '*' for every asset");
+  }
   const tokens = tokenize(selection);
   let at = 0;
   const peek = (ahead = 0): Token => tokens[Math.min(at + ahead, tokens.length - 1)]!;
   const is = (token: Token, word: string) => token.text.toLowerCase() === word;
-  const fail = (expected: string, token = peek(), found: string | undefined = token.text === "" ? "the end" : `'${token.text}'`): never => {
-    throw new SelectionError(`invalid selection '${selection}': expected ${expected} at column ${token.column}${found ? `, found ${found}` : ""}`);
+  const fail = (
+    expected: string,
+    token = peek(),
+    found: string | undefined = token.text === "" ? "the end" : `'${token.text}'`,
+  ): never => {
+    throw new SelectionError(
+      `invalid selection '${selection}': expected ${expected} at column ${token.column}${
+        found ? `, found ${found}` : ""
+      }`,
+    );
   };
-  const startsTerm = (token: Token) => token.text !== "" && token.text !== ")" && token.text !== "," && !is(token, "and") && !is(token, "or");
+  const startsTerm = (token: Token) =>
+    token.text !== "" && token.text !== ")" && token.text !== "," && !is(token, "and") && !is(token, "or");
 
   function or(): SelectionAst {
     let left = and();
@@ -101,7 +112,9 @@ export function parseSelection(selection: string): SelectionAst {
       down = Infinity;
       if (depth.test(peek().text) && !peek().spaced) down = Number(tokens[at++]!.text);
     }
-    return up === undefined && down === undefined ? base : { kind: "traverse", operand: base, up: up ?? 0, down: down ?? 0 };
+    return up === undefined && down === undefined
+      ? base
+      : { kind: "traverse", operand: base, up: up ?? 0, down: down ?? 0 };
   }
 
   function primary(): SelectionAst {
@@ -116,7 +129,11 @@ export function parseSelection(selection: string): SelectionAst {
     at++;
     if (token.text === "*") return { kind: "all" };
     const group = /^group:(.*)$/i.exec(token.text);
-    if (group) return group[1] ? { kind: "group", group: group[1] } : fail("a group name", { ...token, column: token.column + 6 }, "");
+    if (group) {
+      return group[1]
+        ? { kind: "group", group: group[1] }
+        : fail("a group name", { ...token, column: token.column + 6 }, "");
+    }
     if (assetKey.test(token.text) && !keywords.has(token.text.toLowerCase())) return { kind: "key", key: token.text };
     return fail(expectedTerm, token);
   }
@@ -153,7 +170,9 @@ function evaluate(graph: AssetGraph, node: SelectionAst, selection: string): Set
       const keys = graph.order.filter((key) => graph.byKey.get(key)!.group === node.group);
       if (keys.length > 0) return new Set(keys);
       const groups = [...new Set([...graph.byKey.values()].map((asset) => asset.group))].sort();
-      throw new SelectionError(`unknown group '${node.group}' in selection '${selection}'; known groups: ${groups.join(", ") || "none"}`);
+      throw new SelectionError(
+        `unknown group '${node.group}' in selection '${selection}'; known groups: ${groups.join(", ") || "none"}`,
+      );
     }
     case "not": {
       const operand = recurse(node.operand);
@@ -190,7 +209,9 @@ function unknownKey(graph: AssetGraph, key: string, selection: string): Selectio
     const distance = editDistance(key, known);
     if (distance < best) [closest, best] = [known, distance];
   }
-  return new SelectionError(`unknown asset '${key}' in selection '${selection}'${closest ? `; did you mean '${closest}'?` : ""}`);
+  return new SelectionError(
+    `unknown asset '${key}' in selection '${selection}'${closest ? `; did you mean '${closest}'?` : ""}`,
+  );
 }
 
 function editDistance(a: string, b: string): number {

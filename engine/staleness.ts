@@ -34,7 +34,17 @@ export class VersionIndex {
     let query = db
       .selectFrom("ingest.materializations")
       .distinctOn(["asset_key", "partition_key"])
-      .select(["id", "run_id", "asset_key", "partition_key", "code_version", "data_version", "dependencies", "upstream_versions", "finished_at"])
+      .select([
+        "id",
+        "run_id",
+        "asset_key",
+        "partition_key",
+        "code_version",
+        "data_version",
+        "dependencies",
+        "upstream_versions",
+        "finished_at",
+      ])
       .where("status", "=", "succeeded")
       .orderBy("asset_key")
       .orderBy("partition_key")
@@ -50,7 +60,8 @@ export class VersionIndex {
   static fromRows(rows: MaterializationRow[]): VersionIndex {
     const index = new VersionIndex();
     for (const row of rows) {
-      const partitions = index.#latest.get(row.asset_key) ?? index.#latest.set(row.asset_key, new Map()).get(row.asset_key)!;
+      const partitions = index.#latest.get(row.asset_key) ??
+        index.#latest.set(row.asset_key, new Map()).get(row.asset_key)!;
       partitions.set(row.partition_key, {
         id: Number(row.id),
         runId: row.run_id,
@@ -78,7 +89,12 @@ export class VersionIndex {
  * partitioning, the whole dependency when only it is partitioned (or the partitionings differ),
  * and the dependency itself when it is not partitioned.
  */
-export function upstreamPartitionsOf(asset: AssetDefinition, partitionKey: string, dep: AssetDefinition, now = new Date()): string[] {
+export function upstreamPartitionsOf(
+  asset: AssetDefinition,
+  partitionKey: string,
+  dep: AssetDefinition,
+  now = new Date(),
+): string[] {
   if (!dep.partitions) return [""];
   if (asset.partitions && partitionKey && asset.partitions.id === dep.partitions.id) return [partitionKey];
   return dep.partitions.keys(now);
@@ -103,14 +119,21 @@ export function currentUpstreamVersions(graph: AssetGraph, index: VersionIndex, 
     const partitions = upstreamPartitionsOf(asset, step.partitionKey, dep, now);
     const seen = partitions.map((partition) => {
       const latest = index.latest(depKey, partition);
-      const edge = { asset: depKey, partition, materializationId: latest?.id ?? null, dataVersion: latest?.dataVersion ?? missingVersion };
+      const edge = {
+        asset: depKey,
+        partition,
+        materializationId: latest?.id ?? null,
+        dataVersion: latest?.dataVersion ?? missingVersion,
+      };
       edges.push(edge);
       return edge;
     });
-    versions[depKey] =
-      seen.length === 1 && !dep.partitions
-        ? seen[0]!.dataVersion
-        : createHash("sha256").update(seen.map((e) => `${e.partition}=${e.dataVersion}`).join("\n")).digest("hex").slice(0, 32);
+    versions[depKey] = seen.length === 1 && !dep.partitions
+      ? seen[0]!.dataVersion
+      : createHash("sha256").update(seen.map((e) => `${e.partition}=${e.dataVersion}`).join("\n")).digest("hex").slice(
+        0,
+        32,
+      );
   }
   return { versions, edges };
 }
@@ -130,7 +153,9 @@ export function describeCause(cause: StaleCause): string {
     case "dependencies":
       return `dependencies changed ([${cause.was.join(", ")}] → [${cause.now.join(", ")}])`;
     case "upstream-data":
-      return `upstream ${cause.upstream} has new data (${cause.consumed?.slice(0, 8) ?? "none"} → ${cause.current.slice(0, 8)})`;
+      return `upstream ${cause.upstream} has new data (${cause.consumed?.slice(0, 8) ?? "none"} → ${
+        cause.current.slice(0, 8)
+      })`;
   }
 }
 
@@ -144,13 +169,19 @@ export function stalenessOf(graph: AssetGraph, index: VersionIndex, step: StepRe
   const latest = index.latest(step.assetKey, step.partitionKey);
   if (!latest) return [{ kind: "never-materialized" }];
   const causes: StaleCause[] = [];
-  if (latest.codeVersion !== asset.codeVersion) causes.push({ kind: "code-version", was: latest.codeVersion, now: asset.codeVersion });
+  if (latest.codeVersion !== asset.codeVersion) {
+    causes.push({ kind: "code-version", was: latest.codeVersion, now: asset.codeVersion });
+  }
   const deps = [...asset.deps].sort();
-  if (deps.join("\n") !== [...latest.dependencies].sort().join("\n")) causes.push({ kind: "dependencies", was: [...latest.dependencies].sort(), now: deps });
+  if (deps.join("\n") !== [...latest.dependencies].sort().join("\n")) {
+    causes.push({ kind: "dependencies", was: [...latest.dependencies].sort(), now: deps });
+  }
   const { versions } = currentUpstreamVersions(graph, index, step, now);
   for (const [upstream, current] of Object.entries(versions)) {
     const consumed = latest.upstreamVersions[upstream];
-    if (consumed !== undefined && consumed !== current) causes.push({ kind: "upstream-data", upstream, consumed, current });
+    if (consumed !== undefined && consumed !== current) {
+      causes.push({ kind: "upstream-data", upstream, consumed, current });
+    }
   }
   return causes;
 }

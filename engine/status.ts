@@ -15,7 +15,12 @@ export interface AssetStatus {
 }
 
 /** The state of each selected asset (each existing partition of a partitioned one), with why it is stale. */
-export async function assetStatuses(db: MetadataStore, graph: AssetGraph, keys: Iterable<string>, now = new Date()): Promise<AssetStatus[]> {
+export async function assetStatuses(
+  db: MetadataStore,
+  graph: AssetGraph,
+  keys: Iterable<string>,
+  now = new Date(),
+): Promise<AssetStatus[]> {
   const index = await VersionIndex.load(db);
   const active = await db
     .selectFrom("ingest.run_steps")
@@ -37,7 +42,8 @@ export async function assetStatuses(db: MetadataStore, graph: AssetGraph, keys: 
         state: causes.length === 0 ? "fresh" : "stale",
         causes,
         reasons: causes.map(describeCause),
-        lastMaterialization: latest && { runId: latest.runId, dataVersion: latest.dataVersion, finishedAt: latest.finishedAt },
+        lastMaterialization: latest &&
+          { runId: latest.runId, dataVersion: latest.dataVersion, finishedAt: latest.finishedAt },
         inFlight: active
           .filter((s) => s.asset_key === assetKey && s.partition_key === partitionKey)
           .map((s) => ({ runId: s.run_id, status: s.status })),

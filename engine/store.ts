@@ -2,7 +2,7 @@ import { type Kysely, sql } from "kysely";
 import type { MetadataDatabase, Run, RunStep, StepStatus } from "../db/schema.ts";
 import { canonicalJson } from "../resources/staging.ts";
 import { type UpstreamEdge, VersionIndex } from "./staleness.ts";
-import { type StepRef, stepKeyOf } from "./steps.ts";
+import { stepKeyOf, type StepRef } from "./steps.ts";
 
 export type MetadataStore = Kysely<MetadataDatabase>;
 
@@ -74,9 +74,16 @@ export async function createRun(db: MetadataStore, run: NewRun): Promise<void> {
         )
         .execute();
     }
-    const roots = run.steps.filter((s) => s.upstream.length === 0).map((s) => ({ asset_key: s.assetKey, partition_key: s.partitionKey, max_attempts: s.maxAttempts }));
-    await sql`select count(*) from jsonb_to_recordset(${JSON.stringify(roots)}::jsonb) as r(asset_key text, partition_key text, max_attempts int),
-      lateral ingest.enqueue_step(r.asset_key, r.partition_key, r.max_attempts, ${run.traceparent ?? null}) job`.execute(tx);
+    const roots = run.steps.filter((s) => s.upstream.length === 0).map((s) => ({
+      asset_key: s.assetKey,
+      partition_key: s.partitionKey,
+      max_attempts: s.maxAttempts,
+    }));
+    await sql`select count(*) from jsonb_to_recordset(${
+      JSON.stringify(roots)
+    }::jsonb) as r(asset_key text, partition_key text, max_attempts int),
+      lateral ingest.enqueue_step(r.asset_key, r.partition_key, r.max_attempts, ${run.traceparent ?? null}) job`
+      .execute(tx);
   });
 }
 
@@ -103,15 +110,25 @@ export async function claimSteps(
   group: { name: string; limit?: number },
   globalLimit?: number,
 ): Promise<Claim> {
-  const { rows } = await sql<{ claim: { steps: RunStep[]; busy: boolean; full?: boolean; latest?: Parameters<typeof VersionIndex.fromRows>[0] } }>`
-    select ingest.claim_steps(${jobId}, ${stepKeyOf(ref)}, ${readAssets}::text[], ${group.name}, ${group.limit ?? null}::int, ${globalLimit ?? null}::int) as claim`.execute(db);
+  const { rows } = await sql<
+    { claim: { steps: RunStep[]; busy: boolean; full?: boolean; latest?: Parameters<typeof VersionIndex.fromRows>[0] } }
+  >`
+    select ingest.claim_steps(${jobId}, ${stepKeyOf(ref)}, ${readAssets}::text[], ${group.name}, ${
+    group.limit ?? null
+  }::int, ${globalLimit ?? null}::int) as claim`.execute(db);
   const { steps, busy, full, latest } = rows[0]!.claim;
   return { steps, busy, full: full ?? false, latest: VersionIndex.fromRows(latest ?? []) };
 }
 
 /** Asks again for a step's job after `delayMs`, joining a job already queued for it (which keeps its earlier time). */
-export async function requeueStep(db: MetadataStore, ref: StepRef, job: { maxAttempts: number; traceparent?: string; delayMs: number }): Promise<void> {
-  await sql`select ingest.enqueue_step(${ref.assetKey}, ${ref.partitionKey}, ${job.maxAttempts}, ${job.traceparent ?? null}, ${Math.round(job.delayMs)})`.execute(db);
+export async function requeueStep(
+  db: MetadataStore,
+  ref: StepRef,
+  job: { maxAttempts: number; traceparent?: string; delayMs: number },
+): Promise<void> {
+  await sql`select ingest.enqueue_step(${ref.assetKey}, ${ref.partitionKey}, ${job.maxAttempts}, ${
+    job.traceparent ?? null
+  }, ${Math.round(job.delayMs)})`.execute(db);
 }
 
 export interface MaterializationRecord {
@@ -128,7 +145,13 @@ export interface MaterializationRecord {
   traceId: string | null;
   startedAt: Date;
   finishedAt: Date;
-  checks: { name: string; passed: boolean; severity: "warn" | "error"; description?: string; metadata?: Record<string, unknown> }[];
+  checks: {
+    name: string;
+    passed: boolean;
+    severity: "warn" | "error";
+    description?: string;
+    metadata?: Record<string, unknown>;
+  }[];
 }
 
 export interface StepOutcome {
@@ -155,11 +178,20 @@ export async function finishSteps(db: MetadataStore, outcome: StepOutcome): Prom
 /** Records a failed attempt and puts the job's steps back in the queue for another after `delayMs`. */
 export async function retrySteps(
   db: MetadataStore,
-  retry: { jobId: string; ref: StepRef; materialization: MaterializationRecord; delayMs: number; maxAttempts: number; traceparent?: string },
+  retry: {
+    jobId: string;
+    ref: StepRef;
+    materialization: MaterializationRecord;
+    delayMs: number;
+    maxAttempts: number;
+    traceparent?: string;
+  },
 ): Promise<void> {
   const { ref } = retry;
   await sql`select ingest.retry_steps(${retry.jobId}, ${stepKeyOf(ref)}, ${ref.assetKey}, ${ref.partitionKey},
-    ${canonicalJson(retry.materialization)}::jsonb, ${retry.delayMs}, ${retry.maxAttempts}, ${retry.traceparent ?? null})`.execute(db);
+    ${canonicalJson(retry.materialization)}::jsonb, ${retry.delayMs}, ${retry.maxAttempts}, ${
+    retry.traceparent ?? null
+  })`.execute(db);
 }
 
 export async function getRun(db: MetadataStore, runId: string): Promise<Run | undefined> {
@@ -167,7 +199,9 @@ export async function getRun(db: MetadataStore, runId: string): Promise<Run | un
 }
 
 export async function runSteps(db: MetadataStore, runId: string): Promise<RunStep[]> {
-  return db.selectFrom("ingest.run_steps").selectAll().where("run_id", "=", runId).orderBy("started_at").orderBy("step_key").execute();
+  return db.selectFrom("ingest.run_steps").selectAll().where("run_id", "=", runId).orderBy("started_at").orderBy(
+    "step_key",
+  ).execute();
 }
 
 export async function listRuns(db: MetadataStore, limit = 20): Promise<Run[]> {

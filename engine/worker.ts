@@ -28,7 +28,11 @@ export async function prepareDatabase(pool: pg.Pool): Promise<void> {
 /** Materialisations a worker runs at once unless told: `INGEST_WORKER_CONCURRENCY`, or 4. */
 export function defaultConcurrency(): number {
   const concurrency = Number(process.env.INGEST_WORKER_CONCURRENCY ?? 4);
-  if (!Number.isInteger(concurrency) || concurrency < 1) throw new Error(`INGEST_WORKER_CONCURRENCY must be a whole number ≥ 1, not '${process.env.INGEST_WORKER_CONCURRENCY}'`);
+  if (!Number.isInteger(concurrency) || concurrency < 1) {
+    throw new Error(
+      `INGEST_WORKER_CONCURRENCY must be a whole number ≥ 1, not '${process.env.INGEST_WORKER_CONCURRENCY}'`,
+    );
+  }
   return concurrency;
 }
 
@@ -94,9 +98,12 @@ export async function startWorker(options: WorkerOptions): Promise<IngestWorker>
     if (job.task_identifier !== materializeTask || error instanceof JobReleased) return;
     const { assetKey, partitionKey } = job.payload as StepJob;
     const message = `the job failed ${job.attempts} times: ${error instanceof Error ? error.message : String(error)}`;
-    finishSteps(db, { jobId: String(job.id), ref: { assetKey, partitionKey: partitionKey ?? "" }, status: "failed", error: message }).catch((e: unknown) =>
-      logger.error({ err: e, job: job.id }, "could not record a failed job's steps"),
-    );
+    finishSteps(db, {
+      jobId: String(job.id),
+      ref: { assetKey, partitionKey: partitionKey ?? "" },
+      status: "failed",
+      error: message,
+    }).catch((e: unknown) => logger.error({ err: e, job: job.id }, "could not record a failed job's steps"));
   });
   return {
     runner,

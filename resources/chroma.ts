@@ -51,7 +51,9 @@ export class ChromaMetadataError extends Error {
   readonly id: string;
   readonly field: string;
   constructor(collection: string, id: string, field: string, detail: string) {
-    super(`collection '${collection}', record '${id}': metadata field '${field}' ${detail}; Chroma accepts only strings, finite numbers and booleans (null and undefined are left out)`);
+    super(
+      `collection '${collection}', record '${id}': metadata field '${field}' ${detail}; Chroma accepts only strings, finite numbers and booleans (null and undefined are left out)`,
+    );
     this.name = "ChromaMetadataError";
     this.collection = collection;
     this.id = id;
@@ -71,7 +73,9 @@ export function chromaMetadata(collection: string, id: string, record: MetadataI
   const out: Metadata = {};
   for (const [field, value] of Object.entries(record)) {
     if (value === null || value === undefined) continue;
-    if (typeof value === "number" && !Number.isFinite(value)) throw new ChromaMetadataError(collection, id, field, `is ${value}`);
+    if (typeof value === "number" && !Number.isFinite(value)) {
+      throw new ChromaMetadataError(collection, id, field, `is ${value}`);
+    }
     if (typeof value !== "string" && typeof value !== "number" && typeof value !== "boolean") {
       throw new ChromaMetadataError(collection, id, field, `is ${describe(value)}`);
     }
@@ -83,7 +87,12 @@ export function chromaMetadata(collection: string, id: string, record: MetadataI
 
 function checkBatch(collection: string, batch: UpsertBatch): void {
   const n = batch.ids.length;
-  for (const [name, list] of [["embeddings", batch.embeddings], ["documents", batch.documents], ["metadatas", batch.metadatas]] as const) {
+  for (
+    const [name, list] of [["embeddings", batch.embeddings], ["documents", batch.documents], [
+      "metadatas",
+      batch.metadatas,
+    ]] as const
+  ) {
     if (list.length !== n) throw new Error(`collection '${collection}': ${n} ids but ${list.length} ${name}`);
   }
   const seen = new Set<string>();
@@ -95,16 +104,26 @@ function checkBatch(collection: string, batch: UpsertBatch): void {
 
 export async function connectChroma(url = settings().chromaUrl, options: ChromaOptions = {}): Promise<ChromaResource> {
   const { hostname, port, protocol } = new URL(url);
-  const client = new ChromaClient({ host: hostname, port: Number(port || (protocol === "https:" ? 443 : 80)), ssl: protocol === "https:" });
+  const client = new ChromaClient({
+    host: hostname,
+    port: Number(port || (protocol === "https:" ? 443 : 80)),
+    ssl: protocol === "https:",
+  });
   // Client 3.x speaks Chroma's v2 API, which servers 1.x serve.
   const version = await client.version();
   if (!/^1\./.test(version)) {
-    throw new Error(`the Chroma server at ${url} reports API version ${version}; this client (chromadb 3.x) needs a 1.x server`);
+    throw new Error(
+      `the Chroma server at ${url} reports API version ${version}; this client (chromadb 3.x) needs a 1.x server`,
+    );
   }
   const maxBatchSize = await client.getMaxBatchSize();
   const batchSize = Math.max(1, Math.min(maxBatchSize, options.batchSize ?? 300));
   const collection = (name: string) =>
-    client.getOrCreateCollection({ name: assertCollectionName(name), embeddingFunction: null, configuration: { hnsw: { space: "cosine" } } });
+    client.getOrCreateCollection({
+      name: assertCollectionName(name),
+      embeddingFunction: null,
+      configuration: { hnsw: { space: "cosine" } },
+    });
   const resolve = (c: Collection | string) => (typeof c === "string" ? collection(c) : Promise.resolve(c));
   return {
     client,
@@ -129,7 +148,9 @@ export async function connectChroma(url = settings().chromaUrl, options: ChromaO
     },
     async delete(target, ids) {
       const c = await resolve(target);
-      for (let start = 0; start < ids.length; start += batchSize) await c.delete({ ids: ids.slice(start, start + batchSize) });
+      for (let start = 0; start < ids.length; start += batchSize) {
+        await c.delete({ ids: ids.slice(start, start + batchSize) });
+      }
       return ids.length;
     },
     async drop(name) {

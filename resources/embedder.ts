@@ -1,6 +1,6 @@
 import { availableParallelism } from "node:os";
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
-import { env, pipeline, type FeatureExtractionPipeline, type Tensor } from "@huggingface/transformers";
+import { env, type FeatureExtractionPipeline, pipeline, type Tensor } from "@huggingface/transformers";
 import { settings } from "./settings.ts";
 
 export type EmbeddingDtype = "q8" | "fp32";
@@ -144,9 +144,16 @@ function inProcessLane(session: Session): Lane {
 const workerTag = "ingest-graph embedder";
 
 type Request = { id: number; texts: string[] } | { close: true };
-type Reply = { ready: true; dimensions: number } | { id: number; vectors: Float32Array } | { id: number; error: string } | { failed: string };
+type Reply =
+  | { ready: true; dimensions: number }
+  | { id: number; vectors: Float32Array }
+  | { id: number; error: string }
+  | { failed: string };
 
-async function workerLane(options: SessionOptions, onFailure: (error: Error) => void): Promise<Lane & { dimensions: number }> {
+async function workerLane(
+  options: SessionOptions,
+  onFailure: (error: Error) => void,
+): Promise<Lane & { dimensions: number }> {
   const worker = new Worker(new URL(import.meta.url), { workerData: { tag: workerTag, options } });
   const pending = new Map<number, { resolve(v: Float32Array): void; reject(e: Error): void }>();
   let nextId = 0;
@@ -162,7 +169,9 @@ async function workerLane(options: SessionOptions, onFailure: (error: Error) => 
     loading = {
       error: reject,
       exit: (code: number) => reject(new Error(`the embedding worker exited (code ${code}) while loading the model`)),
-      message: (m: Reply) => ("ready" in m ? resolve(m.dimensions) : reject(new Error("failed" in m ? m.failed : "unexpected message"))),
+      message: (
+        m: Reply,
+      ) => ("ready" in m ? resolve(m.dimensions) : reject(new Error("failed" in m ? m.failed : "unexpected message"))),
     };
     for (const [event, listener] of Object.entries(loading)) worker.once(event, listener);
   }).finally(() => {
@@ -282,7 +291,9 @@ export async function loadEmbedder(options: EmbedderOptions = {}): Promise<Embed
     dimensions = session.dimensions;
     lanes = [inProcessLane(session)];
   } else {
-    const started = await Promise.allSettled(Array.from({ length: workers }, () => workerLane(sessionOptions, onFailure)));
+    const started = await Promise.allSettled(
+      Array.from({ length: workers }, () => workerLane(sessionOptions, onFailure)),
+    );
     const ready = started.flatMap((s) => (s.status === "fulfilled" ? [s.value] : []));
     const failed = started.find((s): s is PromiseRejectedResult => s.status === "rejected");
     if (failed) {
@@ -327,7 +338,7 @@ export async function loadEmbedder(options: EmbedderOptions = {}): Promise<Embed
       const slots = new Map<string, number>();
       const slotOf = texts.map((text) => {
         let slot = slots.get(text);
-        if (slot === undefined) slots.set(text, (slot = slots.size));
+        if (slot === undefined) slots.set(text, slot = slots.size);
         return slot;
       });
       const distinct = [...slots.keys()];
@@ -337,7 +348,11 @@ export async function loadEmbedder(options: EmbedderOptions = {}): Promise<Embed
       for (let start = 0; start < order.length; start += batchSize) batches.push(order.slice(start, start + batchSize));
       const results = await Promise.all(batches.map((batch) => schedule(batch.map((i) => distinct[i]!))));
       const flat = new Float32Array(distinct.length * dimensions);
-      batches.forEach((batch, b) => batch.forEach((slot, row) => flat.set(results[b]!.subarray(row * dimensions, (row + 1) * dimensions), slot * dimensions)));
+      batches.forEach((batch, b) =>
+        batch.forEach((slot, row) =>
+          flat.set(results[b]!.subarray(row * dimensions, (row + 1) * dimensions), slot * dimensions)
+        )
+      );
       return slotOf.map((slot) => Array.from(flat.subarray(slot * dimensions, (slot + 1) * dimensions)));
     },
     async close() {

@@ -1,5 +1,5 @@
 import neo4jDriver, { type Driver } from "neo4j-driver";
-import { settings, type Neo4jSettings } from "./settings.ts";
+import { type Neo4jSettings, settings } from "./settings.ts";
 import { assertIdentifier } from "./identifiers.ts";
 
 export type { Driver };
@@ -33,7 +33,9 @@ export async function ensureUniqueKey(driver: Driver, label: string, key: string
 export async function ensureIndex(driver: Driver, label: string, property: string): Promise<void> {
   assertIdentifier("label", label);
   assertIdentifier("property key", property);
-  await driver.executeQuery(`CREATE INDEX ${label.toLowerCase()}_${property}_index IF NOT EXISTS FOR (n:${label}) ON (n.${property})`);
+  await driver.executeQuery(
+    `CREATE INDEX ${label.toLowerCase()}_${property}_index IF NOT EXISTS FOR (n:${label}) ON (n.${property})`,
+  );
 }
 
 /** How a node or relationship write is batched and typed. */
@@ -77,13 +79,25 @@ export interface NodeRow {
  * await mergeNodes(driver, "Order", "orderId", [{ key: "o1", props: { total: 9.5, items: 3 } }], { integers: ["items"] });
  * ```
  */
-export async function mergeNodes(driver: Driver, label: string, key: string, rows: NodeRow[], options: WriteOptions = {}): Promise<NodeWriteResult> {
+export async function mergeNodes(
+  driver: Driver,
+  label: string,
+  key: string,
+  rows: NodeRow[],
+  options: WriteOptions = {},
+): Promise<NodeWriteResult> {
   assertIdentifier("label", label);
   assertIdentifier("property key", key);
   const { batchSize, concurrency } = { ...nodeDefaults, ...definedOnly(options) };
   if (rows.length === 0) return { written: 0 };
   const integers = new Set(options.integers);
-  checkIntegers(`:${label}`, integers, rows, (row, k) => (k === key ? row.key : row.props[k]), (row) => `key ${JSON.stringify(row.key)}`);
+  checkIntegers(
+    `:${label}`,
+    integers,
+    rows,
+    (row, k) => (k === key ? row.key : row.props[k]),
+    (row) => `key ${JSON.stringify(row.key)}`,
+  );
   await assertUniqueKey(driver, label, key);
   const columns = columnsOf(rows, key);
   const encode = rowEncoder(columns, integers, (row: NodeRow) => [integers.has(key) ? asInteger(row.key) : row.key]);
@@ -138,7 +152,13 @@ export async function mergeRelationships(
   const { batchSize, concurrency } = { ...relationshipDefaults, ...definedOnly(options) };
   if (rows.length === 0) return { written: 0, missingEnds: 0 };
   const integers = new Set(options.integers);
-  checkIntegers(`[:${type}]`, integers, rows, (row, k) => row.props[k], (row) => `${JSON.stringify(row.start)}->${JSON.stringify(row.end)}`);
+  checkIntegers(
+    `[:${type}]`,
+    integers,
+    rows,
+    (row, k) => row.props[k],
+    (row) => `${JSON.stringify(row.start)}->${JSON.stringify(row.end)}`,
+  );
   await assertUniqueKey(driver, start.label, start.key);
   await assertUniqueKey(driver, end.label, end.key);
   const columns = columnsOf(rows);
@@ -192,7 +212,9 @@ export async function unwrittenRelationships(
       { rows: rows.slice(offset, offset + 10_000).map((r) => [r.start, r.end, r.id]) },
       { routing: "READ" },
     );
-    for (const r of records) unwritten.push({ id: r.get("id"), missingStart: r.get("missingStart"), missingEnd: r.get("missingEnd") });
+    for (const r of records) {
+      unwritten.push({ id: r.get("id"), missingStart: r.get("missingStart"), missingEnd: r.get("missingEnd") });
+    }
   }
   return unwritten;
 }
@@ -239,17 +261,28 @@ async function assertUniqueKey(driver: Driver, label: string, key: string): Prom
 }
 
 const isInteger = (value: unknown) =>
-  value === null || value === undefined || (typeof value === "number" && Number.isSafeInteger(value)) || typeof value === "bigint" || neo4jDriver.isInt(value);
+  value === null || value === undefined || (typeof value === "number" && Number.isSafeInteger(value)) ||
+  typeof value === "bigint" || neo4jDriver.isInt(value);
 
 const asInteger = (value: unknown): unknown => (typeof value === "number" ? neo4jDriver.int(value) : value);
 
 /** Rejects the whole write before any batch is sent, so a bad value leaves nothing half-written. */
-function checkIntegers<R>(target: string, integers: Set<string>, rows: R[], valueOf: (row: R, key: string) => unknown, describe: (row: R) => string): void {
+function checkIntegers<R>(
+  target: string,
+  integers: Set<string>,
+  rows: R[],
+  valueOf: (row: R, key: string) => unknown,
+  describe: (row: R) => string,
+): void {
   for (const k of integers) {
     for (let i = 0; i < rows.length; i++) {
       const value = valueOf(rows[i]!, k);
       if (!isInteger(value)) {
-        throw new Error(`${target}: property '${k}' is declared integer, but row ${i} (${describe(rows[i]!)}) has ${typeof value === "string" ? JSON.stringify(value) : String(value)}`);
+        throw new Error(
+          `${target}: property '${k}' is declared integer, but row ${i} (${describe(rows[i]!)}) has ${
+            typeof value === "string" ? JSON.stringify(value) : String(value)
+          }`,
+        );
       }
     }
   }
@@ -263,7 +296,11 @@ function columnsOf(rows: { props: Record<string, unknown> }[], except?: string):
   return [...columns];
 }
 
-function rowEncoder<R extends { props: Record<string, unknown> }>(columns: string[], integers: Set<string>, head: (row: R) => unknown[]): (row: R) => unknown[] {
+function rowEncoder<R extends { props: Record<string, unknown> }>(
+  columns: string[],
+  integers: Set<string>,
+  head: (row: R) => unknown[],
+): (row: R) => unknown[] {
   const integral = columns.map((c) => integers.has(c));
   return (row) => {
     const out = head(row);
@@ -282,7 +319,9 @@ const quoted = (name: string) => `\`${name.replaceAll("`", "``")}\``;
 function setters(variable: string, columns: string[], offset: number): { onCreate: string; map: string } {
   const at = (i: number) => `row[${i + offset}]`;
   return {
-    onCreate: columns.length === 0 ? "" : `ON CREATE SET ${columns.map((c, i) => `${variable}.${quoted(c)} = ${at(i)}`).join(", ")}`,
+    onCreate: columns.length === 0
+      ? ""
+      : `ON CREATE SET ${columns.map((c, i) => `${variable}.${quoted(c)} = ${at(i)}`).join(", ")}`,
     map: `{${columns.map((c, i) => `${quoted(c)}: ${at(i)}`).join(", ")}}`,
   };
 }
@@ -309,14 +348,23 @@ function keyHash(value: unknown): number {
 function disjointRounds(rows: RelationshipRow[], k: number): RelationshipRow[][][] {
   const buckets = Array.from({ length: k }, () => Array.from({ length: k }, (): RelationshipRow[] => []));
   for (const row of rows) buckets[keyHash(row.start) % k]![keyHash(row.end) % k]!.push(row);
-  return Array.from({ length: k }, (_, r) => buckets.map((byEnd, i) => byEnd[(i + r) % k]!).filter((b) => b.length > 0));
+  return Array.from(
+    { length: k },
+    (_, r) => buckets.map((byEnd, i) => byEnd[(i + r) % k]!).filter((b) => b.length > 0),
+  );
 }
 
 /**
  * Runs a write statement over `$rows` in batches on one session, each batch one managed transaction
  * (retried by the driver on transient errors); sums what the statement returns as `written`.
  */
-async function writeInBatches(driver: Driver, statement: string, rows: unknown[], batchSize: number, params: Record<string, unknown> = {}): Promise<number> {
+async function writeInBatches(
+  driver: Driver,
+  statement: string,
+  rows: unknown[],
+  batchSize: number,
+  params: Record<string, unknown> = {},
+): Promise<number> {
   return writeLanes(driver, statement, [sliced(rows, batchSize, (row) => row)], params);
 }
 
@@ -327,26 +375,33 @@ async function writeInBatches(driver: Driver, statement: string, rows: unknown[]
  * by side (lanes may share one iterator, to take batches as they free up).
  * Sums what the statement returns as `written`.
  */
-async function writeLanes(driver: Driver, statement: string, lanes: Iterable<unknown[]>[], params: Record<string, unknown> = {}): Promise<number> {
+async function writeLanes(
+  driver: Driver,
+  statement: string,
+  lanes: Iterable<unknown[]>[],
+  params: Record<string, unknown> = {},
+): Promise<number> {
   let written = 0;
   let failed = false;
   const runLane = async (lane: Iterable<unknown[]>) => {
     const session = driver.session();
     const batches = lane[Symbol.iterator]();
     try {
-      for (let next = batches.next(); !next.done && !failed; ) {
+      for (let next = batches.next(); !next.done && !failed;) {
         const rows = next.value;
         let upcoming: Promise<IteratorResult<unknown[]>> | undefined;
         // Taken in a setImmediate once the batch's RUN is written (the driver's sending is promise
         // callbacks, which run first): the next batch is built while the server works on this one.
         const takeNext = () => {
-          upcoming ??= new Promise((resolve, reject) => setImmediate(() => {
-            try {
-              resolve(batches.next());
-            } catch (error) {
-              reject(error);
-            }
-          }));
+          upcoming ??= new Promise((resolve, reject) =>
+            setImmediate(() => {
+              try {
+                resolve(batches.next());
+              } catch (error) {
+                reject(error);
+              }
+            })
+          );
           upcoming.catch(() => {}); // awaited below unless the batch in flight fails first
         };
         const result = await session.executeWrite((tx) => {
@@ -385,10 +440,17 @@ export async function runInBatches(driver: Driver, statement: string, params: Re
 }
 
 /** Detaches and deletes the nodes with these keys that `asset` wrote; returns how many went. */
-export async function deleteNodes(driver: Driver, label: string, key: string, keys: unknown[], asset: string): Promise<number> {
+export async function deleteNodes(
+  driver: Driver,
+  label: string,
+  key: string,
+  keys: unknown[],
+  asset: string,
+): Promise<number> {
   assertIdentifier("label", label);
   assertIdentifier("property key", key);
-  const statement = `UNWIND $rows AS k MATCH (n:${label} {${key}: k}) WHERE n.ingestAsset = $asset DETACH DELETE n RETURN count(*) AS written`;
+  const statement =
+    `UNWIND $rows AS k MATCH (n:${label} {${key}: k}) WHERE n.ingestAsset = $asset DETACH DELETE n RETURN count(*) AS written`;
   return writeInBatches(driver, statement, keys, 5_000, { asset });
 }
 
@@ -417,7 +479,14 @@ export async function deleteRelationshipsOf(
  * Removes what `asset` holds that none of `runs` wrote (`pattern` binds `variable`; `remove` deletes
  * it), in transactions of 5,000: after a full refresh, that is what is no longer staged.
  */
-export async function sweep(driver: Driver, pattern: string, variable: string, remove: string, asset: string, runs: string[]): Promise<number> {
+export async function sweep(
+  driver: Driver,
+  pattern: string,
+  variable: string,
+  remove: string,
+  asset: string,
+  runs: string[],
+): Promise<number> {
   const records = await runInBatches(
     driver,
     `MATCH ${pattern} WHERE ${variable}.ingestAsset = $asset AND NOT ${variable}.ingestRunId IN $runs

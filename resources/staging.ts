@@ -9,7 +9,9 @@ import { assertIdentifier } from "./identifiers.ts";
 export function canonicalJson(value: unknown): string {
   return JSON.stringify(value, (_key, v) => {
     if (typeof v === "string") return v.replaceAll("\u0000", "\uFFFD");
-    return v && typeof v === "object" && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : 1))) : v;
+    return v && typeof v === "object" && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : 1)))
+      : v;
   });
 }
 
@@ -113,7 +115,13 @@ export class StagingLoad {
     await this.#client.query(
       `insert into pg_temp.staging_incoming (seq, source_key, content_hash, record, updated_at)
        select * from unnest($1::bigint[], $2::text[], $3::text[], $4::jsonb[], $5::text[])`,
-      [rows.map((r) => r[0]), rows.map((r) => r[1]), rows.map((r) => r[2]), rows.map((r) => r[3]), rows.map((r) => r[4])],
+      [
+        rows.map((r) => r[0]),
+        rows.map((r) => r[1]),
+        rows.map((r) => r[2]),
+        rows.map((r) => r[3]),
+        rows.map((r) => r[4]),
+      ],
     );
   }
 
@@ -134,7 +142,8 @@ export class StagingLoad {
         select distinct on (source_key) source_key, content_hash, record from pg_temp.staging_incoming
         order by source_key, updated_at collate "C" desc nulls last, seq desc`);
       await client.query("analyze pg_temp.staging_latest");
-      const distinct = (await client.query("select count(*)::int as n from pg_temp.staging_latest")).rows[0].n as number;
+      const distinct = (await client.query("select count(*)::int as n from pg_temp.staging_latest")).rows[0]
+        .n as number;
       const written = await client.query(
         `with written as (
            insert into ${t} as t (source_key, content_hash, record, run_id, version, removed, staged_at)
@@ -149,16 +158,21 @@ export class StagingLoad {
       );
       const removed = complete
         ? await client.query(
-            `with removed as (
+          `with removed as (
                update ${t} as t set removed = true, version = nextval('staging.record_version'), run_id = $1, staged_at = now()
                where not t.removed and not exists (select 1 from pg_temp.staging_latest l where l.source_key = t.source_key)
                returning version)
              select count(*)::int as n, max(version) as top from removed`,
-            [this.#runId],
-          )
+          [this.#runId],
+        )
         : { rows: [{ n: 0, top: null }] };
       const top = Math.max(written.rows[0].top ?? 0, removed.rows[0].top ?? 0);
-      if (top > 0) await client.query("update staging.tables set version = greatest(version, $2), updated_at = now() where name = $1", [this.#name, top]);
+      if (top > 0) {
+        await client.query(
+          "update staging.tables set version = greatest(version, $2), updated_at = now() where name = $1",
+          [this.#name, top],
+        );
+      }
       await client.query(
         `delete from ${t} where removed and version <= (
            select coalesce(min(c.position), 0) from staging.load_cursors c join staging.tables s on s.name = c.table_name and s.generation = c.generation
@@ -255,8 +269,10 @@ export class Staging {
     ).rows[0];
     if (existed && !current) {
       // A table staged before versions and tombstones existed: give every record a version.
-      await this.#pool.query(`alter table ${t} add column if not exists version bigint not null default nextval('staging.record_version'),
-        add column if not exists removed boolean not null default false`);
+      await this.#pool.query(
+        `alter table ${t} add column if not exists version bigint not null default nextval('staging.record_version'),
+        add column if not exists removed boolean not null default false`,
+      );
     }
     await ignoringCreateRace(this.#pool.query(`create table if not exists ${t} (
       source_key text primary key,
@@ -310,7 +326,10 @@ export class Staging {
   /** The changes (records and tombstones) after `position`, in version order, `batchSize` at a time; the next page is read while the caller works on one. */
   async *changes<T>(name: string, position: number, batchSize: number): AsyncIterable<StagedRecord<T>[]> {
     const page = (after: number) =>
-      this.#pool.query(`select * from ${this.#table(name)} where version > $1 order by version limit $2`, [after, batchSize]).then((r) => r.rows.map(stagedRecord<T>));
+      this.#pool.query(`select * from ${this.#table(name)} where version > $1 order by version limit $2`, [
+        after,
+        batchSize,
+      ]).then((r) => r.rows.map(stagedRecord<T>));
     let next = page(position);
     for (;;) {
       const rows = await next;
@@ -325,7 +344,8 @@ export class Staging {
   /** The table's data version: it changes exactly when a record is written or removed. */
   async dataVersion(name: string): Promise<string> {
     await this.ensureTable(name);
-    const row = (await this.#pool.query("select generation, version from staging.tables where name = $1", [name])).rows[0];
+    const row =
+      (await this.#pool.query("select generation, version from staging.tables where name = $1", [name])).rows[0];
     return `${row.generation}:${row.version}`;
   }
 
@@ -336,11 +356,17 @@ export class Staging {
    */
   async openCursor(consumer: string, name: string, codeVersion: string, runId: string): Promise<LoadCursor> {
     await this.ensureTable(name);
-    const { generation } = (await this.#pool.query("select generation from staging.tables where name = $1", [name])).rows[0];
+    const { generation } =
+      (await this.#pool.query("select generation from staging.tables where name = $1", [name])).rows[0];
     const row = (await this.#pool.query("select * from staging.load_cursors where consumer = $1", [consumer])).rows[0];
     const current = row && row.table_name === name && row.generation === generation && row.code_version === codeVersion;
     const cursor: LoadCursor = current
-      ? { consumer, table: name, position: row.position, refreshRuns: row.refresh_runs === null ? null : [...new Set([...row.refresh_runs, runId])] }
+      ? {
+        consumer,
+        table: name,
+        position: row.position,
+        refreshRuns: row.refresh_runs === null ? null : [...new Set([...row.refresh_runs, runId])],
+      }
       : { consumer, table: name, position: 0, refreshRuns: [runId] };
     // A refresh from the start reads every record again, the held-back ones too.
     if (!current) await this.#pool.query("delete from staging.pending where consumer = $1", [consumer]);
@@ -355,13 +381,19 @@ export class Staging {
 
   /** Records that every change up to `position` has been loaded (after the stores committed it). */
   async advance(cursor: LoadCursor, position: number): Promise<void> {
-    await this.#pool.query("update staging.load_cursors set position = $2, updated_at = now() where consumer = $1", [cursor.consumer, position]);
+    await this.#pool.query("update staging.load_cursors set position = $2, updated_at = now() where consumer = $1", [
+      cursor.consumer,
+      position,
+    ]);
     cursor.position = position;
   }
 
   /** Ends a full refresh (after the consumer swept what other runs loaded). */
   async endRefresh(cursor: LoadCursor): Promise<void> {
-    await this.#pool.query("update staging.load_cursors set refresh_runs = null, updated_at = now() where consumer = $1", [cursor.consumer]);
+    await this.#pool.query(
+      "update staging.load_cursors set refresh_runs = null, updated_at = now() where consumer = $1",
+      [cursor.consumer],
+    );
     cursor.refreshRuns = null;
   }
 
@@ -390,7 +422,7 @@ export class Staging {
 
   /** The current records (tombstones aside) of what `cursor`'s consumer holds back, `batchSize` at a time. */
   async *pending<T>(cursor: LoadCursor, batchSize: number): AsyncIterable<StagedRecord<T>[]> {
-    for (let after = ""; ; ) {
+    for (let after = "";;) {
       const { rows } = await this.#pool.query(
         `select t.* from staging.pending p join ${this.#table(cursor.table)} t on t.source_key = p.source_key
          where p.consumer = $1 and p.source_key > $2 and not t.removed order by p.source_key limit $3`,
@@ -412,7 +444,9 @@ export class Staging {
   }
 
   /** The records held back (by one consumer, when given), oldest first. */
-  async listPending(options: { consumer?: string; limit: number }): Promise<{ consumer: string; source_key: string; reason: string; since: Date }[]> {
+  async listPending(
+    options: { consumer?: string; limit: number },
+  ): Promise<{ consumer: string; source_key: string; reason: string; since: Date }[]> {
     await this.#ensureSchema();
     const { rows } = await this.#pool.query(
       "select consumer, source_key, reason, since from staging.pending where $1::text is null or consumer = $1 order by since, consumer, source_key limit $2",
@@ -423,10 +457,19 @@ export class Staging {
 
   /** How many records `consumer` holds back. */
   async pendingCount(consumer: string): Promise<number> {
-    return Number((await this.#pool.query("select count(*) from staging.pending where consumer = $1", [consumer])).rows[0].count);
+    return Number(
+      (await this.#pool.query("select count(*) from staging.pending where consumer = $1", [consumer])).rows[0].count,
+    );
   }
 }
 
 function stagedRecord<T>(row: Record<string, any>): StagedRecord<T> {
-  return { sourceKey: row.source_key, contentHash: row.content_hash, record: row.record as T, runId: row.run_id, version: row.version, removed: row.removed };
+  return {
+    sourceKey: row.source_key,
+    contentHash: row.content_hash,
+    record: row.record as T,
+    runId: row.run_id,
+    version: row.version,
+    removed: row.removed,
+  };
 }

@@ -1,16 +1,16 @@
 import { hostname } from "node:os";
 import process from "node:process";
 import {
-  context,
-  propagation,
-  ROOT_CONTEXT,
-  SpanStatusCode,
-  trace,
-  isSpanContextValid,
   type Attributes,
   type Context,
+  context,
+  isSpanContextValid,
   type Link,
+  propagation,
+  ROOT_CONTEXT,
   type Span,
+  SpanStatusCode,
+  trace,
   type Tracer,
 } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
@@ -20,9 +20,9 @@ import { defaultResource, resourceFromAttributes } from "@opentelemetry/resource
 import {
   BatchSpanProcessor,
   SimpleSpanProcessor,
-  TracerProvider,
   type SpanExporter,
   type SpanProcessor,
+  TracerProvider,
 } from "@opentelemetry/sdk-trace";
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from "@opentelemetry/semantic-conventions";
 import packageJson from "../package.json" with { type: "json" };

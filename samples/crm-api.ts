@@ -73,8 +73,25 @@ interface Session {
  * await api.close();
  */
 export async function startCrmApi(options: CrmApiOptions): Promise<CrmApi> {
-  const { dataDir, clientId, clientSecret, requestsPerSecond = 10, tokenTtlSeconds = 1_800, failureRate = 0, seed = 1 } = options;
-  const stats: CrmApiStats = { requests: 0, tokensIssued: 0, tokensRefused: 0, unauthorized: 0, tooManyRequests: 0, retryAfterIgnored: 0, serviceUnavailable: 0, pages: 0 };
+  const {
+    dataDir,
+    clientId,
+    clientSecret,
+    requestsPerSecond = 10,
+    tokenTtlSeconds = 1_800,
+    failureRate = 0,
+    seed = 1,
+  } = options;
+  const stats: CrmApiStats = {
+    requests: 0,
+    tokensIssued: 0,
+    tokensRefused: 0,
+    unauthorized: 0,
+    tooManyRequests: 0,
+    retryAfterIgnored: 0,
+    serviceUnavailable: 0,
+    pages: 0,
+  };
   const sessions = new Map<string, Session>();
   const random = mulberry32(seed);
   const indexes = new Map<string, { version: string; index: Promise<LineIndex> }>();
@@ -95,14 +112,21 @@ export async function startCrmApi(options: CrmApiOptions): Promise<CrmApi> {
     const form = new URLSearchParams(await readBody(request));
     if (form.get("grant_type") !== "client_credentials") {
       stats.tokensRefused += 1;
-      return send(response, 400, { error: "unsupported_grant_type", error_description: "only grant_type=client_credentials is supported" });
+      return send(response, 400, {
+        error: "unsupported_grant_type",
+        error_description: "only grant_type=client_credentials is supported",
+      });
     }
     if (!same(form.get("client_id"), clientId) || !same(form.get("client_secret"), clientSecret)) {
       stats.tokensRefused += 1;
       return send(response, 401, { error: "invalid_client", error_description: "client authentication failed" });
     }
     const token = randomBytes(24).toString("base64url");
-    sessions.set(token, { expiresAt: Date.now() + tokenTtlSeconds * 1000, bucket: new TokenBucket(requestsPerSecond), retryAfterUntil: 0 });
+    sessions.set(token, {
+      expiresAt: Date.now() + tokenTtlSeconds * 1000,
+      bucket: new TokenBucket(requestsPerSecond),
+      retryAfterUntil: 0,
+    });
     stats.tokensIssued += 1;
     send(response, 200, { access_token: token, token_type: "bearer", expires_in: tokenTtlSeconds });
   }
@@ -115,7 +139,11 @@ export async function startCrmApi(options: CrmApiOptions): Promise<CrmApi> {
     if (!session || session.expiresAt <= now) {
       if (session) sessions.delete(token!);
       stats.unauthorized += 1;
-      send(response, 401, { status: "error", category: session ? "EXPIRED_AUTHENTICATION" : "INVALID_AUTHENTICATION", message: session ? "the access token has expired" : "a valid Bearer token is required" });
+      send(response, 401, {
+        status: "error",
+        category: session ? "EXPIRED_AUTHENTICATION" : "INVALID_AUTHENTICATION",
+        message: session ? "the access token has expired" : "a valid Bearer token is required",
+      });
       return false;
     }
     if (now < session.retryAfterUntil - retryAfterSlackMs) {
@@ -130,7 +158,11 @@ export async function startCrmApi(options: CrmApiOptions): Promise<CrmApi> {
     }
     if (random() < failureRate) {
       stats.serviceUnavailable += 1;
-      send(response, 503, { status: "error", category: "SERVICE_UNAVAILABLE", message: "the service is temporarily unavailable" });
+      send(response, 503, {
+        status: "error",
+        category: "SERVICE_UNAVAILABLE",
+        message: "the service is temporarily unavailable",
+      });
       return false;
     }
     return true;
@@ -139,21 +171,34 @@ export async function startCrmApi(options: CrmApiOptions): Promise<CrmApi> {
   function tooMany(response: ServerResponse, waitMs: number): false {
     stats.tooManyRequests += 1;
     response.setHeader("retry-after", String(Math.ceil(waitMs / 1000)));
-    send(response, 429, { status: "error", category: "RATE_LIMITS", message: `more than ${requestsPerSecond} requests a second` });
+    send(response, 429, {
+      status: "error",
+      category: "RATE_LIMITS",
+      message: `more than ${requestsPerSecond} requests a second`,
+    });
     return false;
   }
 
   async function listObjects(type: string, url: URL, response: ServerResponse): Promise<void> {
     const index = await indexOf(type).catch(() => undefined);
-    if (!index) return send(response, 404, { status: "error", category: "OBJECT_NOT_FOUND", message: `no data for ${type}` });
+    if (!index) {
+      return send(response, 404, { status: "error", category: "OBJECT_NOT_FOUND", message: `no data for ${type}` });
+    }
     const limit = Math.min(maxPageSize, Math.max(1, Number(url.searchParams.get("limit") ?? 10) || 10));
     const after = url.searchParams.get("after");
     const offset = after === null ? 0 : decodeCursor(after, type);
-    if (offset === undefined || offset > index.starts.length) return send(response, 400, { status: "error", category: "VALIDATION_ERROR", message: "invalid after cursor" });
+    if (offset === undefined || offset > index.starts.length) {
+      return send(response, 400, { status: "error", category: "VALIDATION_ERROR", message: "invalid after cursor" });
+    }
     const results = await readLines(index, offset, Math.min(offset + limit, index.starts.length));
     const next = offset + limit < index.starts.length ? encodeCursor(type, offset + limit) : undefined;
     stats.pages += 1;
-    send(response, 200, { results, ...(next ? { paging: { next: { after: next, link: `${url.origin}${url.pathname}?limit=${limit}&after=${next}` } } } : {}) });
+    send(response, 200, {
+      results,
+      ...(next
+        ? { paging: { next: { after: next, link: `${url.origin}${url.pathname}?limit=${limit}&after=${next}` } } }
+        : {}),
+    });
   }
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
@@ -162,15 +207,20 @@ export async function startCrmApi(options: CrmApiOptions): Promise<CrmApi> {
     if (request.method === "POST" && url.pathname === "/oauth/token") return issueToken(request, response);
     const type = /^\/crm\/v3\/objects\/([a-z]+)$/.exec(url.pathname)?.[1];
     if (request.method !== "GET" || type === undefined || !objectTypes.has(type)) {
-      return send(response, 404, { status: "error", category: "OBJECT_NOT_FOUND", message: `no route for ${request.method} ${url.pathname}` });
+      return send(response, 404, {
+        status: "error",
+        category: "OBJECT_NOT_FOUND",
+        message: `no route for ${request.method} ${url.pathname}`,
+      });
     }
     if (admit(request, response)) await listObjects(type, url, response);
   }
 
   const server = createServer((request, response) => {
     handle(request, response).catch((error: Error) => {
-      if (!response.headersSent) send(response, 500, { status: "error", category: "INTERNAL_ERROR", message: error.message });
-      else response.destroy(error);
+      if (!response.headersSent) {
+        send(response, 500, { status: "error", category: "INTERNAL_ERROR", message: error.message });
+      } else response.destroy(error);
     });
   });
   await new Promise<void>((resolve, reject) => {
@@ -192,7 +242,10 @@ export async function startCrmApi(options: CrmApiOptions): Promise<CrmApi> {
 
 function send(response: ServerResponse, status: number, body: unknown): void {
   const json = JSON.stringify(body);
-  response.writeHead(status, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(json) });
+  response.writeHead(status, {
+    "content-type": "application/json; charset=utf-8",
+    "content-length": Buffer.byteLength(json),
+  });
   response.end(json);
 }
 

@@ -43,6 +43,11 @@ export const chroma: LocalService = {
       // SIGINT exits 0 after a clean shutdown; SIGTERM kills it by signal.
       stopSignal: "SIGINT",
     });
-    await waitUntilReady("chroma", pid, async () => printed("Connect to Chroma at") && (await heartbeat(settings().chromaUrl)), 60_000);
+    await waitUntilReady(
+      "chroma",
+      pid,
+      async () => printed("Connect to Chroma at") && (await heartbeat(settings().chromaUrl)),
+      60_000,
+    );
   },
 };

@@ -27,7 +27,16 @@ export const crmApi: LocalService = {
   async start() {
     ensureSecret("crm");
     const printed = printsFromNow("crm-api");
-    const pid = startDetached({ name: "crm-api", command: nodeBinary(), args: [join(packageRoot, "cli", "main.ts"), "crm-api"] });
-    await waitUntilReady("crm-api", pid, async () => printed("crm-api ready") && (await answers(settings().crm.url)), 30_000);
+    const pid = startDetached({
+      name: "crm-api",
+      command: nodeBinary(),
+      args: [join(packageRoot, "cli", "main.ts"), "crm-api"],
+    });
+    await waitUntilReady(
+      "crm-api",
+      pid,
+      async () => printed("crm-api ready") && (await answers(settings().crm.url)),
+      30_000,
+    );
   },
 };

@@ -1,16 +1,29 @@
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { copyFileSync, createReadStream, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import {
+  copyFileSync,
+  createReadStream,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { dirname, join } from "node:path";
 import { cacheDir, packageRoot, settings } from "../resources/settings.ts";
-import { embeddingDtype, type EmbeddingDtype } from "../resources/embedder.ts";
+import { type EmbeddingDtype, embeddingDtype } from "../resources/embedder.ts";
 import { runMaven } from "./maven.ts";
 import type { LocalService } from "./service.ts";
 
 interface ModelLock {
   modelId: string;
   bundled: Record<string, string>;
-  artifacts: Record<EmbeddingDtype, { maven: string; jarSha256: string; files: Record<string, { entry: string; sha256: string }> }>;
+  artifacts: Record<
+    EmbeddingDtype,
+    { maven: string; jarSha256: string; files: Record<string, { entry: string; sha256: string }> }
+  >;
 }
 
 const lock = JSON.parse(readFileSync(join(packageRoot, "stack", "model.lock.json"), "utf8")) as ModelLock;

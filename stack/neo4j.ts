@@ -1,6 +1,15 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { createServer } from "node:net";
 import { join, relative } from "node:path";
 import { once } from "node:events";
@@ -27,13 +36,17 @@ function sourceFiles(dir: string): string[] {
 /** A hash of the launcher's pom and sources: the build is redone when it changes. */
 function launcherFingerprint(): string {
   const hash = createHash("sha256");
-  for (const file of sourceFiles(launcherSource).sort()) hash.update(relative(launcherSource, file)).update(readFileSync(file));
+  for (const file of sourceFiles(launcherSource).sort()) {
+    hash.update(relative(launcherSource, file)).update(readFileSync(file));
+  }
   return hash.digest("hex");
 }
 
 function requireTool(tool: string, debianPackage: string): void {
   if (hasCommand(tool) || aptInstall([debianPackage], "neo4j")) return;
-  throw new Error(`'${tool}' is needed to run the local Neo4j: install ${debianPackage} (Java 17+ and Maven), or set NEO4J_URI to a Neo4j you run`);
+  throw new Error(
+    `'${tool}' is needed to run the local Neo4j: install ${debianPackage} (Java 17+ and Maven), or set NEO4J_URI to a Neo4j you run`,
+  );
 }
 
 /** Builds the launcher and gathers Neo4j's jars from Maven Central into the cache, once per launcher version. */
@@ -73,7 +86,8 @@ function launcherArgs(home: string, port: number, passwordFile: string, importDi
   return [
     `-Xmx${process.env.NEO4J_HEAP ?? "2g"}`,
     "-XX:+UseG1GC",
-    "-jar", launcherJar,
+    "-jar",
+    launcherJar,
     `--home=${home}`,
     `--password-file=${passwordFile}`,
     `--port=${port}`,
@@ -157,7 +171,9 @@ function installReaper(): void {
  * finally { await server.stop(); }
  * ```
  */
-export async function startThrowawayNeo4j(options: { port?: number; startTimeoutMs?: number } = {}): Promise<ThrowawayNeo4j> {
+export async function startThrowawayNeo4j(
+  options: { port?: number; startTimeoutMs?: number } = {},
+): Promise<ThrowawayNeo4j> {
   buildLauncher();
   const port = options.port ?? (await freePort());
   mkdirSync(join(stateDir, "throwaway"), { recursive: true });
@@ -181,29 +197,47 @@ export async function startThrowawayNeo4j(options: { port?: number; startTimeout
     };
     child.stdout!.on("data", onData);
     child.stderr!.on("data", onData);
-    child.once("exit", (code) => reject(new Error(`throwaway neo4j on port ${port} exited (${code}) during start-up:\n${output.trimEnd().split("\n").slice(-20).join("\n")}`)));
+    child.once(
+      "exit",
+      (code) =>
+        reject(
+          new Error(
+            `throwaway neo4j on port ${port} exited (${code}) during start-up:\n${
+              output.trimEnd().split("\n").slice(-20).join("\n")
+            }`,
+          ),
+        ),
+    );
     child.once("error", reject);
   });
   ready.catch(() => {}); // when start-up times out, the exit that follows must not be an unhandled rejection
 
   let stopped: Promise<void> | undefined;
-  const stop = () =>
-    (stopped ??= (async () => {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill("SIGTERM");
-        const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
-        await exited;
-        clearTimeout(timer);
-      }
-      throwaways.delete(child);
-      log.end();
-      rmSync(home, { recursive: true, force: true });
-    })());
+  const stop = () => (stopped ??= (async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill("SIGTERM");
+      const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+      await exited;
+      clearTimeout(timer);
+    }
+    throwaways.delete(child);
+    log.end();
+    rmSync(home, { recursive: true, force: true });
+  })());
 
   const timeoutMs = options.startTimeoutMs ?? 180_000;
   let timer: NodeJS.Timeout | undefined;
   try {
-    await Promise.race([ready, new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`throwaway neo4j on port ${port} was not ready after ${timeoutMs / 1000}s`)), timeoutMs)))]);
+    await Promise.race([
+      ready,
+      new Promise((
+        _,
+        reject,
+      ) => (timer = setTimeout(
+        () => reject(new Error(`throwaway neo4j on port ${port} was not ready after ${timeoutMs / 1000}s`)),
+        timeoutMs,
+      ))),
+    ]);
   } catch (error) {
     await stop();
     throw error;

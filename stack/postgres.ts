@@ -73,7 +73,17 @@ function initCluster(bin: string, home: string, user: ServerUser): void {
   try {
     const result = spawnSync(
       join(bin, "initdb"),
-      ["-D", join(home, "data"), "-U", "ingest", `--pwfile=${pwfile}`, "--auth=scram-sha-256", "-E", "UTF8", "--locale=C"],
+      [
+        "-D",
+        join(home, "data"),
+        "-U",
+        "ingest",
+        `--pwfile=${pwfile}`,
+        "--auth=scram-sha-256",
+        "-E",
+        "UTF8",
+        "--locale=C",
+      ],
       { ...user, encoding: "utf8" },
     );
     if (result.status !== 0) throw new Error(`initdb failed:\n${result.stderr || result.stdout}`);
@@ -127,13 +137,19 @@ export const postgres: LocalService = {
       name: "postgres",
       command: join(bin, "postgres"),
       args: [
-        "-D", join(home, "data"),
-        "-p", String(localPorts.postgres),
-        "-c", "listen_addresses=127.0.0.1",
+        "-D",
+        join(home, "data"),
+        "-p",
+        String(localPorts.postgres),
+        "-c",
+        "listen_addresses=127.0.0.1",
         // No Unix socket: its path length limit breaks in deep checkouts, and TCP is all we use.
-        "-c", "unix_socket_directories=",
-        "-c", "max_connections=200",
-        "-c", "shared_buffers=256MB",
+        "-c",
+        "unix_socket_directories=",
+        "-c",
+        "max_connections=200",
+        "-c",
+        "shared_buffers=256MB",
       ],
       ...user,
       // SIGINT is Postgres' "fast" shutdown; SIGTERM would wait for every client to disconnect.

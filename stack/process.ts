@@ -23,7 +23,9 @@ export const logFile = (name: string) => join(stateDir, "logs", `${name}.log`);
 
 export function startDetached(server: ServerProcess): number {
   const running = runningPid(server.name);
-  if (running) throw new Error(`${server.name} is already running as pid ${running} (started by ingest), but does not answer`);
+  if (running) {
+    throw new Error(`${server.name} is already running as pid ${running} (started by ingest), but does not answer`);
+  }
   const log = logFile(server.name);
   mkdirSync(dirname(log), { recursive: true });
   mkdirSync(dirname(pidFile(server.name)), { recursive: true });
@@ -113,7 +115,9 @@ export async function waitUntilReady(
     }
     await sleep(250);
   }
-  throw new Error(`${name} was not ready after ${timeoutMs / 1000}s. Last lines of ${logFile(name)}:\n${tailOfLog(name)}`);
+  throw new Error(
+    `${name} was not ready after ${timeoutMs / 1000}s. Last lines of ${logFile(name)}:\n${tailOfLog(name)}`,
+  );
 }
 
 /**

@@ -6,7 +6,13 @@ import { postgres } from "./postgres.ts";
 import { logFile, runningPid, stopServer, withStackLock } from "./process.ts";
 import type { LocalService } from "./service.ts";
 
-export const services: Record<string, LocalService> = { postgres, neo4j, chroma, model: embeddingModel, "crm-api": crmApi };
+export const services: Record<string, LocalService> = {
+  postgres,
+  neo4j,
+  chroma,
+  model: embeddingModel,
+  "crm-api": crmApi,
+};
 export type ServiceName = keyof typeof services;
 
 export interface ServiceStatus {
@@ -34,7 +40,15 @@ async function statusOf(service: LocalService, startSeconds?: number): Promise<S
   const reachable = await service.isReachable();
   const pid = runningPid(service.name);
   const managedBy = service.external ? "external" : pid ? "ours" : reachable ? "other" : "none";
-  return { name: service.name, kind: service.kind, location: service.location(), reachable, managedBy, pid, startSeconds };
+  return {
+    name: service.name,
+    kind: service.kind,
+    location: service.location(),
+    reachable,
+    managedBy,
+    pid,
+    startSeconds,
+  };
 }
 
 /**
@@ -51,7 +65,9 @@ async function startMissing(names: string[], report: (s: ServiceStatus) => void)
     if (await service.isReachable()) {
       statuses.push(await statusOf(service));
     } else if (service.external) {
-      throw new Error(`${service.name} is configured at ${service.location()} by the environment but is not reachable there`);
+      throw new Error(
+        `${service.name} is configured at ${service.location()} by the environment but is not reachable there`,
+      );
     } else {
       const started = performance.now();
       await service.start();

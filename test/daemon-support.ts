@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
-import { buildAssetGraph, type AssetGraph, type Definitions } from "../engine/definitions.ts";
+import { type AssetGraph, buildAssetGraph, type Definitions } from "../engine/definitions.ts";
 import { packageRoot } from "../resources/settings.ts";
 
 const node = join(packageRoot, "node_modules", ".bin", "node");
@@ -56,7 +56,12 @@ export function spawnDaemon(definitions: string, args: string[] = [], env: Recor
 }
 
 /** Polls `probe` until it returns something other than undefined, or fails after `timeoutMs` saying what it waited for. */
-export async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000, everyMs = 100): Promise<T> {
+export async function eventually<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  timeoutMs = 60_000,
+  everyMs = 100,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();

@@ -28,7 +28,12 @@ export function testGraph(specs: Record<string, TestAssetSpec>) {
   const prefix = `t_${randomBytes(4).toString("hex")}`;
   const key = (name: string) => `${prefix}/${name}`;
   const behaviour = new Map<string, Behaviour>();
-  const calls: { name: string; partitionKey?: string; runId: string; runs: { runId: string; tags: Record<string, string> }[] }[] = [];
+  const calls: {
+    name: string;
+    partitionKey?: string;
+    runId: string;
+    runs: { runId: string; tags: Record<string, string> }[];
+  }[] = [];
   const build = (overrides: Record<string, Partial<TestAssetSpec>> = {}): AssetGraph => {
     const assets: AssetDefinition[] = Object.entries(specs).map(([name, base]) => {
       const spec = { ...base, ...overrides[name] };
@@ -47,7 +52,10 @@ export function testGraph(specs: Record<string, TestAssetSpec>) {
             b.failures -= 1;
             throw new Error(`${name} failed on purpose`);
           }
-          return { counts: { loaded: 1 }, dataVersion: `${b.dataVersion ?? "v1"}${partitionKey ? `@${partitionKey}` : ""}` };
+          return {
+            counts: { loaded: 1 },
+            dataVersion: `${b.dataVersion ?? "v1"}${partitionKey ? `@${partitionKey}` : ""}`,
+          };
         },
       });
     });

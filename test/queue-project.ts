@@ -3,8 +3,13 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { z } from "zod";
 import { defineAsset } from "../engine/asset.ts";
-import { type Definitions, defineDefinitions } from "../engine/definitions.ts";
-import { defineCollectionAsset, defineNodeAsset, defineRelationshipAsset, defineStagedAsset } from "../engine/helpers.ts";
+import { defineDefinitions, type Definitions } from "../engine/definitions.ts";
+import {
+  defineCollectionAsset,
+  defineNodeAsset,
+  defineRelationshipAsset,
+  defineStagedAsset,
+} from "../engine/helpers.ts";
 import { defineResource } from "../engine/resource.ts";
 import { connectChroma } from "../resources/chroma.ts";
 import { loadEmbedder } from "../resources/embedder.ts";
@@ -51,13 +56,26 @@ export const gate = {
   },
 };
 
-const Item = z.object({ itemId: z.string(), name: z.string(), description: z.string(), tag: z.string(), price: z.number(), stock: z.number().int() });
+const Item = z.object({
+  itemId: z.string(),
+  name: z.string(),
+  description: z.string(),
+  tag: z.string(),
+  price: z.number(),
+  stock: z.number().int(),
+});
 type Item = z.infer<typeof Item>;
 
 const items: Item[] = Array.from({ length: 40 }, (_, i) => ({
   itemId: `I${String(i).padStart(3, "0")}`,
   name: `Item ${i}`,
-  description: ["a sturdy steel kettle", "noise cancelling headphones", "a paperback novel", "running shoes", "a ceramic mug"][i % 5]! + ` no. ${i}`,
+  description: [
+    "a sturdy steel kettle",
+    "noise cancelling headphones",
+    "a paperback novel",
+    "running shoes",
+    "a ceramic mug",
+  ][i % 5]! + ` no. ${i}`,
   tag: `T${i % 6}`,
   price: Math.round(i * 137.5) / 100,
   stock: (i * 7) % 23,
@@ -97,7 +115,15 @@ export function livenessDefinitions(prefix: string, gateDir: string): Definition
     retry: { maxAttempts: 3, initialDelayMs: 200 },
     async materialize({ resources: { neo4j }, runId, assetKey, signal }) {
       const tags = [...new Set(items.map((i) => i.tag))].sort();
-      const rows = tags.map((tag) => ({ key: tag, props: { name: `tag ${tag}`, items: items.filter((i) => i.tag === tag).length, ingestRunId: runId, ingestAsset: assetKey } }));
+      const rows = tags.map((tag) => ({
+        key: tag,
+        props: {
+          name: `tag ${tag}`,
+          items: items.filter((i) => i.tag === tag).length,
+          ingestRunId: runId,
+          ingestAsset: assetKey,
+        },
+      }));
       await ensureUniqueKey(neo4j, label("Tag"), "tag");
       await mergeNodes(neo4j, label("Tag"), "tag", rows.slice(0, 3), { integers: ["items"] });
       await gate.pass(gateDir, "tags", signal);
@@ -126,7 +152,10 @@ export function livenessDefinitions(prefix: string, gateDir: string): Definition
   return defineDefinitions({
     assets: [staged, itemNodes, tagNodes, tagged, collection],
     resources: {
-      staging: defineResource({ setup: () => new Staging(createPool(settings().databaseUrl)), teardown: (staging) => staging.close() }),
+      staging: defineResource({
+        setup: () => new Staging(createPool(settings().databaseUrl)),
+        teardown: (staging) => staging.close(),
+      }),
       neo4j: defineResource({ setup: () => connectNeo4j(), teardown: (driver) => driver.close() }),
       chroma: defineResource({ setup: () => connectChroma() }),
       embedder: defineResource({ setup: () => loadEmbedder(), teardown: (embedder) => embedder.close() }),
@@ -154,12 +183,19 @@ export function gatedDefinitions(prefix: string, gateDir: string): Definitions {
 }
 
 /** A definitions module for `ingest --definitions`, calling one of the factories above. */
-export function writeDefinitionsModule(dir: string, factory: "livenessDefinitions" | "gatedDefinitions", prefix: string, gateDir: string): string {
+export function writeDefinitionsModule(
+  dir: string,
+  factory: "livenessDefinitions" | "gatedDefinitions",
+  prefix: string,
+  gateDir: string,
+): string {
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `${prefix}.definitions.ts`);
   writeFileSync(
     file,
-    `import { ${factory} } from ${JSON.stringify(join(packageRoot, "test", "queue-project.ts"))};\nexport default ${factory}(${JSON.stringify(prefix)}, ${JSON.stringify(gateDir)});\n`,
+    `import { ${factory} } from ${
+      JSON.stringify(join(packageRoot, "test", "queue-project.ts"))
+    };\nexport default ${factory}(${JSON.stringify(prefix)}, ${JSON.stringify(gateDir)});\n`,
   );
   return file;
 }
@@ -167,7 +203,10 @@ export function writeDefinitionsModule(dir: string, factory: "livenessDefinition
 /** Fails with `what` when the promise takes longer than `ms`. */
 export async function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: not within ${ms / 1000} s`)), ms)));
+  const late = new Promise<never>((
+    _,
+    reject,
+  ) => (timer = setTimeout(() => reject(new Error(`${what}: not within ${ms / 1000} s`)), ms)));
   try {
     return await Promise.race([promise, late]);
   } finally {

@@ -1,6 +1,6 @@
 import type { Driver } from "neo4j-driver";
 import type { AssetGraph } from "../engine/definitions.ts";
-import { type RunRequest, runInProcess } from "../engine/materialize.ts";
+import { runInProcess, type RunRequest } from "../engine/materialize.ts";
 import { prepareDatabase } from "../engine/worker.ts";
 import { connectChroma } from "../resources/chroma.ts";
 import { connectNeo4j } from "../resources/neo4j.ts";
@@ -16,7 +16,11 @@ export async function connect() {
   const chroma = await connectChroma();
   const db = metadataDb(pool);
   return {
-    pool, shop, neo4j, chroma, db,
+    pool,
+    shop,
+    neo4j,
+    chroma,
+    db,
     async close() {
       await neo4j.close();
       await shop.end();
@@ -26,6 +30,14 @@ export async function connect() {
 }
 
 /** Runs the selected assets to completion with a worker in this process, as `ingest materialize --wait` does. */
-export function materialize(pool: pg.Pool, graph: AssetGraph, keys: Iterable<string> = graph.order, request: Partial<RunRequest> = {}) {
-  return runInProcess(pool, graph, { selection: [...keys].join(" "), keys, ...request }, { concurrency: 4, pollIntervalMs: 100 });
+export function materialize(
+  pool: pg.Pool,
+  graph: AssetGraph,
+  keys: Iterable<string> = graph.order,
+  request: Partial<RunRequest> = {},
+) {
+  return runInProcess(pool, graph, { selection: [...keys].join(" "), keys, ...request }, {
+    concurrency: 4,
+    pollIntervalMs: 100,
+  });
 }

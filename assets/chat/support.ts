@@ -1,10 +1,24 @@
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { defineCollectionAsset, defineNodeAsset, defineRelationshipAsset, defineStagedAsset } from "../../engine/helpers.ts";
+import {
+  defineCollectionAsset,
+  defineNodeAsset,
+  defineRelationshipAsset,
+  defineStagedAsset,
+} from "../../engine/helpers.ts";
 import { sourcesDir } from "../../resources/settings.ts";
 import { isBadRow } from "../../resources/sources/bad-rows.ts";
 import { readJsonLines } from "../../resources/sources/jsonl.ts";
-import { ChatMessage, chatMessageKey, ChatSession, chatSessionKey, messageOfWebhookEvent, messagesOfConversation, SupportAgent, supportAgentKey } from "./models.ts";
+import {
+  ChatMessage,
+  chatMessageKey,
+  ChatSession,
+  chatSessionKey,
+  messageOfWebhookEvent,
+  messagesOfConversation,
+  SupportAgent,
+  supportAgentKey,
+} from "./models.ts";
 
 const chatFile = (...path: string[]) => join(sourcesDir, "chat", ...path);
 

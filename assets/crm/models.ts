@@ -65,7 +65,13 @@ export const Contact = hubSpot(
     createdAt: field.timestamp,
     updatedAt: field.timestamp,
   }),
-  { contactId: ["id"], firstName: ["firstname"], lastName: ["lastname"], companyId: ["company_id"], jobTitle: ["jobtitle"] },
+  {
+    contactId: ["id"],
+    firstName: ["firstname"],
+    lastName: ["lastname"],
+    companyId: ["company_id"],
+    jobTitle: ["jobtitle"],
+  },
 ).transform((contact) => {
   let phone: string | null = null;
   try {
@@ -125,7 +131,12 @@ export const Interaction = fromSource(
     subject: field.optionalText,
     notes: field.optionalText,
   }),
-  { interactionId: ["interaction_id"], occurredAt: ["occurred_at"], salesRepId: ["owner_id"], contactId: ["contact_id"] },
+  {
+    interactionId: ["interaction_id"],
+    occurredAt: ["occurred_at"],
+    salesRepId: ["owner_id"],
+    contactId: ["contact_id"],
+  },
 );
 export type Interaction = z.infer<typeof Interaction>;
 export const interactionKey = (i: Interaction): string => i.interactionId;

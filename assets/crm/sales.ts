@@ -1,5 +1,10 @@
 import { join } from "node:path";
-import { defineCollectionAsset, defineNodeAsset, defineRelationshipAsset, defineStagedAsset } from "../../engine/helpers.ts";
+import {
+  defineCollectionAsset,
+  defineNodeAsset,
+  defineRelationshipAsset,
+  defineStagedAsset,
+} from "../../engine/helpers.ts";
 import { sourcesDir } from "../../resources/settings.ts";
 import { readCsv } from "../../resources/sources/csv.ts";
 import type { CrmClient } from "../../resources/sources/crm.ts";

@@ -1,4 +1,9 @@
-import { defineCollectionAsset, defineNodeAsset, defineRelationshipAsset, defineStagedAsset } from "../../engine/helpers.ts";
+import {
+  defineCollectionAsset,
+  defineNodeAsset,
+  defineRelationshipAsset,
+  defineStagedAsset,
+} from "../../engine/helpers.ts";
 import type { pg } from "../../resources/postgres.ts";
 import { readTable } from "../../resources/sources/postgres.ts";
 import { Category, categoryKey, Product, productKey } from "./models.ts";

@@ -43,7 +43,8 @@ export const Customer = fromSource(
   },
 ).transform((customer, ctx) => ({
   ...customer,
-  phone: cleanOrIssue(ctx, customer.phone, () => toE164(customer.phone, customer.country ?? undefined), ["phone"]) ?? null,
+  phone: cleanOrIssue(ctx, customer.phone, () => toE164(customer.phone, customer.country ?? undefined), ["phone"]) ??
+    null,
 }));
 export type Customer = z.infer<typeof Customer>;
 export const customerKey = (c: Customer): string => c.customerId;

@@ -1,4 +1,9 @@
-import { defineCollectionAsset, defineNodeAsset, defineRelationshipAsset, defineStagedAsset } from "../../engine/helpers.ts";
+import {
+  defineCollectionAsset,
+  defineNodeAsset,
+  defineRelationshipAsset,
+  defineStagedAsset,
+} from "../../engine/helpers.ts";
 import type { pg } from "../../resources/postgres.ts";
 import { readTable } from "../../resources/sources/postgres.ts";
 import { productNodes } from "./catalog.ts";
@@ -14,7 +19,8 @@ export const stagedReviews = defineStagedAsset<Review, { shop: pg.Pool }>({
   sourceKey: reviewKey,
   rawKey: (row) => row.review_id,
   resources: ["shop"],
-  extract: ({ resources: { shop } }) => readTable(shop, "select * from shop.reviews order by review_id", [], { batchSize: 5_000 }),
+  extract: ({ resources: { shop } }) =>
+    readTable(shop, "select * from shop.reviews order by review_id", [], { batchSize: 5_000 }),
 });
 
 export const reviewNodes = defineNodeAsset<Review>({

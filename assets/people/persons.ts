@@ -33,7 +33,9 @@ export const persons = defineAsset<{ neo4j: Driver }>({
         lineage,
       );
       // A node whose email changed keeps no link to its former person.
-      await neo4j.executeQuery(`MATCH (p:Person)-[r:${type}]->(n:${label}) WHERE n.${emailProperty} IS NULL OR n.${emailProperty} <> p.email DELETE r`);
+      await neo4j.executeQuery(
+        `MATCH (p:Person)-[r:${type}]->(n:${label}) WHERE n.${emailProperty} IS NULL OR n.${emailProperty} <> p.email DELETE r`,
+      );
       return records[0]!.get("linked").toNumber() as number;
     };
     const customers = await link("Customer", "email", "IS");

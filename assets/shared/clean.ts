@@ -132,7 +132,10 @@ function isValidZone(zone: string): boolean {
  *
  * @example toUtcIso("01/03/2026", { timezone: "Europe/Berlin" }) // "2026-02-28T23:00:00.000Z"
  */
-export function toUtcIso(value: string | number | Date | null | undefined, options: DateOptions = {}): string | undefined {
+export function toUtcIso(
+  value: string | number | Date | null | undefined,
+  options: DateOptions = {},
+): string | undefined {
   const { timezone = "UTC", dayFirst = true } = options;
   if (!isValidZone(timezone)) throw new RangeError(`unknown time zone ${JSON.stringify(timezone)}`);
   if (value instanceof Date) {
@@ -146,16 +149,16 @@ export function toUtcIso(value: string | number | Date | null | undefined, optio
   const numeric = /^(\d{1,2})[./](\d{1,2})[./](\d{4})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$/.exec(text);
   const parsed = numeric
     ? DateTime.fromObject(
-        {
-          year: Number(numeric[3]),
-          month: Number(dayFirst ? numeric[2] : numeric[1]),
-          day: Number(dayFirst ? numeric[1] : numeric[2]),
-          hour: Number(numeric[4] ?? 0),
-          minute: Number(numeric[5] ?? 0),
-          second: Number(numeric[6] ?? 0),
-        },
-        { zone: timezone },
-      )
+      {
+        year: Number(numeric[3]),
+        month: Number(dayFirst ? numeric[2] : numeric[1]),
+        day: Number(dayFirst ? numeric[1] : numeric[2]),
+        hour: Number(numeric[4] ?? 0),
+        minute: Number(numeric[5] ?? 0),
+        second: Number(numeric[6] ?? 0),
+      },
+      { zone: timezone },
+    )
     : DateTime.fromISO(text.replace(/^(\d{4}-\d{2}-\d{2}) (?=\d)/, "$1T"), { zone: timezone });
   return utcIso(parsed, value);
 }
@@ -219,10 +222,26 @@ export function isCurrencyCode(code: string): boolean {
 
 /** Common names the ICU names don't cover, in the normalised form of {@link countryKey}. */
 const countryAliases: Record<string, string> = {
-  usa: "US", "united states of america": "US", america: "US", "great britain": "GB", britain: "GB",
-  england: "GB", scotland: "GB", wales: "GB", holland: "NL", "the netherlands": "NL",
-  "czech republic": "CZ", turkey: "TR", russia: "RU", "russian federation": "RU", korea: "KR",
-  "republic of korea": "KR", "ivory coast": "CI", swaziland: "SZ", macedonia: "MK", burma: "MM",
+  usa: "US",
+  "united states of america": "US",
+  america: "US",
+  "great britain": "GB",
+  britain: "GB",
+  england: "GB",
+  scotland: "GB",
+  wales: "GB",
+  holland: "NL",
+  "the netherlands": "NL",
+  "czech republic": "CZ",
+  turkey: "TR",
+  russia: "RU",
+  "russian federation": "RU",
+  korea: "KR",
+  "republic of korea": "KR",
+  "ivory coast": "CI",
+  swaziland: "SZ",
+  macedonia: "MK",
+  burma: "MM",
 };
 
 /** The ISO 3166-1 alpha-2 codes, with English and German names, from the runtime's ICU data. */
@@ -410,7 +429,9 @@ export const field = {
   /** Trimmed, lower-cased text for enumerations: `oneOf(["call", "email"])`. */
   oneOf: <const V extends readonly [string, ...string[]]>(values: V) =>
     required((v: string | number | null | undefined) => text(v)?.toLowerCase()).pipe(
-      z.enum(values, { error: (i) => `Invalid option ${JSON.stringify(i.input)}: expected one of ${values.join(", ")}` }),
+      z.enum(values, {
+        error: (i) => `Invalid option ${JSON.stringify(i.input)}: expected one of ${values.join(", ")}`,
+      }),
     ),
   /** A normalised, valid email address. */
   email: required(normalizeEmail).pipe(email),

@@ -46,7 +46,14 @@ export class AssetSensorEvaluator implements Evaluator {
     const { db, ticks } = this.#ctx;
     const tickTime = this.#ctx.clock.now();
     const record = (status: "skipped" | "evaluated", reason: string) =>
-      ticks.record({ instigator: this.name, kind: "asset-sensor", tickTime, status, reason, cursor: { materializationId: this.#cursor } });
+      ticks.record({
+        instigator: this.name,
+        kind: "asset-sensor",
+        tickTime,
+        status,
+        reason,
+        cursor: { materializationId: this.#cursor },
+      });
     const cursor = this.#cursor ?? (this.#cursor = await this.#load());
     const { rows } = await sql<{ last: number | null; assets: string[] | null }>`
       select max(id)::bigint as last, array_agg(distinct asset_key order by asset_key) as assets from ingest.materializations
@@ -60,15 +67,25 @@ export class AssetSensorEvaluator implements Evaluator {
         select distinct s.asset_key from ingest.runs r join ingest.run_steps s on s.run_id = r.id
         where r.status in ('queued', 'running') and s.status in ('planned', 'queued', 'running') and s.asset_key = any(${this.#watch}::text[])
         order by s.asset_key`.execute(db);
-      if (busy.rows.length > 0) return record("evaluated", `waiting: runs are still materialising ${busy.rows.map((r) => r.asset_key).join(", ")}`);
+      if (busy.rows.length > 0) {
+        return record(
+          "evaluated",
+          `waiting: runs are still materialising ${busy.rows.map((r) => r.asset_key).join(", ")}`,
+        );
+      }
     }
     const staleOnly = this.#sensor.staleOnly;
-    const nothingStale = staleOnly && plan(this.#ctx.graph, { keys: this.#keys, staleOnly, index: await VersionIndex.load(db, this.#reads) }).length === 0;
+    const nothingStale = staleOnly &&
+      plan(this.#ctx.graph, { keys: this.#keys, staleOnly, index: await VersionIndex.load(db, this.#reads) }).length ===
+        0;
 
     const runIds = await db.transaction().execute(async (tx) => {
       const advanced = await tx
         .updateTable("ingest.instigator_state")
-        .set({ cursor: JSON.stringify({ materializationId: Number(last) } satisfies AssetSensorCursor), updated_at: sql`now()` })
+        .set({
+          cursor: JSON.stringify({ materializationId: Number(last) } satisfies AssetSensorCursor),
+          updated_at: sql`now()`,
+        })
         .where("instigator", "=", this.name)
         .where(sql<boolean>`(cursor->>'materializationId')::bigint = ${cursor}`)
         .executeTakeFirst();
@@ -80,9 +97,16 @@ export class AssetSensorEvaluator implements Evaluator {
           kind: "asset-sensor",
           tickTime,
           status: nothingStale ? "skipped" : "requested",
-          reason: nothingStale ? `nothing stale after new materialisations of ${upstream}` : `new materialisations of ${upstream}`,
+          reason: nothingStale
+            ? `nothing stale after new materialisations of ${upstream}`
+            : `new materialisations of ${upstream}`,
           cursor: { materializationId: Number(last) },
-          requests: nothingStale ? [] : [{ selection: this.#sensor.select, keys: this.#keys, staleOnly, tags: { ...this.#sensor.tags, "ingest/upstream": upstream } }],
+          requests: nothingStale ? [] : [{
+            selection: this.#sensor.select,
+            keys: this.#keys,
+            staleOnly,
+            tags: { ...this.#sensor.tags, "ingest/upstream": upstream },
+          }],
         },
         this.#ctx.daemon,
       );
@@ -103,7 +127,8 @@ export class AssetSensorEvaluator implements Evaluator {
     await sql`insert into ingest.instigator_state (instigator, kind, cursor)
       select ${this.name}, 'asset-sensor', jsonb_build_object('materializationId', coalesce(max(id), 0)) from ingest.materializations
       on conflict (instigator) do nothing`.execute(db);
-    const row = await db.selectFrom("ingest.instigator_state").select("cursor").where("instigator", "=", this.name).executeTakeFirstOrThrow();
+    const row = await db.selectFrom("ingest.instigator_state").select("cursor").where("instigator", "=", this.name)
+      .executeTakeFirstOrThrow();
     return Number((row.cursor as unknown as AssetSensorCursor).materializationId);
   }
 }

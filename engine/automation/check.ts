@@ -17,8 +17,12 @@ export function automationProblems(graph: AssetGraph, instigators: InstigatorDef
   const seen = new Set<string>();
   for (const instigator of instigators) {
     const what = `${instigator.kind} '${instigator.name}'`;
-    if (!instigatorName.test(instigator.name)) problems.push(`${what}: the name is invalid: use letters, digits and '_'`);
-    if (seen.has(instigator.name)) problems.push(`${what} is declared twice (names are shared by schedules and sensors)`);
+    if (!instigatorName.test(instigator.name)) {
+      problems.push(`${what}: the name is invalid: use letters, digits and '_'`);
+    }
+    if (seen.has(instigator.name)) {
+      problems.push(`${what} is declared twice (names are shared by schedules and sensors)`);
+    }
     seen.add(instigator.name);
     const select = (selection: string, field: string): Set<string> | undefined => {
       try {
@@ -29,19 +33,26 @@ export function automationProblems(graph: AssetGraph, instigators: InstigatorDef
       }
     };
     const positive = (value: number | undefined, field: string) => {
-      if (value !== undefined && !(Number.isFinite(value) && value > 0)) problems.push(`${what}: ${field} must be a positive number, got ${value}`);
+      if (value !== undefined && !(Number.isFinite(value) && value > 0)) {
+        problems.push(`${what}: ${field} must be a positive number, got ${value}`);
+      }
     };
     switch (instigator.kind) {
       case "schedule": {
-        if (!IANAZone.isValidZone(instigator.timezone)) problems.push(`${what}: unknown time zone '${instigator.timezone}': expected an IANA zone name such as 'Europe/Berlin'`);
-        else {
+        if (!IANAZone.isValidZone(instigator.timezone)) {
+          problems.push(
+            `${what}: unknown time zone '${instigator.timezone}': expected an IANA zone name such as 'Europe/Berlin'`,
+          );
+        } else {
           try {
             CronExpressionParser.parse(instigator.cron, { tz: instigator.timezone, strict: false });
           } catch (error) {
             problems.push(`${what}: cron expression '${instigator.cron}' is invalid: ${(error as Error).message}`);
           }
         }
-        if (instigator.catchUp !== "skip" && !(Number.isInteger(instigator.catchUp.last) && instigator.catchUp.last >= 1)) {
+        if (
+          instigator.catchUp !== "skip" && !(Number.isInteger(instigator.catchUp.last) && instigator.catchUp.last >= 1)
+        ) {
           problems.push(`${what}: catchUp must be "skip" or { last: n } with a whole n >= 1`);
         }
         if (!(instigator.toleranceMs >= 0)) problems.push(`${what}: toleranceMs must not be negative`);
@@ -59,9 +70,15 @@ export function automationProblems(graph: AssetGraph, instigators: InstigatorDef
           if (!rule.glob) problems.push(`${what}: a file rule has an empty glob`);
           select(rule.select, `files '${rule.glob}' select`);
         }
-        if ("marker" in instigator.complete && !instigator.complete.marker) problems.push(`${what}: the completeness marker is empty`);
-        if ("quietMs" in instigator.complete && !(instigator.complete.quietMs >= 0)) problems.push(`${what}: quietMs must not be negative`);
-        if (typeof instigator.processed === "object" && !instigator.processed.moveTo) problems.push(`${what}: processed.moveTo is empty`);
+        if ("marker" in instigator.complete && !instigator.complete.marker) {
+          problems.push(`${what}: the completeness marker is empty`);
+        }
+        if ("quietMs" in instigator.complete && !(instigator.complete.quietMs >= 0)) {
+          problems.push(`${what}: quietMs must not be negative`);
+        }
+        if (typeof instigator.processed === "object" && !instigator.processed.moveTo) {
+          problems.push(`${what}: processed.moveTo is empty`);
+        }
         positive(instigator.intervalMs, "intervalMs");
         break;
       case "asset-sensor":

@@ -64,7 +64,12 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const { schedules = [], sensors = [] } = graph.definitions;
   const evaluators: Evaluator[] = [
     ...schedules.map((s) => new ScheduleEvaluator(s, ctx)),
-    ...sensors.map((s) => (s.kind === "file-sensor" ? new FileSensorEvaluator(s, ctx, landingFolder(s, options.sourcesDir ?? sourcesDir)) : new AssetSensorEvaluator(s, ctx))),
+    ...sensors.map((
+      s,
+    ) => (s.kind === "file-sensor"
+      ? new FileSensorEvaluator(s, ctx, landingFolder(s, options.sourcesDir ?? sourcesDir))
+      : new AssetSensorEvaluator(s, ctx))
+    ),
   ];
   const leadership = options.leader === false ? undefined : new Leadership(pool);
   const standbyMs = options.standbyMs ?? 1_000;
@@ -87,7 +92,10 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const loop = async () => {
     let leading = false;
     let recoverAt = 0;
-    logger.info({ daemon, schedules: schedules.length, sensors: sensors.length, leader: leadership !== undefined }, "daemon started");
+    logger.info(
+      { daemon, schedules: schedules.length, sensors: sensors.length, leader: leadership !== undefined },
+      "daemon started",
+    );
     while (!stopping) {
       if (leadership && !(await leadership.tryAcquire())) {
         if (leading) logger.warn("no longer leading: standing by");
@@ -95,7 +103,12 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         await sleep(standbyMs);
         continue;
       }
-      if (!leading) logger.info({ daemon }, leadership ? "leading: evaluating schedules and sensors" : "evaluating schedules and sensors");
+      if (!leading) {
+        logger.info(
+          { daemon },
+          leadership ? "leading: evaluating schedules and sensors" : "evaluating schedules and sensors",
+        );
+      }
       leading = true;
       try {
         if (Date.now() >= recoverAt) {
@@ -119,7 +132,9 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       const next = Math.min(recoverAt, ...evaluators.map(nextAt));
       await sleep(Math.max(0, next - Date.now()));
     }
-    await ticks.flush().catch((error: unknown) => logger.warn({ err: error }, "could not record the last folded ticks"));
+    await ticks.flush().catch((error: unknown) =>
+      logger.warn({ err: error }, "could not record the last folded ticks")
+    );
     await leadership?.release();
     logger.info({ daemon }, "daemon stopped");
   };
@@ -144,7 +159,13 @@ async function evaluate(evaluator: Evaluator, ctx: EvaluationContext): Promise<b
   } catch (error) {
     logger.error({ err: error, instigator: evaluator.name }, "evaluation failed");
     const reason = error instanceof Error ? error.message : String(error);
-    await ctx.ticks.record({ instigator: evaluator.name, kind: evaluator.kind, tickTime: ctx.clock.now(), status: "failed", reason }).catch(() => {});
+    await ctx.ticks.record({
+      instigator: evaluator.name,
+      kind: evaluator.kind,
+      tickTime: ctx.clock.now(),
+      status: "failed",
+      reason,
+    }).catch(() => {});
     return false;
   }
 }

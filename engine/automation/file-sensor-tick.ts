@@ -4,7 +4,7 @@ import { dirname, join } from "node:path";
 import { sql } from "kysely";
 import { selectAssets } from "../selection.ts";
 import type { EvaluationContext, Evaluator } from "./evaluation.ts";
-import { type FileSensorDefinition, type LandedFile, type ScannedFile, scanFolder, sha256Of } from "./file-sensor.ts";
+import { type FileSensorDefinition, type LandedFile, scanFolder, type ScannedFile, sha256Of } from "./file-sensor.ts";
 import { recordTick, type StoredRequest } from "./run-requests.ts";
 
 /** A file's row in the sensor's cursor: the version it last requested a run for. */
@@ -15,7 +15,9 @@ interface Known {
   status: string;
 }
 
-const listed = (items: string[]) => (items.length <= 5 ? items.join(", ") : `${items.slice(0, 5).join(", ")} and ${items.length - 5} more`);
+const listed = (
+  items: string[],
+) => (items.length <= 5 ? items.join(", ") : `${items.slice(0, 5).join(", ")} and ${items.length - 5} more`);
 
 /**
  * Evaluates a file sensor. The cursor is `ingest.sensor_files`: per path, the size, mtime and
@@ -80,20 +82,37 @@ export class FileSensorEvaluator implements Evaluator {
         await this.#touched(file);
         continue;
       }
-      landed.push({ file: { path: file.path, absolutePath, size: file.size, mtimeMs: file.mtimeMs, sha256 }, scanned: file });
+      landed.push({
+        file: { path: file.path, absolutePath, size: file.size, mtimeMs: file.mtimeMs, sha256 },
+        scanned: file,
+      });
     }
     this.#observed = new Map(files.map((f) => [f.path, { size: f.size, mtimeMs: f.mtimeMs }]));
 
     if (landed.length > 0) return this.#request(landed, tickTime);
     if (waiting.length > 0) {
-      return this.#ctx.ticks.record({ instigator: this.name, kind: "file-sensor", tickTime, status: "evaluated", reason: `waiting for ${waiting.length} file${waiting.length === 1 ? "" : "s"} to complete: ${listed(waiting)}` });
+      return this.#ctx.ticks.record({
+        instigator: this.name,
+        kind: "file-sensor",
+        tickTime,
+        status: "evaluated",
+        reason: `waiting for ${waiting.length} file${waiting.length === 1 ? "" : "s"} to complete: ${listed(waiting)}`,
+      });
     }
-    return this.#ctx.ticks.record({ instigator: this.name, kind: "file-sensor", tickTime, status: "skipped", reason: "no new or changed files" });
+    return this.#ctx.ticks.record({
+      instigator: this.name,
+      kind: "file-sensor",
+      tickTime,
+      status: "skipped",
+      reason: "no new or changed files",
+    });
   }
 
   #incomplete(file: ScannedFile, names: Set<string>): string | undefined {
     const complete = this.#sensor.complete;
-    if ("marker" in complete) return names.has(`${file.path}${complete.marker}`) ? undefined : `no marker ${file.path}${complete.marker}`;
+    if ("marker" in complete) {
+      return names.has(`${file.path}${complete.marker}`) ? undefined : `no marker ${file.path}${complete.marker}`;
+    }
     const previous = this.#observed.get(file.path);
     if (!previous) return "first seen";
     if (previous.size !== file.size || previous.mtimeMs !== file.mtimeMs) return "still being written";
@@ -124,7 +143,9 @@ export class FileSensorEvaluator implements Evaluator {
         const { file } = entry;
         const row = await sql<{ path: string }>`
           insert into ingest.sensor_files as f (sensor, path, size, mtime_ms, sha256, status, run_id, processed_at)
-          values (${this.name}, ${file.path}, ${file.size}, ${file.mtimeMs}, ${file.sha256}, ${entry.request ? "requested" : "failed"}, ${entry.request?.runId ?? null}, ${entry.request ? null : new Date()})
+          values (${this.name}, ${file.path}, ${file.size}, ${file.mtimeMs}, ${file.sha256}, ${
+          entry.request ? "requested" : "failed"
+        }, ${entry.request?.runId ?? null}, ${entry.request ? null : new Date()})
           on conflict (sensor, path) do update set size = excluded.size, mtime_ms = excluded.mtime_ms, sha256 = excluded.sha256,
             status = excluded.status, run_id = excluded.run_id, seen_at = now(), processed_at = excluded.processed_at
           where f.status = 'moved' or (f.size, f.mtime_ms, f.sha256) is distinct from (excluded.size, excluded.mtime_ms, excluded.sha256)
@@ -143,15 +164,28 @@ export class FileSensorEvaluator implements Evaluator {
           kind: "file-sensor",
           tickTime,
           status: requests.length > 0 ? "requested" : "failed",
-          reason: [`${files.length} new or changed file${files.length === 1 ? "" : "s"}: ${listed(files)}`, ...errors].join("; "),
-          cursor: { files: claimed.map(({ file }) => ({ path: file.path, size: file.size, mtimeMs: file.mtimeMs, sha256: file.sha256 })) },
+          reason: [`${files.length} new or changed file${files.length === 1 ? "" : "s"}: ${listed(files)}`, ...errors]
+            .join("; "),
+          cursor: {
+            files: claimed.map(({ file }) => ({
+              path: file.path,
+              size: file.size,
+              mtimeMs: file.mtimeMs,
+              sha256: file.sha256,
+            })),
+          },
           requests,
         },
         this.#ctx.daemon,
       );
     });
     for (const { file, request } of prepared) {
-      this.#known.set(file.path, { size: file.size, mtimeMs: file.mtimeMs, sha256: file.sha256, status: request ? "requested" : "failed" });
+      this.#known.set(file.path, {
+        size: file.size,
+        mtimeMs: file.mtimeMs,
+        sha256: file.sha256,
+        status: request ? "requested" : "failed",
+      });
     }
     this.#outstanding = true;
     await this.#ctx.ticks.interrupt(this.name);
@@ -183,21 +217,34 @@ export class FileSensorEvaluator implements Evaluator {
       .where("sensor", "=", this.name)
       .where("path", "in", unseen)
       .execute();
-    for (const row of rows) this.#known.set(row.path, { size: Number(row.size), mtimeMs: row.mtime_ms, sha256: row.sha256, status: row.status });
+    for (const row of rows) {
+      this.#known.set(row.path, {
+        size: Number(row.size),
+        mtimeMs: row.mtime_ms,
+        sha256: row.sha256,
+        status: row.status,
+      });
+    }
   }
 
   /** Files whose runs finished: marked succeeded or failed, and moved when the sensor says so. */
   async #settleProcessed(): Promise<void> {
     if (!this.#outstanding) return;
-    const { rows } = await sql<{ path: string; size: number; mtime_ms: number; run_id: string; run_status: string | null }>`
+    const { rows } = await sql<
+      { path: string; size: number; mtime_ms: number; run_id: string; run_status: string | null }
+    >`
       select f.path, f.size, f.mtime_ms, f.run_id, r.status as run_status
       from ingest.sensor_files f left join ingest.runs r on r.id = f.run_id
       where f.sensor = ${this.name} and f.status = 'requested'`.execute(this.#ctx.db);
-    this.#outstanding = rows.some((r) => r.run_status === null || r.run_status === "queued" || r.run_status === "running");
+    this.#outstanding = rows.some((r) =>
+      r.run_status === null || r.run_status === "queued" || r.run_status === "running"
+    );
     for (const row of rows) {
       if (row.run_status === null || row.run_status === "queued" || row.run_status === "running") continue;
       let status = row.run_status === "succeeded" ? "succeeded" : "failed";
-      if (status === "succeeded" && typeof this.#sensor.processed === "object" && (await this.#move(row))) status = "moved";
+      if (status === "succeeded" && typeof this.#sensor.processed === "object" && (await this.#move(row))) {
+        status = "moved";
+      }
       await this.#ctx.db
         .updateTable("ingest.sensor_files")
         .set({ status: status as "succeeded" | "failed" | "moved", processed_at: new Date() })

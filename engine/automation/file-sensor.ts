@@ -72,7 +72,13 @@ export interface FileSensorDefinition extends FileSensorSpec {
  * });
  */
 export function defineFileSensor(spec: FileSensorSpec): FileSensorDefinition {
-  return { ...spec, kind: "file-sensor", complete: spec.complete ?? { quietMs: 500 }, processed: spec.processed ?? "keep", intervalMs: spec.intervalMs ?? 250 };
+  return {
+    ...spec,
+    kind: "file-sensor",
+    complete: spec.complete ?? { quietMs: 500 },
+    processed: spec.processed ?? "keep",
+    intervalMs: spec.intervalMs ?? 250,
+  };
 }
 
 export function landingFolder(sensor: FileSensorDefinition, sourcesDir: string): string {
@@ -87,7 +93,10 @@ export interface ScannedFile {
 }
 
 /** The folder's files that a rule matches (the first that does), without dot-files, markers and the processed folder. */
-export async function scanFolder(sensor: FileSensorDefinition, folder: string): Promise<{ files: ScannedFile[]; names: Set<string> }> {
+export async function scanFolder(
+  sensor: FileSensorDefinition,
+  folder: string,
+): Promise<{ files: ScannedFile[]; names: Set<string> }> {
   let entries: string[];
   try {
     entries = await readdir(folder, { recursive: true });

@@ -31,7 +31,9 @@ export class Leadership {
         this.#client = client;
       }
       // The two-integer key space is separate from the single-key locks that claim steps.
-      const { rows } = await this.#client.query<{ held: boolean }>("select pg_try_advisory_lock(hashtext('ingest-graph'), hashtext('daemon')) as held");
+      const { rows } = await this.#client.query<{ held: boolean }>(
+        "select pg_try_advisory_lock(hashtext('ingest-graph'), hashtext('daemon')) as held",
+      );
       this.#held = rows[0]!.held;
     } catch (error) {
       logger.warn({ err: error }, "leader election failed; trying again");

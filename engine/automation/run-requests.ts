@@ -32,7 +32,11 @@ export interface TickWithRuns extends TickRecord {
  * creates the same run, and a second creation fails on the run's primary key. So a tick's run is
  * made exactly once. Returns the run ids, or undefined when the tick was already recorded.
  */
-export async function recordTick(tx: Transaction<MetadataDatabase>, tick: TickWithRuns, daemon: string): Promise<string[] | undefined> {
+export async function recordTick(
+  tx: Transaction<MetadataDatabase>,
+  tick: TickWithRuns,
+  daemon: string,
+): Promise<string[] | undefined> {
   const runIds = tick.requests.map((r) => r.runId ?? randomUUID());
   const row = await tx
     .insertInto("ingest.ticks")
@@ -60,7 +64,10 @@ export async function recordTick(tx: Transaction<MetadataDatabase>, tick: TickWi
         run_id: runIds[i]!,
         tick_id: row.id,
         instigator: tick.instigator,
-        request: JSON.stringify({ ...request, tags: { ...request.tags, "ingest/instigator": tick.instigator, "ingest/tick": String(row.id) } }),
+        request: JSON.stringify({
+          ...request,
+          tags: { ...request.tags, "ingest/instigator": tick.instigator, "ingest/tick": String(row.id) },
+        }),
         status: "pending" as const,
         error: null,
         requested_at: null,
@@ -81,13 +88,21 @@ const isDuplicateRun = (error: unknown) => {
  */
 export async function submitRunRequests(db: MetadataStore, graph: AssetGraph, runIds?: string[]): Promise<number> {
   if (runIds?.length === 0) return 0;
-  let query = db.selectFrom("ingest.run_requests").select(["run_id", "tick_id", "instigator", "request"]).where("status", "=", "pending").orderBy("created_at").limit(500);
+  let query = db.selectFrom("ingest.run_requests").select(["run_id", "tick_id", "instigator", "request"]).where(
+    "status",
+    "=",
+    "pending",
+  ).orderBy("created_at").limit(500);
   if (runIds) query = query.where("run_id", "in", runIds);
   const pending = await query.execute();
   for (const { run_id: runId, tick_id: tickId, instigator, request } of pending) {
     const stored = request as unknown as StoredRequest;
     try {
-      await requestRun(db, graph, { ...stored, now: stored.now === undefined ? undefined : new Date(stored.now), runId });
+      await requestRun(db, graph, {
+        ...stored,
+        now: stored.now === undefined ? undefined : new Date(stored.now),
+        runId,
+      });
     } catch (error) {
       if (!isDuplicateRun(error)) {
         await failRequest(db, runId, tickId, error);
@@ -95,7 +110,11 @@ export async function submitRunRequests(db: MetadataStore, graph: AssetGraph, ru
         continue;
       }
     }
-    await db.updateTable("ingest.run_requests").set({ status: "requested", requested_at: new Date() }).where("run_id", "=", runId).execute();
+    await db.updateTable("ingest.run_requests").set({ status: "requested", requested_at: new Date() }).where(
+      "run_id",
+      "=",
+      runId,
+    ).execute();
   }
   return pending.length;
 }
@@ -103,12 +122,20 @@ export async function submitRunRequests(db: MetadataStore, graph: AssetGraph, ru
 async function failRequest(db: MetadataStore, runId: string, tickId: number, error: unknown): Promise<void> {
   const message = (error instanceof Error ? error.message : String(error)).replaceAll("\u0000", "\uFFFD");
   await db.transaction().execute(async (tx) => {
-    await tx.updateTable("ingest.run_requests").set({ status: "failed", error: message }).where("run_id", "=", runId).execute();
+    await tx.updateTable("ingest.run_requests").set({ status: "failed", error: message }).where("run_id", "=", runId)
+      .execute();
     await tx
       .updateTable("ingest.ticks")
-      .set({ status: "failed", reason: sql`concat_ws('; ', reason, ${`run ${runId.slice(0, 8)} could not be requested: ${message}`}::text)` })
+      .set({
+        status: "failed",
+        reason: sql`concat_ws('; ', reason, ${`run ${runId.slice(0, 8)} could not be requested: ${message}`}::text)`,
+      })
       .where("id", "=", tickId)
       .execute();
-    await tx.updateTable("ingest.sensor_files").set({ status: "failed", processed_at: new Date() }).where("run_id", "=", runId).execute();
+    await tx.updateTable("ingest.sensor_files").set({ status: "failed", processed_at: new Date() }).where(
+      "run_id",
+      "=",
+      runId,
+    ).execute();
   });
 }

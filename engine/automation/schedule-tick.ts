@@ -4,7 +4,7 @@ import { selectAssets } from "../selection.ts";
 import { VersionIndex } from "../staleness.ts";
 import { type EvaluationContext, type Evaluator, readsOf } from "./evaluation.ts";
 import { recordTick, type StoredRequest } from "./run-requests.ts";
-import { dueTicks, NoPartitionYet, nextTick, partitionsOfTick, type ScheduleDefinition } from "./schedule.ts";
+import { dueTicks, nextTick, NoPartitionYet, partitionsOfTick, type ScheduleDefinition } from "./schedule.ts";
 
 interface ScheduleCursor {
   /** The latest scheduled instant handled (run or skipped). */
@@ -52,7 +52,8 @@ export class ScheduleEvaluator implements Evaluator {
     if (this.#next > now) return;
     const { db } = this.#ctx;
     const { ids, last } = await db.transaction().execute(async (tx) => {
-      const row = await tx.selectFrom("ingest.instigator_state").select("cursor").where("instigator", "=", this.name).forUpdate().executeTakeFirstOrThrow();
+      const row = await tx.selectFrom("ingest.instigator_state").select("cursor").where("instigator", "=", this.name)
+        .forUpdate().executeTakeFirstOrThrow();
       const after = new Date((row.cursor as unknown as ScheduleCursor).lastTick);
       const due = dueTicks(this.#schedule, after, now);
       const ids: string[] = [];
@@ -61,11 +62,23 @@ export class ScheduleEvaluator implements Evaluator {
         const { count, first, last: lastSkipped, reason } = due.skipped;
         await tx
           .insertInto("ingest.ticks")
-          .values({ instigator: this.name, kind: "schedule", tick_key: null, tick_time: first, last_tick_time: lastSkipped, status: "skipped", reason, evaluations: count, daemon: this.#ctx.daemon })
+          .values({
+            instigator: this.name,
+            kind: "schedule",
+            tick_key: null,
+            tick_time: first,
+            last_tick_time: lastSkipped,
+            status: "skipped",
+            reason,
+            evaluations: count,
+            daemon: this.#ctx.daemon,
+          })
           .execute();
         last = lastSkipped;
       }
-      const index = this.#schedule.staleOnly && due.run.length > 0 ? await VersionIndex.load(db, this.#reads) : undefined;
+      const index = this.#schedule.staleOnly && due.run.length > 0
+        ? await VersionIndex.load(db, this.#reads)
+        : undefined;
       for (const tick of due.run) {
         const outcome = this.#requestFor(tick, index);
         const recorded = await recordTick(
@@ -87,7 +100,10 @@ export class ScheduleEvaluator implements Evaluator {
       if (last > after) {
         await tx
           .updateTable("ingest.instigator_state")
-          .set({ cursor: JSON.stringify({ lastTick: last.toISOString() } satisfies ScheduleCursor), updated_at: sql`now()` })
+          .set({
+            cursor: JSON.stringify({ lastTick: last.toISOString() } satisfies ScheduleCursor),
+            updated_at: sql`now()`,
+          })
           .where("instigator", "=", this.name)
           .execute();
       }
@@ -98,11 +114,16 @@ export class ScheduleEvaluator implements Evaluator {
   }
 
   /** The run a tick requests, or why it requests none. */
-  #requestFor(tick: Date, index: VersionIndex | undefined): { request?: StoredRequest; reason: string | null; failed?: boolean } {
+  #requestFor(
+    tick: Date,
+    index: VersionIndex | undefined,
+  ): { request?: StoredRequest; reason: string | null; failed?: boolean } {
     const schedule = this.#schedule;
     try {
       const partitions = partitionsOfTick(schedule, this.#ctx.graph, this.#keys, tick);
-      if (index && plan(this.#ctx.graph, { keys: this.#keys, staleOnly: true, partitions, index, now: tick }).length === 0) {
+      if (
+        index && plan(this.#ctx.graph, { keys: this.#keys, staleOnly: true, partitions, index, now: tick }).length === 0
+      ) {
         return { reason: "nothing stale" };
       }
       const request: StoredRequest = {
@@ -125,10 +146,15 @@ export class ScheduleEvaluator implements Evaluator {
     const { db } = this.#ctx;
     await db
       .insertInto("ingest.instigator_state")
-      .values({ instigator: this.name, kind: "schedule", cursor: JSON.stringify({ lastTick: now.toISOString() } satisfies ScheduleCursor) })
+      .values({
+        instigator: this.name,
+        kind: "schedule",
+        cursor: JSON.stringify({ lastTick: now.toISOString() } satisfies ScheduleCursor),
+      })
       .onConflict((oc) => oc.column("instigator").doNothing())
       .execute();
-    const row = await db.selectFrom("ingest.instigator_state").select("cursor").where("instigator", "=", this.name).executeTakeFirstOrThrow();
+    const row = await db.selectFrom("ingest.instigator_state").select("cursor").where("instigator", "=", this.name)
+      .executeTakeFirstOrThrow();
     return row.cursor as unknown as ScheduleCursor;
   }
 }

@@ -55,10 +55,17 @@ export interface ScheduleDefinition extends ScheduleSpec {
  * });
  */
 export function defineSchedule(spec: ScheduleSpec): ScheduleDefinition {
-  return { ...spec, kind: "schedule", timezone: spec.timezone ?? "UTC", catchUp: spec.catchUp ?? "skip", toleranceMs: spec.toleranceMs ?? 60_000 };
+  return {
+    ...spec,
+    kind: "schedule",
+    timezone: spec.timezone ?? "UTC",
+    catchUp: spec.catchUp ?? "skip",
+    toleranceMs: spec.toleranceMs ?? 60_000,
+  };
 }
 
-const cronOf = (schedule: ScheduleDefinition, from: Date) => CronExpressionParser.parse(schedule.cron, { tz: schedule.timezone, currentDate: from });
+const cronOf = (schedule: ScheduleDefinition, from: Date) =>
+  CronExpressionParser.parse(schedule.cron, { tz: schedule.timezone, currentDate: from });
 
 /** The first scheduled instant strictly after `after`. */
 export function nextTick(schedule: ScheduleDefinition, after: Date): Date {
@@ -108,10 +115,9 @@ export function dueTicks(schedule: ScheduleDefinition, after: Date, now: Date): 
   if (!onTime) skip(latest.shift()!);
   if (count === 0) return { run: latest };
   const counted = `${jumped ? `${countCap.toLocaleString("en")}+` : count} tick${count === 1 ? "" : "s"}`;
-  const reason =
-    schedule.catchUp === "skip"
-      ? `missed: ${counted} more than ${schedule.toleranceMs} ms late (catch-up: skip)`
-      : `missed: ${counted} before the latest ${keep} (catch-up: last ${keep})`;
+  const reason = schedule.catchUp === "skip"
+    ? `missed: ${counted} more than ${schedule.toleranceMs} ms late (catch-up: skip)`
+    : `missed: ${counted} before the latest ${keep} (catch-up: last ${keep})`;
   return { run: latest, skipped: { count, first: first!, last: last!, reason } };
 }
 
@@ -121,19 +127,33 @@ export function tickPartitioning(graph: AssetGraph, keys: Iterable<string>): Tim
   for (const key of keys) {
     const definition = graph.byKey.get(key)!.partitions;
     if (!definition) continue;
-    const entry = partitionings.get(definition.id) ?? partitionings.set(definition.id, { definition: definition.kind === "time" ? (definition as TimeWindowPartitions) : undefined, assets: [] }).get(definition.id)!;
+    const entry = partitionings.get(definition.id) ??
+      partitionings.set(definition.id, {
+        definition: definition.kind === "time" ? (definition as TimeWindowPartitions) : undefined,
+        assets: [],
+      }).get(definition.id)!;
     entry.assets.push(key);
   }
-  if (partitionings.size === 0) return "partition: \"tick\" needs a partitioned asset in the selection";
+  if (partitionings.size === 0) return 'partition: "tick" needs a partitioned asset in the selection';
   if (partitionings.size > 1) {
-    return `partition: "tick" needs one partitioning, but the selection has ${[...partitionings].map(([id, e]) => `${id} (${e.assets.join(", ")})`).join(" and ")}`;
+    return `partition: "tick" needs one partitioning, but the selection has ${
+      [...partitionings].map(([id, e]) => `${id} (${e.assets.join(", ")})`).join(" and ")
+    }`;
   }
   const [id, entry] = [...partitionings][0]!;
-  return entry.definition ?? `partition: "tick" needs time partitions, but ${entry.assets.join(", ")} ha${entry.assets.length === 1 ? "s" : "ve"} ${id}`;
+  return entry.definition ??
+    `partition: "tick" needs time partitions, but ${entry.assets.join(", ")} ha${
+      entry.assets.length === 1 ? "s" : "ve"
+    } ${id}`;
 }
 
 /** The partitions a tick materialises, or undefined for the whole selection; throws when the tick names none. */
-export function partitionsOfTick(schedule: ScheduleDefinition, graph: AssetGraph, keys: Iterable<string>, tick: Date): string[] | undefined {
+export function partitionsOfTick(
+  schedule: ScheduleDefinition,
+  graph: AssetGraph,
+  keys: Iterable<string>,
+  tick: Date,
+): string[] | undefined {
   if (schedule.partition === undefined) return undefined;
   if (typeof schedule.partition === "function") {
     const named = schedule.partition(tick);
@@ -142,7 +162,9 @@ export function partitionsOfTick(schedule: ScheduleDefinition, graph: AssetGraph
   const partitioning = tickPartitioning(graph, keys);
   if (typeof partitioning === "string") throw new Error(partitioning);
   const key = partitioning.lastCompleteKey(tick);
-  if (key === undefined) throw new NoPartitionYet(`no partition of ${partitioning.id} is complete at ${tick.toISOString()}`);
+  if (key === undefined) {
+    throw new NoPartitionYet(`no partition of ${partitioning.id} is complete at ${tick.toISOString()}`);
+  }
   return [key];
 }
 

@@ -63,7 +63,14 @@ export class TickLog {
       })
       .returning("id")
       .executeTakeFirstOrThrow();
-    this.#folding.set(tick.instigator, { id: row.id, status: tick.status, reason: tick.reason, unwritten: 0, lastTickTime: tick.tickTime, writtenAt: Date.now() });
+    this.#folding.set(tick.instigator, {
+      id: row.id,
+      status: tick.status,
+      reason: tick.reason,
+      unwritten: 0,
+      lastTickTime: tick.tickTime,
+      writtenAt: Date.now(),
+    });
   }
 
   /** A tick row was written elsewhere (a run was requested): later idle evaluations start a new row. */
@@ -91,7 +98,10 @@ export class TickLog {
 }
 
 /** Recent ticks, newest first, optionally of one instigator or with one status. */
-export async function listTicks(db: MetadataStore, filter: { instigator?: string; status?: TickStatus; limit?: number } = {}): Promise<Tick[]> {
+export async function listTicks(
+  db: MetadataStore,
+  filter: { instigator?: string; status?: TickStatus; limit?: number } = {},
+): Promise<Tick[]> {
   let query = db.selectFrom("ingest.ticks").selectAll().orderBy("id", "desc").limit(filter.limit ?? 20);
   if (filter.instigator) query = query.where("instigator", "=", filter.instigator);
   if (filter.status) query = query.where("status", "=", filter.status);

@@ -65,7 +65,10 @@ export interface HandleBadRows {
 }
 
 /** Applies the caller's `onBadRow` choice to a reader's mixed stream of records and bad rows. */
-export async function* handleBadRows<T>(rows: AsyncIterable<T | BadRow>, onBadRow: OnBadRow = "yield"): AsyncGenerator<T | BadRow> {
+export async function* handleBadRows<T>(
+  rows: AsyncIterable<T | BadRow>,
+  onBadRow: OnBadRow = "yield",
+): AsyncGenerator<T | BadRow> {
   for await (const row of rows) {
     if (!(row instanceof BadRow) || onBadRow === "yield") yield row;
     else if (onBadRow === "throw") throw new SourceError(row.__error);

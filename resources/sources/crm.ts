@@ -104,25 +104,34 @@ export class CrmClient {
   }
 
   /** Every object of a type, page after page (`limit` = `pageSize`, at most 100 for HubSpot). */
-  async *objects(type: CrmObjectType, { pageSize = 100, signal }: { pageSize?: number; signal?: AbortSignal } = {}): AsyncGenerator<CrmObject> {
+  async *objects(
+    type: CrmObjectType,
+    { pageSize = 100, signal }: { pageSize?: number; signal?: AbortSignal } = {},
+  ): AsyncGenerator<CrmObject> {
     let after: string | undefined;
     do {
       const url = new URL(`${this.#base}/crm/v3/objects/${type}`);
       url.searchParams.set("limit", String(pageSize));
       if (after !== undefined) url.searchParams.set("after", after);
       const page = (await this.#get(url, signal)) as { results?: unknown; paging?: { next?: { after?: unknown } } };
-      if (!Array.isArray(page?.results)) throw new CrmError(`GET ${safeUrl(url)}: unexpected response: no "results" array`, safeUrl(url), 200);
+      if (!Array.isArray(page?.results)) {
+        throw new CrmError(`GET ${safeUrl(url)}: unexpected response: no "results" array`, safeUrl(url), 200);
+      }
       yield* page.results as CrmObject[];
       const next = page.paging?.next?.after;
       if (next !== undefined && (typeof next !== "string" || next === after)) {
-        throw new CrmError(`GET ${safeUrl(url)}: the next page's cursor ${JSON.stringify(next)} does not advance`, safeUrl(url), 200);
+        throw new CrmError(
+          `GET ${safeUrl(url)}: the next page's cursor ${JSON.stringify(next)} does not advance`,
+          safeUrl(url),
+          200,
+        );
       }
       after = next;
     } while (after !== undefined);
   }
 
   async #get(url: URL, signal: AbortSignal | undefined): Promise<unknown> {
-    for (let renewed = false; ; renewed = true) {
+    for (let renewed = false;; renewed = true) {
       let token = "";
       // The token is taken at each attempt, after any wait for the rate limit, so that it is current when sent.
       const authorized = async (): Promise<RequestInit> => {
@@ -137,11 +146,23 @@ export class CrmClient {
         if (this.#token?.value === token) this.#token = undefined;
         continue;
       }
-      if (!response.ok) throw await this.#failure(`GET ${safeUrl(url)}`, url, response, renewed && response.status === 401 ? " (even with a new token)" : "");
+      if (!response.ok) {
+        throw await this.#failure(
+          `GET ${safeUrl(url)}`,
+          url,
+          response,
+          renewed && response.status === 401 ? " (even with a new token)" : "",
+        );
+      }
       try {
         return await response.json();
       } catch (error) {
-        throw new CrmError(`GET ${safeUrl(url)}: the response is not JSON: ${errorText(error)}`, safeUrl(url), response.status, { cause: error });
+        throw new CrmError(
+          `GET ${safeUrl(url)}: the response is not JSON: ${errorText(error)}`,
+          safeUrl(url),
+          response.status,
+          { cause: error },
+        );
       }
     }
   }
@@ -156,13 +177,32 @@ export class CrmClient {
 
   async #fetchToken(): Promise<AccessToken> {
     const url = new URL(`${this.#base}/oauth/token`);
-    const body = new URLSearchParams({ grant_type: "client_credentials", client_id: this.#clientId, client_secret: this.#clientSecret });
-    const request = { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json" }, body };
+    const body = new URLSearchParams({
+      grant_type: "client_credentials",
+      client_id: this.#clientId,
+      client_secret: this.#clientSecret,
+    });
+    const request = {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json" },
+      body,
+    };
     const response = await this.#send(url, async () => request, undefined);
-    if (!response.ok) throw await this.#failure(`POST ${safeUrl(url)}: token request refused`, url, response, " (check the client id and secret)");
+    if (!response.ok) {
+      throw await this.#failure(
+        `POST ${safeUrl(url)}: token request refused`,
+        url,
+        response,
+        " (check the client id and secret)",
+      );
+    }
     const token = (await response.json().catch(() => ({}))) as { access_token?: unknown; expires_in?: unknown };
     if (typeof token.access_token !== "string" || typeof token.expires_in !== "number") {
-      throw new CrmError(`POST ${safeUrl(url)}: unexpected token response: no access_token or expires_in`, safeUrl(url), response.status);
+      throw new CrmError(
+        `POST ${safeUrl(url)}: unexpected token response: no access_token or expires_in`,
+        safeUrl(url),
+        response.status,
+      );
     }
     this.stats.tokensFetched += 1;
     this.#log.debug({ expiresInSeconds: token.expires_in }, "CRM access token fetched");
@@ -174,7 +214,7 @@ export class CrmClient {
   /** One request, tried again on 429 (after its Retry-After), 5xx, a timeout or a network error. */
   async #send(url: URL, init: () => Promise<RequestInit>, signal: AbortSignal | undefined): Promise<Response> {
     let method = "GET";
-    for (let attempt = 1; ; attempt++) {
+    for (let attempt = 1;; attempt++) {
       await this.#bucket.take();
       const request = await init();
       method = request.method ?? "GET";
@@ -183,7 +223,10 @@ export class CrmClient {
       let failure: string;
       try {
         const timeout = AbortSignal.timeout(this.#timeoutMs);
-        response = await this.#fetch(url, { ...request, signal: signal ? AbortSignal.any([signal, timeout]) : timeout });
+        response = await this.#fetch(url, {
+          ...request,
+          signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+        });
         if (!retryable(response.status)) return response;
         failure = `${response.status} ${response.statusText}`.trim();
       } catch (error) {
@@ -191,8 +234,14 @@ export class CrmClient {
         failure = this.#scrub(errorText(error));
       }
       if (attempt >= this.#maxAttempts) {
-        if (response) throw await this.#failure(`${method} ${safeUrl(url)}`, url, response, ` after ${attempt} attempts`);
-        throw new CrmError(`${method} ${safeUrl(url)} failed after ${attempt} attempts: ${failure}`, safeUrl(url), undefined);
+        if (response) {
+          throw await this.#failure(`${method} ${safeUrl(url)}`, url, response, ` after ${attempt} attempts`);
+        }
+        throw new CrmError(
+          `${method} ${safeUrl(url)} failed after ${attempt} attempts: ${failure}`,
+          safeUrl(url),
+          undefined,
+        );
       }
       const retryAfter = response ? retryAfterMs(response.headers.get("retry-after")) : undefined;
       const delayMs = retryAfter ?? this.#backoff(attempt);
@@ -202,7 +251,10 @@ export class CrmClient {
       }
       await response?.body?.cancel();
       this.stats.retries += 1;
-      this.#log[response?.status === 429 ? "debug" : "warn"]({ method, url: safeUrl(url), failure, attempt, delayMs }, "CRM request retried");
+      this.#log[response?.status === 429 ? "debug" : "warn"](
+        { method, url: safeUrl(url), failure, attempt, delayMs },
+        "CRM request retried",
+      );
       if (response?.status !== 429) await sleep(delayMs, signal);
     }
   }
@@ -221,7 +273,9 @@ export class CrmClient {
   /** Server text echoed into an error could, in principle, quote the secret: it never leaves here. */
   #scrub(text: string): string {
     if (!this.#clientSecret) return text;
-    return text.split(this.#clientSecret).join("[redacted]").split(encodeURIComponent(this.#clientSecret)).join("[redacted]");
+    return text.split(this.#clientSecret).join("[redacted]").split(encodeURIComponent(this.#clientSecret)).join(
+      "[redacted]",
+    );
   }
 }
 

@@ -25,7 +25,11 @@ interface Line {
  * that is still open at the end of the file, or after `maxRecordSize` characters, marks only its own
  * line as bad: the lines after it are read again as records of their own.
  */
-export async function* csvRecordTexts(path: string, delimiter: string, maxRecordSize: number): AsyncGenerator<CsvRecordText> {
+export async function* csvRecordTexts(
+  path: string,
+  delimiter: string,
+  maxRecordSize: number,
+): AsyncGenerator<CsvRecordText> {
   const source = physicalLines(path, maxRecordSize);
   let replay: Line[] = [];
   const nextLine = async (): Promise<Line | undefined> => {
@@ -70,7 +74,9 @@ async function* physicalLines(path: string, maxLineSize: number): AsyncGenerator
     for await (const chunk of stream as AsyncIterable<string>) {
       const parts = (partial + chunk).split("\n");
       partial = parts.pop() ?? "";
-      if (partial.length > maxLineSize) throw new SourceError(`${path}:${number + parts.length + 1}: line longer than ${maxLineSize} characters`);
+      if (partial.length > maxLineSize) {
+        throw new SourceError(`${path}:${number + parts.length + 1}: line longer than ${maxLineSize} characters`);
+      }
       for (const text of parts) {
         number += 1;
         yield { number, text: number === 1 ? text.replace(/^\uFEFF/, "") : text };

@@ -1,5 +1,12 @@
 import { parse } from "csv-parse/sync";
-import { BadRow, type HandleBadRows, handleBadRows, type OnBadRow, SourceError, type YieldBadRows } from "./bad-rows.ts";
+import {
+  BadRow,
+  type HandleBadRows,
+  handleBadRows,
+  type OnBadRow,
+  SourceError,
+  type YieldBadRows,
+} from "./bad-rows.ts";
 import { type CsvRecordText, csvRecordTexts } from "./csv-records.ts";
 
 /** A CSV record keyed by the header's column names; values are trimmed strings. */
@@ -31,13 +38,18 @@ export interface CsvOptions {
  */
 export function readCsv(path: string, options?: CsvOptions & YieldBadRows): AsyncIterable<CsvRecord | BadRow>;
 export function readCsv(path: string, options: CsvOptions & HandleBadRows): AsyncIterable<CsvRecord>;
-export function readCsv(path: string, options: CsvOptions & { onBadRow?: OnBadRow } = {}): AsyncIterable<CsvRecord | BadRow> {
+export function readCsv(
+  path: string,
+  options: CsvOptions & { onBadRow?: OnBadRow } = {},
+): AsyncIterable<CsvRecord | BadRow> {
   return handleBadRows(parseFile(path, options), options.onBadRow);
 }
 
 async function* parseFile(path: string, options: CsvOptions): AsyncGenerator<CsvRecord | BadRow> {
   const { delimiter = ",", batchSize = 500, maxRecordSize = 128_000 } = options;
-  if (delimiter.length !== 1) throw new SourceError(`${path}: the delimiter must be one character, got ${JSON.stringify(delimiter)}`);
+  if (delimiter.length !== 1) {
+    throw new SourceError(`${path}: the delimiter must be one character, got ${JSON.stringify(delimiter)}`);
+  }
   let columns: string[] | undefined;
   let batch: CsvRecordText[] = [];
   for await (const record of csvRecordTexts(path, delimiter, maxRecordSize)) {
@@ -46,7 +58,12 @@ async function* parseFile(path: string, options: CsvOptions): AsyncGenerator<Csv
     } else if (record.unclosedQuote) {
       yield* parseBatch(path, columns, batch, delimiter);
       batch = [];
-      yield new BadRow(path, record.line, "quote not closed (by the end of the file or within maxRecordSize characters)", record.text);
+      yield new BadRow(
+        path,
+        record.line,
+        "quote not closed (by the end of the file or within maxRecordSize characters)",
+        record.text,
+      );
     } else {
       batch.push(record);
       if (batch.length >= batchSize) {
@@ -79,12 +96,24 @@ function header(path: string, record: CsvRecordText, delimiter: string): string[
  * Parses a batch in one call, skipping bad records; each record csv-parse returns is matched to its text.
  * The texts nothing matched are the bad ones: parsed again on their own, for an error that names their line.
  */
-function* parseBatch(path: string, columns: string[], batch: CsvRecordText[], delimiter: string): Generator<CsvRecord | BadRow> {
+function* parseBatch(
+  path: string,
+  columns: string[],
+  batch: CsvRecordText[],
+  delimiter: string,
+): Generator<CsvRecord | BadRow> {
   if (batch.length === 0) return;
   let parsed: { raw: string; record: CsvRecord }[] = [];
   try {
     const text = `${batch.map((r) => r.text).join("\n")}\n`;
-    parsed = parse<{ raw: string; record: CsvRecord }>(text, { ...strict, delimiter, columns, raw: true, skip_records_with_error: true, on_skip: () => undefined });
+    parsed = parse<{ raw: string; record: CsvRecord }>(text, {
+      ...strict,
+      delimiter,
+      columns,
+      raw: true,
+      skip_records_with_error: true,
+      on_skip: () => undefined,
+    });
   } catch {
     // an error skip_records_with_error does not cover: every record on its own, below
   }
@@ -109,4 +138,5 @@ function parseAlone(path: string, columns: string[], record: CsvRecordText, deli
 }
 
 /** csv-parse counts lines from the start of what it was given: the record, here, not the file. */
-const atLine = (message: string, firstLine: number) => message.replace(/\bline (\d+)/g, (_, n: string) => `line ${firstLine + Number(n) - 1}`);
+const atLine = (message: string, firstLine: number) =>
+  message.replace(/\bline (\d+)/g, (_, n: string) => `line ${firstLine + Number(n) - 1}`);

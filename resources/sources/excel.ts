@@ -1,7 +1,14 @@
 import ExcelJS from "exceljs";
 import { createReadStream, type ReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
-import { BadRow, type HandleBadRows, handleBadRows, type OnBadRow, SourceError, type YieldBadRows } from "./bad-rows.ts";
+import {
+  BadRow,
+  type HandleBadRows,
+  handleBadRows,
+  type OnBadRow,
+  SourceError,
+  type YieldBadRows,
+} from "./bad-rows.ts";
 
 /**
  * A cell as the sheet holds it. Dates are `Date` where the cell has a date format, otherwise serial
@@ -27,9 +34,17 @@ export type ExcelRecord = Record<string, ExcelValue>;
  *   if (!isBadRow(rep)) console.log(rep["Owner ID"], rep["Start date"]);
  * }
  */
-export function readExcelSheet(path: string, sheetName: string, options?: YieldBadRows): AsyncIterable<ExcelRecord | BadRow>;
+export function readExcelSheet(
+  path: string,
+  sheetName: string,
+  options?: YieldBadRows,
+): AsyncIterable<ExcelRecord | BadRow>;
 export function readExcelSheet(path: string, sheetName: string, options: HandleBadRows): AsyncIterable<ExcelRecord>;
-export function readExcelSheet(path: string, sheetName: string, options: { onBadRow?: OnBadRow } = {}): AsyncIterable<ExcelRecord | BadRow> {
+export function readExcelSheet(
+  path: string,
+  sheetName: string,
+  options: { onBadRow?: OnBadRow } = {},
+): AsyncIterable<ExcelRecord | BadRow> {
   return handleBadRows(readSheet(path, sheetName), options.onBadRow);
 }
 
@@ -41,7 +56,13 @@ async function* readSheet(path: string, sheetName: string): AsyncGenerator<Excel
   if (!(await stat(path)).isFile()) throw new SourceError(`${path}: not a file`);
   const input = keepFlowing(createReadStream(path));
   // styles: cached so that date-formatted cells come as Dates; hyperlinks: ignored so that they read as text.
-  const workbook = new ExcelJS.stream.xlsx.WorkbookReader(input, { worksheets: "emit", sharedStrings: "cache", styles: "cache", hyperlinks: "ignore", entries: "ignore" });
+  const workbook = new ExcelJS.stream.xlsx.WorkbookReader(input, {
+    worksheets: "emit",
+    sharedStrings: "cache",
+    styles: "cache",
+    hyperlinks: "ignore",
+    entries: "ignore",
+  });
   const seen: string[] = [];
   try {
     for await (const sheet of workbook as AsyncIterable<SheetReader>) {
@@ -62,7 +83,11 @@ async function* readSheet(path: string, sheetName: string): AsyncGenerator<Excel
   } finally {
     input.destroy();
   }
-  throw new SourceError(`${path}: no sheet named ${JSON.stringify(sheetName)} (sheets: ${seen.map((s) => JSON.stringify(s)).join(", ") || "none"})`);
+  throw new SourceError(
+    `${path}: no sheet named ${JSON.stringify(sheetName)} (sheets: ${
+      seen.map((s) => JSON.stringify(s)).join(", ") || "none"
+    })`,
+  );
 }
 
 /**
@@ -93,7 +118,12 @@ async function* readRows(source: string, sheet: SheetReader): AsyncGenerator<Exc
     const names = header;
     const headless = cells.findIndex((v, column) => names[column] === undefined && v !== null && v !== "");
     if (headless !== -1) {
-      yield new BadRow(source, row.number, `a value in column ${columnLetter(headless)}, which has no header`, JSON.stringify(cells.slice(1)));
+      yield new BadRow(
+        source,
+        row.number,
+        `a value in column ${columnLetter(headless)}, which has no header`,
+        JSON.stringify(cells.slice(1)),
+      );
       continue;
     }
     const record: ExcelRecord = {};
@@ -107,17 +137,32 @@ async function* readRows(source: string, sheet: SheetReader): AsyncGenerator<Exc
 
 /** Header cells by column (1-based, as exceljs indexes them); undefined where a column has no name. */
 function headerNames(source: string, rowNumber: number, cells: ExcelValue[]): (string | undefined)[] {
-  const names = cells.map((v) => (v === null || v === "" ? undefined : String(v instanceof Date ? v.toISOString() : typeof v === "object" ? v.error : v).trim()));
+  const names = cells.map((
+    v,
+  ) => (v === null || v === ""
+    ? undefined
+    : String(v instanceof Date ? v.toISOString() : typeof v === "object" ? v.error : v).trim())
+  );
   const named = names.filter((n): n is string => n !== undefined);
   const duplicate = named.find((n, i) => named.indexOf(n) !== i);
-  if (duplicate !== undefined) throw new SourceError(`${source}:${rowNumber}: header: duplicate column ${JSON.stringify(duplicate)}`);
+  if (duplicate !== undefined) {
+    throw new SourceError(`${source}:${rowNumber}: header: duplicate column ${JSON.stringify(duplicate)}`);
+  }
   return names;
 }
 
 function cellValue(value: unknown): ExcelValue {
   if (value === undefined || value === null) return null;
-  if (typeof value === "string" || typeof value === "number" || typeof value === "boolean" || value instanceof Date) return value;
-  const v = value as { richText?: { text: string }[]; text?: unknown; result?: unknown; formula?: unknown; error?: unknown };
+  if (typeof value === "string" || typeof value === "number" || typeof value === "boolean" || value instanceof Date) {
+    return value;
+  }
+  const v = value as {
+    richText?: { text: string }[];
+    text?: unknown;
+    result?: unknown;
+    formula?: unknown;
+    error?: unknown;
+  };
   if (v.richText) return v.richText.map((run) => run.text).join("");
   if ("sharedString" in v) throw new Error("a cell refers to the shared strings table, which was not read");
   if (v.formula !== undefined) return cellValue(v.result);
@@ -128,6 +173,8 @@ function cellValue(value: unknown): ExcelValue {
 
 function columnLetter(column: number): string {
   let letters = "";
-  for (let n = column; n > 0; n = Math.floor((n - 1) / 26)) letters = String.fromCharCode(65 + ((n - 1) % 26)) + letters;
+  for (let n = column; n > 0; n = Math.floor((n - 1) / 26)) {
+    letters = String.fromCharCode(65 + ((n - 1) % 26)) + letters;
+  }
   return letters;
 }

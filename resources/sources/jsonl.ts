@@ -25,9 +25,15 @@ export interface JsonLine {
  *   else handle(entry.value);
  * }
  */
-export function readJsonLines(paths: string | readonly string[], options?: YieldBadRows): AsyncIterable<JsonLine | BadRow>;
+export function readJsonLines(
+  paths: string | readonly string[],
+  options?: YieldBadRows,
+): AsyncIterable<JsonLine | BadRow>;
 export function readJsonLines(paths: string | readonly string[], options: HandleBadRows): AsyncIterable<JsonLine>;
-export function readJsonLines(paths: string | readonly string[], options: { onBadRow?: OnBadRow } = {}): AsyncIterable<JsonLine | BadRow> {
+export function readJsonLines(
+  paths: string | readonly string[],
+  options: { onBadRow?: OnBadRow } = {},
+): AsyncIterable<JsonLine | BadRow> {
   return handleBadRows(readFiles(typeof paths === "string" ? [paths] : paths), options.onBadRow);
 }
 
@@ -60,7 +66,12 @@ function parseLine(source: string, line: number, raw: string): JsonLine | BadRow
     return new BadRow(source, line, `not JSON: ${(error as Error).message}`, raw);
   }
   if (value === null || typeof value !== "object" || Array.isArray(value)) {
-    return new BadRow(source, line, `not a JSON object but ${value === null ? "null" : Array.isArray(value) ? "an array" : typeof value}`, raw);
+    return new BadRow(
+      source,
+      line,
+      `not a JSON object but ${value === null ? "null" : Array.isArray(value) ? "an array" : typeof value}`,
+      raw,
+    );
   }
   return { source, line, value: value as Record<string, unknown> };
 }

@@ -24,7 +24,9 @@ export async function* readTable<T = Record<string, unknown>>(
   params: readonly unknown[] = [],
   { batchSize = 1_000 }: ReadTableOptions = {},
 ): AsyncGenerator<T> {
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`batchSize must be a positive integer, got ${batchSize}`);
+  if (!Number.isInteger(batchSize) || batchSize < 1) {
+    throw new RangeError(`batchSize must be a positive integer, got ${batchSize}`);
+  }
   const cursor = `ingest_read_table_${++cursors}`;
   const client = await pool.connect();
   let committed = false;

@@ -12,7 +12,11 @@ export class TokenBucket {
   #queue: Promise<void> = Promise.resolve();
 
   constructor(ratePerSecond: number, capacity = ratePerSecond, now: () => number = () => performance.now()) {
-    if (!(ratePerSecond > 0) || !(capacity >= 1)) throw new RangeError(`a token bucket needs a positive rate and a capacity of at least 1, got ${ratePerSecond}/s and ${capacity}`);
+    if (!(ratePerSecond > 0) || !(capacity >= 1)) {
+      throw new RangeError(
+        `a token bucket needs a positive rate and a capacity of at least 1, got ${ratePerSecond}/s and ${capacity}`,
+      );
+    }
     this.#rate = ratePerSecond;
     this.#capacity = capacity;
     this.#now = now;

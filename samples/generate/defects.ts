@@ -12,9 +12,22 @@ export type BadReason = (typeof badReasons)[number];
 
 /** The 16 entities of `samples/SOURCES.md`, in the order `report.json` lists them. */
 export const entities = [
-  "categories", "customers", "products", "orders", "order_items", "reviews", "payments", "shipments",
-  "companies", "contacts", "owners", "deals", "interactions",
-  "agents", "conversations", "chat_messages",
+  "categories",
+  "customers",
+  "products",
+  "orders",
+  "order_items",
+  "reviews",
+  "payments",
+  "shipments",
+  "companies",
+  "contacts",
+  "owners",
+  "deals",
+  "interactions",
+  "agents",
+  "conversations",
+  "chat_messages",
 ] as const;
 export type Entity = (typeof entities)[number];
 
@@ -54,7 +67,11 @@ export const defectRules: Readonly<Record<Entity, DefectRule>> = {
   deals: { badOffset: 29, reasons: ["non_numeric_price", "unknown_currency", "unparseable_date"], duplicateOffset: 9 },
   interactions: { badOffset: 3, reasons: ["unparseable_date", "missing_required_field"], duplicateOffset: 88 },
   agents: { badOffset: 52, reasons: ["invalid_email", "missing_required_field"], duplicateOffset: 152 },
-  conversations: { badOffset: 37, reasons: ["invalid_email", "missing_required_field", "unparseable_date"], duplicateOffset: 71 },
+  conversations: {
+    badOffset: 37,
+    reasons: ["invalid_email", "missing_required_field", "unparseable_date"],
+    duplicateOffset: 71,
+  },
   chat_messages: { badOffset: 47, reasons: ["missing_required_field", "unparseable_date"] },
 };
 

@@ -34,7 +34,9 @@ export async function generate(options: GenerateOptions): Promise<GenerationRepo
   const world = createWorld(options.scale, options.seed);
   const { outDir, onProgress } = options;
   await mkdir(outDir, { recursive: true });
-  await Promise.all(["crm", "chat", "report.json"].map((name) => rm(join(outDir, name), { recursive: true, force: true })));
+  await Promise.all(
+    ["crm", "chat", "report.json"].map((name) => rm(join(outDir, name), { recursive: true, force: true })),
+  );
 
   // three independent sources: the database works while the files are written
   const results = await Promise.allSettled([
@@ -45,7 +47,9 @@ export async function generate(options: GenerateOptions): Promise<GenerationRepo
   const failure = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
   if (failure) throw failure.reason;
   const [shop, crm, chat] = results.map((r) => (r as PromiseFulfilledResult<unknown>).value) as [
-    Awaited<ReturnType<typeof writeShop>>, Awaited<ReturnType<typeof writeCrm>>, Awaited<ReturnType<typeof writeChat>>,
+    Awaited<ReturnType<typeof writeShop>>,
+    Awaited<ReturnType<typeof writeCrm>>,
+    Awaited<ReturnType<typeof writeChat>>,
   ];
 
   const entities = orderedEntities({ ...shop.reports, ...crm.reports, ...chat.reports });
@@ -58,7 +62,8 @@ export async function generate(options: GenerateOptions): Promise<GenerationRepo
       customersAlsoContacts: crm.contactsWhoAreCustomers,
       customersAlsoChatRequesters: chat.requestersWhoAreCustomers,
       // every good customer has an address of their own; other contacts and requesters have addresses no one else has
-      distinctPeople: entities.customers.expectedLoaded + crm.contactsWhoAreNotCustomers + chat.requestersWhoAreNotCustomers,
+      distinctPeople: entities.customers.expectedLoaded + crm.contactsWhoAreNotCustomers +
+        chat.requestersWhoAreNotCustomers,
     },
     files: Object.fromEntries(Object.entries({ ...crm.files, ...chat.files }).sort(([a], [b]) => (a < b ? -1 : 1))),
     tables: shop.tables,

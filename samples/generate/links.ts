@@ -110,7 +110,8 @@ export const companyOfContact = (world: World, j: number) => j % world.sizes.com
 /** Contact `j` is the n-th person at its company: names are drawn so that n differs within a company. */
 export const positionAtCompany = (world: World, j: number) => Math.floor(j / world.sizes.companies);
 export const companyOfDeal = (world: World, d: number) => d % world.sizes.companies;
-export const ownerOfDeal = (world: World, d: number) => (d + Math.floor(d / world.sizes.companies)) % world.sizes.owners;
+export const ownerOfDeal = (world: World, d: number) =>
+  (d + Math.floor(d / world.sizes.companies)) % world.sizes.owners;
 export const contactOfInteraction = (world: World, x: number) => (x * 7 + 3) % world.sizes.contacts;
 
 /** A deal with the interaction's contact's company, if the company has any. */

@@ -32,14 +32,26 @@ const elapsed = () => ((performance.now() - started) / 1000).toFixed(1);
 
 try {
   const report = await generate({
-    scale, seed, outDir, shopPool,
+    scale,
+    seed,
+    outDir,
+    shopPool,
     onProgress: ({ entity, generated, done }) => {
-      if (done || generated % 500_000 === 0) console.log(`${elapsed().padStart(7)} s  ${entity.padEnd(14)} ${String(generated).padStart(9)}${done ? " done" : ""}  rss ${mib(process.memoryUsage().rss)} MiB`);
+      if (done || generated % 500_000 === 0) {
+        console.log(
+          `${elapsed().padStart(7)} s  ${entity.padEnd(14)} ${String(generated).padStart(9)}${
+            done ? " done" : ""
+          }  rss ${mib(process.memoryUsage().rss)} MiB`,
+        );
+      }
     },
   });
   const records = Object.values(report.entities).reduce((sum, e) => sum + e.generated, 0);
   console.log(JSON.stringify({
-    scale, seed, seconds: Number(elapsed()), records,
+    scale,
+    seed,
+    seconds: Number(elapsed()),
+    records,
     // resourceUsage reports kibibytes on Linux
     peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
     orderItems: report.entities.order_items.generated,

@@ -1,4 +1,4 @@
-import { type BadReason, defectRules, type Entity, entities } from "./defects.ts";
+import { type BadReason, defectRules, entities, type Entity } from "./defects.ts";
 
 /** What was produced for one entity; `expectedLoaded = generated - Σ bad - duplicates` by construction. */
 export interface EntityReport {
@@ -64,7 +64,13 @@ export class Tally {
 
   report(): EntityReport {
     const bad = Object.values(this.bad).reduce((sum, n) => sum + (n ?? 0), 0);
-    return { source: this.source, generated: this.generated, bad: { ...this.bad }, duplicates: this.duplicates, expectedLoaded: this.generated - bad - this.duplicates };
+    return {
+      source: this.source,
+      generated: this.generated,
+      bad: { ...this.bad },
+      duplicates: this.duplicates,
+      expectedLoaded: this.generated - bad - this.duplicates,
+    };
   }
 }
 

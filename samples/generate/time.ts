@@ -60,7 +60,16 @@ export function messyDate(random: Random, ms: number): string {
 }
 
 /** Values no date parser should accept (each is `Invalid Date` to `new Date()` as well). */
-export const unparseableDates = ["31/31/2025", "2025-02-30 25:61:00", "yesterday", "0000-00-00 00:00:00", "n/a", "13/13/13", "Q3 2025", "last tuesday"] as const;
+export const unparseableDates = [
+  "31/31/2025",
+  "2025-02-30 25:61:00",
+  "yesterday",
+  "0000-00-00 00:00:00",
+  "n/a",
+  "13/13/13",
+  "Q3 2025",
+  "last tuesday",
+] as const;
 
 export function unparseableDate(random: Random): string {
   return pick(random, unparseableDates);

@@ -55,7 +55,9 @@ export interface World {
 }
 
 export function createWorld(scale: number, seed: number): World {
-  if (!Number.isSafeInteger(scale) || scale < minimumScale) throw new RangeError(`scale must be an integer >= ${minimumScale}, got ${scale}`);
+  if (!Number.isSafeInteger(scale) || scale < minimumScale) {
+    throw new RangeError(`scale must be an integer >= ${minimumScale}, got ${scale}`);
+  }
   if (!Number.isSafeInteger(seed)) throw new RangeError(`seed must be an integer, got ${seed}`);
   const sizes = sizesFor(scale);
   const high = Math.floor(seed / 4294967296);

@@ -34,7 +34,8 @@ const entities = [
   ["chat/messages", "chat_messages", "ChatMessage"],
 ] as const;
 
-const badCount = (entity: keyof GenerationReport["entities"]) => Object.values(report.entities[entity].bad).reduce((a, b) => a + (b ?? 0), 0);
+const badCount = (entity: keyof GenerationReport["entities"]) =>
+  Object.values(report.entities[entity].bad).reduce((a, b) => a + (b ?? 0), 0);
 
 beforeAll(async () => {
   env = await connect();
@@ -84,19 +85,28 @@ describe("EC, CRM and chat into one graph and four collections", () => {
     deals: { non_numeric_price: "amount", unknown_currency: "currency", unparseable_date: "closeDate" },
   };
 
-  it.each(entities.filter(([, entity]) => defectPaths[entity]))("dead-letters exactly the %s records made bad on purpose, for their defect", async (assetKey, entity) => {
-    const letters = await listDeadLetters(env.db, { runId, assetKey });
-    const found = letters.map((l) => {
-      const reason = badReasonOf(entity, indexOfId(l.source_key!));
-      return [l.source_key, reason, l.issues[0]!.path];
-    });
-    expect(found).toEqual(letters.map((l) => [l.source_key, expect.any(String), defectPaths[entity]![badReasonOf(entity, indexOfId(l.source_key!))!]]));
-  });
+  it.each(entities.filter(([, entity]) => defectPaths[entity]))(
+    "dead-letters exactly the %s records made bad on purpose, for their defect",
+    async (assetKey, entity) => {
+      const letters = await listDeadLetters(env.db, { runId, assetKey });
+      const found = letters.map((l) => {
+        const reason = badReasonOf(entity, indexOfId(l.source_key!));
+        return [l.source_key, reason, l.issues[0]!.path];
+      });
+      expect(found).toEqual(
+        letters.map((
+          l,
+        ) => [l.source_key, expect.any(String), defectPaths[entity]![badReasonOf(entity, indexOfId(l.source_key!))!]]),
+      );
+    },
+  );
 
   it("writes one node per loaded record, carrying the run that wrote it", async () => {
     for (const [, entity, label] of entities) {
       if (!label) continue;
-      const { records } = await env.neo4j.executeQuery(`MATCH (n:${label}) RETURN count(n) AS n, collect(DISTINCT n.ingestRunId) AS runs`);
+      const { records } = await env.neo4j.executeQuery(
+        `MATCH (n:${label}) RETURN count(n) AS n, collect(DISTINCT n.ingestRunId) AS runs`,
+      );
       expect([label, records[0]!.get("n").toNumber()]).toEqual([label, report.entities[entity].expectedLoaded]);
       expect(records[0]!.get("runs")).toEqual([runId]);
     }
@@ -123,7 +133,11 @@ describe("EC, CRM and chat into one graph and four collections", () => {
 
   it("fills the collections: 'wireless headphones' finds headphones, 'battery died' finds bad reviews", async () => {
     const sizes = Object.fromEntries(
-      await Promise.all(["products", "reviews", "chat_messages", "crm_notes"].map(async (name) => [name, await (await env.chroma.collection(name)).count()])),
+      await Promise.all(
+        ["products", "reviews", "chat_messages", "crm_notes"].map(async (
+          name,
+        ) => [name, await (await env.chroma.collection(name)).count()]),
+      ),
     );
     expect(sizes).toEqual({
       products: report.entities.products.expectedLoaded,
@@ -134,7 +148,10 @@ describe("EC, CRM and chat into one graph and four collections", () => {
     const embedder = await loadEmbedder();
     try {
       const [headphones] = await embedder.embed(["wireless headphones"]);
-      const products = await (await env.chroma.collection("products")).query({ queryEmbeddings: [headphones!], nResults: 1 });
+      const products = await (await env.chroma.collection("products")).query({
+        queryEmbeddings: [headphones!],
+        nResults: 1,
+      });
       const { records } = await env.neo4j.executeQuery(
         "MATCH (:Product {productId: $id})-[:IN_CATEGORY]->(c:Category) RETURN c.name AS category",
         { id: products.ids[0]![0] },
@@ -142,7 +159,11 @@ describe("EC, CRM and chat into one graph and four collections", () => {
       expect(records[0]!.get("category")).toMatch(/headphones|earbuds/i);
 
       const [query] = await embedder.embed(["battery died after a week"]);
-      const hits = await (await env.chroma.collection("reviews")).query({ queryEmbeddings: [query!], nResults: 3, include: ["metadatas"] });
+      const hits = await (await env.chroma.collection("reviews")).query({
+        queryEmbeddings: [query!],
+        nResults: 3,
+        include: ["metadatas"],
+      });
       const ratings = hits.metadatas[0]!.map((m) => Number(m?.rating));
       expect(ratings[0]).toBeLessThanOrEqual(2);
       expect(ratings.filter((r) => r <= 2).length).toBeGreaterThanOrEqual(2);
@@ -152,13 +173,26 @@ describe("EC, CRM and chat into one graph and four collections", () => {
   });
 
   it("follows the source when a record changes or disappears: the graph and the collection too", async () => {
-    const { rows } = await env.shop.query("select product_id, category_id from shop.products where name is not null order by product_id limit 2");
+    const { rows } = await env.shop.query(
+      "select product_id, category_id from shop.products where name is not null order by product_id limit 2",
+    );
     const [gone, moved] = rows as { product_id: string; category_id: string }[];
-    const { rows: other } = await env.shop.query("select category_id from shop.categories where category_id <> $1 and parent_id is not null order by category_id limit 1", [moved!.category_id]);
+    const { rows: other } = await env.shop.query(
+      "select category_id from shop.categories where category_id <> $1 and parent_id is not null order by category_id limit 1",
+      [moved!.category_id],
+    );
     await env.shop.query("delete from shop.products where product_id = $1", [gone!.product_id]);
-    await env.shop.query("update shop.products set category_id = $1, updated_at = now() where product_id = $2", [other[0]!.category_id, moved!.product_id]);
+    await env.shop.query("update shop.products set category_id = $1, updated_at = now() where product_id = $2", [
+      other[0]!.category_id,
+      moved!.product_id,
+    ]);
 
-    const { run } = await materialize(env.pool, graph, ["ec/products", "graph/Product", "graph/IN_CATEGORY", "vectors/products"]);
+    const { run } = await materialize(env.pool, graph, [
+      "ec/products",
+      "graph/Product",
+      "graph/IN_CATEGORY",
+      "vectors/products",
+    ]);
     expect(run.status, run.error ?? "").toBe("succeeded");
     const { records } = await env.neo4j.executeQuery(
       `MATCH (p:Product) WITH count(p) AS products
@@ -169,7 +203,9 @@ describe("EC, CRM and chat into one graph and four collections", () => {
     );
     expect(records[0]!.get("products").toNumber()).toBe(report.entities.products.expectedLoaded - 1);
     expect(records[0]!.get("categories")).toEqual([other[0]!.category_id]);
-    const { records: ghosts } = await env.neo4j.executeQuery("MATCH (p:Product {productId: $id}) RETURN p", { id: gone!.product_id });
+    const { records: ghosts } = await env.neo4j.executeQuery("MATCH (p:Product {productId: $id}) RETURN p", {
+      id: gone!.product_id,
+    });
     expect(ghosts).toHaveLength(0);
     const products = await env.chroma.collection("products");
     expect(await products.count()).toBe(report.entities.products.expectedLoaded - 1);
@@ -178,7 +214,17 @@ describe("EC, CRM and chat into one graph and four collections", () => {
 
   it("runs the same pipeline under Deno, from the same TypeScript sources (a full refresh rewrites every node)", async () => {
     const deno = join(packageRoot, "node_modules", ".bin", "deno");
-    const result = spawnSync(deno, ["run", "-A", "cli/main.ts", "--json", "materialize", "--wait", "--full-refresh", "graph/Product", "graph/IN_CATEGORY"], {
+    const result = spawnSync(deno, [
+      "run",
+      "-A",
+      "cli/main.ts",
+      "--json",
+      "materialize",
+      "--wait",
+      "--full-refresh",
+      "graph/Product",
+      "graph/IN_CATEGORY",
+    ], {
       cwd: packageRoot,
       encoding: "utf8",
       env: { ...process.env, LOG_LEVEL: "warn" },

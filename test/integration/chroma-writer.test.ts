@@ -13,7 +13,12 @@ const scratch = (what: string) => {
 const vector = (i: number) => Array.from({ length: 8 }, (_, k) => Math.sin(i * 8 + k));
 const records = (n: number, from = 0) => {
   const ids = Array.from({ length: n }, (_, i) => `r${from + i}`);
-  return { ids, embeddings: ids.map((_, i) => vector(from + i)), documents: ids.map((r) => `document ${r}`), metadatas: ids.map((_, i): MetadataInput => ({ n: from + i })) };
+  return {
+    ids,
+    embeddings: ids.map((_, i) => vector(from + i)),
+    documents: ids.map((r) => `document ${r}`),
+    metadatas: ids.map((_, i): MetadataInput => ({ n: from + i })),
+  };
 };
 const dot = (a: number[], b: number[]) => a.reduce((s, x, i) => s + x * b[i]!, 0);
 
@@ -49,17 +54,22 @@ describe("Chroma writer", () => {
     ["NaN", { price: Number.NaN }, "price", "is NaN"],
     ["Infinity", { price: Number.POSITIVE_INFINITY }, "price", "is Infinity"],
     ["a bigint", { big: 10n }, "big", "a bigint"],
-  ])("rejects metadata holding %s, naming the collection, record and field, and writes nothing", async (_, bad, field, detail) => {
-    const name = scratch("invalid");
-    const batch = records(3);
-    batch.metadatas[2] = { ok: "yes", ...(bad as unknown as MetadataInput) };
-    const error = await chroma.upsert(name, batch).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(ChromaMetadataError);
-    expect((error as ChromaMetadataError).message).toContain(`collection '${name}', record 'r2': metadata field '${field}'`);
-    expect((error as ChromaMetadataError).message).toContain(detail);
-    expect({ ...(error as ChromaMetadataError) }).toMatchObject({ collection: name, id: "r2", field });
-    expect(await (await chroma.collection(name)).count()).toBe(0);
-  });
+  ])(
+    "rejects metadata holding %s, naming the collection, record and field, and writes nothing",
+    async (_, bad, field, detail) => {
+      const name = scratch("invalid");
+      const batch = records(3);
+      batch.metadatas[2] = { ok: "yes", ...(bad as unknown as MetadataInput) };
+      const error = await chroma.upsert(name, batch).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ChromaMetadataError);
+      expect((error as ChromaMetadataError).message).toContain(
+        `collection '${name}', record 'r2': metadata field '${field}'`,
+      );
+      expect((error as ChromaMetadataError).message).toContain(detail);
+      expect({ ...(error as ChromaMetadataError) }).toMatchObject({ collection: name, id: "r2", field });
+      expect(await (await chroma.collection(name)).count()).toBe(0);
+    },
+  );
 
   it("leaves null and undefined metadata out, and takes a record with no metadata left", async () => {
     const name = scratch("nulls");
@@ -73,7 +83,9 @@ describe("Chroma writer", () => {
   it("rejects an upsert whose lists disagree or whose ids repeat", async () => {
     const name = scratch("shape");
     const batch = records(3);
-    await expect(chroma.upsert(name, { ...batch, documents: batch.documents.slice(1) })).rejects.toThrow(`collection '${name}': 3 ids but 2 documents`);
+    await expect(chroma.upsert(name, { ...batch, documents: batch.documents.slice(1) })).rejects.toThrow(
+      `collection '${name}': 3 ids but 2 documents`,
+    );
     await expect(chroma.upsert(name, { ...batch, ids: ["a", "b", "a"] })).rejects.toThrow("id 'a' comes twice");
   });
 
@@ -90,7 +102,11 @@ describe("Chroma writer", () => {
 
 describe("embedder", () => {
   it("gives identical texts identical vectors, in input order, of unit length", async () => {
-    const texts = ["wireless noise-cancelling headphones", "cast iron frying pan", "wireless noise-cancelling headphones"];
+    const texts = [
+      "wireless noise-cancelling headphones",
+      "cast iron frying pan",
+      "wireless noise-cancelling headphones",
+    ];
     const [a, pan, again] = await embedder.embed(texts);
     expect(a).toHaveLength(embedder.dimensions);
     expect(again).toEqual(a);
@@ -101,7 +117,11 @@ describe("embedder", () => {
   });
 
   it("puts similar texts closer than dissimilar ones", async () => {
-    const [headphones, earbuds, pan] = await embedder.embed(["wireless noise-cancelling headphones", "bluetooth earbuds that block out noise", "cast iron frying pan"]);
+    const [headphones, earbuds, pan] = await embedder.embed([
+      "wireless noise-cancelling headphones",
+      "bluetooth earbuds that block out noise",
+      "cast iron frying pan",
+    ]);
     expect(dot(headphones!, earbuds!)).toBeGreaterThan(dot(headphones!, pan!) + 0.2);
   });
 
@@ -113,9 +133,22 @@ describe("embedder", () => {
   });
 
   it("embeds the same in worker threads as on the calling thread", async () => {
-    const texts = Array.from({ length: 40 }, (_, i) => `review ${i}: ${i % 2 ? "great sound" : "battery died"} after ${i} days`);
-    const inProcess = await loadEmbedder({ workers: 0, threads: 1, dtype: embedder.dtype, batchSize: embedder.batchSize });
-    const inWorkers = await loadEmbedder({ workers: 2, threads: 2, dtype: embedder.dtype, batchSize: embedder.batchSize });
+    const texts = Array.from(
+      { length: 40 },
+      (_, i) => `review ${i}: ${i % 2 ? "great sound" : "battery died"} after ${i} days`,
+    );
+    const inProcess = await loadEmbedder({
+      workers: 0,
+      threads: 1,
+      dtype: embedder.dtype,
+      batchSize: embedder.batchSize,
+    });
+    const inWorkers = await loadEmbedder({
+      workers: 2,
+      threads: 2,
+      dtype: embedder.dtype,
+      batchSize: embedder.batchSize,
+    });
     try {
       const [a, b] = await Promise.all([inProcess.embed(texts), inWorkers.embed(texts)]);
       for (let i = 0; i < texts.length; i++) expect(dot(a[i]!, b[i]!)).toBeGreaterThan(0.9999);

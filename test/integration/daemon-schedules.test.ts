@@ -95,7 +95,15 @@ describe("schedules run by `ingest daemon` processes", () => {
   it("two daemons that both evaluate every tick (--no-leader) still request exactly one run per tick", async () => {
     const { project, name, graph } = await everyFiveMinutes(`sch2_${run}`);
     await withWorker(graph, async () => {
-      const clock = ["--clock-start", "2026-01-01T00:00:00Z", "--clock-rate", "600", "--clock-origin", String(Date.now() + 3000), "--no-leader"];
+      const clock = [
+        "--clock-start",
+        "2026-01-01T00:00:00Z",
+        "--clock-rate",
+        "600",
+        "--clock-origin",
+        String(Date.now() + 3000),
+        "--no-leader",
+      ];
       const daemons = [spawnDaemon(project.file, clock), spawnDaemon(project.file, clock)];
       for (const d of daemons) cleanup.push(() => d.kill());
       await eventually("ten ticks", async () => ((await ticksOf(name)).length >= 10 ? true : undefined));
@@ -107,7 +115,14 @@ describe("schedules run by `ingest daemon` processes", () => {
   it("with a leader: the standby takes over when the leader dies, and misses or repeats no tick", async () => {
     const { project, name, graph } = await everyFiveMinutes(`sch3_${run}`);
     await withWorker(graph, async () => {
-      const clock = ["--clock-start", "2026-01-01T00:00:00Z", "--clock-rate", "600", "--clock-origin", String(Date.now() + 3000)];
+      const clock = [
+        "--clock-start",
+        "2026-01-01T00:00:00Z",
+        "--clock-rate",
+        "600",
+        "--clock-origin",
+        String(Date.now() + 3000),
+      ];
       const daemons = [spawnDaemon(project.file, clock), spawnDaemon(project.file, clock)];
       for (const d of daemons) cleanup.push(() => d.kill());
       await eventually("four ticks", async () => ((await ticksOf(name)).length >= 4 ? true : undefined));
@@ -116,8 +131,10 @@ describe("schedules run by `ingest daemon` processes", () => {
       const leader = daemons.find((d) => leaders.has(d.pid))!;
       const standby = daemons.find((d) => d !== leader)!;
       await leader.kill();
-      await eventually("four ticks by the standby", async () =>
-        (await ticksOf(name)).filter((t) => t.daemon.endsWith(`:${standby.pid}`)).length >= 4 ? true : undefined,
+      await eventually(
+        "four ticks by the standby",
+        async () =>
+          (await ticksOf(name)).filter((t) => t.daemon.endsWith(`:${standby.pid}`)).length >= 4 ? true : undefined,
       );
       expect(await standby.stop()).toBe(0);
       await expectOneRunPerConsecutiveTick(name, 8);
@@ -128,7 +145,8 @@ describe("schedules run by `ingest daemon` processes", () => {
 describe("schedules in process, on a compressed clock", () => {
   it("materialise only stale assets, name the tick's partition, and skip ticks missed while no daemon ran", async () => {
     const prefix = `sch4_${run}`;
-    const project = userProject(`import { dailyPartitions, defineAsset, defineDefinitions, defineSchedule } from "ingest-graph";
+    const project = userProject(
+      `import { dailyPartitions, defineAsset, defineDefinitions, defineSchedule } from "ingest-graph";
 
 const fresh = defineAsset({ key: "${prefix}/fresh", codeVersion: "1", materialize: async () => ({ dataVersion: "same" }) });
 const never = defineAsset({ key: "${prefix}/never", codeVersion: "1", materialize: async () => ({ dataVersion: "same" }) });
@@ -149,14 +167,19 @@ export default defineDefinitions({
     defineSchedule({ name: "${prefix}_missed", cron: "0 2 * * *", timezone: "Europe/Berlin", select: "${prefix}/fresh", toleranceMs: 3_600_000 }),
   ],
 });
-`);
+`,
+    );
     cleanup.push(project.remove);
     const graph = await loadProjectGraph(project.file);
     await runInProcess(pool, graph, { selection: `${prefix}/fresh`, keys: [`${prefix}/fresh`] });
     // The last daemon evaluated `missed` ten days before this one starts.
     await db()
       .insertInto("ingest.instigator_state")
-      .values({ instigator: `${prefix}_missed`, kind: "schedule", cursor: JSON.stringify({ lastTick: "2025-12-26T12:00:00.000Z" }) })
+      .values({
+        instigator: `${prefix}_missed`,
+        kind: "schedule",
+        cursor: JSON.stringify({ lastTick: "2025-12-26T12:00:00.000Z" }),
+      })
       .execute();
 
     await withWorker(graph, async () => {
@@ -164,12 +187,17 @@ export default defineDefinitions({
       const clock = compressedClock({ start: new Date("2026-01-05T00:30:00Z"), rate: 36_000 });
       const daemon = await startDaemon({ graph, pool, clock, leader: false });
       cleanup.push(() => daemon.stop());
-      await eventually("three nightly ticks", async () => ((await ticksOf(`${prefix}_nightly`)).length >= 3 ? true : undefined));
+      await eventually(
+        "three nightly ticks",
+        async () => ((await ticksOf(`${prefix}_nightly`)).length >= 3 ? true : undefined),
+      );
       await daemon.stop();
 
       const fresh = (await ticksOf(`${prefix}_stale_fresh`)).filter((t) => t.tick_key !== null);
       expect(fresh.length).toBeGreaterThan(10);
-      expect(fresh.every((t) => t.status === "skipped" && t.reason === "nothing stale" && t.run_ids.length === 0)).toBe(true);
+      expect(fresh.every((t) => t.status === "skipped" && t.reason === "nothing stale" && t.run_ids.length === 0)).toBe(
+        true,
+      );
 
       const never = await ticksOf(`${prefix}_stale_never`);
       expect(never[0]!.status).toBe("requested");
@@ -189,7 +217,12 @@ export default defineDefinitions({
       expect(steps.map((s) => s.step_key)).toEqual([`${prefix}/days:2026-01-04`]);
 
       const missed = await ticksOf(`${prefix}_missed`);
-      expect(missed[0]).toMatchObject({ status: "skipped", tick_key: null, evaluations: 9, reason: "missed: 9 ticks more than 3600000 ms late (catch-up: skip)" });
+      expect(missed[0]).toMatchObject({
+        status: "skipped",
+        tick_key: null,
+        evaluations: 9,
+        reason: "missed: 9 ticks more than 3600000 ms late (catch-up: skip)",
+      });
       expect(new Date(missed[0]!.tick_time).toISOString()).toBe("2025-12-27T01:00:00.000Z");
       expect(new Date(missed[0]!.last_tick_time).toISOString()).toBe("2026-01-04T01:00:00.000Z");
       expect(missed[1]).toMatchObject({ status: "requested", tick_key: "2026-01-05T01:00:00.000Z" });

@@ -9,7 +9,7 @@ import type { Run } from "../../db/schema.ts";
 import { recordTick, submitRunRequests } from "../../engine/automation/run-requests.ts";
 import type { AssetGraph } from "../../engine/definitions.ts";
 import { requestRun, waitForRun } from "../../engine/materialize.ts";
-import { prepareDatabase, startWorker, type IngestWorker } from "../../engine/worker.ts";
+import { type IngestWorker, prepareDatabase, startWorker } from "../../engine/worker.ts";
 import { createPool, metadataDb, type pg } from "../../resources/postgres.ts";
 import { settings } from "../../resources/settings.ts";
 import { type DaemonProcess, eventually, loadProjectGraph, spawnDaemon, userProject } from "../daemon-support.ts";
@@ -103,18 +103,25 @@ afterAll(async () => {
 });
 
 async function runsOf(instigator: string): Promise<Run[]> {
-  return db().selectFrom("ingest.runs").selectAll().where(sql<boolean>`tags->>'ingest/instigator' = ${instigator}`).orderBy("created_at").execute();
+  return db().selectFrom("ingest.runs").selectAll().where(sql<boolean>`tags->>'ingest/instigator' = ${instigator}`)
+    .orderBy("created_at").execute();
 }
 
 /** The run requested for a file (by its path in the sensor's folder), once it has finished. */
 async function runForFile(sensor: string, path: string) {
-  const run = await eventually(`a run for ${path}`, async () => (await runsOf(sensor)).find((r) => r.tags["ingest/file"] === path));
+  const run = await eventually(
+    `a run for ${path}`,
+    async () => (await runsOf(sensor)).find((r) => r.tags["ingest/file"] === path),
+  );
   return waitForRun(db(), run.id, 100);
 }
 
 /** Evaluations of a sensor recorded by one daemon process (folded idle ticks count each). */
 async function evaluationsBy(sensor: string, pid: number): Promise<number> {
-  const { rows } = await sql<{ n: number }>`select coalesce(sum(evaluations), 0)::int as n from ingest.ticks where instigator = ${sensor} and daemon like ${`%:${pid}`}`.execute(db());
+  const { rows } = await sql<
+    { n: number }
+  >`select coalesce(sum(evaluations), 0)::int as n from ingest.ticks where instigator = ${sensor} and daemon like ${`%:${pid}`}`
+    .execute(db());
   return rows[0]!.n;
 }
 
@@ -124,8 +131,16 @@ describe("file sensors run by `ingest daemon`", () => {
     const { run, steps } = await runForFile(`${p}_landing`, "orders/a.csv");
     expect(run.status).toBe("succeeded");
     expect(steps.map((s) => s.step_key)).toEqual([`${p}/orders`]);
-    expect(run.tags).toMatchObject({ "ingest/file": "orders/a.csv", "ingest/file_sha256": sha256("order_id,total\nO-1,10\n"), "ingest/instigator": `${p}_landing` });
-    const materialized = await db().selectFrom("ingest.materializations").select(["asset_key", "metadata"]).where("run_id", "=", run.id).execute();
+    expect(run.tags).toMatchObject({
+      "ingest/file": "orders/a.csv",
+      "ingest/file_sha256": sha256("order_id,total\nO-1,10\n"),
+      "ingest/instigator": `${p}_landing`,
+    });
+    const materialized = await db().selectFrom("ingest.materializations").select(["asset_key", "metadata"]).where(
+      "run_id",
+      "=",
+      run.id,
+    ).execute();
     expect(materialized).toEqual([{ asset_key: `${p}/orders`, metadata: { files: ["a.csv"] } }]);
 
     // graph-style downstream: when orders materialises, the eager sensor materialises report, which is now stale.
@@ -147,8 +162,14 @@ describe("file sensors run by `ingest daemon`", () => {
     const rest = "2,second half\n".repeat(500);
     writeFileSync(join(landing, "slow", "big.csv"), half);
     await eventually("the sensor to see the file being written", async () => {
-      const tick = await db().selectFrom("ingest.ticks").selectAll().where("instigator", "=", `${p}_slow`).orderBy("id", "desc").executeTakeFirst();
-      return tick?.status === "evaluated" && tick.reason === "waiting for 1 file to complete: big.csv (still being written)" ? true : undefined;
+      const tick = await db().selectFrom("ingest.ticks").selectAll().where("instigator", "=", `${p}_slow`).orderBy(
+        "id",
+        "desc",
+      ).executeTakeFirst();
+      return tick?.status === "evaluated" &&
+          tick.reason === "waiting for 1 file to complete: big.csv (still being written)"
+        ? true
+        : undefined;
     });
     expect(await runsOf(`${p}_slow`)).toEqual([]);
     appendFileSync(join(landing, "slow", "big.csv"), rest);
@@ -160,17 +181,26 @@ describe("file sensors run by `ingest daemon`", () => {
   it("with a marker, a file waits for its marker; once processed it moves out of the landing folder", async () => {
     writeFileSync(join(landing, "marked", "m.csv"), "a,b\n1,2\n");
     await eventually("three evaluations waiting for the marker", async () => {
-      const tick = await db().selectFrom("ingest.ticks").selectAll().where("instigator", "=", `${p}_marked`).orderBy("id", "desc").executeTakeFirst();
-      return tick?.reason === "waiting for 1 file to complete: m.csv (no marker m.csv.done)" && tick.evaluations >= 3 ? true : undefined;
+      const tick = await db().selectFrom("ingest.ticks").selectAll().where("instigator", "=", `${p}_marked`).orderBy(
+        "id",
+        "desc",
+      ).executeTakeFirst();
+      return tick?.reason === "waiting for 1 file to complete: m.csv (no marker m.csv.done)" && tick.evaluations >= 3
+        ? true
+        : undefined;
     });
     expect(await runsOf(`${p}_marked`)).toEqual([]);
     writeFileSync(join(landing, "marked", "m.csv.done"), "");
     const { run } = await runForFile(`${p}_marked`, "m.csv");
     expect(run.status).toBe("succeeded");
-    await eventually("the file to move", async () => (existsSync(join(landing, "marked", "done", "m.csv")) ? true : undefined));
+    await eventually(
+      "the file to move",
+      async () => (existsSync(join(landing, "marked", "done", "m.csv")) ? true : undefined),
+    );
     expect(existsSync(join(landing, "marked", "m.csv"))).toBe(false);
     expect(existsSync(join(landing, "marked", "done", "m.csv.done"))).toBe(true);
-    const row = await db().selectFrom("ingest.sensor_files").selectAll().where("sensor", "=", `${p}_marked`).executeTakeFirstOrThrow();
+    const row = await db().selectFrom("ingest.sensor_files").selectAll().where("sensor", "=", `${p}_marked`)
+      .executeTakeFirstOrThrow();
     expect(row).toMatchObject({ path: "m.csv", status: "moved", run_id: run.id });
   });
 
@@ -181,21 +211,30 @@ describe("file sensors run by `ingest daemon`", () => {
     daemon = spawnDaemon(project.file);
     const { run } = await runForFile(`${p}_landing`, "orders/b.csv");
     expect(run.status).toBe("succeeded");
-    await eventually("ten evaluations by the new daemon", async () => ((await evaluationsBy(`${p}_landing`, daemon.pid)) >= 10 ? true : undefined));
+    await eventually(
+      "ten evaluations by the new daemon",
+      async () => ((await evaluationsBy(`${p}_landing`, daemon.pid)) >= 10 ? true : undefined),
+    );
     expect((await runsOf(`${p}_landing`)).length).toBe(landed + 1);
 
     // Same content, new mtime: the cursor takes the mtime, no run.
     const later = new Date(Date.now() + 5_000);
     utimesSync(join(landing, "orders", "a.csv"), later, later);
     await eventually("the cursor to take the new mtime", async () => {
-      const row = await db().selectFrom("ingest.sensor_files").select("mtime_ms").where("sensor", "=", `${p}_landing`).where("path", "=", "orders/a.csv").executeTakeFirstOrThrow();
+      const row = await db().selectFrom("ingest.sensor_files").select("mtime_ms").where("sensor", "=", `${p}_landing`)
+        .where("path", "=", "orders/a.csv").executeTakeFirstOrThrow();
       return row.mtime_ms === later.getTime() ? true : undefined;
     });
     // A changed file is new again.
     await sleep(100);
     writeFileSync(join(landing, "orders", "a.csv"), "order_id,total\nO-1,11\n");
-    const changed = await eventually("a run for the changed file", async () =>
-      (await runsOf(`${p}_landing`)).find((r) => r.tags["ingest/file"] === "orders/a.csv" && r.tags["ingest/file_sha256"] === sha256("order_id,total\nO-1,11\n")),
+    const changed = await eventually(
+      "a run for the changed file",
+      async () =>
+        (await runsOf(`${p}_landing`)).find((r) =>
+          r.tags["ingest/file"] === "orders/a.csv" &&
+          r.tags["ingest/file_sha256"] === sha256("order_id,total\nO-1,11\n")
+        ),
     );
     expect((await waitForRun(db(), changed.id, 100)).run.status).toBe("succeeded");
     expect((await runsOf(`${p}_landing`)).length).toBe(landed + 2);
@@ -220,12 +259,21 @@ describe("run requests", () => {
           ],
         },
         "crashed:1",
-      ),
+      )
     );
     // The daemon died after creating the first run, before recording that it had.
-    await requestRun(db(), graph, { selection: `${p}/customers`, keys: [`${p}/customers`], runId: runIds![0], tags: { "ingest/instigator": `${p}_crashed` } });
+    await requestRun(db(), graph, {
+      selection: `${p}/customers`,
+      keys: [`${p}/customers`],
+      runId: runIds![0],
+      tags: { "ingest/instigator": `${p}_crashed` },
+    });
     await Promise.all([submitRunRequests(db(), graph, runIds), submitRunRequests(db(), graph, runIds)]);
-    const requests = await db().selectFrom("ingest.run_requests").select(["run_id", "status"]).where("run_id", "in", runIds!).orderBy("run_id").execute();
+    const requests = await db().selectFrom("ingest.run_requests").select(["run_id", "status"]).where(
+      "run_id",
+      "in",
+      runIds!,
+    ).orderBy("run_id").execute();
     expect(requests.map((r) => r.status)).toEqual(["requested", "requested"]);
     const runs = await db().selectFrom("ingest.runs").select("id").where("id", "in", runIds!).execute();
     expect(runs.length).toBe(2);

@@ -42,7 +42,12 @@ const source = [
 ];
 
 const review = (maxRating: number) =>
-  z.object({ id: z.string(), email: z.email(), rating: z.number().int().min(1).max(maxRating), updated_at: z.string() });
+  z.object({
+    id: z.string(),
+    email: z.email(),
+    rating: z.number().int().min(1).max(maxRating),
+    updated_at: z.string(),
+  });
 
 function graphWith(maxRating: number) {
   const reviews = defineStagedAsset({
@@ -68,7 +73,11 @@ describe("dead letters", () => {
     const { run } = await materialize(pool, graph);
     runId = run.id;
     expect(run.status, run.error ?? "").toBe("succeeded");
-    const [m] = await metadataDb(pool).selectFrom("ingest.materializations").select("counts").where("run_id", "=", run.id).execute();
+    const [m] = await metadataDb(pool).selectFrom("ingest.materializations").select("counts").where(
+      "run_id",
+      "=",
+      run.id,
+    ).execute();
     expect(m!.counts).toMatchObject({ extracted: 8, loaded: 3, deadLettered: 3, deduplicated: 2 });
 
     const staged = await staging.read<{ email: string }>(table);
@@ -131,7 +140,12 @@ describe("dead letters", () => {
       retry: { maxAttempts: 2, initialDelayMs: 10 },
       async materialize({ deadLetter }) {
         attempt += 1;
-        await deadLetter({ source: "test", reason: "invalid", issues: [{ path: "x", message: "bad" }], payload: { attempt } });
+        await deadLetter({
+          source: "test",
+          reason: "invalid",
+          issues: [{ path: "x", message: "bad" }],
+          payload: { attempt },
+        });
         if (attempt === 1) throw new Error("first attempt fails");
         return { counts: { extracted: 1, loaded: 0 } };
       },

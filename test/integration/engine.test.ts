@@ -33,7 +33,11 @@ async function materializationsOf(assetKeys: string[]) {
 
 /** Every asset started after each of its upstreams finished, within the run. */
 async function expectDependencyOrder(graph: ReturnType<typeof testGraph>["graph"], runId: string) {
-  const rows = await db.selectFrom("ingest.materializations").selectAll().where("run_id", "=", runId).where("status", "=", "succeeded").execute();
+  const rows = await db.selectFrom("ingest.materializations").selectAll().where("run_id", "=", runId).where(
+    "status",
+    "=",
+    "succeeded",
+  ).execute();
   const byKey = new Map(rows.map((r) => [r.asset_key, r]));
   for (const asset of graph.byKey.values()) {
     for (const dep of asset.deps) {
@@ -52,7 +56,8 @@ describe("executing runs", () => {
     const rows = await expectDependencyOrder(t.graph, run.id);
     expect(rows).toHaveLength(4);
     const d = rows.find((r) => r.asset_key === t.key("d"))!;
-    const edges = await db.selectFrom("ingest.lineage_edges").selectAll().where("materialization_id", "=", d.id).orderBy("upstream_asset").execute();
+    const edges = await db.selectFrom("ingest.lineage_edges").selectAll().where("materialization_id", "=", d.id)
+      .orderBy("upstream_asset").execute();
     expect(edges.map((e) => [e.upstream_asset, e.upstream_data_version])).toEqual([
       [t.key("b"), "v1"],
       [t.key("c"), "v1"],
@@ -65,7 +70,13 @@ describe("executing runs", () => {
     const random = () => ((seed = (seed * 48271) % 2147483647) / 2147483647);
     const specs: Record<string, { deps: string[] }> = {};
     for (let i = 0; i < 50; i++) {
-      const deps = [...new Set(Array.from({ length: Math.floor(random() * 3) }, () => Math.floor(random() * i)).filter((j) => i > 0).map((j) => `n${j}`))];
+      const deps = [
+        ...new Set(
+          Array.from({ length: Math.floor(random() * 3) }, () => Math.floor(random() * i)).filter((j) => i > 0).map((
+            j,
+          ) => `n${j}`),
+        ),
+      ];
       specs[`n${i}`] = { deps };
     }
     const t = testGraph(specs);
@@ -74,7 +85,9 @@ describe("executing runs", () => {
     expect(run.status).toBe("succeeded");
     const rows = await expectDependencyOrder(t.graph, run.id);
     expect(rows).toHaveLength(50);
-    const overlapping = rows.some((a) => rows.some((b) => a !== b && a.started_at < b.finished_at && b.started_at < a.finished_at));
+    const overlapping = rows.some((a) =>
+      rows.some((b) => a !== b && a.started_at < b.finished_at && b.started_at < a.finished_at)
+    );
     expect(overlapping).toBe(true);
   });
 
@@ -94,7 +107,10 @@ describe("executing runs", () => {
   });
 
   it("retries a failing asset with backoff by its policy, then succeeds", async () => {
-    const t = testGraph({ flaky: { retry: { maxAttempts: 3, initialDelayMs: 100, factor: 2 } }, after: { deps: ["flaky"] } });
+    const t = testGraph({
+      flaky: { retry: { maxAttempts: 3, initialDelayMs: 100, factor: 2 } },
+      after: { deps: ["flaky"] },
+    });
     t.behaviour.set("flaky", { failures: 2 });
     const { run, steps } = await materialize(pool, t.graph);
     expect(run.status).toBe("succeeded");
@@ -129,7 +145,9 @@ describe("tracing", () => {
     const finished = spans.getFinishedSpans();
     const root = finished.find((s) => s.attributes["ingest.run"] === run.id)!;
     expect(run.traceparent).toBe(`00-${root.spanContext().traceId}-${root.spanContext().spanId}-01`);
-    const steps = finished.filter((s) => s.name.startsWith("materialize ") && String(s.attributes["ingest.asset"]).startsWith(t.prefix));
+    const steps = finished.filter((s) =>
+      s.name.startsWith("materialize ") && String(s.attributes["ingest.asset"]).startsWith(t.prefix)
+    );
     expect(steps.map((s) => s.attributes["ingest.asset"]).sort()).toEqual([t.key("a"), t.key("b"), t.key("c")]);
     for (const span of steps) {
       expect(span.spanContext().traceId).toBe(root.spanContext().traceId);
@@ -141,7 +159,10 @@ describe("tracing", () => {
 describe("concurrent runs and job keys", () => {
   it("runs two runs at once to completion", async () => {
     const t = testGraph({ a: {}, b: { deps: ["a"] }, x: {}, y: { deps: ["x"] } });
-    const [first, second] = await Promise.all([materialize(pool, t.graph, [t.key("a"), t.key("b")]), materialize(pool, t.graph, [t.key("x"), t.key("y")])]);
+    const [first, second] = await Promise.all([
+      materialize(pool, t.graph, [t.key("a"), t.key("b")]),
+      materialize(pool, t.graph, [t.key("x"), t.key("y")]),
+    ]);
     expect([first.run.status, second.run.status]).toEqual(["succeeded", "succeeded"]);
   });
 
@@ -152,7 +173,9 @@ describe("concurrent runs and job keys", () => {
     const keys = [t.key("shared")];
     const first = await requestRun(db, t.graph, { selection: "shared", keys, tags: { "ingest/file": "a.csv" } });
     const second = await requestRun(db, t.graph, { selection: "shared", keys, tags: { "ingest/file": "b.csv" } });
-    const jobs = await sql<{ n: number }>`select count(*)::int as n from graphile_worker.jobs where key = ${`ingest:${t.key("shared")}`}`.execute(db);
+    const jobs = await sql<{ n: number }>`select count(*)::int as n from graphile_worker.jobs where key = ${`ingest:${
+      t.key("shared")
+    }`}`.execute(db);
     expect(jobs.rows[0]!.n).toBe(1);
     const worker = await startWorker({ graph: t.graph, pool, pollIntervalMs: 100 });
     try {
@@ -174,7 +197,9 @@ describe("concurrent runs and job keys", () => {
 
 describe("staleness", () => {
   const statusOf = async (t: ReturnType<typeof testGraph>, graph = t.graph) =>
-    Object.fromEntries((await assetStatuses(db, graph, graph.order)).map((s) => [s.assetKey.split("/")[1], s.causes.map((c) => c.kind)]));
+    Object.fromEntries(
+      (await assetStatuses(db, graph, graph.order)).map((s) => [s.assetKey.split("/")[1], s.causes.map((c) => c.kind)]),
+    );
 
   it("is stale when never materialised, and fresh right after", async () => {
     const t = testGraph({ a: {}, b: { deps: ["a"] } });
@@ -210,7 +235,11 @@ describe("staleness", () => {
     const recoded = t.build({ a: { codeVersion: "2" } });
     const { run, steps } = await materialize(pool, recoded, recoded.order, { staleOnly: true });
     expect(run.status).toBe("succeeded");
-    expect(Object.fromEntries(steps.map((s) => [s.asset_key.split("/")[1], s.status]))).toEqual({ a: "succeeded", b: "fresh", c: "fresh" });
+    expect(Object.fromEntries(steps.map((s) => [s.asset_key.split("/")[1], s.status]))).toEqual({
+      a: "succeeded",
+      b: "fresh",
+      c: "fresh",
+    });
     expect(t.calls.map((c) => c.name)).toEqual(["a"]);
 
     // Now a's new code changes its output: b runs after it; b's output is unchanged, so c stays fresh.
@@ -231,12 +260,20 @@ describe("staleness", () => {
 describe("partitions", () => {
   it("backfills a range per partition, with staleness per partition", async () => {
     const days = dailyPartitions({ start: "2026-01-01", end: "2026-01-06" });
-    const t = testGraph({ events: { partitions: days }, daily: { deps: ["events"], partitions: days }, summary: { deps: ["daily"] } });
-    const { run, steps } = await materialize(pool, t.graph, t.graph.order, { range: { from: "2026-01-01", to: "2026-01-03" } });
+    const t = testGraph({
+      events: { partitions: days },
+      daily: { deps: ["events"], partitions: days },
+      summary: { deps: ["daily"] },
+    });
+    const { run, steps } = await materialize(pool, t.graph, t.graph.order, {
+      range: { from: "2026-01-01", to: "2026-01-03" },
+    });
     expect(run.status).toBe("succeeded");
     expect(steps.map((s) => s.step_key).sort()).toEqual(
       [
-        ...["2026-01-01", "2026-01-02", "2026-01-03"].flatMap((d) => [`${t.key("events")}:${d}`, `${t.key("daily")}:${d}`]),
+        ...["2026-01-01", "2026-01-02", "2026-01-03"].flatMap((
+          d,
+        ) => [`${t.key("events")}:${d}`, `${t.key("daily")}:${d}`]),
         t.key("summary"),
       ].sort(),
     );
@@ -246,7 +283,10 @@ describe("partitions", () => {
 
     const states = async () =>
       Object.fromEntries(
-        (await assetStatuses(db, t.graph, [t.key("daily")])).map((s) => [s.partitionKey, s.causes.map((c) => c.kind).join(",") || "fresh"]),
+        (await assetStatuses(db, t.graph, [t.key("daily")])).map((s) => [
+          s.partitionKey,
+          s.causes.map((c) => c.kind).join(",") || "fresh",
+        ]),
       );
     expect(await states()).toEqual({
       "2026-01-01": "fresh",

@@ -48,14 +48,17 @@ afterAll(async () => {
   rmSync(project, { recursive: true, force: true });
 });
 
-const ingest = (...args: string[]) => spawnSync(node, [cli, "--definitions", join(project, "definitions.ts"), "--json", ...args], { encoding: "utf8" });
+const ingest = (...args: string[]) =>
+  spawnSync(node, [cli, "--definitions", join(project, "definitions.ts"), "--json", ...args], { encoding: "utf8" });
 
 it("runs another repository's definitions, executed by a worker in another process, in the run's trace", async () => {
   const requested = ingest("materialize", "*");
   expect(requested.status, requested.stderr).toBe(0);
   const { runId } = JSON.parse(requested.stdout) as { runId: string };
 
-  worker = spawn(node, [cli, "--definitions", join(project, "definitions.ts"), "worker", "--concurrency", "2"], { stdio: "ignore" });
+  worker = spawn(node, [cli, "--definitions", join(project, "definitions.ts"), "worker", "--concurrency", "2"], {
+    stdio: "ignore",
+  });
   const db = metadataDb(pool);
   const { run, steps } = await waitForRun(db, runId);
   expect(run.status).toBe("succeeded");
@@ -63,7 +66,11 @@ it("runs another repository's definitions, executed by a worker in another proce
 
   // The run's trace continues in the worker process: each materialisation is recorded under it.
   const traceId = run.traceparent!.split("-")[1];
-  const rows = await db.selectFrom("ingest.materializations").select(["asset_key", "trace_id", "metadata"]).where("run_id", "=", runId).orderBy("id").execute();
+  const rows = await db.selectFrom("ingest.materializations").select(["asset_key", "trace_id", "metadata"]).where(
+    "run_id",
+    "=",
+    runId,
+  ).orderBy("id").execute();
   expect(rows.map((r) => [r.asset_key, r.trace_id])).toEqual([
     [`${prefix}/orders`, traceId],
     [`${prefix}/revenue`, traceId],

@@ -7,11 +7,28 @@ import ExcelJS from "exceljs";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { createPool, type pg } from "../../resources/postgres.ts";
 import { settings } from "../../resources/settings.ts";
-import { badReasonOf, type Entity, entities, type GenerationReport, generate, indexOfId, unparseableDates } from "../../samples/generate/index.ts";
+import {
+  badReasonOf,
+  entities,
+  type Entity,
+  generate,
+  type GenerationReport,
+  indexOfId,
+  unparseableDates,
+} from "../../samples/generate/index.ts";
 
 const scale = 2_000;
 const seed = 42;
-const shopTables = ["categories", "customers", "products", "orders", "order_items", "reviews", "payments", "shipments"] as const;
+const shopTables = [
+  "categories",
+  "customers",
+  "products",
+  "orders",
+  "order_items",
+  "reviews",
+  "payments",
+  "shipments",
+] as const;
 const dirs: string[] = [];
 let shop: pg.Pool;
 let outDir: string;
@@ -101,13 +118,30 @@ it("writes exactly the rows, lines and files the report lists", async () => {
   expect(e.interactions.generated).toBe(files["crm/exports/interactions.csv"]);
   expect(e.agents.generated).toBe(files["chat/export/agents.jsonl"]);
   expect(e.conversations.generated).toBe(files["chat/export/conversations.jsonl"]);
-  const exported = jsonl<Conversation>(join(outDir, "chat/export/conversations.jsonl")).reduce((sum, c) => sum + c.messages.length, 0);
-  const webhooks = Object.entries(files).filter(([path]) => path.startsWith("chat/webhooks/")).reduce((sum, [, n]) => sum + n, 0);
+  const exported = jsonl<Conversation>(join(outDir, "chat/export/conversations.jsonl")).reduce(
+    (sum, c) => sum + c.messages.length,
+    0,
+  );
+  const webhooks = Object.entries(files).filter(([path]) => path.startsWith("chat/webhooks/")).reduce(
+    (sum, [, n]) => sum + n,
+    0,
+  );
   expect(webhooks).toBeGreaterThan(0);
   expect(e.chat_messages.generated).toBe(exported + webhooks);
   // the counts of samples/SOURCES.md at N = 2,000
-  expect([e.customers.generated, e.products.generated, e.reviews.generated, e.payments.generated, e.shipments.generated]).toEqual([400, 200, 500, 2000, 1800]);
-  expect([e.companies.generated - e.companies.duplicates, e.contacts.generated - e.contacts.duplicates, e.owners.generated, e.deals.generated - e.deals.duplicates]).toEqual([20, 100, 10, 40]);
+  expect([
+    e.customers.generated,
+    e.products.generated,
+    e.reviews.generated,
+    e.payments.generated,
+    e.shipments.generated,
+  ]).toEqual([400, 200, 500, 2000, 1800]);
+  expect([
+    e.companies.generated - e.companies.duplicates,
+    e.contacts.generated - e.contacts.duplicates,
+    e.owners.generated,
+    e.deals.generated - e.deals.duplicates,
+  ]).toEqual([20, 100, 10, 40]);
   expect(e.order_items.generated / 2000).toBeCloseTo(3, 0);
 });
 
@@ -124,22 +158,34 @@ it("keeps expectedLoaded = generated - bad - duplicates, with the bad records wh
   const fileDuplicates = ["companies", "contacts", "deals", "interactions", "conversations", "chat_messages"] as const;
   for (const entity of fileDuplicates) expect(report.entities[entity].duplicates, entity).toBeGreaterThan(0);
 
-  const reviews = await shop.query<{ review_id: string; rating: number }>("select review_id, rating from shop.reviews order by review_id");
+  const reviews = await shop.query<{ review_id: string; rating: number }>(
+    "select review_id, rating from shop.reviews order by review_id",
+  );
   for (const { review_id, rating } of reviews.rows) {
-    expect(rating < 1 || rating > 5, review_id).toBe(badReasonOf("reviews", indexOfId(review_id)) === "rating_out_of_range");
+    expect(rating < 1 || rating > 5, review_id).toBe(
+      badReasonOf("reviews", indexOfId(review_id)) === "rating_out_of_range",
+    );
   }
-  const items = await shop.query<{ quantity: number; unit_price: string | null }>("select quantity, unit_price from shop.order_items order by order_id, line_no");
+  const items = await shop.query<{ quantity: number; unit_price: string | null }>(
+    "select quantity, unit_price from shop.order_items order by order_id, line_no",
+  );
   items.rows.forEach(({ quantity, unit_price }, index) => {
     expect(quantity < 0, `item ${index}`).toBe(badReasonOf("order_items", index) === "negative_quantity");
     expect(unit_price === null, `item ${index}`).toBe(badReasonOf("order_items", index) === "missing_required_field");
   });
-  const customers = await shop.query<{ customer_id: string; email: string | null; created_at: string }>("select customer_id, email, created_at from shop.customers");
+  const customers = await shop.query<{ customer_id: string; email: string | null; created_at: string }>(
+    "select customer_id, email, created_at from shop.customers",
+  );
   for (const { customer_id, email, created_at } of customers.rows) {
     const reason = badReasonOf("customers", indexOfId(customer_id));
     expect(email === null, customer_id).toBe(reason === "missing_required_field");
     expect(email !== null && !isEmail(email), customer_id).toBe(reason === "invalid_email");
-    expect((unparseableDates as readonly string[]).includes(created_at), customer_id).toBe(reason === "unparseable_date");
-    expect(Number.isNaN(Date.parse(created_at)) && !/^\d\d\/\d\d\/\d{4}$/.test(created_at), customer_id).toBe(reason === "unparseable_date");
+    expect((unparseableDates as readonly string[]).includes(created_at), customer_id).toBe(
+      reason === "unparseable_date",
+    );
+    expect(Number.isNaN(Date.parse(created_at)) && !/^\d\d\/\d\d\/\d{4}$/.test(created_at), customer_id).toBe(
+      reason === "unparseable_date",
+    );
   }
 
   // a duplicate repeats a source key with an older update time
@@ -175,34 +221,48 @@ it("reads like a real shop, CRM and help desk", async () => {
   const fiveStar = await shop.query<{ body: string }>("select body from shop.reviews where rating = 5");
   for (const { body } of fiveStar.rows) expect(body).not.toMatch(/waste of money|never replied|avoid|refund/i);
 
-  const products = await shop.query<{ name: string; description: string }>("select name, description from shop.products where name is not null");
+  const products = await shop.query<{ name: string; description: string }>(
+    "select name, description from shop.products where name is not null",
+  );
   for (const { description } of products.rows) expect(description).toMatch(/^<p>.*<strong>.+<\/strong>.*<\/p>/);
   expect(new Set(products.rows.map((p) => p.description)).size).toBe(products.rows.length);
 
-  const tree = await shop.query<{ category_id: string; parent_id: string | null }>("select category_id, parent_id from shop.categories");
+  const tree = await shop.query<{ category_id: string; parent_id: string | null }>(
+    "select category_id, parent_id from shop.categories",
+  );
   const categoryIds = new Set(tree.rows.map((c) => c.category_id));
   expect(tree.rows.filter((c) => c.parent_id === null)).toHaveLength(8);
   for (const { parent_id } of tree.rows) if (parent_id !== null) expect(categoryIds.has(parent_id)).toBe(true);
 
   // a customer's conversation is about one of their own orders
   const conversations = jsonl<Conversation>(join(outDir, "chat/export/conversations.jsonl"));
-  const aboutOrders = conversations.filter((c) => c.order_ref !== undefined && c.requester && good("conversations", c.id));
+  const aboutOrders = conversations.filter((c) =>
+    c.order_ref !== undefined && c.requester && good("conversations", c.id)
+  );
   expect(aboutOrders.length).toBeGreaterThan(50);
   const owners = await shop.query<{ order_id: string; email: string }>(
     "select o.order_id, c.email from shop.orders o join shop.customers c on c.customer_id = o.customer_id where o.order_id = any($1)",
     [aboutOrders.map((c) => c.order_ref)],
   );
   const emailOfOrder = new Map(owners.rows.map((row) => [row.order_id, normalise(row.email)]));
-  for (const c of aboutOrders) expect(emailOfOrder.get(c.order_ref ?? ""), c.id).toBe(normalise(c.requester?.email ?? ""));
+  for (const c of aboutOrders) {
+    expect(emailOfOrder.get(c.order_ref ?? ""), c.id).toBe(normalise(c.requester?.email ?? ""));
+  }
   expect(conversations.find((c) => c.messages.some((m) => m.body?.includes(c.order_ref ?? "-")))).toBeDefined();
 
-  const notes = parse(readFileSync(join(outDir, "crm/exports/interactions.csv")), { columns: true }) as { notes: string }[];
+  const notes = parse(readFileSync(join(outDir, "crm/exports/interactions.csv")), { columns: true }) as {
+    notes: string;
+  }[];
   expect(notes.some((n) => n.notes.includes(",") && n.notes.includes('"') && n.notes.includes("\n"))).toBe(true);
 });
 
 it("has the people across systems the report counts", async () => {
-  const customers = await shop.query<{ customer_id: string; email: string }>("select customer_id, email from shop.customers");
-  const customerEmails = new Set(customers.rows.filter((c) => good("customers", c.customer_id)).map((c) => normalise(c.email)));
+  const customers = await shop.query<{ customer_id: string; email: string }>(
+    "select customer_id, email from shop.customers",
+  );
+  const customerEmails = new Set(
+    customers.rows.filter((c) => good("customers", c.customer_id)).map((c) => normalise(c.email)),
+  );
   expect(customerEmails.size).toBe(report.entities.customers.expectedLoaded);
 
   const contacts = new Map<string, string>();
@@ -213,7 +273,9 @@ it("has the people across systems the report counts", async () => {
   expect(contactsWhoAreCustomers.length).toBe(report.people.customersAlsoContacts);
   expect(contactsWhoAreCustomers.length / contacts.size).toBeCloseTo(0.3, 1);
   // the same person, typed differently
-  expect(contactsWhoAreCustomers.filter((email) => email !== normalise(email)).length).toBeGreaterThan(contactsWhoAreCustomers.length / 2);
+  expect(contactsWhoAreCustomers.filter((email) => email !== normalise(email)).length).toBeGreaterThan(
+    contactsWhoAreCustomers.length / 2,
+  );
 
   const requesters = new Map<string, string>();
   for (const c of jsonl<Conversation>(join(outDir, "chat/export/conversations.jsonl"))) {
@@ -223,6 +285,10 @@ it("has the people across systems the report counts", async () => {
   expect(requestersWhoAreCustomers.length).toBe(report.people.customersAlsoChatRequesters);
   expect(requestersWhoAreCustomers.length / requesters.size).toBeCloseTo(0.4, 1);
 
-  const people = new Set([...customerEmails, ...[...contacts.values()].map(normalise), ...[...requesters.values()].map(normalise)]);
+  const people = new Set([
+    ...customerEmails,
+    ...[...contacts.values()].map(normalise),
+    ...[...requesters.values()].map(normalise),
+  ]);
   expect(people.size).toBe(report.people.distinctPeople);
 });

@@ -2,7 +2,12 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { buildAssetGraph } from "../../engine/definitions.ts";
-import { defineCollectionAsset, defineNodeAsset, defineRelationshipAsset, defineStagedAsset } from "../../engine/helpers.ts";
+import {
+  defineCollectionAsset,
+  defineNodeAsset,
+  defineRelationshipAsset,
+  defineStagedAsset,
+} from "../../engine/helpers.ts";
 import { defineResource } from "../../engine/resource.ts";
 import { connectChroma } from "../../resources/chroma.ts";
 import { loadEmbedder } from "../../resources/embedder.ts";
@@ -31,7 +36,12 @@ let shelfIds = defaultShelves;
 let failAt: string | undefined;
 let env: Awaited<ReturnType<typeof connect>>;
 
-const item = (i: number, shelf = `s${i % 3}`): Item => ({ itemId: `i${String(i).padStart(6, "0")}`, name: `item number ${i}`, shelf, count: i });
+const item = (i: number, shelf = `s${i % 3}`): Item => ({
+  itemId: `i${String(i).padStart(6, "0")}`,
+  name: `item number ${i}`,
+  shelf,
+  count: i,
+});
 
 function definitionsAt(codeVersion: string) {
   const items = defineStagedAsset<Item>({
@@ -54,7 +64,14 @@ function definitionsAt(codeVersion: string) {
     rawKey: (r) => r.shelfId,
     extract: async () => shelfIds.map((shelfId) => ({ shelfId })),
   });
-  const shelfNodes = defineNodeAsset({ key: `inc_${id}/Shelf`, codeVersion: "1", label: shelfLabel, keyProperty: "shelfId", from: shelves, properties: (s) => s });
+  const shelfNodes = defineNodeAsset({
+    key: `inc_${id}/Shelf`,
+    codeVersion: "1",
+    label: shelfLabel,
+    keyProperty: "shelfId",
+    from: shelves,
+    properties: (s) => s,
+  });
   const itemNodes = defineNodeAsset<Item>({
     key: `inc_${id}/Item`,
     codeVersion,
@@ -88,7 +105,10 @@ function definitionsAt(codeVersion: string) {
   return buildAssetGraph({
     assets: [items, shelves, shelfNodes, itemNodes, onShelf, collection],
     resources: {
-      staging: defineResource({ setup: () => new Staging(createPool(settings().databaseUrl)), teardown: (s) => s.close() }),
+      staging: defineResource({
+        setup: () => new Staging(createPool(settings().databaseUrl)),
+        teardown: (s) => s.close(),
+      }),
       neo4j: defineResource({ setup: () => connectNeo4j(), teardown: (d) => d.close() }),
       chroma: defineResource({ setup: () => connectChroma() }),
       embedder: defineResource({ setup: () => loadEmbedder(), teardown: (e) => e.close() }),
@@ -99,13 +119,18 @@ function definitionsAt(codeVersion: string) {
 async function run(graph = definitionsAt("1"), selection?: string[]) {
   const { run, steps } = await materialize(env.pool, graph, selection ?? graph.order);
   const counts = Object.fromEntries(
-    (await env.pool.query("select asset_key, counts from ingest.materializations where run_id = $1", [run.id])).rows.map((r) => [r.asset_key.split("/")[1], r.counts]),
+    (await env.pool.query("select asset_key, counts from ingest.materializations where run_id = $1", [run.id])).rows
+      .map((r) => [r.asset_key.split("/")[1], r.counts]),
   );
   return { run, steps, counts };
 }
 
 async function graphState() {
-  const nodes = await runInBatches(env.neo4j, `MATCH (n:${label}) OPTIONAL MATCH (n)-[:${type}]->(s) RETURN n.itemId AS id, n.name AS name, n.count AS count, s.shelfId AS shelf ORDER BY id`, {});
+  const nodes = await runInBatches(
+    env.neo4j,
+    `MATCH (n:${label}) OPTIONAL MATCH (n)-[:${type}]->(s) RETURN n.itemId AS id, n.name AS name, n.count AS count, s.shelfId AS shelf ORDER BY id`,
+    {},
+  );
   return nodes.map((r) => ({ id: r.get("id"), name: r.get("name"), count: r.get("count"), shelf: r.get("shelf") }));
 }
 
@@ -113,10 +138,15 @@ beforeAll(async () => {
   env = await connect();
 });
 afterAll(async () => {
-  await runInBatches(env.neo4j, `MATCH (n) WHERE n:${label} OR n:${shelfLabel} CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 5000 ROWS`);
+  await runInBatches(
+    env.neo4j,
+    `MATCH (n) WHERE n:${label} OR n:${shelfLabel} CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 5000 ROWS`,
+  );
   await env.chroma.drop(collectionName);
   await env.pool.query(`drop table if exists staging.inc_${id}_items, staging.inc_${id}_shelves`);
-  for (const table of ["staging.pending", "staging.load_cursors"]) await env.pool.query(`delete from ${table} where consumer like $1`, [`inc_${id}/%`]);
+  for (const table of ["staging.pending", "staging.load_cursors"]) {
+    await env.pool.query(`delete from ${table} where consumer like $1`, [`inc_${id}/%`]);
+  }
   await env.close();
 });
 
@@ -134,7 +164,14 @@ describe("incremental loading", () => {
     expect(again.counts.collection).toMatchObject({ embedded: 0 });
 
     // item 1 renamed, item 2 moved to another shelf, item 3 gone, item 30 new
-    source = source.filter((r) => r.itemId !== item(3).itemId).map((r) => (r.itemId === item(1).itemId ? { ...r, name: "renamed" } : r.itemId === item(2).itemId ? { ...r, shelf: "s9" } : r));
+    source = source.filter((r) => r.itemId !== item(3).itemId).map((
+      r,
+    ) => (r.itemId === item(1).itemId
+      ? { ...r, name: "renamed" }
+      : r.itemId === item(2).itemId
+      ? { ...r, shelf: "s9" }
+      : r)
+    );
     source.push(item(30));
     const changed = await run();
     expect(changed.counts.items).toMatchObject({ written: 3, unchanged: 27, removed: 1 });
@@ -161,7 +198,9 @@ describe("incremental loading", () => {
     const graph = definitionsAt("1");
     const noCollection = graph.order.filter((k) => k !== `inc_${id}/collection`);
     const pendingRows = async () =>
-      (await env.pool.query("select source_key, reason from staging.pending where consumer = $1 order by source_key", [`inc_${id}/ON_SHELF`])).rows;
+      (await env.pool.query("select source_key, reason from staging.pending where consumer = $1 order by source_key", [
+        `inc_${id}/ON_SHELF`,
+      ])).rows;
 
     // shelves s7 and s8 are not in the shelf source (yet)
     source = [...before, item(100, "s7"), item(101, "s8")];
@@ -197,14 +236,16 @@ describe("incremental loading", () => {
   it("goes on after a crash from the last page that committed, and a new code version reloads everything", async () => {
     // three pages of 20,000: the second fails on its first attempt, after the first committed
     source = Array.from({ length: 45_000 }, (_, i) => item(i));
-    const itemsOnly = (graph: ReturnType<typeof definitionsAt>) => [`inc_${id}/items`, `inc_${id}/shelves`, `inc_${id}/Shelf`, `inc_${id}/Item`].filter((k) => graph.byKey.has(k));
+    const itemsOnly = (graph: ReturnType<typeof definitionsAt>) =>
+      [`inc_${id}/items`, `inc_${id}/shelves`, `inc_${id}/Shelf`, `inc_${id}/Item`].filter((k) => graph.byKey.has(k));
     const graph = definitionsAt("1");
     // only the records staged now (30 of the first test are unchanged) are new for graph/Item
     failAt = item(35_000).itemId;
     const crashed = await run(graph, itemsOnly(graph));
     expect(crashed.run.status).toBe("failed");
     expect(crashed.steps.find((st) => st.asset_key === `inc_${id}/Item`)?.error).toContain(`failing at ${failAt}`);
-    const loadedBeforeCrash = (await runInBatches(env.neo4j, `MATCH (n:${label}) RETURN count(n) AS n`))[0]!.get("n").toNumber();
+    const loadedBeforeCrash = (await runInBatches(env.neo4j, `MATCH (n:${label}) RETURN count(n) AS n`))[0]!.get("n")
+      .toNumber();
     expect(loadedBeforeCrash).toBeGreaterThan(30);
     expect(loadedBeforeCrash).toBeLessThan(45_000);
 
@@ -216,7 +257,11 @@ describe("incremental loading", () => {
     expect((await graphState()).length).toBe(45_000);
 
     // a new code version: everything rewritten, and what an older load left behind is swept
-    await runInBatches(env.neo4j, `CREATE (:${label} {itemId: 'orphan', ingestAsset: $asset, ingestRunId: 'an-old-run'})`, { asset: `inc_${id}/Item` });
+    await runInBatches(
+      env.neo4j,
+      `CREATE (:${label} {itemId: 'orphan', ingestAsset: $asset, ingestRunId: 'an-old-run'})`,
+      { asset: `inc_${id}/Item` },
+    );
     const v2 = definitionsAt("2");
     const refreshed = await run(v2, itemsOnly(v2));
     expect(refreshed.counts.Item).toMatchObject({ written: 45_000, removed: 1, fullRefresh: 1 });

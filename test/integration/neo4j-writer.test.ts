@@ -1,5 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connectNeo4j, type Driver, ensureUniqueKey, mergeNodes, mergeRelationships, runInBatches } from "../../resources/neo4j.ts";
+import {
+  connectNeo4j,
+  type Driver,
+  ensureUniqueKey,
+  mergeNodes,
+  mergeRelationships,
+  runInBatches,
+} from "../../resources/neo4j.ts";
 
 // Labels of this file only: other tests wipe the whole graph, this one removes just what it wrote.
 const Node = "WriterTestNode";
@@ -12,7 +19,9 @@ const labels = [Node, Order, Product, Bare];
 let driver: Driver;
 
 async function cleanUp() {
-  for (const label of labels) await runInBatches(driver, `MATCH (n:${label}) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS`);
+  for (const label of labels) {
+    await runInBatches(driver, `MATCH (n:${label}) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS`);
+  }
   for (const [label, key] of [[Node, "id"], [Order, "orderId"], [Product, "productId"]] as const) {
     await driver.executeQuery(`DROP CONSTRAINT ${label.toLowerCase()}_${key}_unique IF EXISTS`);
   }
@@ -45,7 +54,11 @@ afterAll(async () => {
 
 describe("mergeNodes", () => {
   it("merges rows idempotently, the second write replacing properties", async () => {
-    const first = await mergeNodes(driver, Node, "id", nodeRows(12_000, 1), { batchSize: 1_000, concurrency: 3, integers: ["age"] });
+    const first = await mergeNodes(driver, Node, "id", nodeRows(12_000, 1), {
+      batchSize: 1_000,
+      concurrency: 3,
+      integers: ["age"],
+    });
     expect(first.written).toBe(12_000);
     const second = await mergeNodes(driver, Node, "id", nodeRows(12_000, 2), { batchSize: 5_000, integers: ["age"] });
     expect(second.written).toBe(12_000);
@@ -59,14 +72,28 @@ describe("mergeNodes", () => {
       { key: "shape-b", props: { other: true } },
     ]);
     await mergeNodes(driver, Node, "id", [{ key: "shape-a", props: { kept: "again" } }]);
-    const { records } = await driver.executeQuery(`MATCH (n:${Node}) WHERE n.id STARTS WITH 'shape-' RETURN n.id AS id, properties(n) AS props ORDER BY id`);
-    expect(records.map((r) => r.get("props"))).toEqual([{ id: "shape-a", kept: "again" }, { id: "shape-b", other: true }]);
+    const { records } = await driver.executeQuery(
+      `MATCH (n:${Node}) WHERE n.id STARTS WITH 'shape-' RETURN n.id AS id, properties(n) AS props ORDER BY id`,
+    );
+    expect(records.map((r) => r.get("props"))).toEqual([{ id: "shape-a", kept: "again" }, {
+      id: "shape-b",
+      other: true,
+    }]);
   });
 
   it("sends declared integers as INTEGER and other numbers as FLOAT", async () => {
-    await mergeNodes(driver, Node, "id", [{ key: "typed", props: { age: 41, score: 3, big: 2n ** 40n } }], { integers: ["age"] });
-    const { records } = await driver.executeQuery(`MATCH (n:${Node} {id: 'typed'}) RETURN valueType(n.age) AS age, valueType(n.score) AS score, valueType(n.big) AS big, n.age = toInteger(n.age) AS same`);
-    expect(records[0]!.toObject()).toEqual({ age: "INTEGER NOT NULL", score: "FLOAT NOT NULL", big: "INTEGER NOT NULL", same: true });
+    await mergeNodes(driver, Node, "id", [{ key: "typed", props: { age: 41, score: 3, big: 2n ** 40n } }], {
+      integers: ["age"],
+    });
+    const { records } = await driver.executeQuery(
+      `MATCH (n:${Node} {id: 'typed'}) RETURN valueType(n.age) AS age, valueType(n.score) AS score, valueType(n.big) AS big, n.age = toInteger(n.age) AS same`,
+    );
+    expect(records[0]!.toObject()).toEqual({
+      age: "INTEGER NOT NULL",
+      score: "FLOAT NOT NULL",
+      big: "INTEGER NOT NULL",
+      same: true,
+    });
   });
 
   it("rejects a non-integer for a declared integer key, naming the key, before writing anything", async () => {
@@ -74,13 +101,18 @@ describe("mergeNodes", () => {
       { key: "ok", props: { age: 1 } },
       { key: "bad", props: { age: 1.5 } },
     ];
-    await expect(mergeNodes(driver, Node, "id", rows, { integers: ["age"] })).rejects.toThrow(/'age'.*row 1 \(key "bad"\) has 1\.5/);
-    await expect(mergeNodes(driver, Node, "id", [{ key: "s", props: { age: "12" } }], { integers: ["age"] })).rejects.toThrow(/'age'/);
+    await expect(mergeNodes(driver, Node, "id", rows, { integers: ["age"] })).rejects.toThrow(
+      /'age'.*row 1 \(key "bad"\) has 1\.5/,
+    );
+    await expect(mergeNodes(driver, Node, "id", [{ key: "s", props: { age: "12" } }], { integers: ["age"] })).rejects
+      .toThrow(/'age'/);
     expect(await value<number>(`MATCH (n:${Node}) WHERE n.id IN ['ok', 'bad', 's'] RETURN count(n)`)).toBe(0);
   });
 
   it("refuses a label whose key has no uniqueness constraint", async () => {
-    await expect(mergeNodes(driver, Bare, "id", [{ key: "x", props: {} }])).rejects.toThrow(/no uniqueness constraint on :WriterTestBare\(id\)/);
+    await expect(mergeNodes(driver, Bare, "id", [{ key: "x", props: {} }])).rejects.toThrow(
+      /no uniqueness constraint on :WriterTestBare\(id\)/,
+    );
   });
 });
 
@@ -96,7 +128,12 @@ describe("mergeRelationships", () => {
 
   beforeAll(async () => {
     await mergeNodes(driver, Order, "orderId", Array.from({ length: orders }, (_, i) => ({ key: `o${i}`, props: {} })));
-    await mergeNodes(driver, Product, "productId", Array.from({ length: products }, (_, i) => ({ key: `p${i}`, props: {} })));
+    await mergeNodes(
+      driver,
+      Product,
+      "productId",
+      Array.from({ length: products }, (_, i) => ({ key: `p${i}`, props: {} })),
+    );
   });
 
   it("counts rows whose end nodes do not exist", async () => {
@@ -105,7 +142,10 @@ describe("mergeRelationships", () => {
       { start: "o1", end: "missing", props: { quantity: 1 } },
       { start: "missing", end: "p2", props: { quantity: 1 } },
     ];
-    const result = await mergeRelationships(driver, CONTAINS, { label: Order, key: "orderId" }, { label: Product, key: "productId" }, rows);
+    const result = await mergeRelationships(driver, CONTAINS, { label: Order, key: "orderId" }, {
+      label: Product,
+      key: "productId",
+    }, rows);
     expect(result).toEqual({ written: 1, missingEnds: 2 });
   });
 
@@ -114,8 +154,16 @@ describe("mergeRelationships", () => {
     const ends = [{ label: Order, key: "orderId" }, { label: Product, key: "productId" }] as const;
     // Partitioned batches in one call, and two calls at once whose batches do share nodes (deadlocks are retried).
     const [a, b] = await Promise.all([
-      mergeRelationships(driver, CONTAINS, ...ends, items(1), { batchSize: 500, concurrency: 3, integers: ["quantity", "lineNo"] }),
-      mergeRelationships(driver, CONTAINS, ...ends, items(2).reverse(), { batchSize: 500, concurrency: 2, integers: ["quantity", "lineNo"] }),
+      mergeRelationships(driver, CONTAINS, ...ends, items(1), {
+        batchSize: 500,
+        concurrency: 3,
+        integers: ["quantity", "lineNo"],
+      }),
+      mergeRelationships(driver, CONTAINS, ...ends, items(2).reverse(), {
+        batchSize: 500,
+        concurrency: 2,
+        integers: ["quantity", "lineNo"],
+      }),
     ]);
     expect(a).toEqual({ written: orders * 3, missingEnds: 0 });
     expect(b).toEqual({ written: orders * 3, missingEnds: 0 });
@@ -130,7 +178,14 @@ describe("mergeRelationships", () => {
   it("rejects a non-integer relationship property declared integer, naming the key", async () => {
     const rows = [{ start: "o1", end: "p1", props: { quantity: 2.5 } }];
     await expect(
-      mergeRelationships(driver, CONTAINS, { label: Order, key: "orderId" }, { label: Product, key: "productId" }, rows, { integers: ["quantity"] }),
+      mergeRelationships(
+        driver,
+        CONTAINS,
+        { label: Order, key: "orderId" },
+        { label: Product, key: "productId" },
+        rows,
+        { integers: ["quantity"] },
+      ),
     ).rejects.toThrow(/\[:WRITER_TEST_CONTAINS\]: property 'quantity' is declared integer/);
   });
 });

@@ -38,7 +38,13 @@ interface Interval {
 }
 
 /** Assets under a fresh prefix that record when they ran; `run` is each one's body. */
-function project(names: Record<string, { deps?: string[]; group?: string; retry?: number; run?: (signal: AbortSignal) => Promise<void> }>, limits?: Definitions["concurrency"]) {
+function project(
+  names: Record<
+    string,
+    { deps?: string[]; group?: string; retry?: number; run?: (signal: AbortSignal) => Promise<void> }
+  >,
+  limits?: Definitions["concurrency"],
+) {
   const prefix = `q_${randomBytes(4).toString("hex")}`;
   const key = (name: string) => `${prefix}/${name}`;
   const ran: Interval[] = [];
@@ -55,27 +61,38 @@ function project(names: Record<string, { deps?: string[]; group?: string; retry?
         ran.push({ asset: name, start, end: Date.now() });
         return { counts: { loaded: 1 }, dataVersion: "v1" };
       },
-    }),
+    })
   );
   const graph = buildAssetGraph({ assets, resources: {}, concurrency: limits });
   return { prefix, key, ran, graph };
 }
 
-const request = (graph: AssetGraph, keys: string[], priority?: number) => requestRun(db, graph, { selection: keys.join(" "), keys, priority });
+const request = (graph: AssetGraph, keys: string[], priority?: number) =>
+  requestRun(db, graph, { selection: keys.join(" "), keys, priority });
 
-async function withWorkers<T>(graph: AssetGraph, count: number, concurrency: number, body: () => Promise<T>): Promise<T> {
+async function withWorkers<T>(
+  graph: AssetGraph,
+  count: number,
+  concurrency: number,
+  body: () => Promise<T>,
+): Promise<T> {
   const workers: IngestWorker[] = [];
   try {
-    for (let i = 0; i < count; i++) workers.push(await startWorker({ graph, pool, concurrency, pollIntervalMs: 100, cancelPollMs: 200 }));
+    for (let i = 0; i < count; i++) {
+      workers.push(await startWorker({ graph, pool, concurrency, pollIntervalMs: 100, cancelPollMs: 200 }));
+    }
     return await body();
   } finally {
     await Promise.all(workers.map((w) => w.stop()));
   }
 }
 
-const stepsOf = (runId: string) => db.selectFrom("ingest.run_steps").selectAll().where("run_id", "=", runId).orderBy("step_key").execute();
+const stepsOf = (runId: string) =>
+  db.selectFrom("ingest.run_steps").selectAll().where("run_id", "=", runId).orderBy("step_key").execute();
 const jobOf = async (stepKey: string) =>
-  (await sql<{ id: string; priority: number; locked_at: Date | null }>`select id, priority, locked_at from graphile_worker.jobs where key = ${`ingest:${stepKey}`}`.execute(db)).rows[0];
+  (await sql<
+    { id: string; priority: number; locked_at: Date | null }
+  >`select id, priority, locked_at from graphile_worker.jobs where key = ${`ingest:${stepKey}`}`.execute(db)).rows[0];
 
 describe("priorities", () => {
   it("starts a later run of higher priority first; a step two runs share takes the more urgent priority", async () => {
@@ -88,7 +105,9 @@ describe("priorities", () => {
     expect((await jobOf(t.key("x")))!.priority).toBe(-3);
 
     await withWorkers(t.graph, 1, 1, async () => {
-      for (const runId of [low, high, lazy, eager]) expect((await within(60_000, "the runs", waitForRun(db, runId))).run.status).toBe("succeeded");
+      for (const runId of [low, high, lazy, eager]) {
+        expect((await within(60_000, "the runs", waitForRun(db, runId))).run.status).toBe("succeeded");
+      }
     });
     const order = t.ran.sort((p, q) => p.start - q.start).map((r) => r.asset);
     expect(order.slice(0, 3).sort()).toEqual(["b1", "b2", "b3"]);
@@ -116,14 +135,24 @@ describe("concurrency limits", () => {
     });
     const limited = t.ran.filter((r) => r.asset !== "free");
     expect(limited).toHaveLength(8);
-    const mostAtOnce = Math.max(...limited.map((r) => limited.filter((o) => o.start <= r.start && r.start < o.end).length));
+    const mostAtOnce = Math.max(
+      ...limited.map((r) => limited.filter((o) => o.start <= r.start && r.start < o.end).length),
+    );
     expect(mostAtOnce).toBeLessThanOrEqual(2);
     const steps = await stepsOf(runId);
     expect(steps.filter((s) => s.group_name === group)).toHaveLength(8);
   });
 
   it("never runs more than the global limit at once, whatever the groups, over every worker", async () => {
-    const names = Object.fromEntries(Array.from({ length: 6 }, (_, i) => [`g${i}`, { group: `grp_${i % 3}_${randomBytes(2).toString("hex")}`, run: () => sleep(400) }]));
+    const names = Object.fromEntries(
+      Array.from(
+        { length: 6 },
+        (_, i) => [`g${i}`, {
+          group: `grp_${i % 3}_${randomBytes(2).toString("hex")}`,
+          run: () => sleep(400),
+        }],
+      ),
+    );
     const t = project(names, { global: 3 });
     const runId = await request(t.graph, t.graph.order);
     await withWorkers(t.graph, 2, 4, async () => {
@@ -172,9 +201,13 @@ describe("cancel", () => {
     });
     expect(gate.aborted(gates, "slow")).toBe(true);
     expect(t.ran).toEqual([]);
-    const materialized = await db.selectFrom("ingest.materializations").select("asset_key").where("run_id", "=", runId).execute();
+    const materialized = await db.selectFrom("ingest.materializations").select("asset_key").where("run_id", "=", runId)
+      .execute();
     expect(materialized).toEqual([]);
-    const listed = JSON.parse(spawnSync(node, [cli, "--json", "runs", "-n", "50"], { encoding: "utf8" }).stdout) as { id: string; status: string }[];
+    const listed = JSON.parse(spawnSync(node, [cli, "--json", "runs", "-n", "50"], { encoding: "utf8" }).stdout) as {
+      id: string;
+      status: string;
+    }[];
     expect(listed.find((r) => r.id === runId)?.status).toBe("canceled");
   });
 

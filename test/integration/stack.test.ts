@@ -8,7 +8,10 @@ import { packageRoot, settings } from "../../resources/settings.ts";
 
 /** Runs the CLI as a user would, with its own state folder and ports. */
 function ingest(args: string[], env: Record<string, string>) {
-  const result = spawnSync(join(packageRoot, "node_modules", ".bin", "node"), [join(packageRoot, "cli", "main.ts"), ...args], {
+  const result = spawnSync(join(packageRoot, "node_modules", ".bin", "node"), [
+    join(packageRoot, "cli", "main.ts"),
+    ...args,
+  ], {
     encoding: "utf8",
     env: { ...process.env, ...env },
   });

@@ -11,7 +11,14 @@ import { requestRun, waitForRun } from "../../engine/materialize.ts";
 import { startWorker as startInProcessWorker } from "../../engine/worker.ts";
 import { runInBatches } from "../../resources/neo4j.ts";
 import { packageRoot } from "../../resources/settings.ts";
-import { gate, gatedDefinitions, livenessDefinitions, until, within, writeDefinitionsModule } from "../queue-project.ts";
+import {
+  gate,
+  gatedDefinitions,
+  livenessDefinitions,
+  until,
+  within,
+  writeDefinitionsModule,
+} from "../queue-project.ts";
 import { connect } from "../support.ts";
 
 const node = join(packageRoot, "node_modules", ".bin", "node");
@@ -28,7 +35,10 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const w of workers) if (w.exitCode === null && w.signalCode === null) w.kill("SIGKILL");
   if (env) {
-    await runInBatches(env.neo4j, `MATCH (n) WHERE any(l IN labels(n) WHERE l STARTS WITH 'LivenessTest_lv${stamp}') CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 5000 ROWS`);
+    await runInBatches(
+      env.neo4j,
+      `MATCH (n) WHERE any(l IN labels(n) WHERE l STARTS WITH 'LivenessTest_lv${stamp}') CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 5000 ROWS`,
+    );
     for (const prefix of [`lv${stamp}c`, `lv${stamp}k`]) await env.chroma.drop(`${prefix}-items`);
     await env.close();
   }
@@ -38,13 +48,17 @@ afterAll(async () => {
 /** A worker in another process; its log goes to the test's folder (INGEST_KEEP_TEST_FILES=1 keeps it). */
 function startWorker(definitionsFile: string, ...args: string[]): ChildProcess {
   const log = openSync(join(dir, `worker-${workers.length + 1}.log`), "a");
-  const worker = spawn(node, [cli, "--definitions", definitionsFile, "worker", "--concurrency", "2", ...args], { stdio: ["ignore", log, log] });
+  const worker = spawn(node, [cli, "--definitions", definitionsFile, "worker", "--concurrency", "2", ...args], {
+    stdio: ["ignore", log, log],
+  });
   workers.push(worker);
   return worker;
 }
 
 const exitOf = (worker: ChildProcess) =>
-  new Promise<number | null>((resolve) => (worker.exitCode !== null ? resolve(worker.exitCode) : worker.once("exit", (code) => resolve(code))));
+  new Promise<number | null>((
+    resolve,
+  ) => (worker.exitCode !== null ? resolve(worker.exitCode) : worker.once("exit", (code) => resolve(code))));
 
 async function request(definitions: Definitions): Promise<string> {
   const graph = buildAssetGraph(definitions);
@@ -52,13 +66,17 @@ async function request(definitions: Definitions): Promise<string> {
 }
 
 const stepOf = async (runId: string, assetKey: string) =>
-  env.db.selectFrom("ingest.run_steps").selectAll().where("run_id", "=", runId).where("asset_key", "=", assetKey).executeTakeFirstOrThrow();
+  env.db.selectFrom("ingest.run_steps").selectAll().where("run_id", "=", runId).where("asset_key", "=", assetKey)
+    .executeTakeFirstOrThrow();
 
-const workerRow = (pid: number) => env.db.selectFrom("ingest.workers").selectAll().where("pid", "=", pid).orderBy("started_at", "desc").executeTakeFirstOrThrow();
+const workerRow = (pid: number) =>
+  env.db.selectFrom("ingest.workers").selectAll().where("pid", "=", pid).orderBy("started_at", "desc")
+    .executeTakeFirstOrThrow();
 
 /** What a project left in Neo4j and Chroma, with its prefix and the run ids (which differ by design) taken out. */
 async function snapshot(prefix: string) {
-  const normalise = (value: unknown) => JSON.parse(JSON.stringify(value, (_, v) => (typeof v === "bigint" ? Number(v) : v)).replaceAll(prefix, "P"));
+  const normalise = (value: unknown) =>
+    JSON.parse(JSON.stringify(value, (_, v) => (typeof v === "bigint" ? Number(v) : v)).replaceAll(prefix, "P"));
   const withoutRun = ({ ingestRunId, run_id, ...rest }: Record<string, unknown>) => rest;
   const nodes = await env.neo4j.executeQuery(
     `MATCH (n) WHERE any(l IN labels(n) WHERE l STARTS WITH $labels) RETURN labels(n) AS labels, properties(n) AS props`,
@@ -72,13 +90,30 @@ async function snapshot(prefix: string) {
   const documents = await collection.get({ include: ["documents", "metadatas", "embeddings"] });
   const graph = normalise([
     ...nodes.records.map((r) => ({ labels: r.get("labels"), props: withoutRun(r.get("props")) })),
-    ...relationships.records.map((r) => ({ type: r.get("type"), start: r.get("start"), end: r.get("end"), props: withoutRun(r.get("props")) })),
+    ...relationships.records.map((r) => ({
+      type: r.get("type"),
+      start: r.get("start"),
+      end: r.get("end"),
+      props: withoutRun(r.get("props")),
+    })),
   ]).map((entry: unknown) => JSON.stringify(entry, Object.keys(entry as object).sort()));
-  const docs = normalise(documents.ids.map((id, i) => ({ id, document: documents.documents[i], metadata: withoutRun(documents.metadatas[i] ?? {}) })))
-    .map((d: { metadata: Record<string, unknown> }) => JSON.stringify({ ...d, metadata: Object.fromEntries(Object.entries(d.metadata).sort()) }));
+  const docs = normalise(
+    documents.ids.map((id, i) => ({
+      id,
+      document: documents.documents[i],
+      metadata: withoutRun(documents.metadatas[i] ?? {}),
+    })),
+  )
+    .map((d: { metadata: Record<string, unknown> }) =>
+      JSON.stringify({ ...d, metadata: Object.fromEntries(Object.entries(d.metadata).sort()) })
+    );
   const checksum = (entries: string[]) => createHash("sha256").update(entries.sort().join("\n")).digest("hex");
   return {
-    counts: { nodes: nodes.records.length, relationships: relationships.records.length, documents: documents.ids.length },
+    counts: {
+      nodes: nodes.records.length,
+      relationships: relationships.records.length,
+      documents: documents.ids.length,
+    },
     graphChecksum: checksum(graph),
     collectionChecksum: checksum(docs),
     embeddings: new Map(documents.ids.map((id, i) => [id, documents.embeddings[i] as number[]])),
@@ -104,7 +139,11 @@ describe("worker liveness", () => {
     const file = writeDefinitionsModule(dir, "livenessDefinitions", `lv${stamp}k`, gatesK);
     const first = startWorker(file);
     const runId = await request(crashed);
-    await until("the first worker reaches the Tag asset", 120_000, () => gate.reached(gatesK, "tags").some((r) => r.pid === first.pid));
+    await until(
+      "the first worker reaches the Tag asset",
+      120_000,
+      () => gate.reached(gatesK, "tags").some((r) => r.pid === first.pid),
+    );
     first.kill("SIGKILL");
     const killedAt = Date.now();
     await exitOf(first);
@@ -155,7 +194,9 @@ describe("worker liveness", () => {
     expect([slow.status, slow.attempts]).toEqual(["succeeded", 1]);
     const row = await workerRow(worker.pid!);
     expect(row.stopped_at).not.toBeNull();
-    const { rows } = await sql<{ n: number }>`select count(*)::int as n from graphile_worker.jobs where locked_by = ${row.id}`.execute(env.db);
+    const { rows } = await sql<
+      { n: number }
+    >`select count(*)::int as n from graphile_worker.jobs where locked_by = ${row.id}`.execute(env.db);
     expect(rows[0]!.n).toBe(0);
     // What is downstream runs when a worker is there again.
     const next = startWorker(writeDefinitionsModule(dir, "gatedDefinitions", prefix, gates));
@@ -177,7 +218,9 @@ describe("worker liveness", () => {
 
     const row = await workerRow(worker.pid!);
     expect(row.released_jobs).toHaveLength(1);
-    const { rows } = await sql<{ locked_at: Date | null }>`select locked_at from graphile_worker.jobs where id = ${row.released_jobs[0]}`.execute(env.db);
+    const { rows } = await sql<{ locked_at: Date | null }>`select locked_at from graphile_worker.jobs where id = ${
+      row.released_jobs[0]
+    }`.execute(env.db);
     expect(rows[0]!.locked_at).toBeNull();
     expect((await stepOf(runId, `${prefix}/slow`)).status).toBe("running");
 
@@ -196,18 +239,30 @@ describe("worker liveness", () => {
     const gates = join(dir, "gates-l");
     gate.close(gates, "slow");
     const graph = buildAssetGraph(gatedDefinitions(prefix, gates));
-    const worker = await startInProcessWorker({ graph, pool: env.pool, concurrency: 2, pollIntervalMs: 200, liveness: { heartbeatMs: 300, timeoutMs: 60_000 } });
+    const worker = await startInProcessWorker({
+      graph,
+      pool: env.pool,
+      concurrency: 2,
+      pollIntervalMs: 200,
+      liveness: { heartbeatMs: 300, timeoutMs: 60_000 },
+    });
     try {
       const runId = await requestRun(env.db, graph, { selection: "*", keys: graph.order });
       await until("the worker reaches the slow asset", 30_000, () => gate.reached(gates, "slow").length > 0);
       // What another worker's sweep does when this one's heartbeat is late (a stalled event loop, a network partition).
-      await sql`select ingest.release_worker_jobs(${[worker.id]}::text[], 'presumed dead by the test', true)`.execute(env.db);
+      await sql`select ingest.release_worker_jobs(${[worker.id]}::text[], 'presumed dead by the test', true)`.execute(
+        env.db,
+      );
       await until("the abandoned materialisation stops", 10_000, () => gate.aborted(gates, "slow"));
       gate.open(gates, "slow");
       const { run } = await within(30_000, "the run", waitForRun(env.db, runId));
       expect(run.status, run.error ?? "").toBe("succeeded");
       expect((await stepOf(runId, `${prefix}/slow`)).attempts).toBe(2);
-      const recorded = await env.db.selectFrom("ingest.materializations").select(["status", "attempt"]).where("run_id", "=", runId).where("asset_key", "=", `${prefix}/slow`).execute();
+      const recorded = await env.db.selectFrom("ingest.materializations").select(["status", "attempt"]).where(
+        "run_id",
+        "=",
+        runId,
+      ).where("asset_key", "=", `${prefix}/slow`).execute();
       expect(recorded).toEqual([{ status: "succeeded", attempt: 2 }]);
     } finally {
       await worker.stop();

@@ -6,7 +6,9 @@ let started: string[] = [];
 export async function setup(): Promise<void> {
   try {
     await stackUp([], (s) => {
-      console.log(`stack: ${s.name} ${s.startSeconds === undefined ? "already up" : `started in ${s.startSeconds.toFixed(1)}s`}`);
+      console.log(
+        `stack: ${s.name} ${s.startSeconds === undefined ? "already up" : `started in ${s.startSeconds.toFixed(1)}s`}`,
+      );
       if (s.startSeconds !== undefined && s.kind === "server") started.push(s.name);
     });
   } catch (error) {

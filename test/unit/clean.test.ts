@@ -70,7 +70,9 @@ describe("toUtcIso", () => {
   it("reads Date objects and epoch milliseconds, and refuses numbers that are neither", () => {
     expect(toUtcIso(new Date(Date.UTC(2026, 2, 1, 13)))).toBe("2026-03-01T13:00:00.000Z");
     expect(toUtcIso(1772370000000)).toBe("2026-03-01T13:00:00.000Z");
-    expect(() => toUtcIso(1772370000)).toThrow("Invalid date 1772370000 (neither an Excel serial date nor epoch milliseconds)");
+    expect(() => toUtcIso(1772370000)).toThrow(
+      "Invalid date 1772370000 (neither an Excel serial date nor epoch milliseconds)",
+    );
     expect(() => toUtcIso(-5)).toThrow(InvalidValue);
     expect(() => toUtcIso(Number.NaN)).toThrow(InvalidValue);
     expect(() => toUtcIso(new Date("nonsense"))).toThrow("Invalid date Invalid Date");
@@ -145,26 +147,118 @@ describe("emails", () => {
 
 describe("countryCode", () => {
   it.each([
-    ["de", "DE"], ["DE", "DE"], [" at ", "AT"], ["Germany", "DE"], ["germany", "DE"], ["Deutschland", "DE"],
-    ["Österreich", "AT"], ["Schweiz", "CH"], ["United Kingdom", "GB"], ["UK", "GB"], ["Great Britain", "GB"],
-    ["United States", "US"], ["USA", "US"], ["the Netherlands", "NL"], ["Netherlands", "NL"], ["Czechia", "CZ"],
-    ["Czech Republic", "CZ"], ["Côte d’Ivoire", "CI"], ["Cote d'Ivoire", "CI"], ["St. Lucia", "LC"],
-    ["Saint Lucia", "LC"], ["Bosnia and Herzegovina", "BA"], ["Hong Kong", "HK"], ["South Korea", "KR"],
-    ["Turkey", "TR"], ["Türkiye", "TR"], ["Myanmar", "MM"],
+    ["de", "DE"],
+    ["DE", "DE"],
+    [" at ", "AT"],
+    ["Germany", "DE"],
+    ["germany", "DE"],
+    ["Deutschland", "DE"],
+    ["Österreich", "AT"],
+    ["Schweiz", "CH"],
+    ["United Kingdom", "GB"],
+    ["UK", "GB"],
+    ["Great Britain", "GB"],
+    ["United States", "US"],
+    ["USA", "US"],
+    ["the Netherlands", "NL"],
+    ["Netherlands", "NL"],
+    ["Czechia", "CZ"],
+    ["Czech Republic", "CZ"],
+    ["Côte d’Ivoire", "CI"],
+    ["Cote d'Ivoire", "CI"],
+    ["St. Lucia", "LC"],
+    ["Saint Lucia", "LC"],
+    ["Bosnia and Herzegovina", "BA"],
+    ["Hong Kong", "HK"],
+    ["South Korea", "KR"],
+    ["Turkey", "TR"],
+    ["Türkiye", "TR"],
+    ["Myanmar", "MM"],
   ])("reads %j as %s", (input, expected) => {
     expect(countryCode(input)).toBe(expected);
   });
 
   it("knows the English names of the countries a shop sells to", () => {
     const names = [
-      "Austria", "Belgium", "Bulgaria", "Croatia", "Cyprus", "Denmark", "Estonia", "Finland", "France", "Greece",
-      "Hungary", "Ireland", "Italy", "Latvia", "Lithuania", "Luxembourg", "Malta", "Poland", "Portugal", "Romania",
-      "Slovakia", "Slovenia", "Spain", "Sweden", "Norway", "Switzerland", "Iceland", "Canada", "Mexico", "Brazil",
-      "Argentina", "Australia", "New Zealand", "Japan", "China", "India", "Singapore", "South Africa",
+      "Austria",
+      "Belgium",
+      "Bulgaria",
+      "Croatia",
+      "Cyprus",
+      "Denmark",
+      "Estonia",
+      "Finland",
+      "France",
+      "Greece",
+      "Hungary",
+      "Ireland",
+      "Italy",
+      "Latvia",
+      "Lithuania",
+      "Luxembourg",
+      "Malta",
+      "Poland",
+      "Portugal",
+      "Romania",
+      "Slovakia",
+      "Slovenia",
+      "Spain",
+      "Sweden",
+      "Norway",
+      "Switzerland",
+      "Iceland",
+      "Canada",
+      "Mexico",
+      "Brazil",
+      "Argentina",
+      "Australia",
+      "New Zealand",
+      "Japan",
+      "China",
+      "India",
+      "Singapore",
+      "South Africa",
     ];
-    const codes = ["AT", "BE", "BG", "HR", "CY", "DK", "EE", "FI", "FR", "GR", "HU", "IE", "IT", "LV", "LT", "LU",
-      "MT", "PL", "PT", "RO", "SK", "SI", "ES", "SE", "NO", "CH", "IS", "CA", "MX", "BR", "AR", "AU", "NZ", "JP", "CN",
-      "IN", "SG", "ZA"];
+    const codes = [
+      "AT",
+      "BE",
+      "BG",
+      "HR",
+      "CY",
+      "DK",
+      "EE",
+      "FI",
+      "FR",
+      "GR",
+      "HU",
+      "IE",
+      "IT",
+      "LV",
+      "LT",
+      "LU",
+      "MT",
+      "PL",
+      "PT",
+      "RO",
+      "SK",
+      "SI",
+      "ES",
+      "SE",
+      "NO",
+      "CH",
+      "IS",
+      "CA",
+      "MX",
+      "BR",
+      "AR",
+      "AU",
+      "NZ",
+      "JP",
+      "CN",
+      "IN",
+      "SG",
+      "ZA",
+    ];
     expect(names.map((n) => countryCode(n))).toEqual(codes);
   });
 
@@ -188,8 +282,7 @@ describe("text", () => {
   });
 
   it("strips HTML to its words: entities decoded, no scripts, styles, images, link targets or markers", () => {
-    const html =
-      '<h1>Title &amp; more</h1><script>alert("x")</script><style>p { color: red }</style>' +
+    const html = '<h1>Title &amp; more</h1><script>alert("x")</script><style>p { color: red }</style>' +
       '<p>Hello <a href="https://example.com">link</a> <img src="a.png" alt="pic"> world&nbsp;&euro;<br>x &lt; y</p>' +
       "<hr><ul><li>one</li><li>two</li></ul><ol><li>three</li></ol><table><tr><th>head</th></tr><tr><td>cell</td></tr></table>";
     expect(stripHtml(html)).toBe("Title & more Hello link world € x < y one two three head cell");
@@ -210,7 +303,15 @@ describe("text", () => {
 
 describe("toNumber", () => {
   it.each([
-    [" 12.50 ", 12.5], ["12,50", 12.5], ["-4", -4], ["+4", 4], [".5", 0.5], ["7.", 7], ["0", 0], [3, 3], [-0.25, -0.25],
+    [" 12.50 ", 12.5],
+    ["12,50", 12.5],
+    ["-4", -4],
+    ["+4", 4],
+    [".5", 0.5],
+    ["7.", 7],
+    ["0", 0],
+    [3, 3],
+    [-0.25, -0.25],
   ])("reads %j as %d", (input, expected) => {
     expect(toNumber(input)).toBe(expected);
   });
@@ -262,7 +363,10 @@ describe("latestBySourceKey", () => {
       kept: [2],
       duplicates: [1],
     });
-    expect(dedupe([r("a", "2020-01-01T00:00:00.000Z", 1), r("a", undefined, 2)])).toEqual({ kept: [1], duplicates: [2] });
+    expect(dedupe([r("a", "2020-01-01T00:00:00.000Z", 1), r("a", undefined, 2)])).toEqual({
+      kept: [1],
+      duplicates: [2],
+    });
     expect(dedupe([r("a", undefined, 1), r("a", undefined, 2)])).toEqual({ kept: [2], duplicates: [1] });
     expect(dedupe([])).toEqual({ kept: [], duplicates: [] });
   });
@@ -286,12 +390,13 @@ describe("fromSource", () => {
   );
 
   it("reads source names in order, dotted names as nested fields, else the field's own name; drops the rest", () => {
-    expect(Thing.parse({ "Thing ID": 7, thing_id: "T-1", owner: { email: " A@B.de " }, n: " 3 ", other: 1 })).toStrictEqual({
-      thingId: "T-1",
-      email: "a@b.de",
-      city: null,
-      count: 3,
-    });
+    expect(Thing.parse({ "Thing ID": 7, thing_id: "T-1", owner: { email: " A@B.de " }, n: " 3 ", other: 1 }))
+      .toStrictEqual({
+        thingId: "T-1",
+        email: "a@b.de",
+        city: null,
+        count: 3,
+      });
     expect(Thing.parse({ "Thing ID": 7, email: "a@b.de", city: " Berlin ", count: 3 })).toStrictEqual({
       thingId: "7",
       email: "a@b.de",

@@ -40,7 +40,13 @@ describe("loading definitions", () => {
 });
 
 describe("selecting assets", () => {
-  const graph = graphOf(asset("src"), asset("stage", ["src"]), asset("nodes", ["stage"]), asset("vectors", ["stage"]), asset("other"));
+  const graph = graphOf(
+    asset("src"),
+    asset("stage", ["src"]),
+    asset("nodes", ["stage"]),
+    asset("vectors", ["stage"]),
+    asset("other"),
+  );
 
   it("takes keys, upstream (+key) and downstream (key+)", () => {
     expect([...selectAssets(graph, "nodes")]).toEqual(["nodes"]);
@@ -58,17 +64,62 @@ describe("typed asset helpers", () => {
   it("reject identifiers that cannot go into Cypher, naming the asset", async () => {
     const { defineNodeAsset, defineStagedAsset, defineCollectionAsset } = await import("../../engine/helpers.ts");
     const { z } = await import("zod");
-    const staged = defineStagedAsset({ key: "src/things", table: "things", source: "test", codeVersion: "1", model: z.object({ id: z.string() }), sourceKey: (r) => r.id, rawKey: (raw) => raw.id, extract: async () => [] });
+    const staged = defineStagedAsset({
+      key: "src/things",
+      table: "things",
+      source: "test",
+      codeVersion: "1",
+      model: z.object({ id: z.string() }),
+      sourceKey: (r) => r.id,
+      rawKey: (raw) => raw.id,
+      extract: async () => [],
+    });
     expect(() =>
-      defineNodeAsset({ key: "graph/Bad", label: "Thing) DETACH DELETE (n", keyProperty: "id", from: staged, codeVersion: "1", properties: (r) => r }),
+      defineNodeAsset({
+        key: "graph/Bad",
+        label: "Thing) DETACH DELETE (n",
+        keyProperty: "id",
+        from: staged,
+        codeVersion: "1",
+        properties: (r) => r,
+      })
     ).toThrow("asset 'graph/Bad': invalid label 'Thing) DETACH DELETE (n'");
-    expect(() => defineNodeAsset({ key: "graph/Bad2", label: "Thing", keyProperty: "id`x", from: staged, codeVersion: "1", properties: (r) => r })).toThrow(
+    expect(() =>
+      defineNodeAsset({
+        key: "graph/Bad2",
+        label: "Thing",
+        keyProperty: "id`x",
+        from: staged,
+        codeVersion: "1",
+        properties: (r) => r,
+      })
+    ).toThrow(
       "asset 'graph/Bad2': invalid property key 'id`x'",
     );
-    expect(() => defineCollectionAsset({ key: "vectors/bad", collection: "a", from: staged, codeVersion: "1", document: (r) => r.id, metadata: () => ({}) })).toThrow(
+    expect(() =>
+      defineCollectionAsset({
+        key: "vectors/bad",
+        collection: "a",
+        from: staged,
+        codeVersion: "1",
+        document: (r) => r.id,
+        metadata: () => ({}),
+      })
+    ).toThrow(
       "asset 'vectors/bad': invalid Chroma collection name 'a'",
     );
-    expect(() => defineStagedAsset({ key: "src/bad", table: "drop table;", source: "t", codeVersion: "1", model: z.object({}), sourceKey: () => "", rawKey: () => undefined, extract: async () => [] })).toThrow(
+    expect(() =>
+      defineStagedAsset({
+        key: "src/bad",
+        table: "drop table;",
+        source: "t",
+        codeVersion: "1",
+        model: z.object({}),
+        sourceKey: () => "",
+        rawKey: () => undefined,
+        extract: async () => [],
+      })
+    ).toThrow(
       "asset 'src/bad': invalid staging table 'drop table;'",
     );
   });

@@ -75,7 +75,14 @@ const source = {
     total: "168.90",
     updated_at: "2026-03-01 15:00:00+01",
   },
-  orderItem: { order_id: "O-000001", line_no: 2, product_id: "P-1001", quantity: "2", unit_price: "149.00", discount: "0,1" },
+  orderItem: {
+    order_id: "O-000001",
+    line_no: 2,
+    product_id: "P-1001",
+    quantity: "2",
+    unit_price: "149.00",
+    discount: "0,1",
+  },
   review: {
     review_id: "R-01",
     customer_id: "C-0001",
@@ -85,7 +92,14 @@ const source = {
     body: "  Quiet and comfortable.  ",
     created_at: "2026-03-05T10:00:00+01:00",
   },
-  payment: { payment_id: "PAY-01", order_id: "O-000001", method: "card", amount: 168.9, currency: "EUR", paid_at: 46082.625 },
+  payment: {
+    payment_id: "PAY-01",
+    order_id: "O-000001",
+    method: "card",
+    amount: 168.9,
+    currency: "EUR",
+    paid_at: 46082.625,
+  },
   shipment: {
     shipment_id: "S-01",
     order_id: "O-000001",
@@ -96,7 +110,13 @@ const source = {
   },
   company: {
     id: "1001",
-    properties: { name: "Nordlicht GmbH", domain: "Nordlicht.DE", industry: "Retail", country: "Germany", city: "Hamburg" },
+    properties: {
+      name: "Nordlicht GmbH",
+      domain: "Nordlicht.DE",
+      industry: "Retail",
+      country: "Germany",
+      city: "Hamburg",
+    },
     createdAt: "2025-06-01T08:00:00.000Z",
     updatedAt: "2026-02-01T08:00:00.000Z",
     archived: false,
@@ -165,79 +185,283 @@ const source = {
     order_ref: "O-000001",
     messages: [
       { id: "m-1", author_type: "user", body: "Where is my order?", created_at: "2026-03-04T09:00:00Z" },
-      { id: "m-2", author_type: "agent", author_id: "A-1", body: "It ships today.", created_at: "2026-03-04T09:05:00Z" },
+      {
+        id: "m-2",
+        author_type: "agent",
+        author_id: "A-1",
+        body: "It ships today.",
+        created_at: "2026-03-04T09:05:00Z",
+      },
     ],
   },
 };
 
 describe("valid source records", () => {
   const cases: [string, z.ZodType, unknown, Record<string, unknown>, (r: never) => string, string][] = [
-    ["Category", Category, source.category, {
-      categoryId: "CAT-02", name: "Headphones", parentId: "CAT-01", updatedAt: "2026-03-01T13:00:00.000Z",
-    }, categoryKey, "CAT-02"],
-    ["Customer", Customer, source.customer, {
-      customerId: "C-0001", email: "anna.berg@example.com", firstName: "Anna", lastName: "Berg", phone: "+49301234567",
-      country: "DE", createdAt: "2026-03-01T00:00:00.000Z", updatedAt: "2026-03-02T09:30:00.000Z",
-    }, customerKey, "C-0001"],
-    ["Product", Product, source.product, {
-      productId: "P-1001", sku: "AUD-WH-01", name: "Aurora Wireless Headphones",
-      description: "Over-ear Bluetooth headphones & a case. 40-hour battery", categoryId: "CAT-02", price: 149,
-      currency: "EUR", updatedAt: "2026-03-01T13:00:00.000Z",
-    }, productKey, "P-1001"],
-    ["Order", Order, source.order, {
-      orderId: "O-000001", customerId: "C-0001", status: "paid", orderedAt: "2026-03-01T13:00:00.000Z", currency: "EUR",
-      total: 168.9, updatedAt: "2026-03-01T14:00:00.000Z",
-    }, orderKey, "O-000001"],
-    ["OrderItem", OrderItem, source.orderItem, {
-      orderId: "O-000001", lineNo: 2, productId: "P-1001", quantity: 2, unitPrice: 149, discount: 0.1,
-    }, orderItemKey, "O-000001:2"],
-    ["Review", Review, source.review, {
-      reviewId: "R-01", customerId: "C-0001", productId: "P-1001", rating: 5, title: "Great",
-      body: "Quiet and comfortable.", createdAt: "2026-03-05T09:00:00.000Z",
-    }, reviewKey, "R-01"],
-    ["Payment", Payment, source.payment, {
-      paymentId: "PAY-01", orderId: "O-000001", method: "card", amount: 168.9, currency: "EUR",
-      paidAt: "2026-03-01T15:00:00.000Z",
-    }, paymentKey, "PAY-01"],
-    ["Shipment", Shipment, source.shipment, {
-      shipmentId: "S-01", orderId: "O-000001", carrier: "DHL", trackingNumber: "00340434161234567890",
-      shippedAt: "2026-03-02T00:00:00.000Z", deliveredAt: null,
-    }, shipmentKey, "S-01"],
-    ["Company", Company, source.company, {
-      companyId: "1001", name: "Nordlicht GmbH", domain: "nordlicht.de", industry: "Retail", country: "DE",
-      city: "Hamburg", createdAt: "2025-06-01T08:00:00.000Z", updatedAt: "2026-02-01T08:00:00.000Z",
-    }, companyKey, "1001"],
-    ["Contact", Contact, source.contact, {
-      contactId: "2001", email: "jonas.weber@nordlicht.de", firstName: "Jonas", lastName: "Weber",
-      phone: "+49401234567", companyId: "1001", jobTitle: "Buyer", createdAt: "2025-06-02T08:00:00.000Z",
-      updatedAt: "2026-02-02T08:00:00.000Z", phoneAsEntered: null,
-    }, contactKey, "2001"],
-    ["SalesRep (owner)", SalesRep, source.owner, {
-      salesRepId: "7", email: "lena.schmidt@ourshop.example", name: "Lena Schmidt", firstName: "Lena",
-      lastName: "Schmidt", team: "DACH", region: null, startDate: null, createdAt: "2024-04-01T08:00:00.000Z",
-      updatedAt: "2026-01-10T08:00:00.000Z",
-    }, salesRepKey, "7"],
-    ["SalesRep (roster row)", SalesRep, source.rosterRow, {
-      salesRepId: "7", email: "lena.schmidt@ourshop.example", name: "Lena Schmidt", firstName: null, lastName: null,
-      team: "DACH", region: "Europe", startDate: "2024-04-01T00:00:00.000Z", createdAt: null, updatedAt: null,
-    }, salesRepKey, "7"],
-    ["Interaction", Interaction, source.interaction, {
-      interactionId: "I-01", type: "call", occurredAt: "2026-03-03T09:15:00.000Z", salesRepId: "7", contactId: "2001",
-      subject: "Reorder", notes: "Wants 20 units\nbefore Easter.",
-    }, interactionKey, "I-01"],
-    ["Deal", Deal, source.deal, {
-      dealId: "3001", name: "Spring restock", stage: "contractsent", amount: 12500.5, currency: "EUR",
-      closeDate: "2026-03-31T00:00:00.000Z", companyId: "1001", salesRepId: "7", createdAt: "2026-01-05T08:00:00.000Z",
-      updatedAt: "2026-03-01T08:00:00.000Z",
-    }, dealKey, "3001"],
-    ["SupportAgent", SupportAgent, source.agent, {
-      agentId: "A-1", name: "Mia Kern", email: "mia.kern@support.example", team: "Tier 1",
-    }, supportAgentKey, "A-1"],
-    ["ChatSession", ChatSession, source.conversation, {
-      sessionId: "conv-0001", channel: "web", agentId: "A-1", requesterEmail: "anna.berg@example.com",
-      requesterName: "Anna Berg", orderId: "O-000001", productId: null, createdAt: "2026-03-04T09:00:00.000Z",
-      updatedAt: "2026-03-04T09:20:00.000Z",
-    }, chatSessionKey, "conv-0001"],
+    [
+      "Category",
+      Category,
+      source.category,
+      {
+        categoryId: "CAT-02",
+        name: "Headphones",
+        parentId: "CAT-01",
+        updatedAt: "2026-03-01T13:00:00.000Z",
+      },
+      categoryKey,
+      "CAT-02",
+    ],
+    [
+      "Customer",
+      Customer,
+      source.customer,
+      {
+        customerId: "C-0001",
+        email: "anna.berg@example.com",
+        firstName: "Anna",
+        lastName: "Berg",
+        phone: "+49301234567",
+        country: "DE",
+        createdAt: "2026-03-01T00:00:00.000Z",
+        updatedAt: "2026-03-02T09:30:00.000Z",
+      },
+      customerKey,
+      "C-0001",
+    ],
+    [
+      "Product",
+      Product,
+      source.product,
+      {
+        productId: "P-1001",
+        sku: "AUD-WH-01",
+        name: "Aurora Wireless Headphones",
+        description: "Over-ear Bluetooth headphones & a case. 40-hour battery",
+        categoryId: "CAT-02",
+        price: 149,
+        currency: "EUR",
+        updatedAt: "2026-03-01T13:00:00.000Z",
+      },
+      productKey,
+      "P-1001",
+    ],
+    [
+      "Order",
+      Order,
+      source.order,
+      {
+        orderId: "O-000001",
+        customerId: "C-0001",
+        status: "paid",
+        orderedAt: "2026-03-01T13:00:00.000Z",
+        currency: "EUR",
+        total: 168.9,
+        updatedAt: "2026-03-01T14:00:00.000Z",
+      },
+      orderKey,
+      "O-000001",
+    ],
+    [
+      "OrderItem",
+      OrderItem,
+      source.orderItem,
+      {
+        orderId: "O-000001",
+        lineNo: 2,
+        productId: "P-1001",
+        quantity: 2,
+        unitPrice: 149,
+        discount: 0.1,
+      },
+      orderItemKey,
+      "O-000001:2",
+    ],
+    [
+      "Review",
+      Review,
+      source.review,
+      {
+        reviewId: "R-01",
+        customerId: "C-0001",
+        productId: "P-1001",
+        rating: 5,
+        title: "Great",
+        body: "Quiet and comfortable.",
+        createdAt: "2026-03-05T09:00:00.000Z",
+      },
+      reviewKey,
+      "R-01",
+    ],
+    [
+      "Payment",
+      Payment,
+      source.payment,
+      {
+        paymentId: "PAY-01",
+        orderId: "O-000001",
+        method: "card",
+        amount: 168.9,
+        currency: "EUR",
+        paidAt: "2026-03-01T15:00:00.000Z",
+      },
+      paymentKey,
+      "PAY-01",
+    ],
+    [
+      "Shipment",
+      Shipment,
+      source.shipment,
+      {
+        shipmentId: "S-01",
+        orderId: "O-000001",
+        carrier: "DHL",
+        trackingNumber: "00340434161234567890",
+        shippedAt: "2026-03-02T00:00:00.000Z",
+        deliveredAt: null,
+      },
+      shipmentKey,
+      "S-01",
+    ],
+    [
+      "Company",
+      Company,
+      source.company,
+      {
+        companyId: "1001",
+        name: "Nordlicht GmbH",
+        domain: "nordlicht.de",
+        industry: "Retail",
+        country: "DE",
+        city: "Hamburg",
+        createdAt: "2025-06-01T08:00:00.000Z",
+        updatedAt: "2026-02-01T08:00:00.000Z",
+      },
+      companyKey,
+      "1001",
+    ],
+    [
+      "Contact",
+      Contact,
+      source.contact,
+      {
+        contactId: "2001",
+        email: "jonas.weber@nordlicht.de",
+        firstName: "Jonas",
+        lastName: "Weber",
+        phone: "+49401234567",
+        companyId: "1001",
+        jobTitle: "Buyer",
+        createdAt: "2025-06-02T08:00:00.000Z",
+        updatedAt: "2026-02-02T08:00:00.000Z",
+        phoneAsEntered: null,
+      },
+      contactKey,
+      "2001",
+    ],
+    [
+      "SalesRep (owner)",
+      SalesRep,
+      source.owner,
+      {
+        salesRepId: "7",
+        email: "lena.schmidt@ourshop.example",
+        name: "Lena Schmidt",
+        firstName: "Lena",
+        lastName: "Schmidt",
+        team: "DACH",
+        region: null,
+        startDate: null,
+        createdAt: "2024-04-01T08:00:00.000Z",
+        updatedAt: "2026-01-10T08:00:00.000Z",
+      },
+      salesRepKey,
+      "7",
+    ],
+    [
+      "SalesRep (roster row)",
+      SalesRep,
+      source.rosterRow,
+      {
+        salesRepId: "7",
+        email: "lena.schmidt@ourshop.example",
+        name: "Lena Schmidt",
+        firstName: null,
+        lastName: null,
+        team: "DACH",
+        region: "Europe",
+        startDate: "2024-04-01T00:00:00.000Z",
+        createdAt: null,
+        updatedAt: null,
+      },
+      salesRepKey,
+      "7",
+    ],
+    [
+      "Interaction",
+      Interaction,
+      source.interaction,
+      {
+        interactionId: "I-01",
+        type: "call",
+        occurredAt: "2026-03-03T09:15:00.000Z",
+        salesRepId: "7",
+        contactId: "2001",
+        subject: "Reorder",
+        notes: "Wants 20 units\nbefore Easter.",
+      },
+      interactionKey,
+      "I-01",
+    ],
+    [
+      "Deal",
+      Deal,
+      source.deal,
+      {
+        dealId: "3001",
+        name: "Spring restock",
+        stage: "contractsent",
+        amount: 12500.5,
+        currency: "EUR",
+        closeDate: "2026-03-31T00:00:00.000Z",
+        companyId: "1001",
+        salesRepId: "7",
+        createdAt: "2026-01-05T08:00:00.000Z",
+        updatedAt: "2026-03-01T08:00:00.000Z",
+      },
+      dealKey,
+      "3001",
+    ],
+    [
+      "SupportAgent",
+      SupportAgent,
+      source.agent,
+      {
+        agentId: "A-1",
+        name: "Mia Kern",
+        email: "mia.kern@support.example",
+        team: "Tier 1",
+      },
+      supportAgentKey,
+      "A-1",
+    ],
+    [
+      "ChatSession",
+      ChatSession,
+      source.conversation,
+      {
+        sessionId: "conv-0001",
+        channel: "web",
+        agentId: "A-1",
+        requesterEmail: "anna.berg@example.com",
+        requesterName: "Anna Berg",
+        orderId: "O-000001",
+        productId: null,
+        createdAt: "2026-03-04T09:00:00.000Z",
+        updatedAt: "2026-03-04T09:20:00.000Z",
+      },
+      chatSessionKey,
+      "conv-0001",
+    ],
   ];
 
   it.each(cases)("%s", (_name, model, raw, expected, key, expectedKey) => {
@@ -255,8 +479,15 @@ describe("valid source records", () => {
 
   it("reads HubSpot objects flat or as the API gives them", () => {
     expect(flattenHubSpotObject(source.company)).toStrictEqual({
-      name: "Nordlicht GmbH", domain: "Nordlicht.DE", industry: "Retail", country: "Germany", city: "Hamburg",
-      id: "1001", createdAt: "2025-06-01T08:00:00.000Z", updatedAt: "2026-02-01T08:00:00.000Z", archived: false,
+      name: "Nordlicht GmbH",
+      domain: "Nordlicht.DE",
+      industry: "Retail",
+      country: "Germany",
+      city: "Hamburg",
+      id: "1001",
+      createdAt: "2025-06-01T08:00:00.000Z",
+      updatedAt: "2026-02-01T08:00:00.000Z",
+      archived: false,
     });
     expect(Company.parse(flattenHubSpotObject(source.company))).toStrictEqual(Company.parse(source.company));
     expect(flattenHubSpotObject("x")).toBe("x");
@@ -269,10 +500,22 @@ describe("valid source records", () => {
 
   it("parses a conversation's messages, with the conversation id attached", () => {
     expect(messagesOfConversation(source.conversation).map((m) => ChatMessage.parse(m))).toStrictEqual([
-      { messageId: "m-1", sessionId: "conv-0001", senderType: "user", senderId: null, text: "Where is my order?",
-        sentAt: "2026-03-04T09:00:00.000Z" },
-      { messageId: "m-2", sessionId: "conv-0001", senderType: "agent", senderId: "A-1", text: "It ships today.",
-        sentAt: "2026-03-04T09:05:00.000Z" },
+      {
+        messageId: "m-1",
+        sessionId: "conv-0001",
+        senderType: "user",
+        senderId: null,
+        text: "Where is my order?",
+        sentAt: "2026-03-04T09:00:00.000Z",
+      },
+      {
+        messageId: "m-2",
+        sessionId: "conv-0001",
+        senderType: "agent",
+        senderId: "A-1",
+        text: "It ships today.",
+        sentAt: "2026-03-04T09:05:00.000Z",
+      },
     ]);
     const message = ChatMessage.parse(messagesOfConversation(source.conversation)[1]);
     expect(chatMessageKey(message)).toBe("conv-0001:m-2");
@@ -287,7 +530,11 @@ describe("valid source records", () => {
       message: { id: "m-3", author_type: "user", body: "Thanks!", created_at: "2026-03-05T08:00:00Z" },
     };
     expect(ChatMessage.parse(messageOfWebhookEvent(event))).toStrictEqual({
-      messageId: "m-3", sessionId: "conv-0001", senderType: "user", senderId: null, text: "Thanks!",
+      messageId: "m-3",
+      sessionId: "conv-0001",
+      senderType: "user",
+      senderId: null,
+      text: "Thanks!",
       sentAt: "2026-03-05T08:00:00.000Z",
     });
   });
@@ -326,7 +573,12 @@ describe("deliberately bad records", () => {
       ["Deal", Deal, withProps(source.deal, { dealstage: "" }), "stage: Required"],
       ["SupportAgent", SupportAgent, { ...source.agent, id: "" }, "agentId: Required"],
       ["ChatSession", ChatSession, { ...source.conversation, requester: { name: "Anna" } }, "requesterEmail: Required"],
-      ["ChatMessage", ChatMessage, { id: "m-9", conversation_id: "conv-0001", author_type: "user", created_at: "2026-03-04" }, "text: Required"],
+      ["ChatMessage", ChatMessage, {
+        id: "m-9",
+        conversation_id: "conv-0001",
+        author_type: "user",
+        created_at: "2026-03-04",
+      }, "text: Required"],
     ])("%s", (_name, model, raw, issue) => {
       expect(issuesOf(model, raw)).toEqual([issue]);
     });
@@ -334,11 +586,31 @@ describe("deliberately bad records", () => {
 
   describe("an invalid email", () => {
     it.each<[string, z.ZodType, unknown, string]>([
-      ["Customer", Customer, { ...source.customer, email: "anna.berg.example.com" }, 'email: Invalid email address "anna.berg.example.com"'],
+      [
+        "Customer",
+        Customer,
+        { ...source.customer, email: "anna.berg.example.com" },
+        'email: Invalid email address "anna.berg.example.com"',
+      ],
       ["Contact", Contact, withProps(source.contact, { email: "jonas@" }), 'email: Invalid email address "jonas@"'],
-      ["SalesRep", SalesRep, withProps(source.owner, { email: "lena schmidt@ourshop.example" }), 'email: Invalid email address "lena schmidt@ourshop.example"'],
-      ["SupportAgent", SupportAgent, { ...source.agent, email: "mia@support" }, 'email: Invalid email address "mia@support"'],
-      ["ChatSession", ChatSession, { ...source.conversation, requester: { email: "@example.com" } }, 'requesterEmail: Invalid email address "@example.com"'],
+      [
+        "SalesRep",
+        SalesRep,
+        withProps(source.owner, { email: "lena schmidt@ourshop.example" }),
+        'email: Invalid email address "lena schmidt@ourshop.example"',
+      ],
+      [
+        "SupportAgent",
+        SupportAgent,
+        { ...source.agent, email: "mia@support" },
+        'email: Invalid email address "mia@support"',
+      ],
+      [
+        "ChatSession",
+        ChatSession,
+        { ...source.conversation, requester: { email: "@example.com" } },
+        'requesterEmail: Invalid email address "@example.com"',
+      ],
     ])("%s", (_name, model, raw, issue) => {
       expect(issuesOf(model, raw)).toEqual([issue]);
     });
@@ -355,8 +627,12 @@ describe("deliberately bad records", () => {
     });
 
     it("and the other amounts and fractions out of range", () => {
-      expect(issuesOf(OrderItem, { ...source.orderItem, unit_price: "-149.00" })).toEqual(["unitPrice: Must not be negative"]);
-      expect(issuesOf(OrderItem, { ...source.orderItem, discount: 1.2 })).toEqual(["discount: Must be a fraction between 0 and 1"]);
+      expect(issuesOf(OrderItem, { ...source.orderItem, unit_price: "-149.00" })).toEqual([
+        "unitPrice: Must not be negative",
+      ]);
+      expect(issuesOf(OrderItem, { ...source.orderItem, discount: 1.2 })).toEqual([
+        "discount: Must be a fraction between 0 and 1",
+      ]);
       expect(issuesOf(Payment, { ...source.payment, amount: -1 })).toEqual(["amount: Must not be negative"]);
       expect(issuesOf(Order, { ...source.order, total: "-5" })).toEqual(["total: Must not be negative"]);
     });
@@ -389,15 +665,34 @@ describe("deliberately bad records", () => {
       ["Category", Category, { ...source.category, updated_at: "yesterday" }, 'updatedAt: Invalid date "yesterday"'],
       ["Customer", Customer, { ...source.customer, created_at: "31/02/2026" }, 'createdAt: Invalid date "31/02/2026"'],
       ["Product", Product, { ...source.product, updated_at: "2026-13-01" }, 'updatedAt: Invalid date "2026-13-01"'],
-      ["Order", Order, { ...source.order, ordered_at: "2026-03-01 25:00:00+01" }, 'orderedAt: Invalid date "2026-03-01 25:00:00+01"'],
+      [
+        "Order",
+        Order,
+        { ...source.order, ordered_at: "2026-03-01 25:00:00+01" },
+        'orderedAt: Invalid date "2026-03-01 25:00:00+01"',
+      ],
       ["Review", Review, { ...source.review, created_at: "soon" }, 'createdAt: Invalid date "soon"'],
       ["Payment", Payment, { ...source.payment, paid_at: "32/01/2026" }, 'paidAt: Invalid date "32/01/2026"'],
       ["Shipment", Shipment, { ...source.shipment, delivered_at: "n/a" }, 'deliveredAt: Invalid date "n/a"'],
       ["Company", Company, { ...source.company, updatedAt: "not a date" }, 'updatedAt: Invalid date "not a date"'],
-      ["Interaction", Interaction, { ...source.interaction, occurred_at: "03/15/2026" }, 'occurredAt: Invalid date "03/15/2026"'],
+      [
+        "Interaction",
+        Interaction,
+        { ...source.interaction, occurred_at: "03/15/2026" },
+        'occurredAt: Invalid date "03/15/2026"',
+      ],
       ["Deal", Deal, withProps(source.deal, { closedate: "Q2 2026" }), 'closeDate: Invalid date "Q2 2026"'],
-      ["ChatSession", ChatSession, { ...source.conversation, created_at: "2026-02-30T10:00:00Z" }, 'createdAt: Invalid date "2026-02-30T10:00:00Z"'],
-      ["ChatMessage", ChatMessage, { ...source.conversation.messages[0], conversation_id: "conv-0001", created_at: "today" }, 'sentAt: Invalid date "today"'],
+      [
+        "ChatSession",
+        ChatSession,
+        { ...source.conversation, created_at: "2026-02-30T10:00:00Z" },
+        'createdAt: Invalid date "2026-02-30T10:00:00Z"',
+      ],
+      ["ChatMessage", ChatMessage, {
+        ...source.conversation.messages[0],
+        conversation_id: "conv-0001",
+        created_at: "today",
+      }, 'sentAt: Invalid date "today"'],
     ])("%s", (_name, model, raw, issue) => {
       expect(issuesOf(model, raw)).toEqual([issue]);
     });
@@ -418,23 +713,46 @@ describe("deliberately bad records", () => {
 
   describe("other values the models refuse", () => {
     it.each<[string, z.ZodType, unknown, string]>([
-      ["an unknown order status", Order, { ...source.order, status: "lost" }, 'status: Invalid option "lost": expected one of placed, paid, shipped, delivered, cancelled'],
-      ["an unknown interaction type", Interaction, { ...source.interaction, type: "fax" }, 'type: Invalid option "fax": expected one of call, email, meeting'],
+      [
+        "an unknown order status",
+        Order,
+        { ...source.order, status: "lost" },
+        'status: Invalid option "lost": expected one of placed, paid, shipped, delivered, cancelled',
+      ],
+      [
+        "an unknown interaction type",
+        Interaction,
+        { ...source.interaction, type: "fax" },
+        'type: Invalid option "fax": expected one of call, email, meeting',
+      ],
       ["an invalid customer phone", Customer, { ...source.customer, phone: "12" }, 'phone: Invalid phone number "12"'],
-      ["an unknown country", Company, withProps(source.company, { country: "Atlantis" }), 'country: Unknown country "Atlantis"'],
-      ["a message from nobody known", ChatMessage, { ...source.conversation.messages[0], conversation_id: "conv-0001", author_type: "bot" }, 'senderType: Invalid option "bot": expected one of user, agent'],
+      [
+        "an unknown country",
+        Company,
+        withProps(source.company, { country: "Atlantis" }),
+        'country: Unknown country "Atlantis"',
+      ],
+      ["a message from nobody known", ChatMessage, {
+        ...source.conversation.messages[0],
+        conversation_id: "conv-0001",
+        author_type: "bot",
+      }, 'senderType: Invalid option "bot": expected one of user, agent'],
     ])("%s", (_name, model, raw, issue) => {
       expect(issuesOf(model, raw)).toEqual([issue]);
     });
 
     it("keeps a contact whose phone cannot be normalised, with the phone as entered", () => {
       // National, read in the country of the email's domain (.de).
-      expect(Contact.parse(withProps(source.contact, { phone: "040 1234567" }))).toMatchObject({ phone: "+49401234567", phoneAsEntered: null });
-      // No country to read it in: not normalised, not lost.
-      expect(Contact.parse(withProps(source.contact, { email: "jonas@example.com", phone: "0131 246 8069" }))).toMatchObject({
-        phone: null,
-        phoneAsEntered: "0131 246 8069",
+      expect(Contact.parse(withProps(source.contact, { phone: "040 1234567" }))).toMatchObject({
+        phone: "+49401234567",
+        phoneAsEntered: null,
       });
+      // No country to read it in: not normalised, not lost.
+      expect(Contact.parse(withProps(source.contact, { email: "jonas@example.com", phone: "0131 246 8069" })))
+        .toMatchObject({
+          phone: null,
+          phoneAsEntered: "0131 246 8069",
+        });
     });
 
     it("reports every issue of a record, and a record that is not an object", () => {

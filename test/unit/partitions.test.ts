@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { dailyPartitions, hourlyPartitions, PartitionError, staticPartitions, type TimeWindowPartitions } from "../../engine/partitions.ts";
+import {
+  dailyPartitions,
+  hourlyPartitions,
+  PartitionError,
+  staticPartitions,
+  type TimeWindowPartitions,
+} from "../../engine/partitions.ts";
 
 const at = (iso: string) => new Date(iso);
 const hoursOf = (partitions: TimeWindowPartitions, key: string) => {
@@ -81,8 +87,17 @@ describe("daily partitions", () => {
   });
 
   it("ranges over months and leap days", () => {
-    expect(utc.keysBetween("2026-02-27", "2026-03-02")).toEqual(["2026-02-27", "2026-02-28", "2026-03-01", "2026-03-02"]);
-    expect(dailyPartitions({ start: "2028-01-01" }).keysBetween("2028-02-28", "2028-03-01")).toEqual(["2028-02-28", "2028-02-29", "2028-03-01"]);
+    expect(utc.keysBetween("2026-02-27", "2026-03-02")).toEqual([
+      "2026-02-27",
+      "2026-02-28",
+      "2026-03-01",
+      "2026-03-02",
+    ]);
+    expect(dailyPartitions({ start: "2028-01-01" }).keysBetween("2028-02-28", "2028-03-01")).toEqual([
+      "2028-02-28",
+      "2028-02-29",
+      "2028-03-01",
+    ]);
     expect(utc.keysBetween("2026-12-31", "2027-01-01")).toEqual(["2026-12-31", "2027-01-01"]);
   });
 
@@ -162,7 +177,9 @@ describe("daily partitions", () => {
 
   it("names the bad key and the expected format", () => {
     const expected = "expected YYYY-MM-DD (a calendar date in UTC), e.g. '2026-01-31'";
-    expect(errorOf(() => utc.assertKey("2026-1-01")).message).toBe(`invalid partition key "2026-1-01" for daily:2026-01-01:UTC: not of the form YYYY-MM-DD; ${expected}`);
+    expect(errorOf(() => utc.assertKey("2026-1-01")).message).toBe(
+      `invalid partition key "2026-1-01" for daily:2026-01-01:UTC: not of the form YYYY-MM-DD; ${expected}`,
+    );
     expect(errorOf(() => utc.assertKey("2026-02-30")).message).toBe(
       `invalid partition key "2026-02-30" for daily:2026-01-01:UTC: 2026-02-30 is not a calendar date; ${expected}`,
     );
@@ -170,25 +187,33 @@ describe("daily partitions", () => {
       `invalid partition key "2025-12-31" for daily:2026-01-01:UTC: before the first partition '2026-01-01' (partitions run 2026-01-01)`,
     );
     expect(errorOf(() => utc.window("2026-13-01")).message).toContain(`invalid partition key "2026-13-01"`);
-    expect(errorOf(() => utc.keysBetween("2026-01-02", "2026-01-32")).message).toContain(`invalid partition key "2026-01-32"`);
+    expect(errorOf(() => utc.keysBetween("2026-01-02", "2026-01-32")).message).toContain(
+      `invalid partition key "2026-01-32"`,
+    );
     expect(errorOf(() => utc.keysBetween("2026-01-03", "2026-01-01")).message).toBe(
       "invalid partition range for daily:2026-01-01:UTC: '2026-01-03' is after '2026-01-01'",
     );
     expect(errorOf(() => utc.keyContaining(at("2025-12-31T23:59:59.999Z"))).message).toBe(
       "no partition of daily:2026-01-01:UTC contains 2025-12-31T23:59:59.999Z: partitions run 2026-01-01",
     );
-    expect(errorOf(() => utc.keys(new Date(Number.NaN))).message).toBe("now for daily:2026-01-01:UTC must be a valid Date, got Invalid Date");
+    expect(errorOf(() => utc.keys(new Date(Number.NaN))).message).toBe(
+      "now for daily:2026-01-01:UTC must be a valid Date, got Invalid Date",
+    );
   });
 
   it("validates the definition: zone, start and end", () => {
     expect(errorOf(() => dailyPartitions({ start: "2026-01-01", timezone: "Europe/Berln" })).message).toBe(
       `unknown time zone "Europe/Berln": expected an IANA zone name such as 'UTC', 'Europe/Berlin' or 'America/New_York'`,
     );
-    expect(errorOf(() => dailyPartitions({ start: "2026-01-01", timezone: "CEST" })).message).toContain(`unknown time zone "CEST"`);
+    expect(errorOf(() => dailyPartitions({ start: "2026-01-01", timezone: "CEST" })).message).toContain(
+      `unknown time zone "CEST"`,
+    );
     expect(errorOf(() => dailyPartitions({ start: "2026-02-30" })).message).toBe(
       `invalid daily partitions: start "2026-02-30" is invalid: 2026-02-30 is not a calendar date; expected YYYY-MM-DD (a calendar date in UTC), e.g. '2026-01-31'`,
     );
-    expect(errorOf(() => dailyPartitions({ start: "2026-01-01T00:00" })).message).toContain(`start "2026-01-01T00:00" is invalid: not of the form YYYY-MM-DD`);
+    expect(errorOf(() => dailyPartitions({ start: "2026-01-01T00:00" })).message).toContain(
+      `start "2026-01-01T00:00" is invalid: not of the form YYYY-MM-DD`,
+    );
     expect(errorOf(() => dailyPartitions({ start: "2026-01-01", end: "2026-01-01" })).message).toBe(
       "invalid daily partitions: end '2026-01-01' must be after start '2026-01-01'",
     );
@@ -205,7 +230,12 @@ describe("hourly partitions", () => {
     expect(utc.keys(at("2026-01-01T03:00:00Z"))).toEqual(["2026-01-01-00:00", "2026-01-01-01:00", "2026-01-01-02:00"]);
     expect(utc.keys(at("2026-01-01T02:59:59.999Z"))).toEqual(["2026-01-01-00:00", "2026-01-01-01:00"]);
     expect(windowIso(utc, "2026-01-01-23:00")).toEqual(["2026-01-01T23:00:00.000Z", "2026-01-02T00:00:00.000Z"]);
-    expect(utc.keysBetween("2026-01-01-22:00", "2026-01-02-01:00")).toEqual(["2026-01-01-22:00", "2026-01-01-23:00", "2026-01-02-00:00", "2026-01-02-01:00"]);
+    expect(utc.keysBetween("2026-01-01-22:00", "2026-01-02-01:00")).toEqual([
+      "2026-01-01-22:00",
+      "2026-01-01-23:00",
+      "2026-01-02-00:00",
+      "2026-01-02-01:00",
+    ]);
     expect(utc.lastCompleteKey(at("2026-01-01T01:00:00Z"))).toBe("2026-01-01-00:00");
     expect(utc.lastCompleteKey(at("2026-01-01T00:59:59.999Z"))).toBeUndefined();
   });
@@ -235,10 +265,18 @@ describe("hourly partitions", () => {
   it("has 25 keys on the Berlin fall-back day: the repeated 02:00 carries its offset", () => {
     const keys = berlinDay("2026-10-25");
     expect(keys).toHaveLength(25);
-    expect(keys.slice(1, 5)).toEqual(["2026-10-25-01:00", "2026-10-25-02:00", "2026-10-25-02:00+01:00", "2026-10-25-03:00"]);
+    expect(keys.slice(1, 5)).toEqual([
+      "2026-10-25-01:00",
+      "2026-10-25-02:00",
+      "2026-10-25-02:00+01:00",
+      "2026-10-25-03:00",
+    ]);
     expect(new Set(keys).size).toBe(25);
     expect(windowIso(berlin, "2026-10-25-02:00")).toEqual(["2026-10-25T00:00:00.000Z", "2026-10-25T01:00:00.000Z"]);
-    expect(windowIso(berlin, "2026-10-25-02:00+01:00")).toEqual(["2026-10-25T01:00:00.000Z", "2026-10-25T02:00:00.000Z"]);
+    expect(windowIso(berlin, "2026-10-25-02:00+01:00")).toEqual([
+      "2026-10-25T01:00:00.000Z",
+      "2026-10-25T02:00:00.000Z",
+    ]);
     expect(windowIso(berlin, "2026-10-25-03:00")).toEqual(["2026-10-25T02:00:00.000Z", "2026-10-25T03:00:00.000Z"]);
     expect(berlin.keyContaining(at("2026-10-25T00:59:59.999Z"))).toBe("2026-10-25-02:00");
     expect(berlin.keyContaining(at("2026-10-25T01:00:00Z"))).toBe("2026-10-25-02:00+01:00");
@@ -246,7 +284,10 @@ describe("hourly partitions", () => {
     expect(berlin.lastCompleteKey(at("2026-10-25T02:00:00Z"))).toBe("2026-10-25-02:00+01:00");
     expect(berlin.keys(at("2026-10-25T01:59:59.999Z")).at(-1)).toBe("2026-10-25-02:00");
     expect(berlin.keys(at("2026-10-25T02:00:00Z")).at(-1)).toBe("2026-10-25-02:00+01:00");
-    expect(berlin.keysBetween("2026-10-25-02:00+01:00", "2026-10-25-03:00")).toEqual(["2026-10-25-02:00+01:00", "2026-10-25-03:00"]);
+    expect(berlin.keysBetween("2026-10-25-02:00+01:00", "2026-10-25-03:00")).toEqual([
+      "2026-10-25-02:00+01:00",
+      "2026-10-25-03:00",
+    ]);
   });
 
   it("rejects offsets on keys that do not need them", () => {
@@ -269,7 +310,10 @@ describe("hourly partitions", () => {
       "2026-11-01-01:00-05:00",
       "2026-11-01-02:00",
     ]);
-    expect(windowIso(newYork, "2026-11-01-01:00-05:00")).toEqual(["2026-11-01T06:00:00.000Z", "2026-11-01T07:00:00.000Z"]);
+    expect(windowIso(newYork, "2026-11-01-01:00-05:00")).toEqual([
+      "2026-11-01T06:00:00.000Z",
+      "2026-11-01T07:00:00.000Z",
+    ]);
     expect(newYork.has("2026-03-08-02:00")).toBe(false);
   });
 
@@ -295,7 +339,11 @@ describe("hourly partitions", () => {
     const keys = amsterdam.keys(at("2026-06-01T00:00:00Z"));
     expect(keys).toHaveLength(29_929);
     expect(keys.at(-1)).toBe("2026-06-01-01:00");
-    expect(keys.filter((key) => key.length > 16)).toEqual(["2023-10-29-02:00+01:00", "2024-10-27-02:00+01:00", "2025-10-26-02:00+01:00"]);
+    expect(keys.filter((key) => key.length > 16)).toEqual([
+      "2023-10-29-02:00+01:00",
+      "2024-10-27-02:00+01:00",
+      "2025-10-26-02:00+01:00",
+    ]);
   });
 
   it("names malformed keys and what was expected", () => {
@@ -306,13 +354,19 @@ describe("hourly partitions", () => {
     expect(errorOf(() => utc.assertKey("2026-01-01-01:30")).message).toContain(
       `invalid partition key "2026-01-01-01:30" for hourly:2026-01-01:UTC: hourly partitions start on the hour, so the minutes must be 00; ${expected}`,
     );
-    expect(errorOf(() => utc.assertKey("2026-01-01-24:00")).message).toContain(`"2026-01-01-24:00" for hourly:2026-01-01:UTC: hour 24 is not an hour of the day`);
-    expect(errorOf(() => utc.assertKey("2026-02-29-00:00")).message).toContain(`"2026-02-29-00:00" for hourly:2026-01-01:UTC: 2026-02-29 is not a calendar date`);
+    expect(errorOf(() => utc.assertKey("2026-01-01-24:00")).message).toContain(
+      `"2026-01-01-24:00" for hourly:2026-01-01:UTC: hour 24 is not an hour of the day`,
+    );
+    expect(errorOf(() => utc.assertKey("2026-02-29-00:00")).message).toContain(
+      `"2026-02-29-00:00" for hourly:2026-01-01:UTC: 2026-02-29 is not a calendar date`,
+    );
     expect(errorOf(() => utc.assertKey("2026-01-01T01:00")).message).toContain("not of the form YYYY-MM-DD-HH:mm");
     expect(errorOf(() => utc.keysBetween("2026-01-01-05:00", "2026-01-01-04:00")).message).toBe(
       "invalid partition range for hourly:2026-01-01:UTC: '2026-01-01-05:00' is after '2026-01-01-04:00'",
     );
-    expect(errorOf(() => hourlyPartitions({ start: "2026-01-01", timezone: "Mars/Olympus" })).message).toContain(`unknown time zone "Mars/Olympus"`);
+    expect(errorOf(() => hourlyPartitions({ start: "2026-01-01", timezone: "Mars/Olympus" })).message).toContain(
+      `unknown time zone "Mars/Olympus"`,
+    );
     expect(errorOf(() => hourlyPartitions({ start: "2026-03-29-02:00", timezone: "Europe/Berlin" })).message).toContain(
       `invalid hourly partitions: start "2026-03-29-02:00" is invalid: 2026-03-29 02:00 does not exist in Europe/Berlin: clocks skip from 02:00 to 03:00; expected YYYY-MM-DD or YYYY-MM-DD-HH:00`,
     );

@@ -25,21 +25,31 @@ describe("schedule ticks", () => {
   });
 
   it("runs a tick that is due on time and nothing before it", () => {
-    expect(iso(dueTicks(nightly, at("2026-01-10T12:00:00Z"), at("2026-01-11T01:00:05Z")).run)).toEqual(["2026-01-11T01:00:00.000Z"]);
+    expect(iso(dueTicks(nightly, at("2026-01-10T12:00:00Z"), at("2026-01-11T01:00:05Z")).run)).toEqual([
+      "2026-01-11T01:00:00.000Z",
+    ]);
     expect(dueTicks(nightly, at("2026-01-11T01:00:00Z"), at("2026-01-11T01:00:05Z"))).toEqual({ run: [] });
   });
 
   it("skip: runs no missed tick, and counts them", () => {
     const due = dueTicks(nightly, at("2026-01-01T12:00:00Z"), at("2026-01-11T09:00:00Z"));
     expect(due.run).toEqual([]);
-    expect(due.skipped).toMatchObject({ count: 10, first: at("2026-01-02T01:00:00Z"), last: at("2026-01-11T01:00:00Z") });
+    expect(due.skipped).toMatchObject({
+      count: 10,
+      first: at("2026-01-02T01:00:00Z"),
+      last: at("2026-01-11T01:00:00Z"),
+    });
     expect(due.skipped!.reason).toBe("missed: 10 ticks more than 60000 ms late (catch-up: skip)");
   });
 
   it("skip: a late tick within the tolerance still runs; the missed ones before it are skipped", () => {
     const due = dueTicks(nightly, at("2026-01-01T12:00:00Z"), at("2026-01-11T01:00:30Z"));
     expect(iso(due.run)).toEqual(["2026-01-11T01:00:00.000Z"]);
-    expect(due.skipped).toMatchObject({ count: 9, first: at("2026-01-02T01:00:00Z"), last: at("2026-01-10T01:00:00Z") });
+    expect(due.skipped).toMatchObject({
+      count: 9,
+      first: at("2026-01-02T01:00:00Z"),
+      last: at("2026-01-10T01:00:00Z"),
+    });
   });
 
   it("last n: runs the latest n due ticks, oldest first, and skips the rest", () => {
@@ -80,17 +90,35 @@ describe("schedule ticks", () => {
   it("names the last complete time window as the tick's partition", () => {
     const days = dailyPartitions({ start: "2026-01-01", timezone: "Europe/Berlin" });
     const daily = defineAsset({ key: "ec/daily", codeVersion: "1", partitions: days, materialize: async () => ({}) });
-    const summary = defineAsset({ key: "ec/summary", deps: ["ec/daily"], codeVersion: "1", materialize: async () => ({}) });
-    const schedule = defineSchedule({ name: "daily", cron: "0 2 * * *", timezone: "Europe/Berlin", select: "*", partition: "tick" });
+    const summary = defineAsset({
+      key: "ec/summary",
+      deps: ["ec/daily"],
+      codeVersion: "1",
+      materialize: async () => ({}),
+    });
+    const schedule = defineSchedule({
+      name: "daily",
+      cron: "0 2 * * *",
+      timezone: "Europe/Berlin",
+      select: "*",
+      partition: "tick",
+    });
     const graph = buildAssetGraph({ assets: [daily, summary], resources: {}, schedules: [schedule] });
     expect(partitionsOfTick(schedule, graph, graph.order, at("2026-02-01T01:00:00Z"))).toEqual(["2026-01-31"]);
-    expect(() => partitionsOfTick(schedule, graph, graph.order, at("2026-01-01T01:00:00Z"))).toThrow(/no partition of daily:2026-01-01:Europe\/Berlin is complete/);
+    expect(() => partitionsOfTick(schedule, graph, graph.order, at("2026-01-01T01:00:00Z"))).toThrow(
+      /no partition of daily:2026-01-01:Europe\/Berlin is complete/,
+    );
   });
 });
 
 describe("checking schedules and sensors with the definitions", () => {
   const asset = defineAsset({ key: "ec/orders", codeVersion: "1", materialize: async () => ({}) });
-  const regional = defineAsset({ key: "ec/regional", codeVersion: "1", partitions: staticPartitions(["eu", "us"]), materialize: async () => ({}) });
+  const regional = defineAsset({
+    key: "ec/regional",
+    codeVersion: "1",
+    partitions: staticPartitions(["eu", "us"]),
+    materialize: async () => ({}),
+  });
 
   it("reports every problem, naming the schedule or sensor", () => {
     const problem = () =>
@@ -100,7 +128,13 @@ describe("checking schedules and sensors with the definitions", () => {
         schedules: [
           defineSchedule({ name: "bad cron", cron: "61 * * * *", select: "ec/orders" }),
           defineSchedule({ name: "zone", cron: "0 2 * * *", timezone: "Mars/Olympus", select: "ec/orderz" }),
-          defineSchedule({ name: "partitioned", cron: "0 2 * * *", select: "ec/regional", partition: "tick", catchUp: { last: 0 } }),
+          defineSchedule({
+            name: "partitioned",
+            cron: "0 2 * * *",
+            select: "ec/regional",
+            partition: "tick",
+            catchUp: { last: 0 },
+          }),
         ],
         sensors: [
           defineFileSensor({ name: "files", folder: "x", files: [{ glob: "*.csv", select: "group:nope" }] }),
@@ -120,7 +154,9 @@ describe("checking schedules and sensors with the definitions", () => {
     expect(message).toContain("schedule 'zone': unknown time zone 'Mars/Olympus'");
     expect(message).toContain("schedule 'zone': select 'ec/orderz': unknown asset 'ec/orderz'");
     expect(message).toContain("schedule 'partitioned': catchUp must be");
-    expect(message).toContain(`schedule 'partitioned': partition: "tick" needs time partitions, but ec/regional has static:eu,us`);
+    expect(message).toContain(
+      `schedule 'partitioned': partition: "tick" needs time partitions, but ec/regional has static:eu,us`,
+    );
     expect(message).toContain("file-sensor 'files': files '*.csv' select 'group:nope'");
     expect(message).toContain("asset-sensor 'files' is declared twice");
     expect(message).toContain("asset-sensor 'files': intervalMs must be a positive number, got 0");

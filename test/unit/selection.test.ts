@@ -1,10 +1,16 @@
 import { describe, expect, it } from "vitest";
 import { defineAsset } from "../../engine/asset.ts";
 import { buildAssetGraph } from "../../engine/definitions.ts";
-import { parseSelection, SelectionError, selectAssets } from "../../engine/selection.ts";
+import { parseSelection, selectAssets, SelectionError } from "../../engine/selection.ts";
 
 const asset = (key: string, deps: string[] = [], group?: string) =>
-  defineAsset<Record<string, unknown>>({ key, deps, ...(group ? { group } : {}), codeVersion: "1", materialize: async () => ({}) });
+  defineAsset<Record<string, unknown>>({
+    key,
+    deps,
+    ...(group ? { group } : {}),
+    codeVersion: "1",
+    materialize: async () => ({}),
+  });
 
 // ec/products -> staging/products -> graph/Product -> graph/Order <- ec/orders
 //                                                  -> vectors/product
@@ -59,15 +65,21 @@ describe("atoms", () => {
 
 describe("graph traversal", () => {
   it("adds all upstream assets with a leading +", () => {
-    expect(select("+graph/Order")).toEqual(sorted("graph/Order", "graph/Product", "staging/products", "ec/products", "ec/orders"));
+    expect(select("+graph/Order")).toEqual(
+      sorted("graph/Order", "graph/Product", "staging/products", "ec/products", "ec/orders"),
+    );
   });
 
   it("adds all downstream assets with a trailing +", () => {
-    expect(select("staging/products+")).toEqual(sorted("staging/products", "graph/Product", "graph/Order", "vectors/product"));
+    expect(select("staging/products+")).toEqual(
+      sorted("staging/products", "graph/Product", "graph/Order", "vectors/product"),
+    );
   });
 
   it("adds both with +key+", () => {
-    expect(select("+graph/Product+")).toEqual(sorted("ec/products", "staging/products", "graph/Product", "graph/Order", "vectors/product"));
+    expect(select("+graph/Product+")).toEqual(
+      sorted("ec/products", "staging/products", "graph/Product", "graph/Order", "vectors/product"),
+    );
   });
 
   it("limits the depth with N+key and key+N", () => {
@@ -80,7 +92,9 @@ describe("graph traversal", () => {
 
   it("traverses from a group or a parenthesised selection", () => {
     expect(select("group:ec+1")).toEqual(sorted("ec/products", "ec/orders", "staging/products", "graph/Order"));
-    expect(select("+(vectors/product or tools/lint)")).toEqual(sorted("vectors/product", "graph/Product", "staging/products", "ec/products", "tools/lint"));
+    expect(select("+(vectors/product or tools/lint)")).toEqual(
+      sorted("vectors/product", "graph/Product", "staging/products", "ec/products", "tools/lint"),
+    );
   });
 
   it("reads digits followed by a detached + as a key and its downstream, not a depth", () => {
@@ -125,7 +139,9 @@ describe("operators", () => {
 
   it("lets parentheses override precedence", () => {
     expect(select("(tools/lint or group:ec) and ec/orders")).toEqual(["ec/orders"]);
-    expect(select("not (group:ec or group:graph)")).toEqual(sorted("staging/products", "vectors/product", "tools/lint", "misc/report"));
+    expect(select("not (group:ec or group:graph)")).toEqual(
+      sorted("staging/products", "vectors/product", "tools/lint", "misc/report"),
+    );
     expect(select("((ec/orders))")).toEqual(["ec/orders"]);
   });
 
@@ -137,7 +153,9 @@ describe("operators", () => {
 describe("result order", () => {
   it("follows the graph's topological order, whatever the selection's order", () => {
     const result = [...selectAssets(graph, "vectors/product graph/Product ec/products tools/lint")];
-    expect(result).toEqual(graph.order.filter((key) => ["vectors/product", "graph/Product", "ec/products", "tools/lint"].includes(key)));
+    expect(result).toEqual(
+      graph.order.filter((key) => ["vectors/product", "graph/Product", "ec/products", "tools/lint"].includes(key)),
+    );
     expect(result.indexOf("ec/products")).toBeLessThan(result.indexOf("graph/Product"));
     expect(result.indexOf("graph/Product")).toBeLessThan(result.indexOf("vectors/product"));
   });
@@ -153,8 +171,12 @@ describe("result order", () => {
 
 describe("errors", () => {
   it("names an unknown key and suggests the closest one within two edits", () => {
-    expect(errorOf("graph/Prodcut").message).toBe("unknown asset 'graph/Prodcut' in selection 'graph/Prodcut'; did you mean 'graph/Product'?");
-    expect(errorOf("tools/lint or +ec/order").message).toContain("unknown asset 'ec/order' in selection 'tools/lint or +ec/order'; did you mean 'ec/orders'?");
+    expect(errorOf("graph/Prodcut").message).toBe(
+      "unknown asset 'graph/Prodcut' in selection 'graph/Prodcut'; did you mean 'graph/Product'?",
+    );
+    expect(errorOf("tools/lint or +ec/order").message).toContain(
+      "unknown asset 'ec/order' in selection 'tools/lint or +ec/order'; did you mean 'ec/orders'?",
+    );
     expect(errorOf("nothing/like/it").message).toBe("unknown asset 'nothing/like/it' in selection 'nothing/like/it'");
   });
 
@@ -163,7 +185,9 @@ describe("errors", () => {
   });
 
   it("lists the known groups for an unknown group", () => {
-    expect(errorOf("group:nope").message).toBe("unknown group 'nope' in selection 'group:nope'; known groups: ec, graph, reports, staging, tools, vectors");
+    expect(errorOf("group:nope").message).toBe(
+      "unknown group 'nope' in selection 'group:nope'; known groups: ec, graph, reports, staging, tools, vectors",
+    );
   });
 
   it("rejects an empty selection", () => {
@@ -177,8 +201,12 @@ describe("errors", () => {
     expect(syntax("ec/orders or")).toBe("expected an asset key, group:name or '(' at column 13, found the end");
     expect(syntax("(ec/orders or tools/lint")).toBe("expected ')' (opened at column 1) at column 25, found the end");
     expect(syntax("ec/orders)")).toBe("expected an operator or the end of the selection at column 10, found ')'");
-    expect(syntax("ec/orders+tools/lint")).toBe("expected whitespace, ',', 'and' or 'or' between terms at column 11, found 'tools/lint'");
-    expect(syntax("+ ec/orders")).toBe("expected an asset key, group:name or '(' directly after '+' at column 3, found 'ec/orders'");
+    expect(syntax("ec/orders+tools/lint")).toBe(
+      "expected whitespace, ',', 'and' or 'or' between terms at column 11, found 'tools/lint'",
+    );
+    expect(syntax("+ ec/orders")).toBe(
+      "expected an asset key, group:name or '(' directly after '+' at column 3, found 'ec/orders'",
+    );
     expect(syntax("ec/ orders")).toBe("expected an asset key, group:name or '(' at column 1, found 'ec/'");
     expect(syntax("group: and *")).toBe("expected a group name at column 7");
     expect(syntax("ec/orders,,tools/lint")).toBe("expected an asset key, group:name or '(' at column 11, found ','");
@@ -192,7 +220,11 @@ describe("parseSelection", () => {
     expect(parseSelection("2+a+ b and not group:g")).toEqual({
       kind: "or",
       left: { kind: "traverse", operand: { kind: "key", key: "a" }, up: 2, down: Infinity },
-      right: { kind: "and", left: { kind: "key", key: "b" }, right: { kind: "not", operand: { kind: "group", group: "g" } } },
+      right: {
+        kind: "and",
+        left: { kind: "key", key: "b" },
+        right: { kind: "not", operand: { kind: "group", group: "g" } },
+      },
     });
   });
 });

@@ -2,7 +2,7 @@ import { context, ROOT_CONTEXT, SpanStatusCode, trace } from "@opentelemetry/api
 import { InMemorySpanExporter, type ReadableSpan } from "@opentelemetry/sdk-trace";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createLogger } from "../../resources/logger.ts";
-import { contextFromTraceparent, initTracing, traceparentOf, withSpan, type Tracing } from "../../resources/tracer.ts";
+import { contextFromTraceparent, initTracing, traceparentOf, type Tracing, withSpan } from "../../resources/tracer.ts";
 
 const exporter = new InMemorySpanExporter();
 let tracing: Tracing;
@@ -59,10 +59,12 @@ describe("tracing", () => {
     expect(traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
 
     // The "worker": no active span, only the string stored with the job.
-    await context.with(ROOT_CONTEXT, () =>
-      withSpan("job", { parent: contextFromTraceparent(traceparent) }, async () => {
-        await withSpan("job-step", {}, async () => undefined);
-      }),
+    await context.with(
+      ROOT_CONTEXT,
+      () =>
+        withSpan("job", { parent: contextFromTraceparent(traceparent) }, async () => {
+          await withSpan("job-step", {}, async () => undefined);
+        }),
     );
     const spans = await finished();
     const [enqueue, job, step] = ["enqueue", "job", "job-step"].map((n) => byName(spans, n));
@@ -98,7 +100,9 @@ describe("tracing", () => {
     expect(failing.status.code).toBe(SpanStatusCode.ERROR);
     const event = failing.events.find((e) => e.name === "exception");
     expect(event?.attributes?.["exception.type"]).toBe("Error");
-    expect(event?.attributes?.["exception.message"]).toBe("connect failed for postgres://ingest:[redacted]@db:5432/ingest");
+    expect(event?.attributes?.["exception.message"]).toBe(
+      "connect failed for postgres://ingest:[redacted]@db:5432/ingest",
+    );
     expect(JSON.stringify([failing.events, failing.status, failing.attributes])).not.toContain("hunter2");
     const failingString = byName(spans, "failing-string");
     expect(failingString.status.code).toBe(SpanStatusCode.ERROR);
@@ -131,7 +135,12 @@ describe("log lines", () => {
     const [before, inside, nested, after] = lines;
     expect(before).not.toHaveProperty("trace_id");
     expect(before).not.toHaveProperty("span_id");
-    expect(inside).toMatchObject({ msg: "inside", trace_id: ids!.traceId, span_id: ids!.spanId, password: "[redacted]" });
+    expect(inside).toMatchObject({
+      msg: "inside",
+      trace_id: ids!.traceId,
+      span_id: ids!.spanId,
+      password: "[redacted]",
+    });
     expect(nested).toMatchObject({ msg: "nested", trace_id: ids!.traceId, span_id: innerIds!.spanId });
     expect(innerIds!.spanId).not.toBe(ids!.spanId);
     expect(after).not.toHaveProperty("trace_id");
@@ -140,7 +149,11 @@ describe("log lines", () => {
 
   it("carry no ids for a context without a valid span", () => {
     const { log, lines } = capture();
-    const invalid = trace.setSpanContext(ROOT_CONTEXT, { traceId: "0".repeat(32), spanId: "0".repeat(16), traceFlags: 0 });
+    const invalid = trace.setSpanContext(ROOT_CONTEXT, {
+      traceId: "0".repeat(32),
+      spanId: "0".repeat(16),
+      traceFlags: 0,
+    });
     context.with(invalid, () => log.info("invalid"));
     expect(lines[0]).not.toHaveProperty("trace_id");
   });

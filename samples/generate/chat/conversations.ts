@@ -1,4 +1,12 @@
-import { agentOfConversation, conversationStartedAt, customerOfConversation, ids, isOngoing, orderedAt, ordersOfCustomer } from "../links.ts";
+import {
+  agentOfConversation,
+  conversationStartedAt,
+  customerOfConversation,
+  ids,
+  isOngoing,
+  orderedAt,
+  ordersOfCustomer,
+} from "../links.ts";
 import { badReasonOf } from "../defects.ts";
 import { intBetween, pick, recordStream, streamTag, weighted } from "../random.ts";
 import { customer } from "../shop/customers.ts";
@@ -37,7 +45,20 @@ export interface Conversation {
   updatedAt: number;
 }
 
-const months = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
+const months = [
+  "January",
+  "February",
+  "March",
+  "April",
+  "May",
+  "June",
+  "July",
+  "August",
+  "September",
+  "October",
+  "November",
+  "December",
+];
 const longDate = (ms: number) => {
   const d = new Date(ms);
   return `${d.getUTCDate()} ${months[d.getUTCMonth()]} ${d.getUTCFullYear()}`;
@@ -62,7 +83,13 @@ function orderToDiscuss(world: World, customerIndex: number, startedAt: number):
   return chosen;
 }
 
-function subjectFor(world: World, random: () => number, startedAt: number, firstName: string, customerIndex: number | undefined) {
+function subjectFor(
+  world: World,
+  random: () => number,
+  startedAt: number,
+  firstName: string,
+  customerIndex: number | undefined,
+) {
   if (customerIndex === undefined) {
     const products = world.sizes.products;
     const item = product(world, (Math.floor(products * random() ** 1.3) * world.productStep) % products);
@@ -73,15 +100,28 @@ function subjectFor(world: World, random: () => number, startedAt: number, first
   const o = order(world, orderToDiscuss(world, customerIndex, startedAt));
   const item = product(world, pick(random, o.lines).productIndex);
   const recent = startedAt - o.orderedAt < 21 * DAY;
-  let topic: Topic = recent && random() < 0.6 ? "where_is_my_order" : weighted(random, [["refund", 35], ["product_broke", 35], ["how_to_use", 30]] as const);
+  let topic: Topic = recent && random() < 0.6
+    ? "where_is_my_order"
+    : weighted(random, [["refund", 35], ["product_broke", 35], ["how_to_use", 30]] as const);
   // a book is returned, not repaired
   if (topic === "product_broke" && item.vocabulary.titles) topic = "refund";
   const s = o.shipment && o.shipment.shippedAt < startedAt ? o.shipment : undefined;
   const subject: ChatSubject = {
-    topic, firstName, productName: spokenName(item), vocabulary: item.vocabulary,
+    topic,
+    firstName,
+    productName: spokenName(item),
+    vocabulary: item.vocabulary,
     order: {
-      id: o.id, orderedOn: longDate(o.orderedAt), paymentMethod: o.payment.method,
-      shipment: s && { carrier: s.carrier, trackingNumber: s.trackingNumber, shippedOn: longDate(s.shippedAt), delivered: s.deliveredAt !== undefined && s.deliveredAt < startedAt },
+      id: o.id,
+      orderedOn: longDate(o.orderedAt),
+      paymentMethod: o.payment.method,
+      shipment: s &&
+        {
+          carrier: s.carrier,
+          trackingNumber: s.trackingNumber,
+          shippedOn: longDate(s.shippedAt),
+          delivered: s.deliveredAt !== undefined && s.deliveredAt < startedAt,
+        },
     },
   };
   return { subject, orderRef: o.id, productRef: item.id };
@@ -122,17 +162,34 @@ export function conversation(world: World, c: number): Conversation {
   const messages: ChatMessage[] = [];
   let at = startedAt;
   for (let position = 0; position < count; position++) {
-    if (ongoing) at = position < exported ? startedAt + position * exportGap : EXPORT_CUTOFF + (position - exported + 1) * webhookGap;
-    else if (position > 0) at += intBetween(random, 2, 240) * MINUTE + intBetween(random, 0, 59) * 1000;
+    if (ongoing) {
+      at = position < exported
+        ? startedAt + position * exportGap
+        : EXPORT_CUTOFF + (position - exported + 1) * webhookGap;
+    } else if (position > 0) at += intBetween(random, 2, 240) * MINUTE + intBetween(random, 0, 59) * 1000;
     const fromUser = position % 2 === 0;
     messages.push({
-      position, id: ids.message(c, position), authorType: fromUser ? "user" : "agent", authorId: fromUser ? undefined : agentId,
-      body: bodies[position] ?? "Thanks!", createdAt: at,
+      position,
+      id: ids.message(c, position),
+      authorType: fromUser ? "user" : "agent",
+      authorId: fromUser ? undefined : agentId,
+      body: bodies[position] ?? "Thanks!",
+      createdAt: at,
     });
   }
   const lastExported = (messages[exported - 1] as ChatMessage).createdAt;
   return {
-    index: c, id: ids.conversation(c), startedAt, channel, assigneeIndex, requester: { name, email, customerIndex },
-    topic: subject.topic, orderRef, productRef, messages, exported, updatedAt: lastExported + intBetween(random, 1, 5) * MINUTE,
+    index: c,
+    id: ids.conversation(c),
+    startedAt,
+    channel,
+    assigneeIndex,
+    requester: { name, email, customerIndex },
+    topic: subject.topic,
+    orderRef,
+    productRef,
+    messages,
+    exported,
+    updatedAt: lastExported + intBetween(random, 1, 5) * MINUTE,
   };
 }

@@ -32,7 +32,9 @@ type MessageJson = { id: string; author_type: "user" | "agent"; author_id?: stri
 /** `messageIndex` is the message's position among all messages (see `defectRules`). */
 function messageJson(world: World, m: ChatMessage, messageIndex: number): MessageJson {
   const bad = badReasonOf("chat_messages", messageIndex);
-  const createdAt = bad === "unparseable_date" ? unparseableDate(recordStream(world.seed, MESSAGE_ROW, messageIndex)) : isoSeconds(m.createdAt);
+  const createdAt = bad === "unparseable_date"
+    ? unparseableDate(recordStream(world.seed, MESSAGE_ROW, messageIndex))
+    : isoSeconds(m.createdAt);
   return {
     id: m.id,
     author_type: m.authorType,
@@ -42,7 +44,12 @@ function messageJson(world: World, m: ChatMessage, messageIndex: number): Messag
   };
 }
 
-function conversationJson(world: World, c: Conversation, messages: MessageJson[], snapshot = false): Record<string, unknown> {
+function conversationJson(
+  world: World,
+  c: Conversation,
+  messages: MessageJson[],
+  snapshot = false,
+): Record<string, unknown> {
   const random = recordStream(world.seed, CONVERSATION_ROW, c.index);
   const bad = snapshot ? undefined : badReasonOf("conversations", c.index);
   const json: Record<string, unknown> = {
@@ -54,7 +61,9 @@ function conversationJson(world: World, c: Conversation, messages: MessageJson[]
     assignee_id: ids.agent(c.assigneeIndex),
   };
   if (bad !== "missing_required_field") {
-    const email = bad === "invalid_email" ? invalidEmail(random, c.requester.email.trim().toLowerCase()) : c.requester.email;
+    const email = bad === "invalid_email"
+      ? invalidEmail(random, c.requester.email.trim().toLowerCase())
+      : c.requester.email;
     json.requester = { email, name: c.requester.name };
   }
   if (c.orderRef !== undefined) json.order_ref = c.orderRef;
@@ -74,9 +83,15 @@ async function writeAgents(world: World, outDir: string, onProgress: OnProgress 
     tally.record(badReasonOf("agents", a));
     // an agent has no update time: its duplicate is the same line exported again
     if (isDuplicated("agents", a)) delayed.hold(a + DUPLICATE_LAG, line);
-    for (const held of delayed.due(a)) { await file.write(held); tally.duplicate(); }
+    for (const held of delayed.due(a)) {
+      await file.write(held);
+      tally.duplicate();
+    }
   }
-  for (const held of delayed.rest()) { await file.write(held); tally.duplicate(); }
+  for (const held of delayed.rest()) {
+    await file.write(held);
+    tally.duplicate();
+  }
   await file.close();
   progressOf("agents", onProgress).done(tally.generated);
   return { report: tally.report(), lines: file.lines };
@@ -118,7 +133,13 @@ export async function writeChat(world: World, outDir: string, onProgress?: OnPro
         continue;
       }
       const deliveredAt = m.createdAt + intBetween(delivery, 1, 20) * 1000;
-      const event = (at: number) => JSON.stringify({ event: "message.created", delivered_at: isoMillis(at), conversation_id: conv.id, message: json });
+      const event = (at: number) =>
+        JSON.stringify({
+          event: "message.created",
+          delivered_at: isoMillis(at),
+          conversation_id: conv.id,
+          message: json,
+        });
       events.push({ deliveredAt, order: `${m.id}.1`, line: event(deliveredAt) });
       if (isRedelivered(webhookMessageIndex++) && badReasonOf("chat_messages", index) === undefined) {
         const again = deliveredAt + intBetween(delivery, 60, 600) * 1000;

@@ -31,8 +31,16 @@ export function company(world: World, k: number): Company {
   const createdAt = EPOCH - intBetween(random, 200, 1500) * DAY - Math.floor(random() * DAY);
   const updatedAt = createdAt + Math.floor((0.3 + 0.69 * random()) * (EPOCH - createdAt));
   return {
-    index: k, id: ids.company(k), name, shortName: name.slice(0, -country.legalForm.length - 1), domain, industry,
-    country, city: pick(random, country.cities), createdAt, updatedAt,
+    index: k,
+    id: ids.company(k),
+    name,
+    shortName: name.slice(0, -country.legalForm.length - 1),
+    domain,
+    industry,
+    country,
+    city: pick(random, country.cities),
+    createdAt,
+    updatedAt,
   };
 }
 
@@ -40,7 +48,13 @@ export function company(world: World, k: number): Company {
 export function companyObject(world: World, k: number, older = false): HubSpotObject {
   const c = company(world, k);
   const random = recordStream(world.seed, ROW, k);
-  const properties: Record<string, string | null> = { name: c.name, domain: c.domain, industry: c.industry, country: c.country.code, city: c.city };
+  const properties: Record<string, string | null> = {
+    name: c.name,
+    domain: c.domain,
+    industry: c.industry,
+    country: c.country.code,
+    city: c.city,
+  };
   let updatedAt = isoMillis(c.updatedAt);
   if (older) {
     properties.city = pick(random, c.country.cities.filter((city) => city !== c.city));

@@ -50,7 +50,19 @@ export function contact(world: World, j: number): Contact {
   }
   const createdAt = Math.max(employer.createdAt, EPOCH - intBetween(random, 30, 900) * DAY);
   const updatedAt = createdAt + Math.floor((0.3 + 0.69 * random()) * (EPOCH - createdAt));
-  return { index: j, id: ids.contact(j), companyIndex, customerIndex, firstName, lastName, email, phone, jobTitle: pick(random, jobTitles), createdAt, updatedAt };
+  return {
+    index: j,
+    id: ids.contact(j),
+    companyIndex,
+    customerIndex,
+    firstName,
+    lastName,
+    email,
+    phone,
+    jobTitle: pick(random, jobTitles),
+    createdAt,
+    updatedAt,
+  };
 }
 
 /** The API object; `older` is the version before the last update (another job title), for duplicates. */
@@ -58,7 +70,12 @@ export function contactObject(world: World, j: number, older = false): HubSpotOb
   const c = contact(world, j);
   const random = recordStream(world.seed, ROW, j);
   const properties: Record<string, string | null> = {
-    email: c.email, firstname: c.firstName, lastname: c.lastName, phone: c.phone, company_id: ids.company(c.companyIndex), jobtitle: c.jobTitle,
+    email: c.email,
+    firstname: c.firstName,
+    lastname: c.lastName,
+    phone: c.phone,
+    company_id: ids.company(c.companyIndex),
+    jobtitle: c.jobTitle,
   };
   let updatedAt = isoMillis(c.updatedAt);
   if (older) {

@@ -11,7 +11,13 @@ import type { HubSpotObject } from "./hubspot.ts";
 const DEAL = streamTag("crm.deals");
 const ROW = streamTag("crm.deals.row");
 
-const openStages = ["appointmentscheduled", "qualifiedtobuy", "presentationscheduled", "decisionmakerboughtin", "contractsent"] as const;
+const openStages = [
+  "appointmentscheduled",
+  "qualifiedtobuy",
+  "presentationscheduled",
+  "decisionmakerboughtin",
+  "contractsent",
+] as const;
 
 export interface Deal {
   index: number;
@@ -36,10 +42,22 @@ export function deal(world: World, d: number): Deal {
   const stage = closeDate < EPOCH ? (chance(random, 0.55) ? "closedwon" : "closedlost") : pick(random, openStages);
   const amount = Math.round(intBetween(random, 20, 2500) * 100 * (eurRates[buyer.country.currency] ?? 1));
   const createdAt = Math.min(closeDate, EPOCH) - intBetween(random, 30, 180) * DAY;
-  const updatedAt = Math.min(EPOCH - DAY, Math.max(createdAt + DAY, Math.min(closeDate, EPOCH) - intBetween(random, 0, 20) * DAY));
+  const updatedAt = Math.min(
+    EPOCH - DAY,
+    Math.max(createdAt + DAY, Math.min(closeDate, EPOCH) - intBetween(random, 0, 20) * DAY),
+  );
   return {
-    index: d, id: ids.deal(d), name: dealName(random, buyer.shortName), stage, amount, currency: buyer.country.currency, closeDate,
-    companyIndex, ownerIndex: ownerOfDeal(world, d), createdAt, updatedAt,
+    index: d,
+    id: ids.deal(d),
+    name: dealName(random, buyer.shortName),
+    stage,
+    amount,
+    currency: buyer.country.currency,
+    closeDate,
+    companyIndex,
+    ownerIndex: ownerOfDeal(world, d),
+    createdAt,
+    updatedAt,
   };
 }
 
@@ -50,8 +68,13 @@ export function dealObject(world: World, d: number, older = false): HubSpotObjec
   const deal_ = deal(world, d);
   const random = recordStream(world.seed, ROW, d);
   const properties: Record<string, string | null> = {
-    dealname: deal_.name, dealstage: deal_.stage, amount: String(deal_.amount), currency: deal_.currency,
-    closedate: isoMillis(deal_.closeDate), company_id: ids.company(deal_.companyIndex), owner_id: ids.owner(deal_.ownerIndex),
+    dealname: deal_.name,
+    dealstage: deal_.stage,
+    amount: String(deal_.amount),
+    currency: deal_.currency,
+    closedate: isoMillis(deal_.closeDate),
+    company_id: ids.company(deal_.companyIndex),
+    owner_id: ids.owner(deal_.ownerIndex),
   };
   let updatedAt = isoMillis(deal_.updatedAt);
   if (older) {

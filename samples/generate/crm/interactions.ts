@@ -10,7 +10,15 @@ import { deal } from "./deals.ts";
 
 const INTERACTION = streamTag("crm.interactions");
 
-export const interactionHeader = ["interaction_id", "type", "occurred_at", "owner_id", "contact_id", "subject", "notes"] as const;
+export const interactionHeader = [
+  "interaction_id",
+  "type",
+  "occurred_at",
+  "owner_id",
+  "contact_id",
+  "subject",
+  "notes",
+] as const;
 
 /** A call, email or meeting of a sales rep with a contact, about a deal with the contact's company when there is one. */
 export function interactionRecord(world: World, x: number): string[] {
@@ -23,8 +31,13 @@ export function interactionRecord(world: World, x: number): string[] {
   const type = weighted(random, [["call", 45], ["email", 35], ["meeting", 20]] as const);
   const occurredAt = EPOCH - Math.floor(random() * 365 * DAY / MINUTE) * MINUTE;
   const { subject, notes } = interactionText(random, {
-    type, contactFirstName: person.firstName, jobTitle: person.jobTitle, companyShortName: employer.shortName, city: employer.city,
-    deal: about && { name: about.name, amount: String(about.amount).replace(/\B(?=(\d{3})+$)/g, ","), currency: about.currency },
+    type,
+    contactFirstName: person.firstName,
+    jobTitle: person.jobTitle,
+    companyShortName: employer.shortName,
+    city: employer.city,
+    deal: about &&
+      { name: about.name, amount: String(about.amount).replace(/\B(?=(\d{3})+$)/g, ","), currency: about.currency },
   });
   let occurred = isoSeconds(occurredAt);
   let contactId = person.id;

@@ -17,7 +17,11 @@ export function staffMember(index: number, salt: number, domain: string) {
   const firstName = staffFirstNames[x % staffFirstNames.length] as string;
   const lastName = staffLastNames[Math.floor(x / staffFirstNames.length)] as string;
   const round = Math.floor(index / pairs);
-  return { firstName, lastName, email: `${emailPart(firstName)}.${emailPart(lastName)}${round > 0 ? round + 1 : ""}@${domain}` };
+  return {
+    firstName,
+    lastName,
+    email: `${emailPart(firstName)}.${emailPart(lastName)}${round > 0 ? round + 1 : ""}@${domain}`,
+  };
 }
 
 export interface Owner {
@@ -38,8 +42,15 @@ export function owner(world: World, o: number): Owner {
   const { firstName, lastName, email } = staffMember(o, 11, "brightcart.eu");
   const startedAt = EPOCH - intBetween(random, 60, 3000) * DAY;
   return {
-    index: o, id: ids.owner(o), firstName, lastName, email, team: pick(random, salesTeams), region: pick(random, salesRegions),
-    startedAt, updatedAt: startedAt + Math.floor((0.3 + 0.69 * random()) * (EPOCH - startedAt)),
+    index: o,
+    id: ids.owner(o),
+    firstName,
+    lastName,
+    email,
+    team: pick(random, salesTeams),
+    region: pick(random, salesRegions),
+    startedAt,
+    updatedAt: startedAt + Math.floor((0.3 + 0.69 * random()) * (EPOCH - startedAt)),
   };
 }
 
@@ -47,7 +58,12 @@ export function owner(world: World, o: number): Owner {
 export function ownerObject(world: World, o: number, older = false): HubSpotObject {
   const rep = owner(world, o);
   const random = recordStream(world.seed, ROW, o);
-  const properties: Record<string, string | null> = { email: rep.email, firstName: rep.firstName, lastName: rep.lastName, team: rep.team };
+  const properties: Record<string, string | null> = {
+    email: rep.email,
+    firstName: rep.firstName,
+    lastName: rep.lastName,
+    team: rep.team,
+  };
   let updatedAt = isoMillis(rep.updatedAt);
   if (older) {
     properties.team = pick(random, salesTeams.filter((team) => team !== rep.team));

@@ -33,8 +33,13 @@ export interface CrmOutput {
  * DUPLICATE_LAG records later, as a re-export would put it.
  */
 async function writeWithDuplicates(
-  file: LineFile, entity: Entity, path: string, count: number,
-  lineOf: (index: number) => string, duplicateOf: (index: number, line: string) => string, onProgress: OnProgress | undefined,
+  file: LineFile,
+  entity: Entity,
+  path: string,
+  count: number,
+  lineOf: (index: number) => string,
+  duplicateOf: (index: number, line: string) => string,
+  onProgress: OnProgress | undefined,
 ): Promise<EntityReport> {
   const tally = new Tally(entity, path);
   const delayed = new DelayedLines();
@@ -60,12 +65,25 @@ async function writeWithDuplicates(
 }
 
 async function writeObjects(
-  world: World, entity: Entity, outDir: string, path: string, count: number,
-  objectOf: (world: World, index: number, older?: boolean) => HubSpotObject, onProgress: OnProgress | undefined,
+  world: World,
+  entity: Entity,
+  outDir: string,
+  path: string,
+  count: number,
+  objectOf: (world: World, index: number, older?: boolean) => HubSpotObject,
+  onProgress: OnProgress | undefined,
 ): Promise<{ report: EntityReport; lines: number }> {
   const file = new LineFile(join(outDir, path));
   // The duplicate is the older version of the object.
-  const report = await writeWithDuplicates(file, entity, path, count, (i) => JSON.stringify(objectOf(world, i)), (i) => JSON.stringify(objectOf(world, i, true)), onProgress);
+  const report = await writeWithDuplicates(
+    file,
+    entity,
+    path,
+    count,
+    (i) => JSON.stringify(objectOf(world, i)),
+    (i) => JSON.stringify(objectOf(world, i, true)),
+    onProgress,
+  );
   return { report, lines: file.lines };
 }
 
@@ -73,7 +91,15 @@ async function writeInteractions(world: World, outDir: string, path: string, onP
   const file = new LineFile(join(outDir, path), "\r\n");
   await file.write(csvRecord(interactionHeader));
   // An interaction has no update time: its duplicate is the same row exported again.
-  const report = await writeWithDuplicates(file, "interactions", path, world.sizes.interactions, (x) => csvRecord(interactionRecord(world, x)), (_x, line) => line, onProgress);
+  const report = await writeWithDuplicates(
+    file,
+    "interactions",
+    path,
+    world.sizes.interactions,
+    (x) => csvRecord(interactionRecord(world, x)),
+    (_x, line) => line,
+    onProgress,
+  );
   return { report, records: file.lines - 1 };
 }
 
@@ -81,7 +107,11 @@ function* rosterRows(world: World) {
   for (let o = 0; o < world.sizes.owners; o++) {
     const rep = owner(world, o);
     yield {
-      ownerId: rep.id, email: rep.email, name: `${rep.firstName} ${rep.lastName}`, team: rep.team, region: rep.region,
+      ownerId: rep.id,
+      email: rep.email,
+      name: `${rep.firstName} ${rep.lastName}`,
+      team: rep.team,
+      region: rep.region,
       startDate: new Date(Math.floor(rep.startedAt / DAY) * DAY),
     };
   }
@@ -107,7 +137,10 @@ export async function writeCrm(world: World, outDir: string, onProgress?: OnProg
   const interactions = await writeInteractions(world, outDir, "crm/exports/interactions.csv", onProgress);
   reports.interactions = interactions.report;
   files["crm/exports/interactions.csv"] = interactions.records;
-  files["crm/exports/sales-reps.xlsx"] = await writeRoster(join(outDir, "crm", "exports", "sales-reps.xlsx"), rosterRows(world));
+  files["crm/exports/sales-reps.xlsx"] = await writeRoster(
+    join(outDir, "crm", "exports", "sales-reps.xlsx"),
+    rosterRows(world),
+  );
 
   let contactsWhoAreCustomers = 0;
   let contactsWhoAreNotCustomers = 0;

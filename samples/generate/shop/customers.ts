@@ -2,7 +2,14 @@ import { badReasonOf } from "../defects.ts";
 import { ids, orderedAt } from "../links.ts";
 import { chance, intBetween, pick, recordStream, streamTag, weighted } from "../random.ts";
 import { DAY, EPOCH, isoMillis, messyDate, unparseableDate } from "../time.ts";
-import { type Country, countryWeights, emailPart, globalEmailDomains, invalidEmail, phoneNumber } from "../vocabulary/people.ts";
+import {
+  type Country,
+  countryWeights,
+  emailPart,
+  globalEmailDomains,
+  invalidEmail,
+  phoneNumber,
+} from "../vocabulary/people.ts";
 import type { World } from "../world.ts";
 
 const CUSTOMER = streamTag("shop.customers");
@@ -41,15 +48,24 @@ export function customer(world: World, k: number): Customer {
 }
 
 export const customerColumns = [
-  ["customer_id", "text"], ["email", "text"], ["first_name", "text"], ["last_name", "text"], ["phone", "text"],
-  ["country", "text"], ["created_at", "text"], ["updated_at", "timestamptz"],
+  ["customer_id", "text"],
+  ["email", "text"],
+  ["first_name", "text"],
+  ["last_name", "text"],
+  ["phone", "text"],
+  ["country", "text"],
+  ["created_at", "text"],
+  ["updated_at", "timestamptz"],
 ] as const;
 
 /** The `shop.customers` row: country as a code, in lower case or as a name; created_at in a messy format. */
 export function customerRow(world: World, k: number): (string | null)[] {
   const c = customer(world, k);
   const random = recordStream(world.seed, ROW, k);
-  const country = weighted(random, [[c.country.code, 85], [c.country.code.toLowerCase(), 8], [c.country.name, 7]] as const);
+  const country = weighted(
+    random,
+    [[c.country.code, 85], [c.country.code.toLowerCase(), 8], [c.country.name, 7]] as const,
+  );
   let email: string | null = c.email;
   let createdAt = messyDate(random, c.createdAt);
   const bad = badReasonOf("customers", k);

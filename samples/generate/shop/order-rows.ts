@@ -11,17 +11,37 @@ const ROW = streamTag("shop.orders.row");
 type Cell = string | number | null;
 
 export const orderColumns = [
-  ["order_id", "text"], ["customer_id", "text"], ["status", "text"], ["ordered_at", "text"], ["currency", "text"],
-  ["total", "numeric"], ["updated_at", "timestamptz"],
+  ["order_id", "text"],
+  ["customer_id", "text"],
+  ["status", "text"],
+  ["ordered_at", "text"],
+  ["currency", "text"],
+  ["total", "numeric"],
+  ["updated_at", "timestamptz"],
 ] as const;
 export const orderItemColumns = [
-  ["order_id", "text"], ["line_no", "int"], ["product_id", "text"], ["quantity", "int"], ["unit_price", "numeric"], ["discount", "numeric"],
+  ["order_id", "text"],
+  ["line_no", "int"],
+  ["product_id", "text"],
+  ["quantity", "int"],
+  ["unit_price", "numeric"],
+  ["discount", "numeric"],
 ] as const;
 export const paymentColumns = [
-  ["payment_id", "text"], ["order_id", "text"], ["method", "text"], ["amount", "numeric"], ["currency", "text"], ["paid_at", "text"],
+  ["payment_id", "text"],
+  ["order_id", "text"],
+  ["method", "text"],
+  ["amount", "numeric"],
+  ["currency", "text"],
+  ["paid_at", "text"],
 ] as const;
 export const shipmentColumns = [
-  ["shipment_id", "text"], ["order_id", "text"], ["carrier", "text"], ["tracking_number", "text"], ["shipped_at", "text"], ["delivered_at", "text"],
+  ["shipment_id", "text"],
+  ["order_id", "text"],
+  ["carrier", "text"],
+  ["tracking_number", "text"],
+  ["shipped_at", "text"],
+  ["delivered_at", "text"],
 ] as const;
 
 /** The messiness of one order's rows comes from its own stream, drawn in a fixed order. */

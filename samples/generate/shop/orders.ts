@@ -45,19 +45,37 @@ export interface Order {
 }
 
 const carriersByCountry: Record<string, readonly string[]> = {
-  DE: ["DHL", "DPD", "Hermes", "GLS"], AT: ["Post AG", "DPD", "GLS"], CH: ["Swiss Post", "DHL"], GB: ["Royal Mail", "DPD", "Evri"],
-  FR: ["Colissimo", "Chronopost", "DPD"], NL: ["PostNL", "DHL"], SE: ["PostNord", "DHL"], DK: ["PostNord", "GLS"],
-  US: ["UPS", "FedEx", "USPS"], ES: ["Correos", "SEUR"], IT: ["BRT", "Poste Italiane"], PL: ["InPost", "DPD"],
+  DE: ["DHL", "DPD", "Hermes", "GLS"],
+  AT: ["Post AG", "DPD", "GLS"],
+  CH: ["Swiss Post", "DHL"],
+  GB: ["Royal Mail", "DPD", "Evri"],
+  FR: ["Colissimo", "Chronopost", "DPD"],
+  NL: ["PostNL", "DHL"],
+  SE: ["PostNord", "DHL"],
+  DK: ["PostNord", "GLS"],
+  US: ["UPS", "FedEx", "USPS"],
+  ES: ["Correos", "SEUR"],
+  IT: ["BRT", "Poste Italiane"],
+  PL: ["InPost", "DPD"],
 };
 
 function trackingNumber(random: Random, carrier: string, countryCode: string): string {
   switch (carrier) {
-    case "UPS": return `1Z${digits(random, 3)}E${digits(random, 2)}${digits(random, 10)}`;
-    case "Royal Mail": case "Colissimo": case "Correos": case "Swiss Post": case "Poste Italiane": case "USPS":
+    case "UPS":
+      return `1Z${digits(random, 3)}E${digits(random, 2)}${digits(random, 10)}`;
+    case "Royal Mail":
+    case "Colissimo":
+    case "Correos":
+    case "Swiss Post":
+    case "Poste Italiane":
+    case "USPS":
       return `${pick(random, ["RR", "CP", "LX", "RB"])}${digits(random, 9)}${countryCode}`;
-    case "DHL": return `JJD${digits(random, 18)}`;
-    case "FedEx": return digits(random, 12);
-    default: return digits(random, 14);
+    case "DHL":
+      return `JJD${digits(random, 18)}`;
+    case "FedEx":
+      return digits(random, 12);
+    default:
+      return digits(random, 14);
   }
 }
 
@@ -88,7 +106,11 @@ export function order(world: World, i: number): Order {
   const total = round2(lines.reduce((sum, l) => sum + l.quantity * l.unitPrice * (1 - l.discount), 0));
 
   const method = weighted(random, [["card", 55], ["paypal", 25], ["bank_transfer", 10], ["invoice", 10]] as const);
-  const paymentDelay = method === "card" || method === "paypal" ? intBetween(random, 1, 10) * MINUTE : method === "bank_transfer" ? intBetween(random, 20, 72) * HOUR : intBetween(random, 7, 30) * DAY;
+  const paymentDelay = method === "card" || method === "paypal"
+    ? intBetween(random, 1, 10) * MINUTE
+    : method === "bank_transfer"
+    ? intBetween(random, 20, 72) * HOUR
+    : intBetween(random, 7, 30) * DAY;
 
   let status: OrderStatus;
   let shipment: Shipment | undefined;
@@ -100,7 +122,14 @@ export function order(world: World, i: number): Order {
     const deliveredAt = shippedAt + Math.floor((1 + random() * 5) * DAY);
     const delivered = deliveredAt <= EPOCH;
     const s = shipmentOfOrder(i);
-    shipment = { index: s, id: ids.shipment(s), carrier, trackingNumber: trackingNumber(random, carrier, country.code), shippedAt, deliveredAt: delivered ? deliveredAt : undefined };
+    shipment = {
+      index: s,
+      id: ids.shipment(s),
+      carrier,
+      trackingNumber: trackingNumber(random, carrier, country.code),
+      shippedAt,
+      deliveredAt: delivered ? deliveredAt : undefined,
+    };
     status = delivered ? "delivered" : "shipped";
     updatedAt = delivered ? deliveredAt : shippedAt;
     // an invoice may be paid after delivery, but never after the epoch
@@ -116,7 +145,17 @@ export function order(world: World, i: number): Order {
     if (paidAt > updatedAt) paidAt = undefined;
   }
   return {
-    index: i, id: ids.order(i), customerIndex, country, currency, status, orderedAt: at, updatedAt, total, lines,
-    payment: { id: ids.payment(i), method, paidAt }, shipment,
+    index: i,
+    id: ids.order(i),
+    customerIndex,
+    country,
+    currency,
+    status,
+    orderedAt: at,
+    updatedAt,
+    total,
+    lines,
+    payment: { id: ids.payment(i), method, paidAt },
+    shipment,
   };
 }

@@ -38,13 +38,26 @@ export function product(world: World, p: number): Product {
   const noun = pick(random, vocabulary.nouns);
   const name = vocabulary.titles
     ? `${pick(random, vocabulary.titles.first)} ${pick(random, vocabulary.titles.second)} (${noun})`
-    : chance(random, 0.6) ? `${brand} ${pick(random, series)} ${noun}` : `${brand} ${noun}`;
+    : chance(random, 0.6)
+    ? `${brand} ${pick(random, series)} ${noun}`
+    : `${brand} ${noun}`;
   const [min, max] = vocabulary.price;
   const priceEur = roundPrice(min * (max / min) ** (random() ** 1.4));
   const brandCode = brand.replace(/[^A-Za-z]/g, "").slice(0, 3).toUpperCase();
   const sku = `${vocabulary.code}-${brandCode}-${(p + 1).toString(36).toUpperCase().padStart(5, "0")}`;
   const updatedAt = EPOCH - intBetween(random, 1, 400) * DAY + Math.floor(random() * DAY);
-  return { index: p, id: ids.product(p), sku, name, brand, noun, categoryIndex: leaf.index, vocabulary, priceEur, updatedAt };
+  return {
+    index: p,
+    id: ids.product(p),
+    sku,
+    name,
+    brand,
+    noun,
+    categoryIndex: leaf.index,
+    vocabulary,
+    priceEur,
+    updatedAt,
+  };
 }
 
 const capitalise = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
@@ -68,14 +81,28 @@ export function productDescription(world: World, item: Product): string {
     `Made for ${escapeHtml(u1)}, and just as good for ${escapeHtml(u2)}.`,
   ];
   if (chance(random, 0.6)) sentences.push(`${escapeHtml(capitalise(pick(random, v.praise)))}, say our customers.`);
-  if (chance(random, 0.5)) sentences.push(`${item.vocabulary.titles ? "Published" : `Backed by ${item.brand}`} with a ${intBetween(random, 2, 3)}-year ${item.vocabulary.titles ? "returns promise" : "warranty"}.`);
+  if (chance(random, 0.5)) {
+    sentences.push(
+      `${item.vocabulary.titles ? "Published" : `Backed by ${item.brand}`} with a ${intBetween(random, 2, 3)}-year ${
+        item.vocabulary.titles ? "returns promise" : "warranty"
+      }.`,
+    );
+  }
   const list = listed.length ? `<ul>${listed.map((f) => `<li>${escapeHtml(capitalise(f))}</li>`).join("")}</ul>` : "";
-  return `<p>${sentences.slice(0, 2).join(" ")}</p>${list}${sentences.length > 2 ? `<p>${sentences.slice(2).join(" ")}</p>` : ""}`;
+  return `<p>${sentences.slice(0, 2).join(" ")}</p>${list}${
+    sentences.length > 2 ? `<p>${sentences.slice(2).join(" ")}</p>` : ""
+  }`;
 }
 
 export const productColumns = [
-  ["product_id", "text"], ["sku", "text"], ["name", "text"], ["description", "text"], ["category_id", "text"],
-  ["price", "text"], ["currency", "text"], ["updated_at", "timestamptz"],
+  ["product_id", "text"],
+  ["sku", "text"],
+  ["name", "text"],
+  ["description", "text"],
+  ["category_id", "text"],
+  ["price", "text"],
+  ["currency", "text"],
+  ["updated_at", "timestamptz"],
 ] as const;
 
 const nonNumericPrices = ["N/A", "TBD", "on request", "call us", "—"];
@@ -96,5 +123,14 @@ export function productRow(world: World, p: number): (string | null)[] {
   if (bad === "non_numeric_price") price = pick(random, nonNumericPrices);
   else if (bad === "unknown_currency") currency = pick(random, unknownCurrencies);
   else if (bad === "missing_required_field") name = null;
-  return [item.id, item.sku, name, productDescription(world, item), ids.category(item.categoryIndex), price, currency, isoMillis(item.updatedAt)];
+  return [
+    item.id,
+    item.sku,
+    name,
+    productDescription(world, item),
+    ids.category(item.categoryIndex),
+    price,
+    currency,
+    isoMillis(item.updatedAt),
+  ];
 }

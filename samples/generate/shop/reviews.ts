@@ -1,7 +1,7 @@
 import { badReasonOf } from "../defects.ts";
 import { ids, orderOfReview } from "../links.ts";
 import { intBetween, pick, recordStream, streamTag, weighted } from "../random.ts";
-import { DAY, EPOCH, MINUTE, messyDate, unparseableDate } from "../time.ts";
+import { DAY, EPOCH, messyDate, MINUTE, unparseableDate } from "../time.ts";
 import { reviewText } from "../vocabulary/reviews.ts";
 import type { World } from "../world.ts";
 import { order } from "./orders.ts";
@@ -10,7 +10,13 @@ import { product } from "./products.ts";
 const REVIEW = streamTag("shop.reviews");
 
 export const reviewColumns = [
-  ["review_id", "text"], ["customer_id", "text"], ["product_id", "text"], ["rating", "int"], ["title", "text"], ["body", "text"], ["created_at", "text"],
+  ["review_id", "text"],
+  ["customer_id", "text"],
+  ["product_id", "text"],
+  ["rating", "int"],
+  ["title", "text"],
+  ["body", "text"],
+  ["created_at", "text"],
 ] as const;
 
 /** Review `r`: the customer of order `orderOfReview(r)` about that order's first product, some days after delivery. */
@@ -23,7 +29,10 @@ export function reviewRow(world: World, r: number): (string | number | null)[] {
   let rating = weighted(random, [[5, 42], [4, 24], [3, 11], [2, 8], [1, 15]] as const) as number;
   const { title, body } = reviewText(random, rating, item.vocabulary, item.noun);
   const arrived = o.shipment?.deliveredAt ?? o.shipment?.shippedAt ?? o.orderedAt;
-  const writtenAt = Math.min(arrived + intBetween(random, 1, 30) * DAY + intBetween(random, 0, 1439) * MINUTE, EPOCH - MINUTE);
+  const writtenAt = Math.min(
+    arrived + intBetween(random, 1, 30) * DAY + intBetween(random, 0, 1439) * MINUTE,
+    EPOCH - MINUTE,
+  );
   let createdAt = messyDate(random, writtenAt);
   let productId: string | null = item.id;
   const bad = badReasonOf("reviews", r);

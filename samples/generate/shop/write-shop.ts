@@ -8,7 +8,17 @@ import { DAY, EPOCH, isoMillis } from "../time.ts";
 import { categories } from "../vocabulary/categories.ts";
 import type { World } from "../world.ts";
 import { customerColumns, customerRow } from "./customers.ts";
-import { orderColumns, orderItemColumns, orderItemRow, orderRow, orderRowStream, paymentColumns, paymentRow, shipmentColumns, shipmentRow } from "./order-rows.ts";
+import {
+  orderColumns,
+  orderItemColumns,
+  orderItemRow,
+  orderRow,
+  orderRowStream,
+  paymentColumns,
+  paymentRow,
+  shipmentColumns,
+  shipmentRow,
+} from "./order-rows.ts";
 import { order } from "./orders.ts";
 import { productColumns, productRow } from "./products.ts";
 import { reviewColumns, reviewRow } from "./reviews.ts";
@@ -46,8 +56,12 @@ export interface ShopOutput {
 
 /** Fills one table from `rowOf(index)` for every index below `count`. */
 async function fill(
-  pool: pg.Pool, entity: Entity, columns: readonly (readonly [string, string])[], count: number,
-  rowOf: (index: number) => readonly (string | number | null)[], onProgress: OnProgress | undefined,
+  pool: pg.Pool,
+  entity: Entity,
+  columns: readonly (readonly [string, string])[],
+  count: number,
+  rowOf: (index: number) => readonly (string | number | null)[],
+  onProgress: OnProgress | undefined,
 ): Promise<EntityReport> {
   const table = `shop.${entity}`;
   const batch = new TableBatch(pool, table, columns);
@@ -64,7 +78,11 @@ async function fill(
 }
 
 /** Orders with their items, payments and shipments: one pass, four tables. */
-async function fillOrders(world: World, pool: pg.Pool, onProgress: OnProgress | undefined): Promise<Partial<Record<Entity, EntityReport>>> {
+async function fillOrders(
+  world: World,
+  pool: pg.Pool,
+  onProgress: OnProgress | undefined,
+): Promise<Partial<Record<Entity, EntityReport>>> {
   const batches = {
     orders: new TableBatch(pool, "shop.orders", orderColumns),
     order_items: new TableBatch(pool, "shop.order_items", orderItemColumns),
@@ -100,8 +118,10 @@ async function fillOrders(world: World, pool: pg.Pool, onProgress: OnProgress | 
   await Promise.all(Object.values(batches).map((batch) => batch.end()));
   progress.done(world.sizes.orders);
   return {
-    orders: tallies.orders.report(), order_items: tallies.order_items.report(),
-    payments: tallies.payments.report(), shipments: tallies.shipments.report(),
+    orders: tallies.orders.report(),
+    order_items: tallies.order_items.report(),
+    payments: tallies.payments.report(),
+    shipments: tallies.shipments.report(),
   };
 }
 
@@ -109,7 +129,12 @@ function categoryRow(i: number): (string | null)[] {
   const node = categories[i];
   if (!node) throw new Error(`no category ${i}`);
   const name = badReasonOf("categories", i) === "missing_required_field" ? null : node.name;
-  return [ids.category(i), name, node.parent === undefined ? null : ids.category(node.parent), isoMillis(EPOCH - (400 - i) * DAY)];
+  return [
+    ids.category(i),
+    name,
+    node.parent === undefined ? null : ids.category(node.parent),
+    isoMillis(EPOCH - (400 - i) * DAY),
+  ];
 }
 
 /** (Re)creates the eight `shop` tables and fills them. */
@@ -117,14 +142,46 @@ export async function writeShop(world: World, pool: pg.Pool, onProgress?: OnProg
   await pool.query(schema);
   const { sizes } = world;
   const reports: Partial<Record<Entity, EntityReport>> = {};
-  reports.categories = await fill(pool, "categories", [["category_id", "text"], ["name", "text"], ["parent_id", "text"], ["updated_at", "timestamptz"]], sizes.categories, categoryRow, onProgress);
-  reports.customers = await fill(pool, "customers", customerColumns, sizes.customers, (k) => customerRow(world, k), onProgress);
-  reports.products = await fill(pool, "products", productColumns, sizes.products, (p) => productRow(world, p), onProgress);
+  reports.categories = await fill(
+    pool,
+    "categories",
+    [["category_id", "text"], ["name", "text"], ["parent_id", "text"], ["updated_at", "timestamptz"]],
+    sizes.categories,
+    categoryRow,
+    onProgress,
+  );
+  reports.customers = await fill(
+    pool,
+    "customers",
+    customerColumns,
+    sizes.customers,
+    (k) => customerRow(world, k),
+    onProgress,
+  );
+  reports.products = await fill(
+    pool,
+    "products",
+    productColumns,
+    sizes.products,
+    (p) => productRow(world, p),
+    onProgress,
+  );
   Object.assign(reports, await fillOrders(world, pool, onProgress));
   reports.reviews = await fill(pool, "reviews", reviewColumns, sizes.reviews, (r) => reviewRow(world, r), onProgress);
   await pool.query(primaryKeys);
   const tables: Record<string, number> = {};
-  for (const entity of ["categories", "customers", "products", "orders", "order_items", "reviews", "payments", "shipments"] as const) {
+  for (
+    const entity of [
+      "categories",
+      "customers",
+      "products",
+      "orders",
+      "order_items",
+      "reviews",
+      "payments",
+      "shipments",
+    ] as const
+  ) {
     tables[`shop.${entity}`] = reports[entity]?.generated ?? 0;
   }
   return { reports, tables };

@@ -14,7 +14,10 @@ export class DelayedLines {
     const ready: string[] = [];
     for (let i = 0; i < this.#pending.length;) {
       const item = this.#pending[i] as { at: number; line: string };
-      if (item.at <= index) { ready.push(item.line); this.#pending.splice(i, 1); } else i++;
+      if (item.at <= index) {
+        ready.push(item.line);
+        this.#pending.splice(i, 1);
+      } else i++;
     }
     return ready;
   }

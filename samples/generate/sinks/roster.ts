@@ -16,7 +16,12 @@ export const rosterHeader = ["Owner ID", "Email", "Name", "Team", "Region", "Sta
 /** The HR roster of sales reps: sheet `Reps`, one header row, start dates as Excel dates. Streams rows to disk. */
 export async function writeRoster(path: string, rows: Iterable<RosterRow>): Promise<number> {
   // stored, not deflated: deflate output differs between zlib builds (Node's and Deno's), stored bytes do not
-  const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({ filename: path, useStyles: true, useSharedStrings: false, zip: { store: true } });
+  const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({
+    filename: path,
+    useStyles: true,
+    useSharedStrings: false,
+    zip: { store: true },
+  });
   workbook.creator = "ingest generate";
   workbook.lastModifiedBy = "ingest generate";
   workbook.created = new Date(EPOCH);

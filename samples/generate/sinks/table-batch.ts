@@ -41,8 +41,12 @@ export class TableBatch {
     await this.#settled();
     // the rejection is kept, not left unhandled, and thrown by the next add or by end
     this.#inFlight = this.#pool.query(this.#sql, params).then(
-      () => { this.inserted += rows; },
-      (error: unknown) => { this.#failure = { error }; },
+      () => {
+        this.inserted += rows;
+      },
+      (error: unknown) => {
+        this.#failure = { error };
+      },
     );
   }
 

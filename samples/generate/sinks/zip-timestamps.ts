@@ -18,7 +18,10 @@ export async function fixZipTimestamps(path: string): Promise<void> {
     // end of central directory record: signature 0x06054b50, searched backwards past a possible comment
     let end = -1;
     for (let at = size - 22; at >= Math.max(0, size - 22 - 0xffff); at--) {
-      if (buffer.readUInt32LE(at) === 0x06054b50) { end = at; break; }
+      if (buffer.readUInt32LE(at) === 0x06054b50) {
+        end = at;
+        break;
+      }
     }
     if (end < 0) throw new Error(`${path}: not a zip file`);
     const entries = buffer.readUInt16LE(end + 10);

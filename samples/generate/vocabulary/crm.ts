@@ -1,14 +1,82 @@
 import { intBetween, pick, type Random } from "../random.ts";
 import type { Country } from "./people.ts";
 
-const prefixes = ["Nordwind", "Alpen", "Baltic", "Silverline", "Greenfield", "Brightwater", "Ironworks", "Bluebird", "Redwood", "Northstar", "Lakeside", "Highland", "Sunrise", "Oakmont", "Stonebridge", "Riverside", "Westbrook", "Eastgate", "Crescent", "Summit", "Harbor", "Kestrel", "Aster", "Fjord", "Granite", "Meadow", "Polar", "Copper", "Evergreen", "Beacon"];
-const cores: readonly (readonly [word: string, industry: string])[] = [
-  ["Logistics", "Logistics"], ["Retail", "Retail"], ["Systems", "Software"], ["Foods", "Food & Beverage"], ["Hotels", "Hospitality"],
-  ["Health", "Healthcare"], ["Engineering", "Manufacturing"], ["Media", "Media"], ["Consulting", "Professional Services"], ["Supplies", "Wholesale"],
-  ["Interiors", "Construction"], ["Outdoor", "Retail"], ["Labs", "Research"], ["Energy", "Energy"], ["Textiles", "Manufacturing"],
-  ["Motors", "Automotive"], ["Pharma", "Healthcare"], ["Academy", "Education"], ["Software", "Software"], ["Builders", "Construction"],
+const prefixes = [
+  "Nordwind",
+  "Alpen",
+  "Baltic",
+  "Silverline",
+  "Greenfield",
+  "Brightwater",
+  "Ironworks",
+  "Bluebird",
+  "Redwood",
+  "Northstar",
+  "Lakeside",
+  "Highland",
+  "Sunrise",
+  "Oakmont",
+  "Stonebridge",
+  "Riverside",
+  "Westbrook",
+  "Eastgate",
+  "Crescent",
+  "Summit",
+  "Harbor",
+  "Kestrel",
+  "Aster",
+  "Fjord",
+  "Granite",
+  "Meadow",
+  "Polar",
+  "Copper",
+  "Evergreen",
+  "Beacon",
 ];
-const qualifiers = ["", "Group", "Partners", "International", "Nordic", "Direct", "& Co", "Holding", "Services", "Solutions", "Collective", "Works", "Trading", "Europe", "Digital", "Studio", "Network", "Brands", "Industries", "Company"];
+const cores: readonly (readonly [word: string, industry: string])[] = [
+  ["Logistics", "Logistics"],
+  ["Retail", "Retail"],
+  ["Systems", "Software"],
+  ["Foods", "Food & Beverage"],
+  ["Hotels", "Hospitality"],
+  ["Health", "Healthcare"],
+  ["Engineering", "Manufacturing"],
+  ["Media", "Media"],
+  ["Consulting", "Professional Services"],
+  ["Supplies", "Wholesale"],
+  ["Interiors", "Construction"],
+  ["Outdoor", "Retail"],
+  ["Labs", "Research"],
+  ["Energy", "Energy"],
+  ["Textiles", "Manufacturing"],
+  ["Motors", "Automotive"],
+  ["Pharma", "Healthcare"],
+  ["Academy", "Education"],
+  ["Software", "Software"],
+  ["Builders", "Construction"],
+];
+const qualifiers = [
+  "",
+  "Group",
+  "Partners",
+  "International",
+  "Nordic",
+  "Direct",
+  "& Co",
+  "Holding",
+  "Services",
+  "Solutions",
+  "Collective",
+  "Works",
+  "Trading",
+  "Europe",
+  "Digital",
+  "Studio",
+  "Network",
+  "Brands",
+  "Industries",
+  "Company",
+];
 const combinations = prefixes.length * cores.length * qualifiers.length;
 // spreads consecutive companies over the combinations (coprime with 12,000)
 const COMPANY_STEP = 7_919;
@@ -25,16 +93,49 @@ export function companyName(index: number, country: Country): { name: string; do
   return { name: `${words.join(" ")} ${country.legalForm}`, domain: `${slug}.${country.tld}`, industry };
 }
 
-export const jobTitles = ["Head of Procurement", "Purchasing Manager", "Office Manager", "CFO", "IT Director", "Operations Manager", "Facilities Manager", "CEO", "Category Manager", "Buyer", "Head of IT", "Marketing Director"] as const;
+export const jobTitles = [
+  "Head of Procurement",
+  "Purchasing Manager",
+  "Office Manager",
+  "CFO",
+  "IT Director",
+  "Operations Manager",
+  "Facilities Manager",
+  "CEO",
+  "Category Manager",
+  "Buyer",
+  "Head of IT",
+  "Marketing Director",
+] as const;
 
-const offers = ["Laptop fleet refresh ({n} units)", "Annual office supplies contract", "Headsets for the support team ({n} units)", "Conference room displays", "Smart lighting pilot", "Breakroom coffee machines", "B2B webshop account", "Employee gift programme", "Monitor upgrade ({n} units)", "Terrace furniture", "Power tools for the maintenance crew"];
+const offers = [
+  "Laptop fleet refresh ({n} units)",
+  "Annual office supplies contract",
+  "Headsets for the support team ({n} units)",
+  "Conference room displays",
+  "Smart lighting pilot",
+  "Breakroom coffee machines",
+  "B2B webshop account",
+  "Employee gift programme",
+  "Monitor upgrade ({n} units)",
+  "Terrace furniture",
+  "Power tools for the maintenance crew",
+];
 
 export function dealName(random: Random, companyShortName: string): string {
   return `${companyShortName} – ${pick(random, offers).replace("{n}", String(intBetween(random, 2, 50) * 10))}`;
 }
 
 export const salesTeams = ["Enterprise", "Mid-Market", "SMB", "Partnerships"] as const;
-export const salesRegions = ["DACH", "Nordics", "UK & Ireland", "Benelux", "France", "Southern Europe", "North America"] as const;
+export const salesRegions = [
+  "DACH",
+  "Nordics",
+  "UK & Ireland",
+  "Benelux",
+  "France",
+  "Southern Europe",
+  "North America",
+] as const;
 
 const competitors = ["Officeline", "TechDirect", "ProcureHub", "BüroWelt", "Nordic Office"];
 const concerns = [
@@ -45,7 +146,13 @@ const concerns = [
   "they are also evaluating {competitor}",
   "budget is frozen until next quarter",
 ];
-const nextSteps = ["send a revised quote by Friday", "book a demo with their IT team", "follow up after their board meeting", "ship two sample units", "loop in our logistics team about delivery windows"];
+const nextSteps = [
+  "send a revised quote by Friday",
+  "book a demo with their IT team",
+  "follow up after their board meeting",
+  "ship two sample units",
+  "loop in our logistics team about delivery windows",
+];
 const replies = [
   "Looks good, we'll sign next week.",
   "Can you do better on price? Your competitor offered 8 % less.",
@@ -76,21 +183,38 @@ export function interactionText(random: Random, s: NoteSubject): { subject: stri
   switch (s.type) {
     case "call":
       return {
-        subject: pick(random, [`Call re ${deal}`, `Follow-up call – ${s.companyShortName}`, `Intro call with ${s.contactFirstName}`]),
+        subject: pick(random, [
+          `Call re ${deal}`,
+          `Follow-up call – ${s.companyShortName}`,
+          `Intro call with ${s.contactFirstName}`,
+        ]),
         notes: pick(random, [
-          `Spoke with ${s.contactFirstName} (${s.jobTitle}) about "${deal}". Main concern: ${concern}.\nNext step: ${pick(random, nextSteps)}.`,
-          `Call with ${s.contactFirstName}: they liked the demo, but ${concern}.\n- Budget: ${money}\n- Decision expected in ${intBetween(random, 2, 8)} weeks\nNext: ${pick(random, nextSteps)}.`,
+          `Spoke with ${s.contactFirstName} (${s.jobTitle}) about "${deal}". Main concern: ${concern}.\nNext step: ${
+            pick(random, nextSteps)
+          }.`,
+          `Call with ${s.contactFirstName}: they liked the demo, but ${concern}.\n- Budget: ${money}\n- Decision expected in ${
+            intBetween(random, 2, 8)
+          } weeks\nNext: ${pick(random, nextSteps)}.`,
         ]),
       };
     case "email":
       return {
         subject: pick(random, [`Quote for ${deal}`, `RE: ${deal} pricing`, `Documents for ${s.companyShortName}`]),
-        notes: `Sent the revised quote for "${deal}" (${money}), including a ${intBetween(random, 3, 12)} % volume discount. ${s.contactFirstName} replied: "${pick(random, replies)}"`,
+        notes: `Sent the revised quote for "${deal}" (${money}), including a ${
+          intBetween(random, 3, 12)
+        } % volume discount. ${s.contactFirstName} replied: "${pick(random, replies)}"`,
       };
     case "meeting":
       return {
-        subject: pick(random, [`Meeting at ${s.companyShortName}`, `Quarterly review, ${s.companyShortName}`, `Workshop: ${deal}`]),
-        notes: `On-site meeting at ${s.companyShortName} in ${s.city} with ${s.contactFirstName} (${s.jobTitle}) and two colleagues.\nTopics: ${concern}, service levels, and timelines for "${deal}".\n${pick(random, outcomes)}`,
+        subject: pick(random, [
+          `Meeting at ${s.companyShortName}`,
+          `Quarterly review, ${s.companyShortName}`,
+          `Workshop: ${deal}`,
+        ]),
+        notes:
+          `On-site meeting at ${s.companyShortName} in ${s.city} with ${s.contactFirstName} (${s.jobTitle}) and two colleagues.\nTopics: ${concern}, service levels, and timelines for "${deal}".\n${
+            pick(random, outcomes)
+          }`,
       };
   }
 }

@@ -9,9 +9,21 @@ const titles: Record<number, readonly string[]> = {
   1: ["Terrible", "Stopped working", "Avoid", "Broken on arrival", "Waste of money"],
 };
 
-const closers5 = ["Would buy again.", "Highly recommended.", "Worth every cent.", "Delivery was quick too.", "Already ordered a second one as a gift."];
+const closers5 = [
+  "Would buy again.",
+  "Highly recommended.",
+  "Worth every cent.",
+  "Delivery was quick too.",
+  "Already ordered a second one as a gift.",
+];
 const closers4 = ["Still recommended.", "Good value overall.", "Happy with the purchase.", "Would buy again."];
-const minorFaults = ["the price is a bit steep", "delivery took a few days longer than promised", "the instructions could be clearer", "the packaging was excessive", "the colour is slightly different from the photos"];
+const minorFaults = [
+  "the price is a bit steep",
+  "delivery took a few days longer than promised",
+  "the instructions could be clearer",
+  "the packaging was excessive",
+  "the colour is slightly different from the photos",
+];
 /** Every one of these holds a word a reader (and the tests) recognise as negative. */
 export const negativeSentences = [
   "Really disappointed.",
@@ -27,7 +39,12 @@ export const negativeSentences = [
 const sentence = (clause: string) => clause.charAt(0).toUpperCase() + clause.slice(1) + ".";
 
 /** A review title and body that read like the rating: praise of the category's features, or what went wrong. */
-export function reviewText(random: Random, rating: number, vocabulary: LeafVocabulary, noun: string): { title: string; body: string } {
+export function reviewText(
+  random: Random,
+  rating: number,
+  vocabulary: LeafVocabulary,
+  noun: string,
+): { title: string; body: string } {
   const title = pick(random, titles[rating] ?? titles[3] ?? []).replace("{noun}", noun.toLowerCase());
   const parts: string[] = [];
   if (rating === 5) {
