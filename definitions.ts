@@ -9,13 +9,13 @@ import { persons } from "./assets/people/persons.ts";
 import type { AssetDefinition } from "./engine/asset.ts";
 import { defineDefinitions } from "./engine/definitions.ts";
 import { defineResource } from "./engine/resource.ts";
-import { connectChroma } from "./resources/chroma.ts";
+import { connectChroma } from "./connectors/chroma/index.ts";
 import { loadEmbedder } from "./resources/embedder.ts";
-import { connectNeo4j } from "./resources/neo4j.ts";
+import { connectNeo4j } from "./connectors/neo4j/index.ts";
 import { createPool } from "./resources/postgres.ts";
 import { settings } from "./resources/settings.ts";
-import { CrmClient } from "./resources/sources/crm.ts";
-import { Staging } from "./resources/staging.ts";
+import { CrmClient } from "./connectors/crm-api/index.ts";
+import { Staging } from "./connectors/staging/index.ts";
 import { schedules } from "./schedules/index.ts";
 import { sensors } from "./sensors/index.ts";
 

@@ -14,21 +14,21 @@ export type {
   MaterializeResult,
   RetryPolicy,
 } from "./engine/asset.ts";
-export { buildAssetGraph, defineDefinitions, DefinitionError } from "./engine/definitions.ts";
-export type { AssetGraph, Definitions } from "./engine/definitions.ts";
+export { buildAssetGraph } from "./engine/asset-graph.ts";
+export { defineDefinitions } from "./engine/definitions.ts";
+export { DefinitionError } from "./engine/asset.ts";
+export type { AssetGraph } from "./engine/asset-graph.ts";
+export type { Definitions } from "./engine/definitions.ts";
 export { defineResource } from "./engine/resource.ts";
 export type { ResourceDefinition } from "./engine/resource.ts";
 export { dailyPartitions, hourlyPartitions, PartitionError, staticPartitions } from "./engine/partitions.ts";
 export type { PartitionsDefinition, TimeWindowPartitions } from "./engine/partitions.ts";
-export {
-  defineCollectionAsset,
-  defineNodeAsset,
-  defineRelationshipAsset,
-  defineStagedAsset,
-} from "./engine/helpers.ts";
-export type { StagedAsset } from "./engine/helpers.ts";
+export { defineCollectionAsset } from "./connectors/chroma/index.ts";
+export { defineNodeAsset, defineRelationshipAsset } from "./connectors/neo4j/index.ts";
+export { defineStagedAsset } from "./connectors/staging/index.ts";
+export type { StagedAsset } from "./connectors/staging/index.ts";
 export { parseSelection, selectAssets, SelectionError } from "./engine/selection.ts";
-export { requestRun, waitForRun } from "./engine/materialize.ts";
+export { requestRun, waitForRun } from "./engine/runs.ts";
 export { cancelRun } from "./engine/cancel.ts";
 export { prepareDatabase, startWorker } from "./engine/worker.ts";
 export { assetStatuses } from "./engine/status.ts";
@@ -53,9 +53,9 @@ export type {
   SensorDefinition,
 } from "./engine/automation/index.ts";
 export { lineageOf } from "./engine/lineage.ts";
-export { ChromaMetadataError, type ChromaResource, connectChroma } from "./resources/chroma.ts";
+export { ChromaMetadataError, type ChromaResource, connectChroma } from "./connectors/chroma/index.ts";
 export { type Embedder, loadEmbedder } from "./resources/embedder.ts";
-export { connectNeo4j } from "./resources/neo4j.ts";
+export { connectNeo4j } from "./connectors/neo4j/index.ts";
 export { createPool, metadataDb } from "./resources/postgres.ts";
 export { settings } from "./resources/settings.ts";
-export { Staging } from "./resources/staging.ts";
+export { Staging } from "./connectors/staging/index.ts";

@@ -5,13 +5,13 @@
  */
 import { writeFileSync } from "node:fs";
 import definitions from "../definitions.ts";
-import { buildAssetGraph } from "../engine/definitions.ts";
-import { runInProcess } from "../engine/materialize.ts";
+import { buildAssetGraph } from "../engine/asset-graph.ts";
+import { runInProcess } from "../engine/runs.ts";
 import { selectAssets } from "../engine/selection.ts";
 import { prepareDatabase } from "../engine/worker.ts";
 import { createPool } from "../resources/postgres.ts";
 import { settings } from "../resources/settings.ts";
-import { Staging } from "../resources/staging.ts";
+import { Staging } from "../connectors/staging/index.ts";
 
 /** What the parent reads back: the run, its wall time and peak memory, and each materialisation. */
 export interface PipelineResult {

@@ -7,7 +7,7 @@
  * first variant), every variant writes `rows` new rows once a round, in an order rotated each
  * round, so the machine's noise and the growing store fall on all of them alike. Prints a table.
  */
-import { ensureUniqueKey } from "../resources/neo4j.ts";
+import { ensureUniqueKey } from "../connectors/neo4j/index.ts";
 import {
   createOrdersAndProducts,
   describeVariant,

@@ -12,7 +12,7 @@ import {
   type RelationshipRow,
   runInBatches,
   type WriteOptions,
-} from "../resources/neo4j.ts";
+} from "../connectors/neo4j/index.ts";
 import { startThrowawayNeo4j } from "../stack/neo4j.ts";
 import { type BenchResult, result } from "./report.ts";
 

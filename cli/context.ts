@@ -1,11 +1,12 @@
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Command } from "commander";
-import { type AssetGraph, buildAssetGraph, type Definitions } from "../engine/definitions.ts";
+import type { AssetGraph } from "../engine/asset-graph.ts";
+import { assetGraphOf, type Definitions } from "../engine/definitions.ts";
 import { prepareDatabase } from "../engine/worker.ts";
 import { createPool, metadataDb, type pg } from "../resources/postgres.ts";
 import { packageRoot, settings } from "../resources/settings.ts";
-import type { MetadataStore } from "../engine/store.ts";
+import type { MetadataStore } from "../db/schema.ts";
 
 export interface GlobalOptions {
   definitions?: string;
@@ -15,28 +16,31 @@ export interface GlobalOptions {
 export const globals = (command: Command): GlobalOptions => command.optsWithGlobals<GlobalOptions>();
 
 /** Loads a definitions module: its default export, or its export named `definitions`. */
-export async function loadGraph(file: string | undefined): Promise<AssetGraph> {
+export async function loadGraph(file: string | undefined): Promise<AssetGraph<Definitions>> {
   const path = resolve(file ?? `${packageRoot}/definitions.ts`);
   const module = (await import(pathToFileURL(path).href)) as { default?: Definitions; definitions?: Definitions };
   const definitions = module.default ?? module.definitions;
   if (!definitions) throw new Error(`${path} exports no definitions (export default defineDefinitions({...}))`);
-  return buildAssetGraph(definitions);
+  return assetGraphOf(definitions);
 }
 
-/** A pool on the framework's database with graphile-worker's and the metadata schema in place. */
-export async function openMetadata(): Promise<{ pool: pg.Pool; db: MetadataStore; close(): Promise<void> }> {
+export interface MetadataConnection extends AsyncDisposable {
+  pool: pg.Pool;
+  db: MetadataStore;
+  close(): Promise<void>;
+}
+
+/** A pool on the framework's database with graphile-worker's and the metadata schema in place; `await using` closes it. */
+export async function openMetadata(): Promise<MetadataConnection> {
   const pool = createPool(settings().databaseUrl);
   await prepareDatabase(pool);
   const db = metadataDb(pool);
-  return {
-    pool,
-    db,
-    async close() {
-      await db.destroy();
-      // kysely ends the pool only when it acquired a connection through it; callers may have queried the pool directly.
-      if (!pool.ended) await pool.end();
-    },
+  const close = async () => {
+    await db.destroy();
+    // kysely ends the pool only when it acquired a connection through it; callers may have queried the pool directly.
+    if (!pool.ended) await pool.end();
   };
+  return { pool, db, close, [Symbol.asyncDispose]: close };
 }
 
 export function output(command: Command, value: unknown, human: () => string): void {

@@ -32,7 +32,7 @@ export function registerDaemon(program: Command): void {
         rate: Number(options.clockRate),
         origin: options.clockOrigin === undefined ? undefined : Number(options.clockOrigin),
       });
-      const store = await openMetadata();
+      await using store = await openMetadata();
       const daemon = await startDaemon({ graph, pool: store.pool, clock, leader: options.leader });
       // SIGTERM finishes the evaluation in progress, records what is left and exits 0.
       const stop = () => void daemon.stop();
@@ -42,7 +42,6 @@ export function registerDaemon(program: Command): void {
       // Deno keeps a process alive while it listens for a signal.
       process.off("SIGTERM", stop);
       process.off("SIGINT", stop);
-      await store.close();
     });
 
   program
@@ -52,17 +51,13 @@ export function registerDaemon(program: Command): void {
     .option("--status <status>", "only ticks with this status: evaluated, skipped, requested or failed")
     .option("-l, --limit <n>", "how many", "20")
     .action(async (options: { name?: string; status?: TickStatus; limit: string }, command: Command) => {
-      const store = await openMetadata();
-      try {
-        const ticks = await listTicks(store.db, {
-          instigator: options.name,
-          status: options.status,
-          limit: Number(options.limit),
-        });
-        output(command, ticks, () => (ticks.length === 0 ? "no ticks recorded" : ticks.map(describeTick).join("\n")));
-      } finally {
-        await store.close();
-      }
+      await using store = await openMetadata();
+      const ticks = await listTicks(store.db, {
+        instigator: options.name,
+        status: options.status,
+        limit: Number(options.limit),
+      });
+      output(command, ticks, () => (ticks.length === 0 ? "no ticks recorded" : ticks.map(describeTick).join("\n")));
     });
 }
 

@@ -1,8 +1,7 @@
 import type { Command } from "commander";
 import { deadLetterCounts, listDeadLetters } from "../engine/dead-letters.ts";
-import { replayDeadLetters } from "../engine/replay.ts";
+import { replayDeadLetters, type Staging } from "../connectors/staging/index.ts";
 import { ResourcePool } from "../engine/resource.ts";
-import type { Staging } from "../resources/staging.ts";
 import { globals, loadGraph, openMetadata, output } from "./context.ts";
 
 interface FilterOptions {
@@ -25,39 +24,35 @@ export function registerDeadLetters(program: Command): void {
     .option("--summary", "counts by asset and reason")
     .option("-n, --limit <n>", "at most this many", "50")
     .action(async (options: FilterOptions, command: Command) => {
-      const store = await openMetadata();
-      try {
-        if (options.summary) {
-          const counts = await deadLetterCounts(store.db, options.run);
-          output(
-            command,
-            counts,
-            () =>
-              counts.map((c) => `${String(c.count).padStart(8)}  ${c.asset_key}  ${c.reason}`).join("\n") ||
-              "no open dead letters",
-          );
-          return;
-        }
-        const letters = await listDeadLetters(store.db, {
-          assetKey: options.asset,
-          runId: options.run,
-          reason: options.reason,
-          status: options.all ? "all" : "open",
-          limit: Number(options.limit),
-        });
-        output(command, letters, () =>
-          letters
-            .map((d) =>
-              `#${d.id} ${d.asset_key} ${d.source}${d.source_key ? ` ${d.source_key}` : ""}  ${d.reason}${
-                d.status === "replayed" ? " (replayed)" : ""
-              }  run ${d.run_id}\n    ${d.issues.map((i) => `${i.path}: ${i.message}`).join("\n    ")}\n    ${
-                JSON.stringify(d.payload).slice(0, 200)
-              }`
-            )
-            .join("\n") || "no dead letters");
-      } finally {
-        await store.close();
+      await using store = await openMetadata();
+      if (options.summary) {
+        const counts = await deadLetterCounts(store.db, options.run);
+        output(
+          command,
+          counts,
+          () =>
+            counts.map((c) => `${String(c.count).padStart(8)}  ${c.asset_key}  ${c.reason}`).join("\n") ||
+            "no open dead letters",
+        );
+        return;
       }
+      const letters = await listDeadLetters(store.db, {
+        assetKey: options.asset,
+        runId: options.run,
+        reason: options.reason,
+        status: options.all ? "all" : "open",
+        limit: Number(options.limit),
+      });
+      output(command, letters, () =>
+        letters
+          .map((d) =>
+            `#${d.id} ${d.asset_key} ${d.source}${d.source_key ? ` ${d.source_key}` : ""}  ${d.reason}${
+              d.status === "replayed" ? " (replayed)" : ""
+            }  run ${d.run_id}\n    ${d.issues.map((i) => `${i.path}: ${i.message}`).join("\n    ")}\n    ${
+              JSON.stringify(d.payload).slice(0, 200)
+            }`
+          )
+          .join("\n") || "no dead letters");
     });
   deadLetters
     .command("replay")
@@ -67,24 +62,19 @@ export function registerDeadLetters(program: Command): void {
     .option("--reason <reason>", "only this reason")
     .action(async (options: Omit<FilterOptions, "limit" | "all" | "summary">, command: Command) => {
       const graph = await loadGraph(globals(command).definitions);
-      const store = await openMetadata();
-      const resources = new ResourcePool(graph.definitions.resources);
-      try {
-        const staging = (await resources.get("staging")) as Staging;
-        const result = await replayDeadLetters(store.db, graph, staging, {
-          assetKey: options.asset,
-          runId: options.run,
-          reason: options.reason,
-        });
-        output(
-          command,
-          result,
-          () =>
-            `replay run ${result.runId}: ${result.replayed} replayed and staged, ${result.stillFailing} still failing, ${result.skipped} not replayable. Run \`ingest materialize --stale\` to load what changed.`,
-        );
-      } finally {
-        await resources.close();
-        await store.close();
-      }
+      await using store = await openMetadata();
+      await using resources = new ResourcePool(graph.definitions.resources);
+      const staging = (await resources.get("staging")) as Staging;
+      const result = await replayDeadLetters(store.db, graph, staging, {
+        assetKey: options.asset,
+        runId: options.run,
+        reason: options.reason,
+      });
+      output(
+        command,
+        result,
+        () =>
+          `replay run ${result.runId}: ${result.replayed} replayed and staged, ${result.stillFailing} still failing, ${result.skipped} not replayable. Run \`ingest materialize --stale\` to load what changed.`,
+      );
     });
 }

@@ -2,15 +2,16 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Command } from "commander";
 import { deadLetterCounts } from "../engine/dead-letters.ts";
-import { runInProcess } from "../engine/materialize.ts";
-import { connectChroma } from "../resources/chroma.ts";
+import { runInProcess } from "../engine/runs.ts";
+import { connectChroma } from "../connectors/chroma/index.ts";
 import { loadEmbedder } from "../resources/embedder.ts";
 import { logger } from "../resources/logger.ts";
-import { connectNeo4j, type Driver } from "../resources/neo4j.ts";
+import { connectNeo4j, type Driver } from "../connectors/neo4j/index.ts";
 import { createPool } from "../resources/postgres.ts";
 import { settings, sourcesDir } from "../resources/settings.ts";
 import { generate } from "../samples/generate/index.ts";
 import { stackUp } from "../stack/stack.ts";
+import type { AssetGraph } from "../engine/asset-graph.ts";
 import { globals, loadGraph, openMetadata } from "./context.ts";
 import { describeService } from "./stack.ts";
 
@@ -44,6 +45,21 @@ async function printGraph(neo4j: Driver): Promise<void> {
   console.log(`   relationships: ${types.records.map((r) => `${r.get("type")} ${r.get("n")}`).join(", ")}`);
 }
 
+/** Step 3: every asset, with a worker in this process; what was dead-lettered on the way. */
+async function materializeAll(graph: AssetGraph) {
+  await using store = await openMetadata();
+  const { run, steps } = await runInProcess(store.pool, graph, { selection: "*", keys: graph.order }, {
+    concurrency: 2,
+  });
+  const failed = steps.filter((s) => s.status !== "succeeded");
+  console.log(`   run ${run.id} ${run.status}: ${steps.length - failed.length} of ${steps.length} assets materialised`);
+  for (const step of failed) {
+    console.log(`   ${step.status} ${step.step_key}${step.error ? `: ${step.error.split("\n")[0]}` : ""}`);
+  }
+  if (run.status !== "succeeded") throw new Error(`run ${run.id} ${run.status}`);
+  return { letters: await deadLetterCounts(store.db, run.id) };
+}
+
 export function registerDemo(program: Command): void {
   program
     .command("demo")
@@ -63,21 +79,7 @@ export function registerDemo(program: Command): void {
 
       console.log("3. materialising every asset");
       const graph = await loadGraph(globals(command).definitions);
-      const store = await openMetadata();
-      const { run, steps } = await runInProcess(store.pool, graph, { selection: "*", keys: graph.order }, {
-        concurrency: 2,
-      });
-      const runId = run.id;
-      const failed = steps.filter((s) => s.status !== "succeeded");
-      console.log(
-        `   run ${runId} ${run.status}: ${steps.length - failed.length} of ${steps.length} assets materialised`,
-      );
-      for (const step of failed) {
-        console.log(`   ${step.status} ${step.step_key}${step.error ? `: ${step.error.split("\n")[0]}` : ""}`);
-      }
-      const letters = await deadLetterCounts(store.db, runId);
-      await store.close();
-      if (run.status !== "succeeded") throw new Error(`run ${runId} ${run.status}`);
+      const { letters } = await materializeAll(graph);
 
       console.log("4. what landed");
       const neo4j = connectNeo4j();

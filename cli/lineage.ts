@@ -1,8 +1,8 @@
 import type { Command } from "commander";
-import type { AssetGraph } from "../engine/definitions.ts";
+import type { AssetGraph } from "../engine/asset-graph.ts";
 import { lineageOf, renderLineage } from "../engine/lineage.ts";
-import { connectChroma } from "../resources/chroma.ts";
-import { connectNeo4j } from "../resources/neo4j.ts";
+import { connectChroma } from "../connectors/chroma/index.ts";
+import { connectNeo4j } from "../connectors/neo4j/index.ts";
 import { globals, loadGraph, openMetadata, output } from "./context.ts";
 
 interface LineageOptions {
@@ -78,29 +78,25 @@ export function registerLineage(program: Command): void {
       const key = record?.assetKey ?? assetKey;
       if (!key) throw new Error("name an asset, or give --node or --document");
       if (!graph.byKey.has(key)) throw new Error(`unknown asset '${key}'`);
-      const store = await openMetadata();
-      try {
-        const tree = await lineageOf(store.db, {
-          assetKey: key,
-          partitionKey: options.partition,
-          runId: record?.runId,
-        });
-        if (!tree) {
-          throw new Error(`asset '${key}' has no successful materialisation${record ? ` in run ${record.runId}` : ""}`);
-        }
-        output(command, { record, lineage: tree }, () =>
-          [
-            ...(record
-              ? [
-                `source record ${record.source} ${record.sourceKey} (content ${
-                  record.contentHash.slice(0, 12)
-                }), written by run ${record.runId} as ${record.assetKey}`,
-              ]
-              : []),
-            ...renderLineage(tree),
-          ].join("\n"));
-      } finally {
-        await store.close();
+      await using store = await openMetadata();
+      const tree = await lineageOf(store.db, {
+        assetKey: key,
+        partitionKey: options.partition,
+        runId: record?.runId,
+      });
+      if (!tree) {
+        throw new Error(`asset '${key}' has no successful materialisation${record ? ` in run ${record.runId}` : ""}`);
       }
+      output(command, { record, lineage: tree }, () =>
+        [
+          ...(record
+            ? [
+              `source record ${record.source} ${record.sourceKey} (content ${
+                record.contentHash.slice(0, 12)
+              }), written by run ${record.runId} as ${record.assetKey}`,
+            ]
+            : []),
+          ...renderLineage(tree),
+        ].join("\n"));
     });
 }

@@ -1,8 +1,7 @@
 import type { Command } from "commander";
-import { requestRun, waitForRun } from "../engine/materialize.ts";
+import { Staging } from "../connectors/staging/index.ts";
+import { requestRun, runInProcess, type RunRequest, waitForRun } from "../engine/runs.ts";
 import { selectAssets } from "../engine/selection.ts";
-import { startWorker } from "../engine/worker.ts";
-import { Staging } from "../resources/staging.ts";
 import { globals, loadGraph, openMetadata, output } from "./context.ts";
 
 interface MaterializeOptions {
@@ -42,45 +41,34 @@ export function registerMaterialize(program: Command): void {
       const graph = await loadGraph(globals(command).definitions);
       const selection = options.select ?? (words.length > 0 ? words.join(" ") : "*");
       const keys = selectAssets(graph, selection);
-      const store = await openMetadata();
-      try {
-        if (options.fullRefresh) await new Staging(store.pool).resetCursors([...keys]);
-        const runId = await requestRun(store.db, graph, {
-          selection,
-          keys,
-          staleOnly: options.stale,
-          partitions: options.partition,
-          range: options.from !== undefined ? { from: options.from, to: options.to! } : undefined,
-          priority: options.priority === undefined ? undefined : Number(options.priority),
-        });
-        if (!options.wait) {
-          output(command, { runId, assets: [...keys] }, () => `run ${runId} queued: ${[...keys].join(", ")}`);
-          return;
-        }
-        const worker = options.localWorker
-          ? await startWorker({
-            graph,
-            pool: store.pool,
-            concurrency: options.concurrency === undefined ? undefined : Number(options.concurrency),
-          })
-          : undefined;
-        try {
-          const { run, steps } = await waitForRun(store.db, runId);
-          output(command, { run, steps }, () =>
-            [
-              `run ${run.id} ${run.status}`,
-              ...steps.map((s) =>
-                `  ${s.status.padEnd(9)} ${s.step_key}${
-                  s.error && s.status !== "succeeded" ? `: ${s.error.split("\n")[0]}` : ""
-                }`
-              ),
-            ].join("\n"));
-          if (run.status !== "succeeded") process.exitCode = 1;
-        } finally {
-          await worker?.stop();
-        }
-      } finally {
-        await store.close();
+      await using store = await openMetadata();
+      if (options.fullRefresh) await new Staging(store.pool).resetCursors([...keys]);
+      const request: RunRequest = {
+        selection,
+        keys,
+        staleOnly: options.stale,
+        partitions: options.partition,
+        range: options.from !== undefined ? { from: options.from, to: options.to! } : undefined,
+        priority: options.priority === undefined ? undefined : Number(options.priority),
+      };
+      if (!options.wait) {
+        const runId = await requestRun(store.db, graph, request);
+        output(command, { runId, assets: [...keys] }, () => `run ${runId} queued: ${[...keys].join(", ")}`);
+        return;
       }
+      const concurrency = options.concurrency === undefined ? undefined : Number(options.concurrency);
+      const { run, steps } = options.localWorker
+        ? await runInProcess(store.pool, graph, request, { concurrency })
+        : await waitForRun(store.db, await requestRun(store.db, graph, request));
+      output(command, { run, steps }, () =>
+        [
+          `run ${run.id} ${run.status}`,
+          ...steps.map((s) =>
+            `  ${s.status.padEnd(9)} ${s.step_key}${
+              s.error && s.status !== "succeeded" ? `: ${s.error.split("\n")[0]}` : ""
+            }`
+          ),
+        ].join("\n"));
+      if (run.status !== "succeeded") process.exitCode = 1;
     });
 }

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { Staging } from "../resources/staging.ts";
+import { Staging } from "../connectors/staging/index.ts";
 import { openMetadata, output } from "./context.ts";
 
 export function registerPending(program: Command): void {
@@ -11,33 +11,29 @@ export function registerPending(program: Command): void {
     .option("-a, --asset <key>", "only this asset's, record by record")
     .option("-n, --limit <n>", "at most this many records (with --asset)", "50")
     .action(async (options: { asset?: string; limit: string }, command: Command) => {
-      const store = await openMetadata();
-      try {
-        // The pool stays the store's: it is closed below, not by Staging.
-        const staging = new Staging(store.pool);
-        if (options.asset === undefined) {
-          const summary = await staging.pendingSummary();
-          output(
-            command,
-            summary,
-            () =>
-              summary.map((p) =>
-                `${String(p.count).padStart(8)}  ${p.consumer}  ${p.reason}  (since ${p.since.toISOString()})`
-              ).join("\n") || "nothing pending",
-          );
-          return;
-        }
-        const records = await staging.listPending({ consumer: options.asset, limit: Number(options.limit) });
+      await using store = await openMetadata();
+      // The pool stays the store's: it is closed below, not by Staging.
+      const staging = new Staging(store.pool);
+      if (options.asset === undefined) {
+        const summary = await staging.pendingSummary();
         output(
           command,
-          records,
+          summary,
           () =>
-            records.map((p) => `${p.consumer} ${p.source_key}  ${p.reason}  (since ${p.since.toISOString()})`).join(
-              "\n",
-            ) || "nothing pending",
+            summary.map((p) =>
+              `${String(p.count).padStart(8)}  ${p.consumer}  ${p.reason}  (since ${p.since.toISOString()})`
+            ).join("\n") || "nothing pending",
         );
-      } finally {
-        await store.close();
+        return;
       }
+      const records = await staging.listPending({ consumer: options.asset, limit: Number(options.limit) });
+      output(
+        command,
+        records,
+        () =>
+          records.map((p) => `${p.consumer} ${p.source_key}  ${p.reason}  (since ${p.since.toISOString()})`).join(
+            "\n",
+          ) || "nothing pending",
+      );
     });
 }

@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { selectAssets } from "../engine/selection.ts";
 import { cancelRun } from "../engine/cancel.ts";
 import { type AssetStatus, assetStatuses } from "../engine/status.ts";
-import { listRuns, runSteps } from "../engine/store.ts";
+import { listRuns, runSteps } from "../engine/runs.ts";
 import { globals, loadGraph, openMetadata, output } from "./context.ts";
 
 function describeStatus(s: AssetStatus): string {
@@ -35,21 +35,17 @@ export function registerStatus(program: Command): void {
     .action(async (words: string[], options: { partitions?: boolean }, command: Command) => {
       const graph = await loadGraph(globals(command).definitions);
       const keys = selectAssets(graph, words.length > 0 ? words.join(" ") : "*");
-      const store = await openMetadata();
-      try {
-        const statuses = await assetStatuses(store.db, graph, keys);
-        output(command, statuses, () => {
-          const lines: string[] = [];
-          for (const key of keys) {
-            const mine = statuses.filter((s) => s.assetKey === key);
-            if (graph.byKey.get(key)!.partitions && !options.partitions) lines.push(summarisePartitions(key, mine));
-            else lines.push(...mine.map(describeStatus));
-          }
-          return lines.join("\n");
-        });
-      } finally {
-        await store.close();
-      }
+      await using store = await openMetadata();
+      const statuses = await assetStatuses(store.db, graph, keys);
+      output(command, statuses, () => {
+        const lines: string[] = [];
+        for (const key of keys) {
+          const mine = statuses.filter((s) => s.assetKey === key);
+          if (graph.byKey.get(key)!.partitions && !options.partitions) lines.push(summarisePartitions(key, mine));
+          else lines.push(...mine.map(describeStatus));
+        }
+        return lines.join("\n");
+      });
     });
 }
 
@@ -59,46 +55,36 @@ export function registerRuns(program: Command): void {
     .description("recent runs")
     .option("-n, --limit <n>", "how many", "20")
     .action(async (options: { limit: string }, command: Command) => {
-      const store = await openMetadata();
-      try {
-        const list = await listRuns(store.db, Number(options.limit));
-        output(command, list, () =>
-          list
-            .map((r) => {
-              const ms = r.finished_at && r.started_at
-                ? ` in ${((new Date(r.finished_at).getTime() - new Date(r.started_at).getTime()) / 1000).toFixed(1)}s`
-                : "";
-              const priority = r.priority !== 0 ? `  priority ${r.priority}` : "";
-              return `${r.id}  ${r.status.padEnd(9)} ${r.created_at.toISOString()}${ms}  ${r.selection}${priority}${
-                r.error ? `\n    ${r.error.split("\n").join("\n    ")}` : ""
-              }`;
-            })
-            .join("\n"));
-      } finally {
-        await store.close();
-      }
+      await using store = await openMetadata();
+      const list = await listRuns(store.db, Number(options.limit));
+      output(command, list, () =>
+        list
+          .map((r) => {
+            const ms = r.finished_at && r.started_at
+              ? ` in ${((new Date(r.finished_at).getTime() - new Date(r.started_at).getTime()) / 1000).toFixed(1)}s`
+              : "";
+            const priority = r.priority !== 0 ? `  priority ${r.priority}` : "";
+            return `${r.id}  ${r.status.padEnd(9)} ${r.created_at.toISOString()}${ms}  ${r.selection}${priority}${
+              r.error ? `\n    ${r.error.split("\n").join("\n    ")}` : ""
+            }`;
+          })
+          .join("\n"));
     });
   runs
     .command("show <runId>")
     .description("the steps of one run")
     .action(async (runId: string, _options, command: Command) => {
-      const store = await openMetadata();
-      try {
-        const steps = await runSteps(store.db, runId);
-        if (steps.length === 0) throw new Error(`no run ${runId}, or it had no steps`);
-        output(
-          command,
-          steps,
-          () =>
-            steps.map((s) =>
-              `${s.status.padEnd(9)} ${s.step_key}  attempts ${s.attempts}${
-                s.error ? `  ${s.error.split("\n")[0]}` : ""
-              }`
-            ).join("\n"),
-        );
-      } finally {
-        await store.close();
-      }
+      await using store = await openMetadata();
+      const steps = await runSteps(store.db, runId);
+      if (steps.length === 0) throw new Error(`no run ${runId}, or it had no steps`);
+      output(
+        command,
+        steps,
+        () =>
+          steps.map((s) =>
+            `${s.status.padEnd(9)} ${s.step_key}  attempts ${s.attempts}${s.error ? `  ${s.error.split("\n")[0]}` : ""}`
+          ).join("\n"),
+      );
     });
   runs
     .command("cancel <runId>")
@@ -106,21 +92,17 @@ export function registerRuns(program: Command): void {
       "cancel a run: its queued steps do not start, and running materialisations only it waits for are told to stop",
     )
     .action(async (runId: string, _options, command: Command) => {
-      const store = await openMetadata();
-      try {
-        const status = await cancelRun(store.db, runId);
-        output(
-          command,
-          { runId, status },
-          () =>
-            status === "canceling"
-              ? `run ${runId} canceling: waiting for its running materialisations to stop (ingest runs show ${runId})`
-              : status === "canceled"
-              ? `run ${runId} canceled`
-              : `run ${runId} had already finished: ${status}`,
-        );
-      } finally {
-        await store.close();
-      }
+      await using store = await openMetadata();
+      const status = await cancelRun(store.db, runId);
+      output(
+        command,
+        { runId, status },
+        () =>
+          status === "canceling"
+            ? `run ${runId} canceling: waiting for its running materialisations to stop (ingest runs show ${runId})`
+            : status === "canceled"
+            ? `run ${runId} canceled`
+            : `run ${runId} had already finished: ${status}`,
+      );
     });
 }

@@ -49,7 +49,7 @@ export function registerWorker(program: Command): void {
     .action(async (options: WorkerCommandOptions, command: Command) => {
       const graph = await loadGraph(globals(command).definitions);
       const concurrency = options.concurrency === undefined ? defaultConcurrency() : Number(options.concurrency);
-      const store = await openMetadata();
+      await using store = await openMetadata();
       const worker = await startWorker({
         graph,
         pool: store.pool,
@@ -62,7 +62,6 @@ export function registerWorker(program: Command): void {
       const signal = await Promise.race([nextSignal(), worker.runner.promise.then(() => undefined)]);
       if (!signal) {
         await worker.stop();
-        await store.close();
         return;
       }
       const graceMs = Number(options.grace) * 1000;
@@ -74,14 +73,12 @@ export function registerWorker(program: Command): void {
       const grace = deadline(graceMs, "grace" as const);
       const outcome = await Promise.race([stopped, grace.reached, nextSignal()]);
       grace.cancel();
-      if (outcome === "stopped") {
-        await store.close();
-        return;
-      }
+      if (outcome === "stopped") return;
       const returned = await worker.returnJobs();
       logger.warn({ jobs: returned.map((r) => r.job) }, "returned the in-flight jobs to the queue");
       // Materialisations that heed ctx.signal end at once; the others are left behind with the process.
       await Promise.race([stopped, deadline(5_000, "late").reached]);
+      // process.exit() leaves no time for `await using` to close the store.
       await store.close();
       process.exit();
     });
@@ -91,29 +88,25 @@ export function registerWorker(program: Command): void {
     .description("worker processes: live, stopped, or found dead (and which jobs of theirs were released)")
     .option("-n, --limit <n>", "how many", "20")
     .action(async (options: { limit: string }, command: Command) => {
-      const store = await openMetadata();
-      try {
-        const workers = await store.db.selectFrom("ingest.workers").selectAll().orderBy("started_at", "desc").limit(
-          Number(options.limit),
-        ).execute();
-        output(command, workers, () =>
-          workers
-            .map((w) => {
-              const silent = !w.last_seen || Date.now() - new Date(w.last_seen).getTime() > w.timeout_ms;
-              const state = w.stopped_at ? "stopped" : silent ? "dead" : "live";
-              const released = w.released_at
-                ? `  released ${w.released_jobs.length} job(s) at ${
-                  new Date(w.released_at).toISOString()
-                }: ${w.release_reason}`
-                : "";
-              const seen = w.last_seen ? new Date(w.last_seen).toISOString() : "never";
-              return `${state.padEnd(8)}${w.id}  ${w.host ?? "?"}:${w.pid ?? "?"}  concurrency ${
-                w.concurrency ?? "?"
-              }  last seen ${seen}${released}`;
-            })
-            .join("\n") || "no workers have run");
-      } finally {
-        await store.close();
-      }
+      await using store = await openMetadata();
+      const workers = await store.db.selectFrom("ingest.workers").selectAll().orderBy("started_at", "desc").limit(
+        Number(options.limit),
+      ).execute();
+      output(command, workers, () =>
+        workers
+          .map((w) => {
+            const silent = !w.last_seen || Date.now() - new Date(w.last_seen).getTime() > w.timeout_ms;
+            const state = w.stopped_at ? "stopped" : silent ? "dead" : "live";
+            const released = w.released_at
+              ? `  released ${w.released_jobs.length} job(s) at ${
+                new Date(w.released_at).toISOString()
+              }: ${w.release_reason}`
+              : "";
+            const seen = w.last_seen ? new Date(w.last_seen).toISOString() : "never";
+            return `${state.padEnd(8)}${w.id}  ${w.host ?? "?"}:${w.pid ?? "?"}  concurrency ${
+              w.concurrency ?? "?"
+            }  last seen ${seen}${released}`;
+          })
+          .join("\n") || "no workers have run");
     });
 }

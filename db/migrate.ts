@@ -3,6 +3,7 @@ import { Migrator } from "kysely/migration";
 import { migrations } from "./migrations/index.ts";
 
 /** Brings the metadata schema to the latest version; safe to call from every process at start-up. */
+// deno-lint-ignore no-explicit-any -- kysely's Migrator takes a database of any schema
 export async function migrateToLatest(db: Kysely<any>): Promise<void> {
   const migrator = new Migrator({
     db,

@@ -1,4 +1,4 @@
-import type { ColumnType, Generated, Selectable } from "kysely";
+import type { ColumnType, Generated, Kysely, Selectable } from "kysely";
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
 type Json<T> = ColumnType<T, string, string>;
@@ -122,6 +122,9 @@ export interface MetadataDatabase {
   "ingest.instigator_state": InstigatorStateTable;
   "ingest.sensor_files": SensorFileTable;
 }
+
+/** The metadata store through kysely (schema `ingest`). */
+export type MetadataStore = Kysely<MetadataDatabase>;
 
 export type Run = Selectable<RunTable>;
 export type RunStep = Selectable<RunStepTable>;

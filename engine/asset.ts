@@ -61,12 +61,14 @@ export interface AssetCheck<R> {
   ): Promise<{ passed: boolean; metadata?: Record<string, unknown> }>;
 }
 
-/** What an asset writes, when a helper declared it: lets `ingest lineage --node` find the asset behind a node. */
-export type AssetTarget =
-  | { kind: "staging-table"; table: string }
-  | { kind: "neo4j-nodes"; label: string; keyProperty: string }
-  | { kind: "neo4j-relationships"; type: string }
-  | { kind: "chroma-collection"; collection: string };
+/**
+ * What an asset writes, as the connector that defined it describes it: `{ kind: "neo4j-nodes",
+ * label: "Product", keyProperty: "productId" }`. `ingest lineage --node` and the UI read it.
+ */
+export interface AssetTarget {
+  kind: string;
+  readonly [detail: string]: unknown;
+}
 
 export interface AssetSpec<R> {
   /** Unique key: `/`-separated segments of `[A-Za-z0-9_]`, such as `ec/products` or `graph/Product`. */
@@ -88,6 +90,7 @@ export interface AssetSpec<R> {
   materialize(ctx: MaterializeContext<R>): Promise<MaterializeResult>;
 }
 
+// deno-lint-ignore no-explicit-any -- an asset of any resources, as the graph holds them
 export interface AssetDefinition<R = any> extends AssetSpec<R> {
   deps: string[];
   resources: (keyof R & string)[];
@@ -131,4 +134,24 @@ export function retryDelayMs(policy: RetryPolicy, attempt: number, random = Math
   );
   const jitter = policy.jitter ?? 0.2;
   return Math.max(0, Math.round(base * (1 + jitter * (2 * random() - 1))));
+}
+
+/** The fields an asset kind (a connector's `define…Asset`) passes through to `defineAsset` unchanged. */
+export type AssetKindSpec<R> = Pick<
+  AssetSpec<R>,
+  "key" | "group" | "description" | "codeVersion" | "retry" | "checks" | "partitions"
+>;
+
+/** A mistake in a project's definitions, reported when they load. */
+export class DefinitionError extends Error {
+  override name = "DefinitionError";
+}
+
+/** Runs an asset kind's checks of what it was given (identifiers, say) when it is defined, naming the asset in the error. */
+export function checkAssetDefinition(assetKey: string, check: () => void): void {
+  try {
+    check();
+  } catch (error) {
+    throw new DefinitionError(`asset '${assetKey}': ${(error as Error).message}`);
+  }
 }

@@ -1,8 +1,7 @@
 import { sql } from "kysely";
-import type { RunStatus } from "../db/schema.ts";
+import type { MetadataStore, RunStatus } from "../db/schema.ts";
 import { logger } from "../resources/logger.ts";
 import { type InFlight, RunCanceled } from "./in-flight.ts";
-import type { MetadataStore } from "./store.ts";
 
 /**
  * Cancels a run (`ingest.cancel_run`): steps not started never start, and a materialisation that

@@ -1,6 +1,5 @@
-import type { DeadLetter } from "../db/schema.ts";
-import { canonicalJson } from "../resources/staging.ts";
-import type { MetadataStore } from "./store.ts";
+import type { DeadLetter, MetadataStore } from "../db/schema.ts";
+import { canonicalJson } from "./canonical-json.ts";
 
 /** A record that could not be loaded, with why and exactly what it was. Nothing is dropped silently. */
 export interface DeadLetterInput {

@@ -1,63 +1,30 @@
-import { createHash } from "node:crypto";
 import { SpanStatusCode, trace } from "@opentelemetry/api";
 import type { JobHelpers, Task } from "graphile-worker";
-import type { RunStep } from "../db/schema.ts";
+import type { MetadataStore, RunStep } from "../db/schema.ts";
 import { logger } from "../resources/logger.ts";
 import { contextFromTraceparent, withSpan } from "../resources/tracer.ts";
 import { type AssetDefinition, type MaterializeContext, type MaterializeResult, retryDelayMs } from "./asset.ts";
+import { dataVersionOf, reconcile } from "./counts.ts";
 import { DeadLetterSink } from "./dead-letters.ts";
-import type { AssetGraph } from "./definitions.ts";
+import type { AssetGraph } from "./asset-graph.ts";
 import { InFlight, JobReleased, RunCanceled } from "./in-flight.ts";
 import type { ResourcePool } from "./resource.ts";
-import { currentUpstreamVersions, stalenessOf, type VersionIndex } from "./staleness.ts";
+import { currentUpstreamVersions, stalenessOf } from "./staleness.ts";
+import type { VersionIndex } from "./versions.ts";
 import { stepKeyOf, type StepRef } from "./steps.ts";
 import {
   claimSteps,
   finishSteps,
   type MaterializationRecord,
-  type MetadataStore,
   requeueStep,
   retrySteps,
   type StepJob,
-} from "./store.ts";
-
-/** The default data version: a hash of what the materialisation reported. */
-function dataVersionOf(result: MaterializeResult): string {
-  if (result.dataVersion) return result.dataVersion;
-  return createHash("sha256").update(JSON.stringify([result.counts ?? {}, result.metadata ?? {}])).digest("hex").slice(
-    0,
-    32,
-  );
-}
-
-/**
- * Every record extracted is loaded, dead-lettered or deduplicated: when an asset reports what it
- * extracted, the counts must add up, or the materialisation fails rather than lose records quietly.
- */
-function reconcile(result: MaterializeResult, deadLettered: number): MaterializeResult {
-  const counts = result.counts;
-  if (!counts || counts.extracted === undefined) return result;
-  if (counts.deadLettered !== undefined && counts.deadLettered !== deadLettered) {
-    throw new Error(`the asset reports ${counts.deadLettered} dead-lettered records but recorded ${deadLettered}`);
-  }
-  const filled = {
-    ...counts,
-    extracted: counts.extracted,
-    deadLettered,
-    deduplicated: counts.deduplicated ?? 0,
-    loaded: counts.loaded ?? 0,
-  };
-  if (filled.extracted !== filled.loaded + filled.deadLettered + filled.deduplicated) {
-    throw new Error(
-      `counts do not reconcile: extracted ${filled.extracted} ≠ loaded ${filled.loaded} + dead-lettered ${filled.deadLettered} + deduplicated ${filled.deduplicated}`,
-    );
-  }
-  return { ...result, counts: filled };
-}
+} from "./run-queue.ts";
 
 const errorText = (error: unknown) => (error instanceof Error ? error.stack ?? error.message : String(error));
 
-interface Execution {
+/** What a worker's task handler works with. */
+interface WorkerServices {
   graph: AssetGraph;
   db: MetadataStore;
   resources: ResourcePool;
@@ -76,7 +43,7 @@ async function runChecks<R>(asset: AssetDefinition<R>, ctx: MaterializeContext<R
 }
 
 async function execute(
-  exec: Execution,
+  services: WorkerServices,
   asset: AssetDefinition,
   ref: StepRef,
   steps: RunStep[],
@@ -85,7 +52,7 @@ async function execute(
   traceparent: string | undefined,
   signal: AbortSignal,
 ) {
-  const { graph, db } = exec;
+  const { graph, db } = services;
   const runIds = [...new Set(steps.map((s) => s.run_id))];
   const attempt = Math.max(...steps.map((s) => s.attempts));
   const log = logger.child({ runIds, asset: asset.key, partition: ref.partitionKey || undefined, attempt });
@@ -121,11 +88,12 @@ async function execute(
     partitionKey: ref.partitionKey,
   });
   try {
+    // deno-lint-ignore no-explicit-any -- the resources the asset declared, whatever their types
     const ctx: MaterializeContext<any> = {
       runId: runIds[0]!,
       assetKey: asset.key,
       partitionKey: ref.partitionKey || undefined,
-      resources: await exec.resources.pick(asset.resources),
+      resources: await services.resources.pick(asset.resources),
       upstreamVersions: versions,
       log,
       signal,

@@ -1,4 +1,4 @@
-import type { MetadataStore } from "./store.ts";
+import type { MetadataStore } from "../db/schema.ts";
 
 export interface LineageNode {
   assetKey: string;

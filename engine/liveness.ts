@@ -2,7 +2,7 @@ import { hostname } from "node:os";
 import { sql } from "kysely";
 import { logger } from "../resources/logger.ts";
 import { type InFlight, JobReleased } from "./in-flight.ts";
-import type { MetadataStore } from "./store.ts";
+import type { MetadataStore } from "../db/schema.ts";
 
 /**
  * How a worker shows it is alive. graphile-worker leaves a dead worker's jobs locked for 4 hours;

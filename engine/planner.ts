@@ -1,8 +1,9 @@
 import type { AssetDefinition } from "./asset.ts";
-import type { AssetGraph } from "./definitions.ts";
-import { stalenessOf, upstreamPartitionsOf, type VersionIndex } from "./staleness.ts";
+import type { AssetGraph } from "./asset-graph.ts";
+import { stalenessOf, upstreamPartitionsOf } from "./staleness.ts";
+import type { VersionIndex } from "./versions.ts";
 import { stepKeyOf, type StepRef } from "./steps.ts";
-import type { PlannedStep } from "./store.ts";
+import type { PlannedStep } from "./run-queue.ts";
 
 export interface PlanRequest {
   /** The selected asset keys. */

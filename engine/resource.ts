@@ -15,8 +15,8 @@ export function defineResource<T>(definition: ResourceDefinition<T>): ResourceDe
   return definition;
 }
 
-/** Sets resources up on first use and tears down only those that were. */
-export class ResourcePool {
+/** Sets resources up on first use and tears down only those that were (`close`, or `await using`). */
+export class ResourcePool implements AsyncDisposable {
   readonly #definitions: Record<string, ResourceDefinition<unknown>>;
   readonly #instances = new Map<string, Promise<unknown>>();
 
@@ -39,6 +39,10 @@ export class ResourcePool {
   async pick(names: readonly string[]): Promise<Record<string, unknown>> {
     const entries = await Promise.all(names.map(async (name) => [name, await this.get(name)] as const));
     return Object.fromEntries(entries);
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
   }
 
   async close(): Promise<void> {

@@ -1,4 +1,4 @@
-import type { AssetGraph } from "./definitions.ts";
+import type { AssetGraph } from "./asset-graph.ts";
 
 export class SelectionError extends Error {
   override name = "SelectionError";

@@ -1,88 +1,7 @@
-import { createHash } from "node:crypto";
 import type { AssetDefinition } from "./asset.ts";
-import type { AssetGraph } from "./definitions.ts";
+import type { AssetGraph } from "./asset-graph.ts";
 import type { StepRef } from "./steps.ts";
-import type { MetadataStore } from "./store.ts";
-
-export interface LatestMaterialization {
-  id: number;
-  runId: string;
-  codeVersion: string;
-  dataVersion: string;
-  dependencies: string[];
-  upstreamVersions: Record<string, string>;
-  finishedAt: Date;
-}
-
-interface MaterializationRow {
-  id: number | string;
-  run_id: string;
-  asset_key: string;
-  partition_key: string;
-  code_version: string;
-  data_version: string | null;
-  dependencies: string[];
-  upstream_versions: Record<string, string>;
-  finished_at: Date | string;
-}
-
-/** The latest successful materialisation of each (asset, partition): what staleness is judged on. */
-export class VersionIndex {
-  readonly #latest = new Map<string, Map<string, LatestMaterialization>>();
-
-  static async load(db: MetadataStore, assetKeys?: readonly string[]): Promise<VersionIndex> {
-    let query = db
-      .selectFrom("ingest.materializations")
-      .distinctOn(["asset_key", "partition_key"])
-      .select([
-        "id",
-        "run_id",
-        "asset_key",
-        "partition_key",
-        "code_version",
-        "data_version",
-        "dependencies",
-        "upstream_versions",
-        "finished_at",
-      ])
-      .where("status", "=", "succeeded")
-      .orderBy("asset_key")
-      .orderBy("partition_key")
-      .orderBy("id", "desc");
-    if (assetKeys) {
-      if (assetKeys.length === 0) return new VersionIndex();
-      query = query.where("asset_key", "in", [...assetKeys]);
-    }
-    return VersionIndex.fromRows(await query.execute());
-  }
-
-  /** From rows of `ingest.materializations` (as the query above, or as JSON from `ingest.claim_steps`). */
-  static fromRows(rows: MaterializationRow[]): VersionIndex {
-    const index = new VersionIndex();
-    for (const row of rows) {
-      const partitions = index.#latest.get(row.asset_key) ??
-        index.#latest.set(row.asset_key, new Map()).get(row.asset_key)!;
-      partitions.set(row.partition_key, {
-        id: Number(row.id),
-        runId: row.run_id,
-        codeVersion: row.code_version,
-        dataVersion: row.data_version!,
-        dependencies: row.dependencies,
-        upstreamVersions: row.upstream_versions,
-        finishedAt: new Date(row.finished_at),
-      });
-    }
-    return index;
-  }
-
-  latest(assetKey: string, partitionKey = ""): LatestMaterialization | undefined {
-    return this.#latest.get(assetKey)?.get(partitionKey);
-  }
-
-  partitionsOf(assetKey: string): ReadonlyMap<string, LatestMaterialization> {
-    return this.#latest.get(assetKey) ?? new Map();
-  }
-}
+import { missingVersion, versionHash, type VersionIndex } from "./versions.ts";
 
 /**
  * The partitions of `dep` that a step of `asset` reads: the same partition when both share a
@@ -107,8 +26,6 @@ export interface UpstreamEdge {
   dataVersion: string;
 }
 
-export const missingVersion = "never-materialized";
-
 /** The data version of each dependency as a step sees it now, and the materialisations behind it. */
 export function currentUpstreamVersions(graph: AssetGraph, index: VersionIndex, step: StepRef, now = new Date()) {
   const asset = graph.byKey.get(step.assetKey)!;
@@ -130,10 +47,7 @@ export function currentUpstreamVersions(graph: AssetGraph, index: VersionIndex, 
     });
     versions[depKey] = seen.length === 1 && !dep.partitions
       ? seen[0]!.dataVersion
-      : createHash("sha256").update(seen.map((e) => `${e.partition}=${e.dataVersion}`).join("\n")).digest("hex").slice(
-        0,
-        32,
-      );
+      : versionHash(seen.map((e) => `${e.partition}=${e.dataVersion}`).join("\n"));
   }
   return { versions, edges };
 }

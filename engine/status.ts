@@ -1,6 +1,7 @@
-import type { AssetGraph } from "./definitions.ts";
-import { describeCause, type StaleCause, stalenessOf, VersionIndex } from "./staleness.ts";
-import type { MetadataStore } from "./store.ts";
+import type { AssetGraph } from "./asset-graph.ts";
+import { describeCause, type StaleCause, stalenessOf } from "./staleness.ts";
+import { VersionIndex } from "./versions.ts";
+import type { MetadataStore } from "../db/schema.ts";
 
 export interface AssetStatus {
   assetKey: string;

@@ -6,12 +6,12 @@ import { logger } from "../resources/logger.ts";
 import { metadataDb } from "../resources/postgres.ts";
 import { initTracing } from "../resources/tracer.ts";
 import { watchCancellations } from "./cancel.ts";
-import type { AssetGraph } from "./definitions.ts";
+import type { AssetGraph } from "./asset-graph.ts";
 import { materializeTaskHandler } from "./executor.ts";
 import { InFlight, JobReleased } from "./in-flight.ts";
 import { type LivenessOptions, livenessSettings, type ReleasedJob, returnJobs, startHeartbeat } from "./liveness.ts";
 import { ResourcePool } from "./resource.ts";
-import { finishSteps, materializeTask, type StepJob } from "./store.ts";
+import { finishSteps, materializeTask, type StepJob } from "./run-queue.ts";
 
 /** graphile-worker's own log lines, through our pino logger; its per-job info lines are debug to us. */
 export const workerLogger = new GraphileLogger((scope) => (level, message, meta) => {

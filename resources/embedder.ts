@@ -164,6 +164,7 @@ async function workerLane(
     pending.clear();
     onFailure(error);
   };
+  // deno-lint-ignore no-explicit-any -- node:worker_threads types its listeners' arguments as any
   let loading: Partial<Record<"error" | "exit" | "message", (arg: any) => void>> = {};
   const dimensions = await new Promise<number>((resolve, reject) => {
     loading = {

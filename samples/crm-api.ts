@@ -4,7 +4,7 @@ import { open, stat } from "node:fs/promises";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import { TokenBucket } from "../resources/sources/token-bucket.ts";
+import { TokenBucket } from "../connectors/token-bucket.ts";
 
 export interface CrmApiOptions {
   /** The folder holding `companies.jsonl`, `contacts.jsonl`, `deals.jsonl` and `owners.jsonl` (`<out>/crm/api`). */

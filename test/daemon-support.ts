@@ -4,7 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
-import { type AssetGraph, buildAssetGraph, type Definitions } from "../engine/definitions.ts";
+import type { AssetGraph } from "../engine/asset-graph.ts";
+import { assetGraphOf, type Definitions } from "../engine/definitions.ts";
 import { packageRoot } from "../resources/settings.ts";
 
 const node = join(packageRoot, "node_modules", ".bin", "node");
@@ -23,7 +24,7 @@ export function userProject(definitions: string): { dir: string; file: string; r
 
 export async function loadProjectGraph(file: string): Promise<AssetGraph> {
   const module = (await import(pathToFileURL(file).href)) as { default: Definitions };
-  return buildAssetGraph(module.default);
+  return assetGraphOf(module.default);
 }
 
 export interface DaemonProcess {

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { type AssetDefinition, defineAsset, type RetryPolicy } from "../engine/asset.ts";
-import { type AssetGraph, buildAssetGraph } from "../engine/definitions.ts";
+import { type AssetGraph, buildAssetGraph } from "../engine/asset-graph.ts";
 import type { PartitionsDefinition } from "../engine/partitions.ts";
 
 /** How a test asset behaves on its next materialisations; tests change it between runs. */

@@ -4,19 +4,19 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { z } from "zod";
 import { defineAsset } from "../engine/asset.ts";
 import { defineDefinitions, type Definitions } from "../engine/definitions.ts";
+import { connectChroma, defineCollectionAsset } from "../connectors/chroma/index.ts";
 import {
-  defineCollectionAsset,
+  connectNeo4j,
   defineNodeAsset,
   defineRelationshipAsset,
-  defineStagedAsset,
-} from "../engine/helpers.ts";
+  ensureUniqueKey,
+  mergeNodes,
+} from "../connectors/neo4j/index.ts";
+import { defineStagedAsset, Staging } from "../connectors/staging/index.ts";
 import { defineResource } from "../engine/resource.ts";
-import { connectChroma } from "../resources/chroma.ts";
 import { loadEmbedder } from "../resources/embedder.ts";
-import { connectNeo4j, ensureUniqueKey, mergeNodes } from "../resources/neo4j.ts";
 import { createPool } from "../resources/postgres.ts";
 import { packageRoot, settings } from "../resources/settings.ts";
-import { Staging } from "../resources/staging.ts";
 
 /**
  * A gate in a folder that test assets wait at while the test holds it closed: each asset that
@@ -111,6 +111,7 @@ export function livenessDefinitions(prefix: string, gateDir: string): Definition
     key: `${prefix}/Tag`,
     deps: [staged.key],
     resources: ["neo4j"],
+    target: { kind: "neo4j-nodes", label: label("Tag"), keyProperty: "tag" },
     codeVersion: "1",
     retry: { maxAttempts: 3, initialDelayMs: 200 },
     async materialize({ resources: { neo4j }, runId, assetKey, signal }) {
@@ -136,10 +137,9 @@ export function livenessDefinitions(prefix: string, gateDir: string): Definition
     codeVersion: "1",
     type: `${prefix}_TAGGED`,
     from: staged,
-    start: { label: label("Item"), key: "itemId", value: (item) => item.itemId },
-    end: { label: label("Tag"), key: "tag", value: (item) => item.tag },
+    start: { node: itemNodes, value: (item) => item.itemId },
+    end: { node: tagNodes, value: (item) => item.tag },
     properties: () => ({ since: 2026 }),
-    deps: [itemNodes.key, tagNodes.key],
   });
   const collection = defineCollectionAsset<Item>({
     key: `${prefix}/item_vectors`,

@@ -1,9 +1,9 @@
 import type { Driver } from "neo4j-driver";
-import type { AssetGraph } from "../engine/definitions.ts";
-import { runInProcess, type RunRequest } from "../engine/materialize.ts";
+import type { AssetGraph } from "../engine/asset-graph.ts";
+import { runInProcess, type RunRequest } from "../engine/runs.ts";
 import { prepareDatabase } from "../engine/worker.ts";
-import { connectChroma } from "../resources/chroma.ts";
-import { connectNeo4j } from "../resources/neo4j.ts";
+import { connectChroma } from "../connectors/chroma/index.ts";
+import { connectNeo4j } from "../connectors/neo4j/index.ts";
 import { createPool, metadataDb, type pg } from "../resources/postgres.ts";
 import { settings } from "../resources/settings.ts";
 

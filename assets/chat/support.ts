@@ -1,14 +1,11 @@
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import {
-  defineCollectionAsset,
-  defineNodeAsset,
-  defineRelationshipAsset,
-  defineStagedAsset,
-} from "../../engine/helpers.ts";
+import { defineCollectionAsset } from "../../connectors/chroma/index.ts";
+import { defineNodeAsset, defineRelationshipAsset } from "../../connectors/neo4j/index.ts";
+import { defineStagedAsset } from "../../connectors/staging/index.ts";
 import { sourcesDir } from "../../resources/settings.ts";
-import { isBadRow } from "../../resources/sources/bad-rows.ts";
-import { readJsonLines } from "../../resources/sources/jsonl.ts";
+import { isBadRow } from "../../connectors/bad-rows.ts";
+import { readJsonLines } from "../../connectors/jsonl/index.ts";
 import {
   ChatMessage,
   chatMessageKey,
@@ -86,10 +83,9 @@ export const handled = defineRelationshipAsset<ChatSession>({
   codeVersion: "1",
   type: "HANDLED",
   from: stagedSessions,
-  deps: [agentNodes.key, sessionNodes.key],
   where: (s) => s.agentId !== null,
-  start: { label: "SupportAgent", key: "agentId", value: (s) => s.agentId },
-  end: { label: "ChatSession", key: "sessionId", value: (s) => s.sessionId },
+  start: { node: agentNodes, value: (s) => s.agentId },
+  end: { node: sessionNodes, value: (s) => s.sessionId },
 });
 
 /** Messages: those in the conversations export, then those delivered by webhooks since. */
@@ -123,9 +119,8 @@ export const hasMessage = defineRelationshipAsset<ChatMessage>({
   codeVersion: "1",
   type: "HAS_MESSAGE",
   from: stagedMessages,
-  deps: [sessionNodes.key, messageNodes.key],
-  start: { label: "ChatSession", key: "sessionId", value: (m) => m.sessionId },
-  end: { label: "ChatMessage", key: "messageKey", value: chatMessageKey },
+  start: { node: sessionNodes, value: (m) => m.sessionId },
+  end: { node: messageNodes, value: chatMessageKey },
   properties: (m) => ({ sentAt: m.sentAt }),
 });
 

@@ -1,5 +1,6 @@
-import { defineNodeAsset, defineRelationshipAsset, defineStagedAsset } from "../../engine/helpers.ts";
-import type { CrmClient } from "../../resources/sources/crm.ts";
+import { defineNodeAsset, defineRelationshipAsset } from "../../connectors/neo4j/index.ts";
+import { defineStagedAsset } from "../../connectors/staging/index.ts";
+import type { CrmClient } from "../../connectors/crm-api/index.ts";
 import { Company, companyKey, Contact, contactKey } from "./models.ts";
 
 type Crm = { crm: CrmClient };
@@ -57,9 +58,8 @@ export const worksAt = defineRelationshipAsset<Contact>({
   codeVersion: "1",
   type: "WORKS_AT",
   from: stagedContacts,
-  deps: [contactNodes.key, companyNodes.key],
   where: (c) => c.companyId !== null,
-  start: { label: "Contact", key: "contactId", value: (c) => c.contactId },
-  end: { label: "Company", key: "companyId", value: (c) => c.companyId },
+  start: { node: contactNodes, value: (c) => c.contactId },
+  end: { node: companyNodes, value: (c) => c.companyId },
   properties: (c) => ({ jobTitle: c.jobTitle }),
 });

@@ -1,14 +1,11 @@
 import { join } from "node:path";
-import {
-  defineCollectionAsset,
-  defineNodeAsset,
-  defineRelationshipAsset,
-  defineStagedAsset,
-} from "../../engine/helpers.ts";
+import { defineCollectionAsset } from "../../connectors/chroma/index.ts";
+import { defineNodeAsset, defineRelationshipAsset } from "../../connectors/neo4j/index.ts";
+import { defineStagedAsset } from "../../connectors/staging/index.ts";
 import { sourcesDir } from "../../resources/settings.ts";
-import { readCsv } from "../../resources/sources/csv.ts";
-import type { CrmClient } from "../../resources/sources/crm.ts";
-import { readExcelSheet } from "../../resources/sources/excel.ts";
+import { readCsv } from "../../connectors/csv/index.ts";
+import type { CrmClient } from "../../connectors/crm-api/index.ts";
+import { readExcelSheet } from "../../connectors/excel/index.ts";
 import { companyNodes, contactNodes } from "./accounts.ts";
 import { Deal, dealKey, Interaction, interactionKey, SalesRep, salesRepKey } from "./models.ts";
 
@@ -65,10 +62,9 @@ export const owns = defineRelationshipAsset<Deal>({
   codeVersion: "1",
   type: "OWNS",
   from: stagedDeals,
-  deps: [salesRepNodes.key, dealNodes.key],
   where: (d) => d.salesRepId !== null,
-  start: { label: "SalesRep", key: "salesRepId", value: (d) => d.salesRepId },
-  end: { label: "Deal", key: "dealId", value: (d) => d.dealId },
+  start: { node: salesRepNodes, value: (d) => d.salesRepId },
+  end: { node: dealNodes, value: (d) => d.dealId },
 });
 
 /** `(:Deal)-[:WITH]->(:Company)`. */
@@ -77,10 +73,9 @@ export const dealWith = defineRelationshipAsset<Deal>({
   codeVersion: "1",
   type: "WITH",
   from: stagedDeals,
-  deps: [dealNodes.key, companyNodes.key],
   where: (d) => d.companyId !== null,
-  start: { label: "Deal", key: "dealId", value: (d) => d.dealId },
-  end: { label: "Company", key: "companyId", value: (d) => d.companyId },
+  start: { node: dealNodes, value: (d) => d.dealId },
+  end: { node: companyNodes, value: (d) => d.companyId },
 });
 
 /** Calls, emails and meetings from the CRM's CSV export, with their notes. */
@@ -112,9 +107,8 @@ export const had = defineRelationshipAsset<Interaction>({
   codeVersion: "1",
   type: "HAD",
   from: stagedInteractions,
-  deps: [salesRepNodes.key, interactionNodes.key],
-  start: { label: "SalesRep", key: "salesRepId", value: (i) => i.salesRepId },
-  end: { label: "Interaction", key: "interactionId", value: (i) => i.interactionId },
+  start: { node: salesRepNodes, value: (i) => i.salesRepId },
+  end: { node: interactionNodes, value: (i) => i.interactionId },
 });
 
 /** `(:Interaction)-[:WITH]->(:Contact)`. */
@@ -123,9 +117,8 @@ export const interactionWith = defineRelationshipAsset<Interaction>({
   codeVersion: "1",
   type: "WITH",
   from: stagedInteractions,
-  deps: [interactionNodes.key, contactNodes.key],
-  start: { label: "Interaction", key: "interactionId", value: (i) => i.interactionId },
-  end: { label: "Contact", key: "contactId", value: (i) => i.contactId },
+  start: { node: interactionNodes, value: (i) => i.interactionId },
+  end: { node: contactNodes, value: (i) => i.contactId },
 });
 
 /** The `crm_notes` collection: each interaction's subject and notes. */

@@ -1,11 +1,8 @@
-import {
-  defineCollectionAsset,
-  defineNodeAsset,
-  defineRelationshipAsset,
-  defineStagedAsset,
-} from "../../engine/helpers.ts";
+import { defineCollectionAsset } from "../../connectors/chroma/index.ts";
+import { defineNodeAsset, defineRelationshipAsset } from "../../connectors/neo4j/index.ts";
+import { defineStagedAsset } from "../../connectors/staging/index.ts";
 import type { pg } from "../../resources/postgres.ts";
-import { readTable } from "../../resources/sources/postgres.ts";
+import { readTable } from "../../connectors/postgres/index.ts";
 import { Category, categoryKey, Product, productKey } from "./models.ts";
 
 type Shop = { shop: pg.Pool };
@@ -40,10 +37,9 @@ export const subcategoryOf = defineRelationshipAsset<Category>({
   codeVersion: "1",
   type: "SUBCATEGORY_OF",
   from: stagedCategories,
-  deps: [categoryNodes.key],
   where: (c) => c.parentId !== null,
-  start: { label: "Category", key: "categoryId", value: (c) => c.categoryId },
-  end: { label: "Category", key: "categoryId", value: (c) => c.parentId },
+  start: { node: categoryNodes, value: (c) => c.categoryId },
+  end: { node: categoryNodes, value: (c) => c.parentId },
 });
 
 /** The catalogue, from the shop database; descriptions arrive as HTML and are kept as text. */
@@ -76,9 +72,8 @@ export const inCategory = defineRelationshipAsset<Product>({
   codeVersion: "1",
   type: "IN_CATEGORY",
   from: stagedProducts,
-  deps: [productNodes.key, categoryNodes.key],
-  start: { label: "Product", key: "productId", value: (p) => p.productId },
-  end: { label: "Category", key: "categoryId", value: (p) => p.categoryId },
+  start: { node: productNodes, value: (p) => p.productId },
+  end: { node: categoryNodes, value: (p) => p.categoryId },
 });
 
 /** The `products` collection: name and description, filterable by category and price. */

@@ -1,6 +1,7 @@
-import { defineNodeAsset, defineStagedAsset } from "../../engine/helpers.ts";
+import { defineNodeAsset } from "../../connectors/neo4j/index.ts";
+import { defineStagedAsset } from "../../connectors/staging/index.ts";
 import type { pg } from "../../resources/postgres.ts";
-import { readTable } from "../../resources/sources/postgres.ts";
+import { readTable } from "../../connectors/postgres/index.ts";
 import { Customer, customerKey } from "./models.ts";
 
 /** Shop customers: emails normalised, phones in E.164, countries as ISO codes. */

@@ -1,6 +1,7 @@
-import { defineNodeAsset, defineRelationshipAsset, defineStagedAsset } from "../../engine/helpers.ts";
+import { defineNodeAsset, defineRelationshipAsset } from "../../connectors/neo4j/index.ts";
+import { defineStagedAsset } from "../../connectors/staging/index.ts";
 import type { pg } from "../../resources/postgres.ts";
-import { readTable } from "../../resources/sources/postgres.ts";
+import { readTable } from "../../connectors/postgres/index.ts";
 import { productNodes } from "./catalog.ts";
 import { customerNodes } from "./customers.ts";
 import { Order, OrderItem, orderItemKey, orderKey, Payment, paymentKey, Shipment, shipmentKey } from "./models.ts";
@@ -38,9 +39,8 @@ export const placed = defineRelationshipAsset<Order>({
   codeVersion: "1",
   type: "PLACED",
   from: stagedOrders,
-  deps: [customerNodes.key, orderNodes.key],
-  start: { label: "Customer", key: "customerId", value: (o) => o.customerId },
-  end: { label: "Order", key: "orderId", value: (o) => o.orderId },
+  start: { node: customerNodes, value: (o) => o.customerId },
+  end: { node: orderNodes, value: (o) => o.orderId },
   properties: (o) => ({ orderedAt: o.orderedAt }),
 });
 
@@ -62,9 +62,8 @@ export const contains = defineRelationshipAsset<OrderItem>({
   codeVersion: "2",
   type: "CONTAINS",
   from: stagedOrderItems,
-  deps: [orderNodes.key, productNodes.key],
-  start: { label: "Order", key: "orderId", value: (i) => i.orderId },
-  end: { label: "Product", key: "productId", value: (i) => i.productId },
+  start: { node: orderNodes, value: (i) => i.orderId },
+  end: { node: productNodes, value: (i) => i.productId },
   properties: (i) => ({ lineNo: i.lineNo, quantity: i.quantity, unitPrice: i.unitPrice, discount: i.discount }),
   integers: ["lineNo", "quantity"],
 });
@@ -96,9 +95,8 @@ export const paidBy = defineRelationshipAsset<Payment>({
   codeVersion: "1",
   type: "PAID_BY",
   from: stagedPayments,
-  deps: [orderNodes.key, paymentNodes.key],
-  start: { label: "Order", key: "orderId", value: (p) => p.orderId },
-  end: { label: "Payment", key: "paymentId", value: (p) => p.paymentId },
+  start: { node: orderNodes, value: (p) => p.orderId },
+  end: { node: paymentNodes, value: (p) => p.paymentId },
 });
 
 export const stagedShipments = defineStagedAsset<Shipment, Shop>({
@@ -129,7 +127,6 @@ export const shippedIn = defineRelationshipAsset<Shipment>({
   codeVersion: "1",
   type: "SHIPPED_IN",
   from: stagedShipments,
-  deps: [orderNodes.key, shipmentNodes.key],
-  start: { label: "Order", key: "orderId", value: (s) => s.orderId },
-  end: { label: "Shipment", key: "shipmentId", value: (s) => s.shipmentId },
+  start: { node: orderNodes, value: (s) => s.orderId },
+  end: { node: shipmentNodes, value: (s) => s.shipmentId },
 });

@@ -1,11 +1,8 @@
-import {
-  defineCollectionAsset,
-  defineNodeAsset,
-  defineRelationshipAsset,
-  defineStagedAsset,
-} from "../../engine/helpers.ts";
+import { defineCollectionAsset } from "../../connectors/chroma/index.ts";
+import { defineNodeAsset, defineRelationshipAsset } from "../../connectors/neo4j/index.ts";
+import { defineStagedAsset } from "../../connectors/staging/index.ts";
 import type { pg } from "../../resources/postgres.ts";
-import { readTable } from "../../resources/sources/postgres.ts";
+import { readTable } from "../../connectors/postgres/index.ts";
 import { productNodes } from "./catalog.ts";
 import { customerNodes } from "./customers.ts";
 import { Review, reviewKey } from "./models.ts";
@@ -40,9 +37,8 @@ export const wrote = defineRelationshipAsset<Review>({
   codeVersion: "1",
   type: "WROTE",
   from: stagedReviews,
-  deps: [customerNodes.key, reviewNodes.key],
-  start: { label: "Customer", key: "customerId", value: (r) => r.customerId },
-  end: { label: "Review", key: "reviewId", value: (r) => r.reviewId },
+  start: { node: customerNodes, value: (r) => r.customerId },
+  end: { node: reviewNodes, value: (r) => r.reviewId },
 });
 
 /** `(:Review)-[:REVIEWS]->(:Product)`. */
@@ -51,9 +47,8 @@ export const reviews = defineRelationshipAsset<Review>({
   codeVersion: "1",
   type: "REVIEWS",
   from: stagedReviews,
-  deps: [reviewNodes.key, productNodes.key],
-  start: { label: "Review", key: "reviewId", value: (r) => r.reviewId },
-  end: { label: "Product", key: "productId", value: (r) => r.productId },
+  start: { node: reviewNodes, value: (r) => r.reviewId },
+  end: { node: productNodes, value: (r) => r.productId },
 });
 
 /** The `reviews` collection: title and text, filterable by rating, product and customer. */

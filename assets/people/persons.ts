@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { defineAsset } from "../../engine/asset.ts";
-import { type Driver, ensureUniqueKey, runInBatches } from "../../resources/neo4j.ts";
+import { type Driver, ensureUniqueKey, runInBatches } from "../../connectors/neo4j/index.ts";
 import { customerNodes } from "../ec/customers.ts";
 import { contactNodes } from "../crm/accounts.ts";
 import { sessionNodes } from "../chat/support.ts";

@@ -15,11 +15,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .createTable("runs")
     .addColumn("id", "text", (c) => c.primaryKey())
     .addColumn("selection", "text", (c) => c.notNull())
-    .addColumn(
-      "status",
-      "text",
-      (c) => c.notNull().check(sql`status in ('queued','running','succeeded','failed','canceled')`),
-    )
+    .addColumn("status", "text", (c) => c.notNull().check(sql`status in ('queued','running','succeeded','failed','canceled')`))
     .addColumn("traceparent", "text")
     .addColumn("error", "text")
     .addColumn("tags", "jsonb", (c) => c.notNull().defaultTo(sql`'{}'::jsonb`))
@@ -28,10 +24,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn("started_at", "timestamptz")
     .addColumn("finished_at", "timestamptz")
     .execute();
-  await ingest.createIndex("runs_active").on("runs").column("status").where(sql.ref("status"), "in", [
-    "queued",
-    "running",
-  ]).execute();
+  await ingest.createIndex("runs_active").on("runs").column("status").where(sql.ref("status"), "in", ["queued", "running"]).execute();
 
   await ingest
     .createTable("materializations")
@@ -71,13 +64,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn("remaining", "integer", (c) => c.notNull())
     .addColumn("only_if_stale", "boolean", (c) => c.notNull().defaultTo(false))
     .addColumn("max_attempts", "integer", (c) => c.notNull().defaultTo(1))
-    .addColumn(
-      "status",
-      "text",
-      (c) =>
-        c.notNull().check(
-          sql`status in ('planned','queued','running','succeeded','fresh','failed','skipped','canceled')`,
-        ),
+    .addColumn("status", "text", (c) =>
+      c.notNull().check(sql`status in ('planned','queued','running','succeeded','fresh','failed','skipped','canceled')`),
     )
     .addColumn("job_id", "text")
     .addColumn("materialization_id", "bigint", (c) => c.references("ingest.materializations.id").onDelete("set null"))
@@ -94,11 +82,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await ingest
     .createTable("asset_checks")
     .addColumn("id", "bigserial", (c) => c.primaryKey())
-    .addColumn(
-      "materialization_id",
-      "bigint",
-      (c) => c.notNull().references("ingest.materializations.id").onDelete("cascade"),
-    )
+    .addColumn("materialization_id", "bigint", (c) => c.notNull().references("ingest.materializations.id").onDelete("cascade"))
     .addColumn("asset_key", "text", (c) => c.notNull())
     .addColumn("partition_key", "text", (c) => c.notNull())
     .addColumn("check_name", "text", (c) => c.notNull())
@@ -111,18 +95,10 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 
   await ingest
     .createTable("lineage_edges")
-    .addColumn(
-      "materialization_id",
-      "bigint",
-      (c) => c.notNull().references("ingest.materializations.id").onDelete("cascade"),
-    )
+    .addColumn("materialization_id", "bigint", (c) => c.notNull().references("ingest.materializations.id").onDelete("cascade"))
     .addColumn("upstream_asset", "text", (c) => c.notNull())
     .addColumn("upstream_partition", "text", (c) => c.notNull())
-    .addColumn(
-      "upstream_materialization_id",
-      "bigint",
-      (c) => c.references("ingest.materializations.id").onDelete("set null"),
-    )
+    .addColumn("upstream_materialization_id", "bigint", (c) => c.references("ingest.materializations.id").onDelete("set null"))
     .addColumn("upstream_data_version", "text", (c) => c.notNull())
     .addPrimaryKeyConstraint("lineage_edges_pkey", ["materialization_id", "upstream_asset", "upstream_partition"])
     .execute();
@@ -138,11 +114,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn("reason", "text", (c) => c.notNull())
     .addColumn("issues", "jsonb", (c) => c.notNull())
     .addColumn("payload", "jsonb", (c) => c.notNull())
-    .addColumn(
-      "status",
-      "text",
-      (c) => c.notNull().defaultTo("open").check(sql`status in ('open','replayed','superseded')`),
-    )
+    .addColumn("status", "text", (c) => c.notNull().defaultTo("open").check(sql`status in ('open','replayed','superseded')`))
     .addColumn("replayed_at", "timestamptz")
     .addColumn("created_at", "timestamptz", (c) => c.notNull().defaultTo(sql`now()`))
     .execute();

@@ -16,16 +16,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn("priority", "integer", (c) => c.notNull().defaultTo(0).check(sql`priority between -32768 and 32767`))
     .execute();
   await sql`alter table ingest.runs drop constraint runs_status_check,
-    add constraint runs_status_check check (status in ('queued','running','canceling','succeeded','failed','canceled'))`
-    .execute(db);
+    add constraint runs_status_check check (status in ('queued','running','canceling','succeeded','failed','canceled'))`.execute(db);
 
   await ingest.alterTable("run_steps").addColumn("group_name", "text").execute();
   // Running steps: per-group counts at claim time, and the liveness sweep's look for orphans.
-  await ingest.createIndex("run_steps_running").on("run_steps").columns(["group_name", "job_id"]).where(
-    sql.ref("status"),
-    "=",
-    "running",
-  ).execute();
+  await ingest.createIndex("run_steps_running").on("run_steps").columns(["group_name", "job_id"]).where(sql.ref("status"), "=", "running").execute();
 
   await ingest
     .createTable("workers")
@@ -48,15 +43,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
-  for (
-    const fn of [
-      "release_dead_workers(int)",
-      "release_worker_jobs(text[], text, boolean)",
-      "canceled_jobs(text[])",
-      "cancel_run(text)",
-      "claim_steps(text, text, text[], text, int, int)",
-    ]
-  ) {
+  for (const fn of ["release_dead_workers(int)", "release_worker_jobs(text[], text, boolean)", "canceled_jobs(text[])", "cancel_run(text)", "claim_steps(text, text, text[], text, int, int)"]) {
     await sql.raw(`drop function if exists ingest.${fn}`).execute(db);
   }
   // 0001's versions of the step functions it replaced.
@@ -66,7 +53,5 @@ export async function down(db: Kysely<unknown>): Promise<void> {
   await sql`alter table ingest.run_steps drop column if exists group_name`.execute(db);
   await sql`update ingest.runs set status = 'canceled' where status = 'canceling'`.execute(db);
   await sql`alter table ingest.runs drop column if exists priority, drop constraint runs_status_check,
-    add constraint runs_status_check check (status in ('queued','running','succeeded','failed','canceled'))`.execute(
-    db,
-  );
+    add constraint runs_status_check check (status in ('queued','running','succeeded','failed','canceled'))`.execute(db);
 }

@@ -26,11 +26,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn("created_at", "timestamptz", (c) => c.notNull().defaultTo(sql`now()`))
     .execute();
   // One row per scheduled instant: a second daemon evaluating the same tick cannot record it again.
-  await ingest.createIndex("ticks_once").on("ticks").columns(["instigator", "tick_key"]).unique().where(
-    sql.ref("tick_key"),
-    "is not",
-    null,
-  ).execute();
+  await ingest.createIndex("ticks_once").on("ticks").columns(["instigator", "tick_key"]).unique().where(sql.ref("tick_key"), "is not", null).execute();
   await ingest.createIndex("ticks_recent").on("ticks").columns(["instigator", "id desc"]).execute();
 
   await ingest
@@ -44,11 +40,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn("created_at", "timestamptz", (c) => c.notNull().defaultTo(sql`now()`))
     .addColumn("requested_at", "timestamptz")
     .execute();
-  await ingest.createIndex("run_requests_pending").on("run_requests").column("created_at").where(
-    sql.ref("status"),
-    "=",
-    "pending",
-  ).execute();
+  await ingest.createIndex("run_requests_pending").on("run_requests").column("created_at").where(sql.ref("status"), "=", "pending").execute();
   await ingest.createIndex("run_requests_by_tick").on("run_requests").column("tick_id").execute();
 
   await ingest
@@ -72,16 +64,10 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn("processed_at", "timestamptz")
     .addPrimaryKeyConstraint("sensor_files_pkey", ["sensor", "path"])
     .execute();
-  await ingest.createIndex("sensor_files_requested").on("sensor_files").column("sensor").where(
-    sql.ref("status"),
-    "=",
-    "requested",
-  ).execute();
+  await ingest.createIndex("sensor_files_requested").on("sensor_files").column("sensor").where(sql.ref("status"), "=", "requested").execute();
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
   const ingest = db.withSchema("ingest").schema;
-  for (const table of ["sensor_files", "instigator_state", "run_requests", "ticks"]) {
-    await ingest.dropTable(table).ifExists().execute();
-  }
+  for (const table of ["sensor_files", "instigator_state", "run_requests", "ticks"]) await ingest.dropTable(table).ifExists().execute();
 }

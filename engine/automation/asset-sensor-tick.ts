@@ -1,7 +1,7 @@
 import { sql } from "kysely";
 import { plan } from "../planner.ts";
 import { selectAssets } from "../selection.ts";
-import { VersionIndex } from "../staleness.ts";
+import { VersionIndex } from "../versions.ts";
 import type { AssetSensorDefinition } from "./asset-sensor.ts";
 import { type EvaluationContext, type Evaluator, readsOf } from "./evaluation.ts";
 import { recordTick } from "./run-requests.ts";

@@ -3,7 +3,8 @@ import type pg from "pg";
 import { logger } from "../../resources/logger.ts";
 import { metadataDb } from "../../resources/postgres.ts";
 import { sourcesDir } from "../../resources/settings.ts";
-import type { AssetGraph } from "../definitions.ts";
+import type { AssetGraph } from "../asset-graph.ts";
+import type { Definitions } from "../definitions.ts";
 import { AssetSensorEvaluator } from "./asset-sensor-tick.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import type { EvaluationContext, Evaluator } from "./evaluation.ts";
@@ -15,7 +16,8 @@ import { ScheduleEvaluator } from "./schedule-tick.ts";
 import { TickLog } from "./ticks.ts";
 
 export interface DaemonOptions {
-  graph: AssetGraph;
+  /** The project's graph: its definitions carry the schedules and sensors. */
+  graph: AssetGraph<Definitions>;
   pool: pg.Pool;
   /** The time schedules tick on (default the system clock). */
   clock?: Clock;

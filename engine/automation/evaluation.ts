@@ -1,6 +1,5 @@
-import type { InstigatorKind } from "../../db/schema.ts";
-import type { AssetGraph } from "../definitions.ts";
-import type { MetadataStore } from "../store.ts";
+import type { InstigatorKind, MetadataStore } from "../../db/schema.ts";
+import type { AssetGraph } from "../asset-graph.ts";
 import type { Clock } from "./clock.ts";
 import type { TickLog } from "./ticks.ts";
 

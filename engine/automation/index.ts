@@ -1,6 +1,6 @@
 export { defineAssetSensor } from "./asset-sensor.ts";
 export type { AssetSensorDefinition, AssetSensorSpec } from "./asset-sensor.ts";
-export type { InstigatorDefinition, SensorDefinition } from "./check.ts";
+export type { InstigatorDefinition, SensorDefinition } from "./instigator.ts";
 export { compressedClock, systemClock } from "./clock.ts";
 export type { Clock, CompressedClockOptions } from "./clock.ts";
 export { startDaemon } from "./daemon.ts";

@@ -1,10 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { sql, type Transaction } from "kysely";
-import type { MetadataDatabase } from "../../db/schema.ts";
+import type { MetadataDatabase, MetadataStore } from "../../db/schema.ts";
 import { logger } from "../../resources/logger.ts";
-import type { AssetGraph } from "../definitions.ts";
-import { requestRun } from "../materialize.ts";
-import type { MetadataStore } from "../store.ts";
+import type { AssetGraph } from "../asset-graph.ts";
+import { requestRun } from "../runs.ts";
 import type { TickRecord } from "./ticks.ts";
 
 /** A run as a tick asks for it, kept as JSON until the run exists. */

@@ -1,7 +1,7 @@
 import { sql } from "kysely";
 import { plan } from "../planner.ts";
 import { selectAssets } from "../selection.ts";
-import { VersionIndex } from "../staleness.ts";
+import { VersionIndex } from "../versions.ts";
 import { type EvaluationContext, type Evaluator, readsOf } from "./evaluation.ts";
 import { recordTick, type StoredRequest } from "./run-requests.ts";
 import { dueTicks, nextTick, NoPartitionYet, partitionsOfTick, type ScheduleDefinition } from "./schedule.ts";

@@ -1,5 +1,5 @@
 import { CronExpressionParser } from "cron-parser";
-import type { AssetGraph } from "../definitions.ts";
+import type { AssetGraph } from "../asset-graph.ts";
 import type { TimeWindowPartitions } from "../partitions.ts";
 
 /**

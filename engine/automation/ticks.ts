@@ -1,6 +1,5 @@
 import { sql } from "kysely";
-import type { InstigatorKind, Tick, TickStatus } from "../../db/schema.ts";
-import type { MetadataStore } from "../store.ts";
+import type { InstigatorKind, MetadataStore, Tick, TickStatus } from "../../db/schema.ts";
 
 export interface TickRecord {
   instigator: string;

@@ -1,6 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ChromaMetadataError, type ChromaResource, connectChroma, type MetadataInput } from "../../resources/chroma.ts";
+import {
+  ChromaMetadataError,
+  type ChromaResource,
+  connectChroma,
+  type MetadataInput,
+} from "../../connectors/chroma/index.ts";
 import { type Embedder, loadEmbedder } from "../../resources/embedder.ts";
 
 const id = randomUUID().slice(0, 8);

@@ -3,15 +3,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { defineAsset } from "../../engine/asset.ts";
 import { listDeadLetters } from "../../engine/dead-letters.ts";
-import { buildAssetGraph } from "../../engine/definitions.ts";
-import { defineStagedAsset } from "../../engine/helpers.ts";
-import { BadRow } from "../../resources/sources/bad-rows.ts";
-import { replayDeadLetters } from "../../engine/replay.ts";
+import { buildAssetGraph } from "../../engine/asset-graph.ts";
+import { defineStagedAsset, replayDeadLetters, Staging } from "../../connectors/staging/index.ts";
+import { BadRow } from "../../connectors/bad-rows.ts";
 import { defineResource } from "../../engine/resource.ts";
 import { prepareDatabase } from "../../engine/worker.ts";
 import { createPool, metadataDb, type pg } from "../../resources/postgres.ts";
 import { settings } from "../../resources/settings.ts";
-import { Staging } from "../../resources/staging.ts";
 import { materialize } from "../support.ts";
 
 let pool: pg.Pool;

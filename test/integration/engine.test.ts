@@ -72,7 +72,7 @@ describe("executing runs", () => {
     for (let i = 0; i < 50; i++) {
       const deps = [
         ...new Set(
-          Array.from({ length: Math.floor(random() * 3) }, () => Math.floor(random() * i)).filter((j) => i > 0).map((
+          Array.from({ length: Math.floor(random() * 3) }, () => Math.floor(random() * i)).filter(() => i > 0).map((
             j,
           ) => `n${j}`),
         ),
@@ -168,7 +168,7 @@ describe("concurrent runs and job keys", () => {
 
   it("makes a second request for an already queued asset a no-op: one job, one materialisation, both runs served", async () => {
     const t = testGraph({ shared: {} });
-    const { requestRun, waitForRun } = await import("../../engine/materialize.ts");
+    const { requestRun, waitForRun } = await import("../../engine/runs.ts");
     const { startWorker } = await import("../../engine/worker.ts");
     const keys = [t.key("shared")];
     const first = await requestRun(db, t.graph, { selection: "shared", keys, tags: { "ingest/file": "a.csv" } });

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { waitForRun } from "../../engine/materialize.ts";
+import { waitForRun } from "../../engine/runs.ts";
 import { prepareDatabase } from "../../engine/worker.ts";
 import { createPool, metadataDb, type pg } from "../../resources/postgres.ts";
 import { packageRoot, settings } from "../../resources/settings.ts";

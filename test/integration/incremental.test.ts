@@ -1,20 +1,14 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { buildAssetGraph } from "../../engine/definitions.ts";
-import {
-  defineCollectionAsset,
-  defineNodeAsset,
-  defineRelationshipAsset,
-  defineStagedAsset,
-} from "../../engine/helpers.ts";
+import { buildAssetGraph } from "../../engine/asset-graph.ts";
+import { connectChroma, defineCollectionAsset } from "../../connectors/chroma/index.ts";
+import { connectNeo4j, defineNodeAsset, defineRelationshipAsset, runInBatches } from "../../connectors/neo4j/index.ts";
+import { defineStagedAsset, Staging } from "../../connectors/staging/index.ts";
 import { defineResource } from "../../engine/resource.ts";
-import { connectChroma } from "../../resources/chroma.ts";
 import { loadEmbedder } from "../../resources/embedder.ts";
-import { connectNeo4j, runInBatches } from "../../resources/neo4j.ts";
 import { createPool } from "../../resources/postgres.ts";
 import { settings } from "../../resources/settings.ts";
-import { Staging } from "../../resources/staging.ts";
 import { connect, materialize } from "../support.ts";
 
 /**
@@ -90,9 +84,8 @@ function definitionsAt(codeVersion: string) {
     codeVersion: "1",
     type,
     from: items,
-    deps: [itemNodes.key, shelfNodes.key],
-    start: { label, key: "itemId", value: (r) => r.itemId },
-    end: { label: shelfLabel, key: "shelfId", value: (r) => r.shelf },
+    start: { node: itemNodes, value: (r) => r.itemId },
+    end: { node: shelfNodes, value: (r) => r.shelf },
   });
   const collection = defineCollectionAsset<Item>({
     key: `inc_${id}/collection`,

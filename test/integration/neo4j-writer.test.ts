@@ -6,7 +6,7 @@ import {
   mergeNodes,
   mergeRelationships,
   runInBatches,
-} from "../../resources/neo4j.ts";
+} from "../../connectors/neo4j/index.ts";
 
 // Labels of this file only: other tests wipe the whole graph, this one removes just what it wrote.
 const Node = "WriterTestNode";

@@ -6,12 +6,12 @@ import { afterAll, describe, expect, it } from "vitest";
 import { createLogger } from "../../resources/logger.ts";
 import { createPool } from "../../resources/postgres.ts";
 import { settings } from "../../resources/settings.ts";
-import { BadRow, isBadRow, SourceError } from "../../resources/sources/bad-rows.ts";
-import { CrmClient, type CrmObjectType } from "../../resources/sources/crm.ts";
-import { readCsv } from "../../resources/sources/csv.ts";
-import { readExcelSheet } from "../../resources/sources/excel.ts";
-import { readJsonLines } from "../../resources/sources/jsonl.ts";
-import { readTable } from "../../resources/sources/postgres.ts";
+import { BadRow, isBadRow, SourceError } from "../../connectors/bad-rows.ts";
+import { CrmClient, type CrmObjectType } from "../../connectors/crm-api/index.ts";
+import { readCsv } from "../../connectors/csv/index.ts";
+import { readExcelSheet } from "../../connectors/excel/index.ts";
+import { readJsonLines } from "../../connectors/jsonl/index.ts";
+import { readTable } from "../../connectors/postgres/index.ts";
 import { type CrmApiOptions, startCrmApi } from "../../samples/crm-api.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "ingest-sources-"));

@@ -6,10 +6,11 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildAssetGraph, type Definitions } from "../../engine/definitions.ts";
-import { requestRun, waitForRun } from "../../engine/materialize.ts";
+import { buildAssetGraph } from "../../engine/asset-graph.ts";
+import { type Definitions } from "../../engine/definitions.ts";
+import { requestRun, waitForRun } from "../../engine/runs.ts";
 import { startWorker as startInProcessWorker } from "../../engine/worker.ts";
-import { runInBatches } from "../../resources/neo4j.ts";
+import { runInBatches } from "../../connectors/neo4j/index.ts";
 import { packageRoot } from "../../resources/settings.ts";
 import {
   gate,
@@ -77,7 +78,7 @@ const workerRow = (pid: number) =>
 async function snapshot(prefix: string) {
   const normalise = (value: unknown) =>
     JSON.parse(JSON.stringify(value, (_, v) => (typeof v === "bigint" ? Number(v) : v)).replaceAll(prefix, "P"));
-  const withoutRun = ({ ingestRunId, run_id, ...rest }: Record<string, unknown>) => rest;
+  const withoutRun = ({ ingestRunId: _run, run_id: _runId, ...rest }: Record<string, unknown>) => rest;
   const nodes = await env.neo4j.executeQuery(
     `MATCH (n) WHERE any(l IN labels(n) WHERE l STARTS WITH $labels) RETURN labels(n) AS labels, properties(n) AS props`,
     { labels: `LivenessTest_${prefix}_` },

@@ -1,6 +1,6 @@
 import { stackDown, stackUp } from "../../stack/stack.ts";
 
-let started: string[] = [];
+const started: string[] = [];
 
 /** Brings up what the tests need and, afterwards, stops only what this run started. */
 export async function setup(): Promise<void> {

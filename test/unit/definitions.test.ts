@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { defineAsset } from "../../engine/asset.ts";
-import { buildAssetGraph, DefinitionError } from "../../engine/definitions.ts";
+import { defineAsset, DefinitionError } from "../../engine/asset.ts";
+import { buildAssetGraph } from "../../engine/asset-graph.ts";
 import { selectAssets } from "../../engine/selection.ts";
 
 const asset = (key: string, deps: string[] = [], resources: string[] = []) =>
@@ -62,7 +62,9 @@ describe("selecting assets", () => {
 
 describe("typed asset helpers", () => {
   it("reject identifiers that cannot go into Cypher, naming the asset", async () => {
-    const { defineNodeAsset, defineStagedAsset, defineCollectionAsset } = await import("../../engine/helpers.ts");
+    const { defineNodeAsset } = await import("../../connectors/neo4j/index.ts");
+    const { defineStagedAsset } = await import("../../connectors/staging/index.ts");
+    const { defineCollectionAsset } = await import("../../connectors/chroma/index.ts");
     const { z } = await import("zod");
     const staged = defineStagedAsset({
       key: "src/things",

@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { defineAsset } from "../../engine/asset.ts";
+import { defineAsset, DefinitionError } from "../../engine/asset.ts";
 import { defineAssetSensor } from "../../engine/automation/asset-sensor.ts";
 import { compressedClock } from "../../engine/automation/clock.ts";
 import { defineFileSensor } from "../../engine/automation/file-sensor.ts";
 import { defineSchedule, dueTicks, nextTick, partitionsOfTick } from "../../engine/automation/schedule.ts";
-import { buildAssetGraph, DefinitionError } from "../../engine/definitions.ts";
+import { assetGraphOf } from "../../engine/definitions.ts";
 import { dailyPartitions, staticPartitions } from "../../engine/partitions.ts";
 
 const iso = (dates: Date[]) => dates.map((d) => d.toISOString());
@@ -103,7 +103,7 @@ describe("schedule ticks", () => {
       select: "*",
       partition: "tick",
     });
-    const graph = buildAssetGraph({ assets: [daily, summary], resources: {}, schedules: [schedule] });
+    const graph = assetGraphOf({ assets: [daily, summary], resources: {}, schedules: [schedule] });
     expect(partitionsOfTick(schedule, graph, graph.order, at("2026-02-01T01:00:00Z"))).toEqual(["2026-01-31"]);
     expect(() => partitionsOfTick(schedule, graph, graph.order, at("2026-01-01T01:00:00Z"))).toThrow(
       /no partition of daily:2026-01-01:Europe\/Berlin is complete/,
@@ -122,7 +122,7 @@ describe("checking schedules and sensors with the definitions", () => {
 
   it("reports every problem, naming the schedule or sensor", () => {
     const problem = () =>
-      buildAssetGraph({
+      assetGraphOf({
         assets: [asset, regional],
         resources: {},
         schedules: [

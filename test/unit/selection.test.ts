@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { defineAsset } from "../../engine/asset.ts";
-import { buildAssetGraph } from "../../engine/definitions.ts";
+import { buildAssetGraph } from "../../engine/asset-graph.ts";
 import { parseSelection, selectAssets, SelectionError } from "../../engine/selection.ts";
 
 const asset = (key: string, deps: string[] = [], group?: string) =>

@@ -6,8 +6,8 @@ import {
   type OnBadRow,
   SourceError,
   type YieldBadRows,
-} from "./bad-rows.ts";
-import { type CsvRecordText, csvRecordTexts } from "./csv-records.ts";
+} from "../bad-rows.ts";
+import { type CsvRecordText, csvRecordTexts } from "./records.ts";
 
 /** A CSV record keyed by the header's column names; values are trimmed strings. */
 export type CsvRecord = Record<string, string>;

@@ -1,42 +1,7 @@
 import neo4jDriver, { type Driver } from "neo4j-driver";
-import { type Neo4jSettings, settings } from "./settings.ts";
-import { assertIdentifier } from "./identifiers.ts";
-
-export type { Driver };
-
-export function connectNeo4j(config: Neo4jSettings = settings().neo4j): Driver {
-  if (config.password === undefined) {
-    throw new Error(
-      config.external
-        ? "NEO4J_URI is set but NEO4J_PASSWORD (or NEO4J_PASSWORD_FILE) is not"
-        : "the local Neo4j has no password yet: run `ingest stack up` first",
-    );
-  }
-  return neo4jDriver.driver(config.uri, neo4jDriver.auth.basic(config.user, config.password), {
-    disableLosslessIntegers: false,
-    maxConnectionPoolSize: 50,
-    logging: { level: "warn", logger: () => {} },
-  });
-}
-
-/** Creates the uniqueness constraint a label's MERGE relies on; a no-op when it exists. */
-export async function ensureUniqueKey(driver: Driver, label: string, key: string): Promise<void> {
-  assertIdentifier("label", label);
-  assertIdentifier("property key", key);
-  const name = `${label.toLowerCase()}_${key}_unique`;
-  await driver.executeQuery(
-    `CREATE CONSTRAINT ${name} IF NOT EXISTS FOR (n:${label}) REQUIRE n.${key} IS UNIQUE`,
-  );
-}
-
-/** Creates a range index on a label's property; a no-op when it exists. */
-export async function ensureIndex(driver: Driver, label: string, property: string): Promise<void> {
-  assertIdentifier("label", label);
-  assertIdentifier("property key", property);
-  await driver.executeQuery(
-    `CREATE INDEX ${label.toLowerCase()}_${property}_index IF NOT EXISTS FOR (n:${label}) ON (n.${property})`,
-  );
-}
+import { assertIdentifier } from "../identifiers.ts";
+import { sliced, writeLanes } from "./batches.ts";
+import { assertUniqueKey } from "./schema.ts";
 
 /** How a node or relationship write is batched and typed. */
 export interface WriteOptions {
@@ -239,27 +204,6 @@ function definedOnly(options: WriteOptions): { batchSize?: number; concurrency?:
   return out;
 }
 
-/** When each driver last saw each `label.key` constrained: a load's chunks, seconds apart, check once. */
-const constrainedAt = new WeakMap<Driver, Map<string, number>>();
-
-/** MERGE on a key without a uniqueness constraint scans the label for every row, and can duplicate nodes under concurrency. */
-async function assertUniqueKey(driver: Driver, label: string, key: string): Promise<void> {
-  const seen = constrainedAt.get(driver) ?? new Map<string, number>();
-  constrainedAt.set(driver, seen);
-  if (Date.now() - (seen.get(`${label}.${key}`) ?? -Infinity) < 60_000) return;
-  const { records } = await driver.executeQuery(
-    `SHOW CONSTRAINTS YIELD type, labelsOrTypes, properties
-     WHERE (type CONTAINS 'UNIQUENESS' OR type = 'NODE_KEY') AND labelsOrTypes = [$label] AND properties = [$key]
-     RETURN count(*) AS n`,
-    { label, key },
-    { routing: "READ" },
-  );
-  if (records[0]!.get("n").toNumber() === 0) {
-    throw new Error(`no uniqueness constraint on :${label}(${key}): create it before loading (ensureUniqueKey)`);
-  }
-  seen.set(`${label}.${key}`, Date.now());
-}
-
 const isInteger = (value: unknown) =>
   value === null || value === undefined || (typeof value === "number" && Number.isSafeInteger(value)) ||
   typeof value === "bigint" || neo4jDriver.isInt(value);
@@ -326,13 +270,6 @@ function setters(variable: string, columns: string[], offset: number): { onCreat
   };
 }
 
-/** Batches made one at a time, as a writer takes them: preparing the next overlaps the one in flight. */
-function* sliced<R, P>(rows: R[], batchSize: number, prepare: (row: R) => P): Generator<P[]> {
-  for (let offset = 0; offset < rows.length; offset += batchSize) {
-    yield rows.slice(offset, offset + batchSize).map(prepare);
-  }
-}
-
 function keyHash(value: unknown): number {
   if (typeof value === "number" && Number.isSafeInteger(value)) return Math.abs(value);
   const text = String(value);
@@ -352,147 +289,4 @@ function disjointRounds(rows: RelationshipRow[], k: number): RelationshipRow[][]
     { length: k },
     (_, r) => buckets.map((byEnd, i) => byEnd[(i + r) % k]!).filter((b) => b.length > 0),
   );
-}
-
-/**
- * Runs a write statement over `$rows` in batches on one session, each batch one managed transaction
- * (retried by the driver on transient errors); sums what the statement returns as `written`.
- */
-async function writeInBatches(
-  driver: Driver,
-  statement: string,
-  rows: unknown[],
-  batchSize: number,
-  params: Record<string, unknown> = {},
-): Promise<number> {
-  return writeLanes(driver, statement, [sliced(rows, batchSize, (row) => row)], params);
-}
-
-/**
- * Runs a write statement over `$rows`, one managed transaction per batch (retried by the driver on
- * transient errors, deadlocks included). Each lane runs on its own session, its batches one after
- * another, the next one taken from its iterator while the one before is in flight; lanes run side
- * by side (lanes may share one iterator, to take batches as they free up).
- * Sums what the statement returns as `written`.
- */
-async function writeLanes(
-  driver: Driver,
-  statement: string,
-  lanes: Iterable<unknown[]>[],
-  params: Record<string, unknown> = {},
-): Promise<number> {
-  let written = 0;
-  let failed = false;
-  const runLane = async (lane: Iterable<unknown[]>) => {
-    const session = driver.session();
-    const batches = lane[Symbol.iterator]();
-    try {
-      for (let next = batches.next(); !next.done && !failed;) {
-        const rows = next.value;
-        let upcoming: Promise<IteratorResult<unknown[]>> | undefined;
-        // Taken in a setImmediate once the batch's RUN is written (the driver's sending is promise
-        // callbacks, which run first): the next batch is built while the server works on this one.
-        const takeNext = () => {
-          upcoming ??= new Promise((resolve, reject) =>
-            setImmediate(() => {
-              try {
-                resolve(batches.next());
-              } catch (error) {
-                reject(error);
-              }
-            })
-          );
-          upcoming.catch(() => {}); // awaited below unless the batch in flight fails first
-        };
-        const result = await session.executeWrite((tx) => {
-          const run = tx.run(statement, { ...params, rows });
-          takeNext();
-          return run;
-        });
-        written += result.records[0]?.get("written").toNumber() ?? 0;
-        takeNext();
-        next = await upcoming!;
-      }
-    } catch (error) {
-      failed = true;
-      throw error;
-    } finally {
-      await session.close();
-    }
-  };
-  const outcomes = await Promise.allSettled(lanes.map(runLane));
-  const rejected = outcomes.find((o) => o.status === "rejected");
-  if (rejected) throw rejected.reason;
-  return written;
-}
-
-/**
- * Runs a statement with `CALL { … } IN TRANSACTIONS`, which Neo4j accepts only in an auto-commit
- * transaction (not in the driver's managed ones); returns its records.
- */
-export async function runInBatches(driver: Driver, statement: string, params: Record<string, unknown> = {}) {
-  const session = driver.session();
-  try {
-    return (await session.run(statement, params)).records;
-  } finally {
-    await session.close();
-  }
-}
-
-/** Detaches and deletes the nodes with these keys that `asset` wrote; returns how many went. */
-export async function deleteNodes(
-  driver: Driver,
-  label: string,
-  key: string,
-  keys: unknown[],
-  asset: string,
-): Promise<number> {
-  assertIdentifier("label", label);
-  assertIdentifier("property key", key);
-  const statement =
-    `UNWIND $rows AS k MATCH (n:${label} {${key}: k}) WHERE n.ingestAsset = $asset DETACH DELETE n RETURN count(*) AS written`;
-  return writeInBatches(driver, statement, keys, 5_000, { asset });
-}
-
-/**
- * Deletes the relationships of `type` that `asset` wrote from these source records, found from
- * their start node: what a changed or removed record had written.
- */
-export async function deleteRelationshipsOf(
-  driver: Driver,
-  type: string,
-  start: RelationshipEnd,
-  rows: { start: unknown; sourceKey: string }[],
-  asset: string,
-): Promise<number> {
-  assertIdentifier("relationship type", type);
-  assertIdentifier("label", start.label);
-  assertIdentifier("property key", start.key);
-  const statement = `UNWIND $rows AS row
-    MATCH (:${start.label} {${start.key}: row.start})-[r:${type}]->()
-    WHERE r.ingestSourceKey = row.sourceKey AND r.ingestAsset = $asset
-    DELETE r RETURN count(*) AS written`;
-  return writeInBatches(driver, statement, rows, 5_000, { asset });
-}
-
-/**
- * Removes what `asset` holds that none of `runs` wrote (`pattern` binds `variable`; `remove` deletes
- * it), in transactions of 5,000: after a full refresh, that is what is no longer staged.
- */
-export async function sweep(
-  driver: Driver,
-  pattern: string,
-  variable: string,
-  remove: string,
-  asset: string,
-  runs: string[],
-): Promise<number> {
-  const records = await runInBatches(
-    driver,
-    `MATCH ${pattern} WHERE ${variable}.ingestAsset = $asset AND NOT ${variable}.ingestRunId IN $runs
-     CALL (${variable}) { ${remove} } IN TRANSACTIONS OF 5000 ROWS
-     RETURN count(*) AS removed`,
-    { asset, runs },
-  );
-  return records[0]?.get("removed").toNumber() ?? 0;
 }

@@ -1,10 +1,9 @@
-import { type Kysely, sql } from "kysely";
-import type { MetadataDatabase, Run, RunStep, StepStatus } from "../db/schema.ts";
-import { canonicalJson } from "../resources/staging.ts";
-import { type UpstreamEdge, VersionIndex } from "./staleness.ts";
+import { sql } from "kysely";
+import type { MetadataStore, RunStep, StepStatus } from "../db/schema.ts";
+import { canonicalJson } from "./canonical-json.ts";
+import type { UpstreamEdge } from "./staleness.ts";
 import { stepKeyOf, type StepRef } from "./steps.ts";
-
-export type MetadataStore = Kysely<MetadataDatabase>;
+import { VersionIndex } from "./versions.ts";
 
 export const materializeTask = "ingest.materialize";
 
@@ -192,18 +191,4 @@ export async function retrySteps(
     ${canonicalJson(retry.materialization)}::jsonb, ${retry.delayMs}, ${retry.maxAttempts}, ${
     retry.traceparent ?? null
   })`.execute(db);
-}
-
-export async function getRun(db: MetadataStore, runId: string): Promise<Run | undefined> {
-  return db.selectFrom("ingest.runs").selectAll().where("id", "=", runId).executeTakeFirst();
-}
-
-export async function runSteps(db: MetadataStore, runId: string): Promise<RunStep[]> {
-  return db.selectFrom("ingest.run_steps").selectAll().where("run_id", "=", runId).orderBy("started_at").orderBy(
-    "step_key",
-  ).execute();
-}
-
-export async function listRuns(db: MetadataStore, limit = 20): Promise<Run[]> {
-  return db.selectFrom("ingest.runs").selectAll().orderBy("created_at", "desc").limit(limit).execute();
 }

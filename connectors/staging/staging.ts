@@ -1,19 +1,8 @@
-import { createHash, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import type pg from "pg";
-import { assertIdentifier } from "./identifiers.ts";
-
-/**
- * A JSON encoding with sorted keys, so equal records hash equally whatever their key order. NUL
- * characters, which no Postgres text or jsonb value can hold, become U+FFFD (visibly replaced, not lost).
- */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v) => {
-    if (typeof v === "string") return v.replaceAll("\u0000", "\uFFFD");
-    return v && typeof v === "object" && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : 1)))
-      : v;
-  });
-}
+import { assertIdentifier } from "../identifiers.ts";
+import type { LoadCursor, PendingRecord, StageCounts, StagedRecord } from "./records.ts";
+import { StagingLoad } from "./staging-load.ts";
 
 /**
  * `CREATE … IF NOT EXISTS` run by two sessions at once can still fail, on the catalog's unique index
@@ -27,194 +16,6 @@ async function ignoringCreateRace(query: Promise<unknown>): Promise<void> {
   }
 }
 
-const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
-
-export const contentHash = (record: unknown) => sha256(canonicalJson(record));
-
-export interface StagedRecord<T> {
-  sourceKey: string;
-  contentHash: string;
-  record: T;
-  /** The run that last changed this record. */
-  runId: string;
-  /**
-   * Increases every time the record is written or removed (one sequence for all staging tables):
-   * a consumer that has read up to a version has seen every change before it.
-   */
-  version: number;
-  /** A tombstone: the record is gone from the source, and what was loaded from it must go too. */
-  removed: boolean;
-}
-
-export interface StageCounts {
-  /** Records received, duplicates included. */
-  received: number;
-  /** Received records whose source key came again later: only the latest of each key is staged. */
-  deduplicated: number;
-  /** New or changed records. */
-  written: number;
-  /** Records whose content hash had not changed: left as they were. */
-  unchanged: number;
-  /** Records no longer in the source, turned into tombstones (only when the load was the whole source). */
-  removed: number;
-}
-
-/** A record a consumer read but could not load yet, and why: it is tried again on every materialisation. */
-export interface PendingRecord {
-  sourceKey: string;
-  reason: string;
-}
-
-/** Where a consumer (a node, relationship or collection asset) is in reading a staging table. */
-export interface LoadCursor {
-  consumer: string;
-  table: string;
-  /** Every change up to this version has been loaded. */
-  position: number;
-  /**
-   * Set while a full refresh is under way: the runs that have loaded parts of it. When it ends, what
-   * the consumer holds from any other run is no longer staged and is removed.
-   */
-  refreshRuns: string[] | null;
-}
-
-const insertBatchSize = 5_000;
-
-/**
- * One materialisation's records on their way into a staging table: streamed into a temporary table
- * on one connection, then merged in a single transaction, so memory stays flat whatever the volume
- * and a crash leaves the staging table as it was.
- */
-export class StagingLoad {
-  readonly #client: pg.PoolClient;
-  readonly #table: string;
-  readonly #name: string;
-  readonly #runId: string;
-  #rows: [number, string, string, string, string | null][] = [];
-  #received = 0;
-
-  constructor(client: pg.PoolClient, name: string, table: string, runId: string) {
-    this.#client = client;
-    this.#name = name;
-    this.#table = table;
-    this.#runId = runId;
-  }
-
-  /** Adds one validated record; of several with one source key, the one with the latest `updatedAt` (then the last added) wins. */
-  async add(sourceKey: string, record: unknown, updatedAt?: string): Promise<void> {
-    const json = canonicalJson(record);
-    this.#rows.push([this.#received, sourceKey, sha256(json), json, updatedAt ?? null]);
-    this.#received += 1;
-    if (this.#rows.length >= insertBatchSize) await this.#flush();
-  }
-
-  async #flush(): Promise<void> {
-    if (this.#rows.length === 0) return;
-    const rows = this.#rows;
-    this.#rows = [];
-    await this.#client.query(
-      `insert into pg_temp.staging_incoming (seq, source_key, content_hash, record, updated_at)
-       select * from unnest($1::bigint[], $2::text[], $3::text[], $4::jsonb[], $5::text[])`,
-      [
-        rows.map((r) => r[0]),
-        rows.map((r) => r[1]),
-        rows.map((r) => r[2]),
-        rows.map((r) => r[3]),
-        rows.map((r) => r[4]),
-      ],
-    );
-  }
-
-  /**
-   * Merges what was added: new and changed records get a new version, unchanged ones are left alone,
-   * and with `complete` (the load was the source's whole content) staged records it did not contain
-   * become tombstones. Tombstones every consumer has read past are purged.
-   */
-  async finish({ complete }: { complete: boolean }): Promise<StageCounts> {
-    await this.#flush();
-    const client = this.#client;
-    const t = this.#table;
-    try {
-      await client.query("begin");
-      // One merge at a time per table: versions must become visible in increasing order.
-      await client.query("select pg_advisory_xact_lock(hashtext($1))", [t]);
-      await client.query(`create temp table staging_latest on commit drop as
-        select distinct on (source_key) source_key, content_hash, record from pg_temp.staging_incoming
-        order by source_key, updated_at collate "C" desc nulls last, seq desc`);
-      await client.query("analyze pg_temp.staging_latest");
-      const distinct = (await client.query("select count(*)::int as n from pg_temp.staging_latest")).rows[0]
-        .n as number;
-      const written = await client.query(
-        `with written as (
-           insert into ${t} as t (source_key, content_hash, record, run_id, version, removed, staged_at)
-           select source_key, content_hash, record, $1, nextval('staging.record_version'), false, now() from pg_temp.staging_latest
-           on conflict (source_key) do update
-             set content_hash = excluded.content_hash, record = excluded.record, run_id = excluded.run_id,
-                 version = excluded.version, removed = false, staged_at = now()
-             where t.content_hash <> excluded.content_hash or t.removed
-           returning version)
-         select count(*)::int as n, max(version) as top from written`,
-        [this.#runId],
-      );
-      const removed = complete
-        ? await client.query(
-          `with removed as (
-               update ${t} as t set removed = true, version = nextval('staging.record_version'), run_id = $1, staged_at = now()
-               where not t.removed and not exists (select 1 from pg_temp.staging_latest l where l.source_key = t.source_key)
-               returning version)
-             select count(*)::int as n, max(version) as top from removed`,
-          [this.#runId],
-        )
-        : { rows: [{ n: 0, top: null }] };
-      const top = Math.max(written.rows[0].top ?? 0, removed.rows[0].top ?? 0);
-      if (top > 0) {
-        await client.query(
-          "update staging.tables set version = greatest(version, $2), updated_at = now() where name = $1",
-          [this.#name, top],
-        );
-      }
-      await client.query(
-        `delete from ${t} where removed and version <= (
-           select coalesce(min(c.position), 0) from staging.load_cursors c join staging.tables s on s.name = c.table_name and s.generation = c.generation
-           where c.table_name = $1)`,
-        [this.#name],
-      );
-      await client.query("commit");
-      return {
-        received: this.#received,
-        deduplicated: this.#received - distinct,
-        written: written.rows[0].n,
-        unchanged: distinct - written.rows[0].n,
-        removed: removed.rows[0].n,
-      };
-    } catch (error) {
-      await client.query("rollback").catch(() => {});
-      throw error;
-    } finally {
-      await this.#release();
-    }
-  }
-
-  /** Gives up the load: nothing of it reaches the staging table. */
-  abort(): Promise<void> {
-    return this.#release();
-  }
-
-  async #release(): Promise<void> {
-    try {
-      await this.#client.query("drop table if exists pg_temp.staging_incoming");
-      this.#client.release();
-    } catch (error) {
-      this.#client.release(error as Error);
-    }
-  }
-}
-
-/**
- * Postgres staging tables, one per source asset, keyed by source key with a content hash and a
- * version: downstream assets read only what changed since they last loaded (their load cursor), an
- * unchanged record is never rewritten, and a record gone from the source leaves a tombstone.
- */
 export class Staging {
   readonly #pool: pg.Pool;
   constructor(pool: pg.Pool) {
@@ -463,7 +264,17 @@ export class Staging {
   }
 }
 
-function stagedRecord<T>(row: Record<string, any>): StagedRecord<T> {
+/** A row of a staging table, as pg returns it. */
+interface StagingRow {
+  source_key: string;
+  content_hash: string;
+  record: unknown;
+  run_id: string;
+  version: number;
+  removed: boolean;
+}
+
+function stagedRecord<T>(row: StagingRow): StagedRecord<T> {
   return {
     sourceKey: row.source_key,
     contentHash: row.content_hash,

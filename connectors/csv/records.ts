@@ -1,5 +1,5 @@
 import { createReadStream } from "node:fs";
-import { SourceError } from "./bad-rows.ts";
+import { SourceError } from "../bad-rows.ts";
 
 /** One CSV record's text, possibly spanning lines (a quoted field with line breaks), before parsing. */
 export interface CsvRecordText {

@@ -1,13 +1,13 @@
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import type pg from "pg";
-import type { Run, RunStep } from "../db/schema.ts";
+import type { MetadataStore, Run, RunStep } from "../db/schema.ts";
 import { metadataDb } from "../resources/postgres.ts";
 import { initTracing, traceparentOf, withSpan } from "../resources/tracer.ts";
-import type { AssetGraph } from "./definitions.ts";
+import type { AssetGraph } from "./asset-graph.ts";
 import { plan, type PlanRequest } from "./planner.ts";
-import { VersionIndex } from "./staleness.ts";
-import { createRun, getRun, type MetadataStore, runSteps } from "./store.ts";
+import { createRun } from "./run-queue.ts";
+import { VersionIndex } from "./versions.ts";
 import { startWorker, type WorkerOptions } from "./worker.ts";
 
 export interface RunRequest extends Omit<PlanRequest, "index"> {
@@ -81,4 +81,18 @@ export async function runInProcess(
   } finally {
     await running.stop();
   }
+}
+
+export async function getRun(db: MetadataStore, runId: string): Promise<Run | undefined> {
+  return db.selectFrom("ingest.runs").selectAll().where("id", "=", runId).executeTakeFirst();
+}
+
+export async function runSteps(db: MetadataStore, runId: string): Promise<RunStep[]> {
+  return db.selectFrom("ingest.run_steps").selectAll().where("run_id", "=", runId).orderBy("started_at").orderBy(
+    "step_key",
+  ).execute();
+}
+
+export async function listRuns(db: MetadataStore, limit = 20): Promise<Run[]> {
+  return db.selectFrom("ingest.runs").selectAll().orderBy("created_at", "desc").limit(limit).execute();
 }

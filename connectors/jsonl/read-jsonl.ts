@@ -1,6 +1,6 @@
 import { createReadStream } from "node:fs";
 import { createInterface } from "node:readline";
-import { BadRow, type HandleBadRows, handleBadRows, type OnBadRow, type YieldBadRows } from "./bad-rows.ts";
+import { BadRow, type HandleBadRows, handleBadRows, type OnBadRow, type YieldBadRows } from "../bad-rows.ts";
 
 /** One object of a JSON Lines file, with where it came from. */
 export interface JsonLine {

@@ -1,9 +1,10 @@
 import { randomUUID } from "node:crypto";
-import type { Staging } from "../resources/staging.ts";
-import { type DeadLetterFilter, listDeadLetters, markReplayed, updateIssues } from "./dead-letters.ts";
-import type { AssetGraph } from "./definitions.ts";
-import { issuesOf, type StagedAsset } from "./helpers.ts";
-import { createRun, type MetadataStore } from "./store.ts";
+import type { MetadataStore } from "../../db/schema.ts";
+import type { AssetGraph } from "../../engine/asset-graph.ts";
+import { type DeadLetterFilter, listDeadLetters, markReplayed, updateIssues } from "../../engine/dead-letters.ts";
+import { createRun } from "../../engine/run-queue.ts";
+import { issuesOf, type StagedAsset } from "./staged-asset.ts";
+import type { Staging } from "./staging.ts";
 
 export interface ReplayResult {
   runId: string;

@@ -1,6 +1,6 @@
 import { ChromaClient, ChromaNotFoundError, type Collection, type Metadata } from "chromadb";
-import { assertCollectionName } from "./identifiers.ts";
-import { settings } from "./settings.ts";
+import { settings } from "../../resources/settings.ts";
+import { assertCollectionName } from "../identifiers.ts";
 
 export type { Collection };
 

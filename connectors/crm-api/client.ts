@@ -1,5 +1,5 @@
-import { type Logger, logger as rootLogger } from "../logger.ts";
-import { sleep, TokenBucket } from "./token-bucket.ts";
+import { type Logger, logger as rootLogger } from "../../resources/logger.ts";
+import { sleep, TokenBucket } from "../token-bucket.ts";
 
 export type CrmObjectType = "companies" | "contacts" | "deals" | "owners";
 

@@ -1,13 +1,9 @@
 import { CronExpressionParser } from "cron-parser";
 import { IANAZone } from "luxon";
-import type { AssetGraph } from "../definitions.ts";
+import type { AssetGraph } from "../asset-graph.ts";
 import { selectAssets } from "../selection.ts";
-import type { AssetSensorDefinition } from "./asset-sensor.ts";
-import type { FileSensorDefinition } from "./file-sensor.ts";
-import { type ScheduleDefinition, tickPartitioning } from "./schedule.ts";
-
-export type SensorDefinition = FileSensorDefinition | AssetSensorDefinition;
-export type InstigatorDefinition = ScheduleDefinition | SensorDefinition;
+import type { InstigatorDefinition } from "./instigator.ts";
+import { tickPartitioning } from "./schedule.ts";
 
 const instigatorName = /^[A-Za-z0-9_]+$/;
 

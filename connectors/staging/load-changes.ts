@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
-import type { PendingRecord, StagedRecord, Staging } from "../resources/staging.ts";
-import type { MaterializeContext } from "./asset.ts";
+import type { MaterializeContext } from "../../engine/asset.ts";
+import type { PendingRecord, StagedRecord } from "./records.ts";
+import type { Staging } from "./staging.ts";
 
 /** Where a consumer (a node, relationship or collection asset) writes what it reads from a staging table: Neo4j, a Chroma collection. */
 export interface StagedSink<T, P = StagedRecord<T>[]> {

@@ -8,7 +8,7 @@ import {
   type OnBadRow,
   SourceError,
   type YieldBadRows,
-} from "./bad-rows.ts";
+} from "../bad-rows.ts";
 
 /**
  * A cell as the sheet holds it. Dates are `Date` where the cell has a date format, otherwise serial

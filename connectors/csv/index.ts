@@ -1,0 +1,2 @@
+export { readCsv } from "./read-csv.ts";
+export type { CsvOptions, CsvRecord } from "./read-csv.ts";

@@ -1,0 +1,2 @@
+export { readExcelSheet } from "./read-excel.ts";
+export type { ExcelRecord, ExcelValue } from "./read-excel.ts";

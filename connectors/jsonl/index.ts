@@ -1,0 +1,2 @@
+export { readJsonLines } from "./read-jsonl.ts";
+export type { JsonLine } from "./read-jsonl.ts";

@@ -1,0 +1,2 @@
+export { readTable } from "./read-table.ts";
+export type { ReadTableOptions } from "./read-table.ts";

@@ -1,0 +1,10 @@
+export { defineStagedAsset, issuesOf } from "./staged-asset.ts";
+export type { StagedAsset, StagedAssetSpec } from "./staged-asset.ts";
+export { derivedVersion, loadChanges } from "./load-changes.ts";
+export type { LoadCounts, StagedSink, WriteOutcome } from "./load-changes.ts";
+export { contentHash } from "./records.ts";
+export type { LoadCursor, PendingRecord, StageCounts, StagedRecord } from "./records.ts";
+export { replayDeadLetters } from "./replay.ts";
+export type { ReplayResult } from "./replay.ts";
+export { Staging } from "./staging.ts";
+export type { StagingLoad } from "./staging-load.ts";

@@ -1,0 +1,53 @@
+import { createHash } from "node:crypto";
+import { canonicalJson } from "../../engine/canonical-json.ts";
+
+export const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
+
+export const contentHash = (record: unknown) => sha256(canonicalJson(record));
+
+export interface StagedRecord<T> {
+  sourceKey: string;
+  contentHash: string;
+  record: T;
+  /** The run that last changed this record. */
+  runId: string;
+  /**
+   * Increases every time the record is written or removed (one sequence for all staging tables):
+   * a consumer that has read up to a version has seen every change before it.
+   */
+  version: number;
+  /** A tombstone: the record is gone from the source, and what was loaded from it must go too. */
+  removed: boolean;
+}
+
+export interface StageCounts {
+  /** Records received, duplicates included. */
+  received: number;
+  /** Received records whose source key came again later: only the latest of each key is staged. */
+  deduplicated: number;
+  /** New or changed records. */
+  written: number;
+  /** Records whose content hash had not changed: left as they were. */
+  unchanged: number;
+  /** Records no longer in the source, turned into tombstones (only when the load was the whole source). */
+  removed: number;
+}
+
+/** A record a consumer read but could not load yet, and why: it is tried again on every materialisation. */
+export interface PendingRecord {
+  sourceKey: string;
+  reason: string;
+}
+
+/** Where a consumer (a node, relationship or collection asset) is in reading a staging table. */
+export interface LoadCursor {
+  consumer: string;
+  table: string;
+  /** Every change up to this version has been loaded. */
+  position: number;
+  /**
+   * Set while a full refresh is under way: the runs that have loaded parts of it. When it ends, what
+   * the consumer holds from any other run is no longer staged and is removed.
+   */
+  refreshRuns: string[] | null;
+}

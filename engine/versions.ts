@@ -1,0 +1,95 @@
+import { createHash } from "node:crypto";
+import type { MetadataStore } from "../db/schema.ts";
+
+/** A data version that is a hash of `text` (what an asset reported, the versions of the partitions read): 32 hex characters. */
+export function versionHash(text: string): string {
+  return createHash("sha256").update(text).digest("hex").slice(0, 32);
+}
+
+/** A data version as people read it: a hash by its first 8 characters, a version number (`v1342`) whole. */
+export function formatVersion(version: string | undefined): string {
+  if (version === undefined) return "none";
+  return /^[0-9a-f]{32,}$/.test(version) ? version.slice(0, 8) : version;
+}
+
+export const missingVersion = "never-materialized";
+
+export interface LatestMaterialization {
+  id: number;
+  runId: string;
+  codeVersion: string;
+  dataVersion: string;
+  dependencies: string[];
+  upstreamVersions: Record<string, string>;
+  finishedAt: Date;
+}
+
+interface MaterializationRow {
+  id: number | string;
+  run_id: string;
+  asset_key: string;
+  partition_key: string;
+  code_version: string;
+  data_version: string | null;
+  dependencies: string[];
+  upstream_versions: Record<string, string>;
+  finished_at: Date | string;
+}
+
+/** The latest successful materialisation of each (asset, partition): what staleness is judged on. */
+export class VersionIndex {
+  readonly #latest = new Map<string, Map<string, LatestMaterialization>>();
+
+  static async load(db: MetadataStore, assetKeys?: readonly string[]): Promise<VersionIndex> {
+    let query = db
+      .selectFrom("ingest.materializations")
+      .distinctOn(["asset_key", "partition_key"])
+      .select([
+        "id",
+        "run_id",
+        "asset_key",
+        "partition_key",
+        "code_version",
+        "data_version",
+        "dependencies",
+        "upstream_versions",
+        "finished_at",
+      ])
+      .where("status", "=", "succeeded")
+      .orderBy("asset_key")
+      .orderBy("partition_key")
+      .orderBy("id", "desc");
+    if (assetKeys) {
+      if (assetKeys.length === 0) return new VersionIndex();
+      query = query.where("asset_key", "in", [...assetKeys]);
+    }
+    return VersionIndex.fromRows(await query.execute());
+  }
+
+  /** From rows of `ingest.materializations` (as the query above, or as JSON from `ingest.claim_steps`). */
+  static fromRows(rows: MaterializationRow[]): VersionIndex {
+    const index = new VersionIndex();
+    for (const row of rows) {
+      const partitions = index.#latest.get(row.asset_key) ??
+        index.#latest.set(row.asset_key, new Map()).get(row.asset_key)!;
+      partitions.set(row.partition_key, {
+        id: Number(row.id),
+        runId: row.run_id,
+        codeVersion: row.code_version,
+        dataVersion: row.data_version!,
+        dependencies: row.dependencies,
+        upstreamVersions: row.upstream_versions,
+        finishedAt: new Date(row.finished_at),
+      });
+    }
+    return index;
+  }
+
+  latest(assetKey: string, partitionKey = ""): LatestMaterialization | undefined {
+    return this.#latest.get(assetKey)?.get(partitionKey);
+  }
+
+  partitionsOf(assetKey: string): ReadonlyMap<string, LatestMaterialization> {
+    return this.#latest.get(assetKey) ?? new Map();
+  }
+}
