@@ -11,7 +11,6 @@ import { selectAssets } from "../engine/selection.ts";
 import { prepareDatabase } from "../engine/worker.ts";
 import { createPool } from "../resources/postgres.ts";
 import { settings } from "../resources/settings.ts";
-import { Staging } from "../connectors/staging/index.ts";
 
 /** What the parent reads back: the run, its wall time and peak memory, and each materialisation. */
 export interface PipelineResult {
@@ -49,8 +48,6 @@ const graph = buildAssetGraph(definitions);
 const keys = selectAssets(graph, selection);
 const pool = createPool(settings().databaseUrl, 20);
 await prepareDatabase(pool);
-// As `ingest materialize --full-refresh` does: the stores were wiped, so every consumer reloads.
-if (flag === "--full-refresh") await new Staging(pool).resetCursors([...keys]);
 
 const started = Date.now();
 const samples: { at: number; rss: number; heap: number }[] = [];
@@ -58,7 +55,10 @@ const sampler = setInterval(() => {
   const { rss, heapUsed } = process.memoryUsage();
   samples.push({ at: Date.now(), rss, heap: heapUsed });
 }, 1000);
-const { run } = await runInProcess(pool, graph, { selection, keys }, { concurrency: 2, pollIntervalMs: 200 });
+const { run } = await runInProcess(pool, graph, { selection, keys, fullRefresh: flag === "--full-refresh" }, {
+  concurrency: 2,
+  pollIntervalMs: 200,
+});
 const wallSeconds = (Date.now() - started) / 1000;
 clearInterval(sampler);
 

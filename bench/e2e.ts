@@ -1,8 +1,7 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { once } from "node:events";
 import { createWriteStream, existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from "node:fs";
-import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -14,6 +13,7 @@ import { createPool } from "../resources/postgres.ts";
 import { packageRoot, settings } from "../resources/settings.ts";
 import { startCrmApi } from "../samples/crm-api.ts";
 import { generate } from "../samples/generate/index.ts";
+import { startThrowawayChroma } from "../stack/chroma.ts";
 import { startThrowawayNeo4j, type ThrowawayNeo4j } from "../stack/neo4j.ts";
 import type { PipelineResult } from "./e2e-pipeline.ts";
 import { type BenchResult, result } from "./report.ts";
@@ -63,37 +63,6 @@ function databaseUrl(base: string, name: string): string {
   const url = new URL(base);
   url.pathname = `/${name}`;
   return url.toString();
-}
-
-/** A Chroma of the bench's own (the `chroma` bin of the npm package, as the stack runs it): the stack's collections stay untouched. */
-async function startThrowawayChroma(scratch: Scratch): Promise<string> {
-  let dir = dirname(createRequire(import.meta.url).resolve("chromadb"));
-  while (!existsSync(join(dir, "package.json"))) dir = dirname(dir);
-  const cli = join(
-    dir,
-    (JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { bin: Record<string, string> }).bin.chroma!,
-  );
-  const path = scratch.folder("ingest-e2e-chroma-");
-  const port = 20_000 + Math.floor(Math.random() * 20_000);
-  const child = spawn(process.execPath, [cli, "run", "--path", path, "--host", "127.0.0.1", "--port", String(port)], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  scratch.add(child, stopChild);
-  const url = `http://127.0.0.1:${port}`;
-  for (const started = Date.now(); Date.now() - started < 60_000; await new Promise((r) => setTimeout(r, 250))) {
-    if (child.exitCode !== null) throw new Error(`the throwaway Chroma exited (${child.exitCode}) during start-up`);
-    if (await fetch(`${url}/api/v2/heartbeat`).then((r) => r.ok, () => false)) return url;
-  }
-  throw new Error("the throwaway Chroma was not ready after 60 s");
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, "exit");
-  child.kill("SIGINT");
-  const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
-  await exited;
-  clearTimeout(timer);
 }
 
 /** One pipeline run in a child process (its own peak RSS), against the scratch resources in `env`. */
@@ -399,7 +368,9 @@ export async function e2eBench(): Promise<BenchResult[]> {
       CRM_API_URL: crmApi.url,
       CRM_CLIENT_ID: crm.clientId,
       CRM_CLIENT_SECRET: crm.clientSecret,
-      CHROMA_URL: withCollections ? await startThrowawayChroma(scratch) : "http://127.0.0.1:9",
+      CHROMA_URL: withCollections
+        ? scratch.add(await startThrowawayChroma(), (chroma) => chroma.stop()).url
+        : "http://127.0.0.1:9",
     };
     for (
       const name of ["DATABASE_URL_FILE", "SHOP_DATABASE_URL_FILE", "NEO4J_PASSWORD_FILE", "CRM_CLIENT_SECRET_FILE"]

@@ -1,5 +1,4 @@
 import type { Command } from "commander";
-import { Staging } from "../connectors/staging/index.ts";
 import { requestRun, runInProcess, type RunRequest, waitForRun } from "../engine/runs.ts";
 import { selectAssets } from "../engine/selection.ts";
 import { globals, loadGraph, openMetadata, output } from "./context.ts";
@@ -42,7 +41,6 @@ export function registerMaterialize(program: Command): void {
       const selection = options.select ?? (words.length > 0 ? words.join(" ") : "*");
       const keys = selectAssets(graph, selection);
       await using store = await openMetadata();
-      if (options.fullRefresh) await new Staging(store.pool).resetCursors([...keys]);
       const request: RunRequest = {
         selection,
         keys,
@@ -50,6 +48,7 @@ export function registerMaterialize(program: Command): void {
         partitions: options.partition,
         range: options.from !== undefined ? { from: options.from, to: options.to! } : undefined,
         priority: options.priority === undefined ? undefined : Number(options.priority),
+        fullRefresh: options.fullRefresh,
       };
       if (!options.wait) {
         const runId = await requestRun(store.db, graph, request);

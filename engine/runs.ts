@@ -18,7 +18,16 @@ export interface RunRequest extends Omit<PlanRequest, "index"> {
   runId?: string;
   /** graphile-worker's priority for the run's jobs, from -32768 to 32767: lower runs first (default 0). */
   priority?: number;
+  /**
+   * Incremental assets reload everything they read instead of what changed since their last load
+   * (`ingest materialize --full-refresh`, after a store was wiped by hand). Recorded as the run's
+   * tag `ingest/full_refresh`.
+   */
+  fullRefresh?: boolean;
 }
+
+/** The tag of a run that asked for a full refresh; `ctx.runs()` shows it to the assets. */
+export const fullRefreshTag = "ingest/full_refresh";
 
 /**
  * Plans and enqueues a run; any worker on the same database executes it. The run is one trace:
@@ -40,7 +49,7 @@ export async function requestRun(db: MetadataStore, graph: AssetGraph, request: 
       runId,
       selection: request.selection,
       traceparent: traceparentOf(),
-      tags: request.tags,
+      tags: request.fullRefresh ? { ...request.tags, [fullRefreshTag]: "true" } : request.tags,
       priority,
       steps,
     });

@@ -1,9 +1,13 @@
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { localPorts, settings, stateDir } from "../resources/settings.ts";
 import { nodeBinary, printsFromNow, startDetached, waitUntilReady } from "./process.ts";
 import type { LocalService } from "./service.ts";
+import { freePort, trackThrowaway, untrackThrowaway } from "./throwaway.ts";
 
 async function heartbeat(url: string): Promise<boolean> {
   try {
@@ -51,3 +55,48 @@ export const chroma: LocalService = {
     );
   },
 };
+
+/** A Chroma of its own for one benchmark or test: an empty store on a free port, deleted when stopped. */
+export interface ThrowawayChroma {
+  url: string;
+  stop(): Promise<void>;
+}
+
+export async function startThrowawayChroma(): Promise<ThrowawayChroma> {
+  mkdirSync(join(stateDir, "throwaway"), { recursive: true });
+  const home = mkdtempSync(join(stateDir, "throwaway", "chroma-"));
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const child = spawn(
+    nodeBinary(),
+    [chromaCli(), "run", "--path", home, "--host", "127.0.0.1", "--port", String(port)],
+    {
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
+  trackThrowaway(child, home);
+  let output = "";
+  const collect = (chunk: Buffer) => void (output = (output + chunk.toString()).slice(-8_000));
+  child.stdout!.on("data", collect);
+  child.stderr!.on("data", collect);
+  const exited = once(child, "exit");
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill("SIGINT");
+      const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+      await exited;
+      clearTimeout(timer);
+    }
+    untrackThrowaway(child);
+    rmSync(home, { recursive: true, force: true });
+  };
+  for (const started = Date.now(); Date.now() - started < 60_000; await sleep(200)) {
+    if (child.exitCode !== null) {
+      await stop();
+      throw new Error(`a throwaway Chroma exited (${child.exitCode}) during start-up:\n${output.trimEnd()}`);
+    }
+    if (output.includes("Connect to Chroma at") && (await heartbeat(url))) return { url, stop };
+  }
+  await stop();
+  throw new Error(`a throwaway Chroma on port ${port} was not ready after 60 s`);
+}

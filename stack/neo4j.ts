@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import {
   createWriteStream,
@@ -10,12 +10,12 @@ import {
   rmSync,
   writeFileSync,
 } from "node:fs";
-import { createServer } from "node:net";
 import { join, relative } from "node:path";
 import { once } from "node:events";
 import neo4jDriver from "neo4j-driver";
 import { cacheDir, localPorts, packageRoot, secretPath, settings, stateDir } from "../resources/settings.ts";
 import { startDetached, waitUntilReady } from "./process.ts";
+import { freePort, trackThrowaway, untrackThrowaway } from "./throwaway.ts";
 import { ensureSecret } from "./secrets.ts";
 import { runMaven } from "./maven.ts";
 import { aptInstall, hasCommand } from "./system.ts";
@@ -129,38 +129,6 @@ export interface ThrowawayNeo4j {
   stop(): Promise<void>;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().once("error", reject).listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** Running throwaway servers and their homes. */
-const throwaways = new Map<ChildProcess, string>();
-let reaperInstalled = false;
-
-/** A throwaway server must not outlive the process that started it, whatever way that process ends. */
-function installReaper(): void {
-  if (reaperInstalled) return;
-  reaperInstalled = true;
-  const reap = () => {
-    for (const [child, home] of throwaways) {
-      child.kill("SIGKILL");
-      rmSync(home, { recursive: true, force: true });
-    }
-  };
-  process.once("exit", reap);
-  for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143], ["SIGHUP", 129]] as const) {
-    process.once(signal, () => {
-      reap();
-      process.exit(code);
-    });
-  }
-}
-
 /**
  * Starts a Neo4j with a fresh home in a temporary folder under the state folder, on a free port (or
  * `port`), with the stack server's heap settings, and waits for the launcher's ready banner.
@@ -184,9 +152,8 @@ export async function startThrowawayNeo4j(
   const passwordFile = join(home, "password");
   writeFileSync(passwordFile, `${password}\n`, { mode: 0o600 });
   const log = createWriteStream(join(home, "server.log"));
-  installReaper();
   const child = spawn("java", launcherArgs(home, port, passwordFile, importDir), { stdio: ["ignore", "pipe", "pipe"] });
-  throwaways.set(child, home);
+  trackThrowaway(child, home);
   const exited = once(child, "exit");
   let output = "";
   const ready = new Promise<void>((resolve, reject) => {
@@ -220,7 +187,7 @@ export async function startThrowawayNeo4j(
       await exited;
       clearTimeout(timer);
     }
-    throwaways.delete(child);
+    untrackThrowaway(child);
     log.end();
     rmSync(home, { recursive: true, force: true });
   })());

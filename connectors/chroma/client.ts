@@ -29,13 +29,17 @@ export interface ChromaResource {
    * booleans. Nothing is written when a check fails. Resolves to the number of records written.
    * The returned promise may be awaited later: embedding the next records meanwhile overlaps the two.
    *
+   * Chroma merges an upserted record's metadata into what it had, and keeps a field the new metadata
+   * leaves out (or sets to null). With `replace`, a record already in the collection whose stored
+   * metadata has a field the new one lacks is deleted first, so it ends with exactly the new metadata.
+   *
    * @example
    * const chroma = await connectChroma();
    * const written = chroma.upsert("reviews", { ids: ["R1"], embeddings: [vector], documents: ["Great kettle"], metadatas: [{ rating: 5 }] });
    * const next = await embedder.embed(nextDocuments);
    * await written;
    */
-  upsert(collection: Collection | string, batch: UpsertBatch): Promise<number>;
+  upsert(collection: Collection | string, batch: UpsertBatch, options?: { replace?: boolean }): Promise<number>;
   /** Deletes these ids (ids it does not hold are ignored), `batchSize` a request. Resolves to the number of ids sent. */
   delete(collection: Collection | string, ids: string[]): Promise<number>;
   drop(name: string): Promise<void>;
@@ -102,6 +106,22 @@ function checkBatch(collection: string, batch: UpsertBatch): void {
   }
 }
 
+/** Deletes the records whose stored metadata has a field `metadatas` (by position of `ids`) does not: an upsert would keep it. */
+async function deleteShrinking(c: Collection, ids: string[], metadatas: (Metadata | null)[]): Promise<void> {
+  const wanted = new Map(ids.map((id, i) => [id, metadatas[i]]));
+  const shrinking: string[] = [];
+  for (let start = 0; start < ids.length; start += 1_000) {
+    const stored = await c.get({ ids: ids.slice(start, start + 1_000), include: ["metadatas"] as never });
+    stored.ids.forEach((id, i) => {
+      const now = wanted.get(id) ?? {};
+      if (Object.keys(stored.metadatas[i] ?? {}).some((field) => !(field in now))) shrinking.push(id);
+    });
+  }
+  for (let start = 0; start < shrinking.length; start += 300) {
+    await c.delete({ ids: shrinking.slice(start, start + 300) });
+  }
+}
+
 export async function connectChroma(url = settings().chromaUrl, options: ChromaOptions = {}): Promise<ChromaResource> {
   const { hostname, port, protocol } = new URL(url);
   const client = new ChromaClient({
@@ -130,10 +150,11 @@ export async function connectChroma(url = settings().chromaUrl, options: ChromaO
     maxBatchSize,
     batchSize,
     collection,
-    async upsert(target, batch) {
+    async upsert(target, batch, options = {}) {
       const c = await resolve(target);
       checkBatch(c.name, batch);
       const metadatas = batch.metadatas.map((m, i) => chromaMetadata(c.name, batch.ids[i]!, m));
+      if (options.replace) await deleteShrinking(c, batch.ids, metadatas);
       for (let start = 0; start < batch.ids.length; start += batchSize) {
         const end = start + batchSize;
         await c.upsert({

@@ -1,7 +1,7 @@
 import { type AssetDefinition, type AssetKindSpec, checkAssetDefinition, defineAsset } from "../../engine/asset.ts";
 import type { Embedder } from "../../resources/embedder.ts";
 import { assertCollectionName } from "../identifiers.ts";
-import { derivedVersion, loadChanges } from "../staging/load-changes.ts";
+import { loadChanges } from "../staging/load-changes.ts";
 import type { StagedRecord } from "../staging/records.ts";
 import type { StagedAsset } from "../staging/staged-asset.ts";
 import type { Staging } from "../staging/staging.ts";
@@ -41,40 +41,51 @@ export function defineCollectionAsset<T>(
     async materialize(ctx) {
       const { chroma, embedder, staging } = ctx.resources;
       const collection = await chroma.collection(spec.collection);
-      const counts = await loadChanges(ctx, staging, spec.from.staged.table, spec.codeVersion, collectionPageSize, {
-        async prepare(records: StagedRecord<T>[]) {
-          const documents = records.map((s) => spec.document(s.record));
-          return { records, documents, embeddings: await embedder.embed(documents) };
+      // Into an empty collection nothing needs replacing; otherwise a changed record's metadata must not keep old fields.
+      const replace = (await collection.count()) > 0;
+      const { counts, dataVersion } = await loadChanges(
+        ctx,
+        staging,
+        spec.from.staged.table,
+        spec.codeVersion,
+        collectionPageSize,
+        {
+          async prepare(records: StagedRecord<T>[]) {
+            const documents = records.map((s) => spec.document(s.record));
+            return { records, documents, embeddings: await embedder.embed(documents) };
+          },
+          async write({ records, documents, embeddings }) {
+            await chroma.upsert(collection, {
+              ids: records.map((s) => s.sourceKey),
+              documents,
+              embeddings,
+              metadatas: records.map((s) => ({
+                ...spec.metadata(s.record),
+                run_id: ctx.runId,
+                asset: ctx.assetKey,
+                source: spec.from.staged.source,
+                source_key: s.sourceKey,
+                content_hash: s.contentHash,
+              })),
+            }, { replace });
+            return { written: records.length };
+          },
+          async remove(records) {
+            await chroma.delete(collection, records.map((s) => s.sourceKey));
+            return records.length;
+          },
+          async sweep(runs) {
+            const before = await collection.count();
+            await collection.delete({
+              where: { $and: [{ asset: { $eq: ctx.assetKey } }, { run_id: { $nin: runs } }] },
+            });
+            return before - (await collection.count());
+          },
         },
-        async write({ records, documents, embeddings }) {
-          await chroma.upsert(collection, {
-            ids: records.map((s) => s.sourceKey),
-            documents,
-            embeddings,
-            metadatas: records.map((s) => ({
-              ...spec.metadata(s.record),
-              run_id: ctx.runId,
-              asset: ctx.assetKey,
-              source: spec.from.staged.source,
-              source_key: s.sourceKey,
-              content_hash: s.contentHash,
-            })),
-          });
-          return { written: records.length };
-        },
-        async remove(records) {
-          await chroma.delete(collection, records.map((s) => s.sourceKey));
-          return records.length;
-        },
-        async sweep(runs) {
-          const before = await collection.count();
-          await collection.delete({ where: { $and: [{ asset: { $eq: ctx.assetKey } }, { run_id: { $nin: runs } }] } });
-          return before - (await collection.count());
-        },
-      });
+      );
       return {
         counts: { ...counts, embedded: counts.written },
-        dataVersion: await derivedVersion(staging, spec.from.staged.table, spec.codeVersion),
+        dataVersion,
       };
     },
   });

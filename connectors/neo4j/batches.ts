@@ -1,4 +1,18 @@
-import type { Driver } from "neo4j-driver";
+import neo4jDriver, { type Driver, type Record as Neo4jRecord } from "neo4j-driver";
+
+/** What a batched write statement returned: each numeric column summed over its batches. */
+export type BatchTotals = Record<string, number>;
+
+/** Adds the numeric columns of a batch's first row to the totals. */
+function addTotals(totals: BatchTotals, records: Neo4jRecord[]): void {
+  const first = records[0];
+  if (!first) return;
+  for (const key of first.keys) {
+    const value = first.get(key);
+    const n = neo4jDriver.isInt(value) ? value.toNumber() : typeof value === "number" ? value : undefined;
+    if (n !== undefined) totals[key as string] = (totals[key as string] ?? 0) + n;
+  }
+}
 
 /** Batches made one at a time, as a writer takes them: preparing the next overlaps the one in flight. */
 export function* sliced<R, P>(rows: R[], batchSize: number, prepare: (row: R) => P): Generator<P[]> {
@@ -9,7 +23,7 @@ export function* sliced<R, P>(rows: R[], batchSize: number, prepare: (row: R) =>
 
 /**
  * Runs a write statement over `$rows` in batches on one session, each batch one managed transaction
- * (retried by the driver on transient errors); sums what the statement returns as `written`.
+ * (retried by the driver on transient errors); sums the numeric columns the statement returns.
  */
 export async function writeInBatches(
   driver: Driver,
@@ -17,8 +31,9 @@ export async function writeInBatches(
   rows: unknown[],
   batchSize: number,
   params: Record<string, unknown> = {},
-): Promise<number> {
-  return writeLanes(driver, statement, [sliced(rows, batchSize, (row) => row)], params);
+  collect?: (records: Neo4jRecord[]) => void,
+): Promise<BatchTotals> {
+  return writeLanes(driver, statement, [sliced(rows, batchSize, (row) => row)], params, collect);
 }
 
 /**
@@ -26,15 +41,17 @@ export async function writeInBatches(
  * transient errors, deadlocks included). Each lane runs on its own session, its batches one after
  * another, the next one taken from its iterator while the one before is in flight; lanes run side
  * by side (lanes may share one iterator, to take batches as they free up).
- * Sums what the statement returns as `written`.
+ * Sums the numeric columns of each batch's first row; `collect` sees every batch's rows, once its
+ * transaction committed.
  */
 export async function writeLanes(
   driver: Driver,
   statement: string,
   lanes: Iterable<unknown[]>[],
   params: Record<string, unknown> = {},
-): Promise<number> {
-  let written = 0;
+  collect?: (records: Neo4jRecord[]) => void,
+): Promise<BatchTotals> {
+  const totals: BatchTotals = {};
   let failed = false;
   const runLane = async (lane: Iterable<unknown[]>) => {
     const session = driver.session();
@@ -62,7 +79,8 @@ export async function writeLanes(
           takeNext();
           return run;
         });
-        written += result.records[0]?.get("written").toNumber() ?? 0;
+        addTotals(totals, result.records);
+        collect?.(result.records);
         takeNext();
         next = await upcoming!;
       }
@@ -76,5 +94,5 @@ export async function writeLanes(
   const outcomes = await Promise.allSettled(lanes.map(runLane));
   const rejected = outcomes.find((o) => o.status === "rejected");
   if (rejected) throw rejected.reason;
-  return written;
+  return totals;
 }

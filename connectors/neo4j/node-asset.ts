@@ -1,18 +1,13 @@
-import {
-  type AssetDefinition,
-  type AssetKindSpec,
-  type AssetTarget,
-  checkAssetDefinition,
-  defineAsset,
-} from "../../engine/asset.ts";
+import { type AssetKindSpec, checkAssetDefinition, defineAsset } from "../../engine/asset.ts";
 import { assertIdentifier } from "../identifiers.ts";
-import { derivedVersion, loadChanges } from "../staging/load-changes.ts";
+import { loadChanges } from "../staging/load-changes.ts";
 import type { StagedRecord } from "../staging/records.ts";
 import type { StagedAsset } from "../staging/staged-asset.ts";
 import type { Staging } from "../staging/staging.ts";
 import type { Driver } from "./driver.ts";
 import { lineageProperties } from "./lineage.ts";
-import { deleteNodes, sweep } from "./remove.ts";
+import type { NodeAsset, NodeTarget } from "./targets.ts";
+import { removeNodes, sweepNodes } from "./remove.ts";
 import { ensureIndex, ensureUniqueKey } from "./schema.ts";
 import { mergeNodes } from "./write.ts";
 
@@ -35,34 +30,13 @@ export interface NodeAssetSpec<T> extends AssetKindSpec<GraphResources> {
   deps?: string[];
 }
 
-/** What a node asset writes: nodes of one label, MERGEd on one key property. */
-export interface NodeTarget extends AssetTarget {
-  kind: "neo4j-nodes";
-  label: string;
-  keyProperty: string;
-  /** The key property is stored as a Neo4j INTEGER (declared in `integers`). */
-  integerKey?: boolean;
-}
-
-/** An asset that writes Neo4j nodes: what a relationship end names, so its label, key and dependency follow from it. */
-// deno-lint-ignore no-explicit-any -- any resources: a custom asset may write the nodes
-export type NodeAsset = AssetDefinition<any> & { target: NodeTarget };
-
-/** The nodes an asset writes, or an error saying it writes none. */
-export function nodeTargetOf(asset: AssetDefinition): NodeTarget {
-  const target = asset.target;
-  if (target?.kind !== "neo4j-nodes" || typeof target.label !== "string" || typeof target.keyProperty !== "string") {
-    throw new Error(
-      `'${asset.key}' writes no Neo4j nodes: name a node asset (defineNodeAsset, or an asset declaring target { kind: "neo4j-nodes", label, keyProperty })`,
-    );
-  }
-  return target as NodeTarget;
-}
-
 /**
  * A Neo4j label as an asset: nodes MERGEd on a uniqueness constraint (created if missing), one per
  * staged record, each carrying the run, asset and source record that wrote it. Only records that
- * changed since the last materialisation are written; removed ones are deleted.
+ * changed since the last materialisation are written. A node belongs to its source record (found by
+ * `ingestSourceKey`, which is indexed): when the record goes, or its key changes, the node it wrote
+ * goes too, and the relationships of other assets that went with it wait in `staging.pending` until
+ * their node is back, as in a full load.
  *
  * @example
  * export const productNodes = defineNodeAsset<Product>({
@@ -99,26 +73,39 @@ export function defineNodeAsset<T>(spec: NodeAssetSpec<T>): NodeAsset {
     async materialize(ctx) {
       const { neo4j, staging } = ctx.resources;
       await ensureUniqueKey(neo4j, spec.label, spec.keyProperty);
+      await ensureIndex(neo4j, spec.label, "ingestSourceKey");
       for (const property of spec.indexes ?? []) await ensureIndex(neo4j, spec.label, property);
-      const counts = await loadChanges<T>(ctx, staging, spec.from.staged.table, spec.codeVersion, graphPageSize, {
-        async write(records) {
-          const rows = records.map((s) => {
-            const props: Record<string, unknown> = {
-              ...spec.properties(s.record),
-              ...lineageProperties(ctx, spec.from.staged.source, s),
-            };
-            return { key: keyOf(s, props), props };
-          });
-          return mergeNodes(neo4j, spec.label, spec.keyProperty, rows, { integers: spec.integers });
+      const hold = (detached: Parameters<Staging["holdDetached"]>[0]) => staging.holdDetached(detached);
+      const remove = (rows: { sourceKey: string; key: unknown }[]) =>
+        removeNodes(neo4j, spec.label, spec.keyProperty, rows, ctx.assetKey, hold, target.integerKey);
+      const { counts, dataVersion } = await loadChanges<T>(
+        ctx,
+        staging,
+        spec.from.staged.table,
+        spec.codeVersion,
+        graphPageSize,
+        {
+          async write(records, refresh) {
+            const rows = records.map((s) => {
+              const props: Record<string, unknown> = {
+                ...spec.properties(s.record),
+                ...lineageProperties(ctx, spec.from.staged.source, s),
+              };
+              return { sourceKey: s.sourceKey, key: keyOf(s, props), props };
+            });
+            // A record whose key changed leaves its old node behind unless it is removed first.
+            const { moved } = refresh ? { moved: 0 } : await remove(rows);
+            const { written } = await mergeNodes(neo4j, spec.label, spec.keyProperty, rows, {
+              integers: spec.integers,
+            });
+            return { written, moved };
+          },
+          remove: async (records) =>
+            (await remove(records.map((s) => ({ sourceKey: s.sourceKey, key: null })))).removed,
+          sweep: (runs) => sweepNodes(neo4j, spec.label, spec.keyProperty, ctx.assetKey, runs, hold),
         },
-        remove: (records) =>
-          deleteNodes(neo4j, spec.label, spec.keyProperty, records.map((s) => keyOf(s)), ctx.assetKey),
-        sweep: (runs) => sweep(neo4j, `(n:${spec.label})`, "n", "DETACH DELETE n", ctx.assetKey, runs),
-      });
-      return {
-        counts: { ...counts },
-        dataVersion: await derivedVersion(staging, spec.from.staged.table, spec.codeVersion),
-      };
+      );
+      return { counts: { ...counts }, dataVersion };
     },
   });
   return asset as NodeAsset;

@@ -1,11 +1,13 @@
 import { type AssetDefinition, type AssetKindSpec, checkAssetDefinition, defineAsset } from "../../engine/asset.ts";
 import { assertIdentifier } from "../identifiers.ts";
-import { derivedVersion, loadChanges } from "../staging/load-changes.ts";
+import { loadChanges } from "../staging/load-changes.ts";
 import type { StagedRecord } from "../staging/records.ts";
 import type { StagedAsset } from "../staging/staged-asset.ts";
 import { lineageProperties } from "./lineage.ts";
-import { graphPageSize, type GraphResources, nodeTargetOf } from "./node-asset.ts";
-import { deleteRelationshipsOf, sweep } from "./remove.ts";
+import { graphPageSize, type GraphResources } from "./node-asset.ts";
+import { nodeTargetOf } from "./targets.ts";
+import { type DesiredRelationship, removeRelationships, sweepRelationships } from "./remove.ts";
+import { ensureRelationshipIndex } from "./schema.ts";
 import {
   assertRelationshipIdentifiers,
   mergeRelationships,
@@ -23,7 +25,7 @@ export interface RelationshipEndSpec<T> {
 export interface RelationshipAssetSpec<T> extends AssetKindSpec<GraphResources> {
   type: string;
   from: StagedAsset<T>;
-  /** The start node; a record's start is taken to stay the same when the record changes (it usually is the record's own node). */
+  /** The start node; a record's value of null or undefined (at either end) means it has no relationship. */
   start: RelationshipEndSpec<T>;
   end: RelationshipEndSpec<T>;
   properties?(record: T): Record<string, unknown>;
@@ -38,16 +40,19 @@ export interface RelationshipAssetSpec<T> extends AssetKindSpec<GraphResources> 
 function endOf(spec: RelationshipEndSpec<unknown>, which: "start" | "end"): RelationshipEnd {
   try {
     const target = nodeTargetOf(spec.node);
-    return { label: target.label, key: target.keyProperty };
+    return { label: target.label, key: target.keyProperty, integer: target.integerKey ?? false };
   } catch (error) {
     throw new Error(`${which}.node: ${(error as Error).message}`);
   }
 }
 
 /**
- * A relationship set as an asset: MERGEd between the nodes of two node assets, one per (start, end)
- * pair, with lineage. Only records that changed since the last materialisation are rewritten (what
- * they wrote before is deleted first); removed ones have theirs deleted.
+ * A relationship set as an asset: one relationship per staged record, between the nodes of two node
+ * assets, with lineage. A relationship belongs to its source record (found by `ingestSourceKey`,
+ * which is indexed): when the record changes, what it wrote before goes unless it is still right,
+ * whatever its ends were, and when it goes, its relationship goes. Only records that changed since
+ * the last materialisation are written. A relationship whose end node is not in the graph waits in
+ * `staging.pending` until the node arrives.
  *
  * @example
  * export const placed = defineRelationshipAsset<Order>({
@@ -65,6 +70,13 @@ export function defineRelationshipAsset<T>(spec: RelationshipAssetSpec<T>): Asse
     assertRelationshipIdentifiers(spec.type, start, end);
     for (const property of spec.integers ?? []) assertIdentifier("property key", property);
   });
+  /** What a record wants now: its ends, or none (`where` fails, or a foreign key is null). */
+  const desired = (s: StagedRecord<T>): DesiredRelationship => {
+    const [from, to] = [spec.start.value(s.record), spec.end.value(s.record)];
+    const wanted = (spec.where?.(s.record) ?? true) && from !== null && from !== undefined && to !== null &&
+      to !== undefined;
+    return { key: s.sourceKey, start: wanted ? from : null, end: wanted ? to : null };
+  };
   return defineAsset<GraphResources>({
     ...spec,
     deps: [...new Set([spec.from.key, spec.start.node.key, spec.end.node.key, ...(spec.deps ?? [])])],
@@ -72,50 +84,63 @@ export function defineRelationshipAsset<T>(spec: RelationshipAssetSpec<T>): Asse
     target: { kind: "neo4j-relationships", type: spec.type, start, end },
     async materialize(ctx) {
       const { neo4j, staging } = ctx.resources;
-      const previous = (records: StagedRecord<T>[]) =>
-        deleteRelationshipsOf(
-          neo4j,
-          spec.type,
-          start,
-          records.map((s) => ({ start: spec.start.value(s.record), sourceKey: s.sourceKey })),
-          ctx.assetKey,
-        );
+      await ensureRelationshipIndex(neo4j, spec.type, "ingestSourceKey");
+      const identity = { asset: ctx.assetKey };
       const describe = (node: RelationshipEnd, value: unknown) =>
         `no (:${node.label} {${node.key}: ${JSON.stringify(value)}}) in the graph`;
-      const counts = await loadChanges<T>(ctx, staging, spec.from.staged.table, spec.codeVersion, graphPageSize, {
-        async write(records, refresh) {
-          if (!refresh) await previous(records);
-          const rows = records
-            .filter((s) => spec.where?.(s.record) ?? true)
-            .map((s) => ({
-              start: spec.start.value(s.record),
-              end: spec.end.value(s.record),
-              id: s.sourceKey,
-              props: { ...spec.properties?.(s.record), ...lineageProperties(ctx, spec.from.staged.source, s) },
-            }));
-          const { written, missingEnds } = await mergeRelationships(neo4j, spec.type, start, end, rows, {
-            integers: spec.integers,
-          });
-          if (missingEnds === 0) return { written };
-          // Held back until the node arrives (a product dead-lettered today, fixed tomorrow).
-          const byId = new Map(rows.map((r) => [r.id, r]));
-          const unwritten = await unwrittenRelationships(neo4j, spec.type, start, end, rows);
-          const pending = unwritten.map((u) => {
-            const row = byId.get(u.id)!;
-            const missing = [u.missingStart && describe(start, row.start), u.missingEnd && describe(end, row.end)]
-              .filter(Boolean);
-            return { sourceKey: u.id, reason: missing.length > 0 ? missing.join("; ") : "not written" };
-          });
-          return { written, pending };
+      const { counts, dataVersion } = await loadChanges<T>(
+        ctx,
+        staging,
+        spec.from.staged.table,
+        spec.codeVersion,
+        graphPageSize,
+        {
+          async write(records, refresh) {
+            const wanted = records.map(desired);
+            // What a changed record wrote before goes, unless it is what it wants now.
+            const { removed, moved } = refresh
+              ? { removed: 0, moved: 0 }
+              : await removeRelationships(neo4j, spec.type, start, end, wanted, ctx.assetKey);
+            const bySourceKey = new Map(records.map((s) => [s.sourceKey, s]));
+            const rows = wanted.filter((w) => w.start !== null).map((w) => {
+              const s = bySourceKey.get(w.key)!;
+              return {
+                start: w.start,
+                end: w.end,
+                key: w.key,
+                id: w.key,
+                props: { ...spec.properties?.(s.record), ...lineageProperties(ctx, spec.from.staged.source, s) },
+              };
+            });
+            const { written, missingEnds } = await mergeRelationships(neo4j, spec.type, start, end, rows, {
+              integers: spec.integers,
+              identity,
+            });
+            if (missingEnds === 0) return { written, removed, moved };
+            // Held back until the node arrives (a product dead-lettered today, fixed tomorrow).
+            const byId = new Map(rows.map((r) => [r.id, r]));
+            const unwritten = await unwrittenRelationships(neo4j, spec.type, start, end, rows, identity);
+            const pending = unwritten.map((u) => {
+              const row = byId.get(u.id)!;
+              const missing = [u.missingStart && describe(start, row.start), u.missingEnd && describe(end, row.end)]
+                .filter(Boolean);
+              return { sourceKey: u.id, reason: missing.length > 0 ? missing.join("; ") : "not written" };
+            });
+            return { written, pending, removed, moved };
+          },
+          remove: async (records) =>
+            (await removeRelationships(
+              neo4j,
+              spec.type,
+              start,
+              end,
+              records.map((s) => ({ key: s.sourceKey, start: null, end: null })),
+              ctx.assetKey,
+            )).removed,
+          sweep: (runs) => sweepRelationships(neo4j, spec.type, ctx.assetKey, runs),
         },
-        remove: previous,
-        sweep: (runs) =>
-          sweep(neo4j, `(:${start.label})-[r:${spec.type}]->(:${end.label})`, "r", "DELETE r", ctx.assetKey, runs),
-      });
-      return {
-        counts: { ...counts },
-        dataVersion: await derivedVersion(staging, spec.from.staged.table, spec.codeVersion),
-      };
+      );
+      return { counts: { ...counts }, dataVersion };
     },
   });
 }

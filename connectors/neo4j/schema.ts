@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import type { Driver } from "neo4j-driver";
 import { assertIdentifier } from "../identifiers.ts";
 
@@ -11,13 +12,55 @@ export async function ensureUniqueKey(driver: Driver, label: string, key: string
   );
 }
 
-/** Creates a range index on a label's property; a no-op when it exists. */
+/**
+ * Creates a range index on a label's property, and waits until it is online: a query planned while
+ * it is still being populated (a new index over an existing label) would scan the label instead.
+ * A no-op when it exists.
+ */
 export async function ensureIndex(driver: Driver, label: string, property: string): Promise<void> {
   assertIdentifier("label", label);
   assertIdentifier("property key", property);
   await driver.executeQuery(
     `CREATE INDEX ${label.toLowerCase()}_${property}_index IF NOT EXISTS FOR (n:${label}) ON (n.${property})`,
   );
+  // Also when it existed: another process may have just created it.
+  await untilOnline(driver, "NODE", label, property);
+}
+
+/** The same for a property of a relationship type (Neo4j 5 indexes relationship properties too). */
+export async function ensureRelationshipIndex(driver: Driver, type: string, property: string): Promise<void> {
+  assertIdentifier("relationship type", type);
+  assertIdentifier("property key", property);
+  await driver.executeQuery(
+    `CREATE INDEX rel_${type.toLowerCase()}_${property}_index IF NOT EXISTS FOR ()-[r:${type}]-() ON (r.${property})`,
+  );
+  await untilOnline(driver, "RELATIONSHIP", type, property);
+}
+
+/**
+ * Polls until the range index on `labelOrType(property)` is online. Each look is a short read of
+ * its own: `CALL db.awaitIndexes()` holds a transaction open while it waits, and that blocks a
+ * uniqueness constraint another session is creating from coming online (both then wait until the
+ * timeout).
+ */
+async function untilOnline(driver: Driver, entityType: "NODE" | "RELATIONSHIP", labelOrType: string, property: string) {
+  for (let waited = 0, pause = 50;; waited += pause, pause = Math.min(pause * 2, 1_000)) {
+    const { records } = await driver.executeQuery(
+      `SHOW RANGE INDEXES YIELD name, state, failureMessage, entityType, labelsOrTypes, properties
+       WHERE entityType = $entityType AND labelsOrTypes = [$labelOrType] AND properties = [$property]
+       RETURN name, state, failureMessage`,
+      { entityType, labelOrType, property },
+      { routing: "READ" },
+    );
+    const index = records[0];
+    if (!index) throw new Error(`no range index on ${labelOrType}(${property}) after creating it`);
+    if (index.get("state") === "ONLINE") return;
+    if (index.get("state") === "FAILED") {
+      throw new Error(`index ${index.get("name")} failed: ${index.get("failureMessage")}`);
+    }
+    if (waited > 3_600_000) throw new Error(`index ${index.get("name")} is still ${index.get("state")} after an hour`);
+    await sleep(pause);
+  }
 }
 
 /** When each driver last saw each `label.key` constrained: a load's chunks, seconds apart, check once. */

@@ -74,18 +74,28 @@ export async function mergeNodes(
     ON MATCH SET n = ${set.map}, n.${key} = row[0]
     RETURN count(n) AS written`;
   const batches = sliced(rows, batchSize, encode);
-  return { written: await writeLanes(driver, statement, Array.from({ length: concurrency }, () => batches)) };
+  const totals = await writeLanes(driver, statement, Array.from({ length: concurrency }, () => batches));
+  return { written: totals.written ?? 0 };
 }
 
 export interface RelationshipEnd {
   label: string;
   key: string;
+  /** The key property holds Neo4j INTEGERs: values are sent as such. */
+  integer?: boolean;
 }
 
 export interface RelationshipRow {
   start: unknown;
   end: unknown;
+  /** With `identity`: what identifies the relationship beside its asset (the source record's key). */
+  key?: string;
   props: Record<string, unknown>;
+}
+
+/** How a relationship is found again: by the asset that wrote it and its row's key, whatever its ends. */
+export interface RelationshipIdentity {
+  asset: string;
 }
 
 /**
@@ -93,6 +103,10 @@ export interface RelationshipRow {
  * props replace the relationship's properties. A row whose end nodes do not exist writes nothing,
  * and is counted as missing. Both ends' keys must carry uniqueness constraints (checked first),
  * else every MATCH would scan the label.
+ *
+ * Without `identity` there is one relationship per (start, end) pair. With it, one per row `key`:
+ * the MERGE matches only a relationship between the two nodes that carries `ingestAsset` = the
+ * identity's asset and `ingestSourceKey` = the key (the props should set both, as lineage does).
  *
  * With `concurrency` k > 1 the rows are split by start key and by end key into k×k buckets and
  * written in k rounds of k buckets whose start and end groups are all different, so no node is
@@ -111,7 +125,7 @@ export async function mergeRelationships(
   start: RelationshipEnd,
   end: RelationshipEnd,
   rows: RelationshipRow[],
-  options: WriteOptions = {},
+  options: WriteOptions & { identity?: RelationshipIdentity } = {},
 ): Promise<{ written: number; missingEnds: number }> {
   assertRelationshipIdentifiers(type, start, end);
   const { batchSize, concurrency } = { ...relationshipDefaults, ...definedOnly(options) };
@@ -126,22 +140,30 @@ export async function mergeRelationships(
   );
   await assertUniqueKey(driver, start.label, start.key);
   await assertUniqueKey(driver, end.label, end.key);
+  const identity = options.identity;
+  if (identity && rows.some((row) => typeof row.key !== "string")) {
+    throw new Error(`[:${type}]: with an identity every row needs its key`);
+  }
   const columns = columnsOf(rows);
-  const encode = rowEncoder(columns, integers, (row: RelationshipRow) => [row.start, row.end]);
-  const set = setters("r", columns, 2);
+  const head = endEncoder<RelationshipRow>(start, end, identity !== undefined);
+  const encode = rowEncoder(columns, integers, head);
+  const set = setters("r", columns, identity ? 3 : 2);
+  const pattern = identity ? `[r:${type} {ingestAsset: $asset, ingestSourceKey: row[2]}]` : `[r:${type}]`;
   const statement = `UNWIND $rows AS row
     MATCH (a:${start.label} {${start.key}: row[0]})
     MATCH (b:${end.label} {${end.key}: row[1]})
-    MERGE (a)-[r:${type}]->(b)
+    MERGE (a)-${pattern}->(b)
     ${set.onCreate}
     ON MATCH SET r = ${set.map}
     RETURN count(r) AS written`;
+  const params = identity ? { asset: identity.asset } : {};
   let written = 0;
   if (concurrency <= 1 || start.label === end.label) {
-    written = await writeLanes(driver, statement, [sliced(rows, batchSize, encode)]);
+    written = (await writeLanes(driver, statement, [sliced(rows, batchSize, encode)], params)).written ?? 0;
   } else {
     for (const round of disjointRounds(rows, concurrency)) {
-      written += await writeLanes(driver, statement, round.map((bucket) => sliced(bucket, batchSize, encode)));
+      const lanes = round.map((bucket) => sliced(bucket, batchSize, encode));
+      written += (await writeLanes(driver, statement, lanes, params)).written ?? 0;
     }
   }
   return { written, missingEnds: rows.length - written };
@@ -155,8 +177,9 @@ export interface UnwrittenRelationship {
 }
 
 /**
- * Of these rows (each with an `id` of the caller's), the ones whose relationship is not in the graph,
- * and which of their end nodes is missing: what `mergeRelationships` counted as `missingEnds`.
+ * Of these rows (each with an `id` of the caller's, and its key with an identity), the ones whose
+ * relationship is not in the graph, and which of their end nodes is missing: what
+ * `mergeRelationships` counted as `missingEnds`.
  */
 export async function unwrittenRelationships(
   driver: Driver,
@@ -164,17 +187,20 @@ export async function unwrittenRelationships(
   start: RelationshipEnd,
   end: RelationshipEnd,
   rows: { start: unknown; end: unknown; id: string }[],
+  identity?: RelationshipIdentity,
 ): Promise<UnwrittenRelationship[]> {
   assertRelationshipIdentifiers(type, start, end);
+  const head = endEncoder<{ start: unknown; end: unknown }>(start, end, false);
+  const pattern = identity ? `[:${type} {ingestAsset: $asset, ingestSourceKey: row[2]}]` : `[:${type}]`;
   const unwritten: UnwrittenRelationship[] = [];
   for (let offset = 0; offset < rows.length; offset += 10_000) {
     const { records } = await driver.executeQuery(
       `UNWIND $rows AS row
        OPTIONAL MATCH (a:${start.label} {${start.key}: row[0]})
        OPTIONAL MATCH (b:${end.label} {${end.key}: row[1]})
-       WITH row, a, b WHERE a IS NULL OR b IS NULL OR NOT EXISTS { (a)-[:${type}]->(b) }
+       WITH row, a, b WHERE a IS NULL OR b IS NULL OR NOT EXISTS { (a)-${pattern}->(b) }
        RETURN row[2] AS id, a IS NULL AS missingStart, b IS NULL AS missingEnd`,
-      { rows: rows.slice(offset, offset + 10_000).map((r) => [r.start, r.end, r.id]) },
+      { rows: rows.slice(offset, offset + 10_000).map((r) => [...head(r), r.id]), asset: identity?.asset },
       { routing: "READ" },
     );
     for (const r of records) {
@@ -208,7 +234,17 @@ const isInteger = (value: unknown) =>
   value === null || value === undefined || (typeof value === "number" && Number.isSafeInteger(value)) ||
   typeof value === "bigint" || neo4jDriver.isInt(value);
 
-const asInteger = (value: unknown): unknown => (typeof value === "number" ? neo4jDriver.int(value) : value);
+export const asInteger = (value: unknown): unknown => (typeof value === "number" ? neo4jDriver.int(value) : value);
+
+/** A relationship row's leading columns: its ends' keys (as INTEGERs where the key is), then its key. */
+function endEncoder<R extends { start: unknown; end: unknown; key?: string }>(
+  start: RelationshipEnd,
+  end: RelationshipEnd,
+  keyed: boolean,
+): (row: R) => unknown[] {
+  const [s, e] = [start.integer ? asInteger : (v: unknown) => v, end.integer ? asInteger : (v: unknown) => v];
+  return keyed ? (row) => [s(row.start), e(row.end), row.key] : (row) => [s(row.start), e(row.end)];
+}
 
 /** Rejects the whole write before any batch is sent, so a bad value leaves nothing half-written. */
 function checkIntegers<R>(

@@ -1,6 +1,6 @@
 export { defineStagedAsset, issuesOf } from "./staged-asset.ts";
 export type { StagedAsset, StagedAssetSpec } from "./staged-asset.ts";
-export { derivedVersion, loadChanges } from "./load-changes.ts";
+export { loadChanges } from "./load-changes.ts";
 export type { LoadCounts, StagedSink, WriteOutcome } from "./load-changes.ts";
 export { contentHash } from "./records.ts";
 export type { LoadCursor, PendingRecord, StageCounts, StagedRecord } from "./records.ts";

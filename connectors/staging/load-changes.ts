@@ -1,5 +1,5 @@
-import { createHash } from "node:crypto";
 import type { MaterializeContext } from "../../engine/asset.ts";
+import { fullRefreshTag } from "../../engine/runs.ts";
 import type { PendingRecord, StagedRecord } from "./records.ts";
 import type { Staging } from "./staging.ts";
 
@@ -25,14 +25,24 @@ export interface StagedSink<T, P = StagedRecord<T>[]> {
 
 export interface WriteOutcome {
   written: number;
+  /** Records that cannot be written yet (a relationship whose end node is not in the graph). */
   pending?: PendingRecord[];
+  /** What changed records had written and no longer have (a relationship whose foreign key became null). */
+  removed?: number;
+  /** What changed records had written elsewhere: removed, and written where they are now. */
+  moved?: number;
 }
 
 export interface LoadCounts {
   /** New and changed records written to the store. */
   written: number;
-  /** Records removed from the store: tombstones, and what a full refresh swept. */
+  /**
+   * What left the store: what tombstoned records had written, what changed records no longer
+   * have, what a full refresh swept, and relationships that went with a deleted end node.
+   */
   removed: number;
+  /** Changed records whose node key or relationship ends changed: what they wrote before was replaced. */
+  moved: number;
   /** 1 when this materialisation (re)loaded everything: first load, new code version, or a new staging table. */
   fullRefresh: number;
   /** Records held back by an earlier materialisation and written by this one. */
@@ -48,41 +58,47 @@ export interface LoadCounts {
  * page that committed instead of starting over.
  */
 export async function loadChanges<T, P = StagedRecord<T>[]>(
-  ctx: Pick<MaterializeContext<unknown>, "assetKey" | "runId" | "signal">,
+  ctx: Pick<MaterializeContext<unknown>, "assetKey" | "runId" | "signal" | "runs">,
   staging: Staging,
   table: string,
   codeVersion: string,
   pageSize: number,
   sink: StagedSink<T, P>,
-): Promise<LoadCounts> {
-  const cursor = await staging.openCursor(ctx.assetKey, table, codeVersion, ctx.runId);
+): Promise<{ counts: LoadCounts; dataVersion: string }> {
+  const fullRefresh = (await ctx.runs()).some((run) => run.tags[fullRefreshTag] === "true");
+  const cursor = await staging.openCursor(ctx.assetKey, table, codeVersion, ctx.runId, fullRefresh);
   const refresh = cursor.refreshRuns !== null;
   const prepare = sink.prepare ?? (async (records: StagedRecord<T>[]) => records as P);
   let written = 0;
-  let removed = 0;
+  let moved = 0;
   let resolved = 0;
+  // Relationships that went with end nodes other assets deleted since this one last loaded.
+  let removed = refresh ? 0 : await staging.countDetached(ctx.assetKey);
   // Whether this consumer holds anything back: until it does, pages need no settling.
   let holding = (await staging.pendingCount(ctx.assetKey)) > 0;
   const writeLive = async (
     live: StagedRecord<T>[],
     gone: StagedRecord<T>[],
     prepared: P | undefined,
-    retry: boolean,
   ) => {
     if (gone.length > 0) removed += await sink.remove(gone);
-    const outcome = prepared === undefined ? { written: 0 } : await sink.write(prepared, refresh && !retry);
+    const outcome = prepared === undefined ? { written: 0 } : await sink.write(prepared, refresh);
     const held = outcome.pending ?? [];
     written += outcome.written;
-    if (retry) resolved += live.length - held.length;
+    removed += outcome.removed ?? 0;
+    moved += outcome.moved ?? 0;
     holding ||= held.length > 0;
-    if (holding) await staging.settle(cursor, [...live, ...gone].map((r) => r.sourceKey), held);
+    if (!holding) return;
+    const settled = await staging.settle(cursor, [...live, ...gone].map((r) => r.sourceKey), held);
+    // Held back before, written now (not gone from the source).
+    for (const r of live) if (settled.has(r.sourceKey)) resolved += 1;
   };
 
   // What earlier runs held back first (a refresh reads everything anyway).
   if (!refresh && holding) {
     for await (const page of staging.pending<T>(cursor, pageSize)) {
       ctx.signal.throwIfAborted();
-      await writeLive(page, [], await prepare(page), true);
+      await writeLive(page, [], await prepare(page));
     }
   }
 
@@ -95,9 +111,7 @@ export async function loadChanges<T, P = StagedRecord<T>[]>(
       const prepared = live.length > 0 ? await prepare(live) : undefined;
       await writing;
       const position = page.at(-1)!.version;
-      writing = writeLive(live, page.filter((r) => r.removed), prepared, false).then(() =>
-        staging.advance(cursor, position)
-      );
+      writing = writeLive(live, page.filter((r) => r.removed), prepared).then(() => staging.advance(cursor, position));
       // Observed when awaited above; until then a failure must not count as an unhandled rejection.
       writing.catch(() => {});
     }
@@ -111,10 +125,8 @@ export async function loadChanges<T, P = StagedRecord<T>[]>(
     await staging.endRefresh(cursor);
   }
   const pending = holding ? await staging.pendingCount(ctx.assetKey) : 0;
-  return { written, removed, fullRefresh: refresh ? 1 : 0, resolved, pending };
-}
-
-/** What a derived asset holds is a function of its input and its code: its data version says so. */
-export async function derivedVersion(staging: Staging, table: string, codeVersion: string): Promise<string> {
-  return createHash("sha256").update(`${await staging.dataVersion(table)}\n${codeVersion}`).digest("hex").slice(0, 32);
+  const counts = { written, removed, moved, fullRefresh: refresh ? 1 : 0, resolved, pending };
+  // A new data version exactly when what the asset holds changed: downstream is stale only then.
+  const dataVersion = await staging.contentVersion(cursor, refresh || written + removed + moved + resolved > 0);
+  return { counts, dataVersion };
 }

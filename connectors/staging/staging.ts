@@ -1,6 +1,9 @@
 import { randomUUID } from "node:crypto";
+import { Kysely, PostgresDialect } from "kysely";
 import type pg from "pg";
+import { migrateSchema } from "../../db/migrate.ts";
 import { assertIdentifier } from "../identifiers.ts";
+import { stagingMigrations } from "./migrations/index.ts";
 import type { LoadCursor, PendingRecord, StageCounts, StagedRecord } from "./records.ts";
 import { StagingLoad } from "./staging-load.ts";
 
@@ -18,6 +21,7 @@ async function ignoringCreateRace(query: Promise<unknown>): Promise<void> {
 
 export class Staging {
   readonly #pool: pg.Pool;
+  #schema: Promise<void> | undefined;
   constructor(pool: pg.Pool) {
     this.#pool = pool;
   }
@@ -30,28 +34,16 @@ export class Staging {
     return `staging.${assertIdentifier("staging table", name)}`;
   }
 
-  async #ensureSchema(): Promise<void> {
-    await ignoringCreateRace(this.#pool.query("create schema if not exists staging"));
-    await ignoringCreateRace(this.#pool.query("create sequence if not exists staging.record_version"));
-    await ignoringCreateRace(this.#pool.query(`create table if not exists staging.tables (
-      name text primary key,
-      generation uuid not null,
-      version bigint not null default 0,
-      updated_at timestamptz not null default now())`));
-    await ignoringCreateRace(this.#pool.query(`create table if not exists staging.load_cursors (
-      consumer text primary key,
-      table_name text not null,
-      generation uuid not null,
-      code_version text not null,
-      position bigint not null,
-      refresh_runs text[],
-      updated_at timestamptz not null default now())`));
-    await ignoringCreateRace(this.#pool.query(`create table if not exists staging.pending (
-      consumer text not null,
-      source_key text not null,
-      reason text not null,
-      since timestamptz not null default now(),
-      primary key (consumer, source_key))`));
+  /** The staging schema's own tables, migrated once per instance (every process may do it at once). */
+  #ensureSchema(): Promise<void> {
+    this.#schema ??= migrateSchema(
+      new Kysely({ dialect: new PostgresDialect({ pool: this.#pool }) }),
+      "staging",
+      stagingMigrations,
+    );
+    // A failed migration is tried again by the next call.
+    this.#schema.catch(() => (this.#schema = undefined));
+    return this.#schema;
   }
 
   /**
@@ -142,25 +134,51 @@ export class Staging {
     }
   }
 
-  /** The table's data version: it changes exactly when a record is written or removed. */
+  /**
+   * The table's data version: `v` and the version of its latest change (one sequence for all staging
+   * tables, so a table created anew never repeats an old number). It changes exactly when a record
+   * is written or removed.
+   */
   async dataVersion(name: string): Promise<string> {
     await this.ensureTable(name);
-    const row =
-      (await this.#pool.query("select generation, version from staging.tables where name = $1", [name])).rows[0];
-    return `${row.generation}:${row.version}`;
+    const row = (await this.#pool.query("select version from staging.tables where name = $1", [name])).rows[0];
+    return `v${row.version}`;
+  }
+
+  /**
+   * A consumer's data version, `v` and a number of the same sequence: a new number when this
+   * materialisation `changed` what the consumer holds (or it has none yet), else the one it had.
+   */
+  async contentVersion(cursor: LoadCursor, changed: boolean): Promise<string> {
+    const { rows } = await this.#pool.query(
+      `update staging.load_cursors set data_version = case when $2 or data_version is null
+         then nextval('staging.record_version') else data_version end
+       where consumer = $1 returning data_version`,
+      [cursor.consumer, changed],
+    );
+    return `v${rows[0].data_version}`;
   }
 
   /**
    * Where `consumer` is in `name`. It starts a full refresh (from the beginning, sweeping what
    * other runs loaded at the end) when the consumer never loaded, its code version changed, or the
-   * table was created anew; a refresh that a crash interrupted is continued by this run.
+   * table was created anew, or the run asks for it (`fullRefresh`, unless this run already began it);
+   * a refresh that a crash interrupted is continued by this run.
    */
-  async openCursor(consumer: string, name: string, codeVersion: string, runId: string): Promise<LoadCursor> {
+  async openCursor(
+    consumer: string,
+    name: string,
+    codeVersion: string,
+    runId: string,
+    fullRefresh = false,
+  ): Promise<LoadCursor> {
     await this.ensureTable(name);
     const { generation } =
       (await this.#pool.query("select generation from staging.tables where name = $1", [name])).rows[0];
     const row = (await this.#pool.query("select * from staging.load_cursors where consumer = $1", [consumer])).rows[0];
-    const current = row && row.table_name === name && row.generation === generation && row.code_version === codeVersion;
+    const asked = fullRefresh && !(row?.refresh_runs ?? []).includes(runId);
+    const current = row && !asked && row.table_name === name && row.generation === generation &&
+      row.code_version === codeVersion;
     const cursor: LoadCursor = current
       ? {
         consumer,
@@ -198,36 +216,63 @@ export class Staging {
     cursor.refreshRuns = null;
   }
 
-  /** Forgets where these consumers are, so their next materialisation is a full refresh (`ingest materialize --full-refresh`). */
-  async resetCursors(consumers: string[]): Promise<void> {
-    await this.#ensureSchema();
-    await this.#pool.query("delete from staging.load_cursors where consumer = any($1::text[])", [consumers]);
-    await this.#pool.query("delete from staging.pending where consumer = any($1::text[])", [consumers]);
-  }
-
   /**
    * Records what became of some records `cursor`'s consumer read: `held` could not be loaded yet
    * (a relationship whose end node is not in the graph) and wait in `staging.pending` with their
-   * reason; the other `keys` are settled and leave it.
+   * reason; the other `keys` are settled and leave it. Resolves to the keys that were held back
+   * before and are settled now.
    */
-  async settle(cursor: LoadCursor, keys: string[], held: PendingRecord[]): Promise<void> {
-    await this.#pool.query(
+  async settle(cursor: LoadCursor, keys: string[], held: PendingRecord[]): Promise<Set<string>> {
+    const { rows } = await this.#pool.query(
       `with settled as (
-         delete from staging.pending where consumer = $1 and source_key = any($2::text[]) and not source_key = any($3::text[]))
-       insert into staging.pending (consumer, source_key, reason)
-       select $1, k, r from unnest($3::text[], $4::text[]) as t(k, r)
-       on conflict (consumer, source_key) do update set reason = excluded.reason`,
+         delete from staging.pending where consumer = $1 and source_key = any($2::text[]) and not source_key = any($3::text[])
+         returning source_key),
+       still as (
+         insert into staging.pending (consumer, source_key, reason)
+         select $1, k, r from unnest($3::text[], $4::text[]) as t(k, r)
+         on conflict (consumer, source_key) do update set reason = excluded.reason)
+       select coalesce(array_agg(source_key), '{}') as settled from settled`,
       [cursor.consumer, keys, held.map((h) => h.sourceKey), held.map((h) => h.reason)],
+    );
+    return new Set(rows[0].settled as string[]);
+  }
+
+  /**
+   * Holds back records of other consumers whose relationship went with a node that was deleted (see
+   * `removeNodes`): they wait in `staging.pending` like records whose end node never arrived, and
+   * their consumer counts them removed when it next materialises.
+   */
+  async holdDetached(held: { consumer: string; sourceKey: string; reason: string }[]): Promise<void> {
+    if (held.length === 0) return;
+    await this.#ensureSchema();
+    await this.#pool.query(
+      `insert into staging.pending (consumer, source_key, reason, detached)
+       select distinct on (c, k) c, k, r, true from unnest($1::text[], $2::text[], $3::text[]) as t(c, k, r)
+       on conflict (consumer, source_key) do update set reason = excluded.reason, detached = true`,
+      [held.map((h) => h.consumer), held.map((h) => h.sourceKey), held.map((h) => h.reason)],
     );
   }
 
-  /** The current records (tombstones aside) of what `cursor`'s consumer holds back, `batchSize` at a time. */
+  /** How many of `consumer`'s records lost their relationship with a deleted node since it last counted; counted now. */
+  async countDetached(consumer: string): Promise<number> {
+    const { rowCount } = await this.#pool.query(
+      "update staging.pending set detached = false where consumer = $1 and detached",
+      [consumer],
+    );
+    return rowCount ?? 0;
+  }
+
+  /**
+   * The current records (tombstones aside) of what `cursor`'s consumer holds back, `batchSize` at a
+   * time; those changed since the cursor's position are left for the consumer's read of the changes.
+   */
   async *pending<T>(cursor: LoadCursor, batchSize: number): AsyncIterable<StagedRecord<T>[]> {
     for (let after = "";;) {
       const { rows } = await this.#pool.query(
         `select t.* from staging.pending p join ${this.#table(cursor.table)} t on t.source_key = p.source_key
-         where p.consumer = $1 and p.source_key > $2 and not t.removed order by p.source_key limit $3`,
-        [cursor.consumer, after, batchSize],
+         where p.consumer = $1 and p.source_key > $2 and not t.removed and t.version <= $4
+         order by p.source_key limit $3`,
+        [cursor.consumer, after, batchSize, cursor.position],
       );
       if (rows.length === 0) return;
       after = rows.at(-1).source_key;

@@ -1,0 +1,9 @@
+import type { Migration } from "kysely/migration";
+import * as stagingTables from "./0001_staging_tables.ts";
+import * as contentVersions from "./0002_content_versions_and_detached.ts";
+
+/** The staging schema's migrations, in order; like the metadata store's, a shipped one is never edited. */
+export const stagingMigrations: Record<string, Migration> = {
+  "0001_staging_tables": stagingTables,
+  "0002_content_versions_and_detached": contentVersions,
+};
