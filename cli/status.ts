@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { formatVersion } from "../engine/versions.ts";
 import { selectAssets } from "../engine/selection.ts";
 import { cancelRun } from "../engine/cancel.ts";
 import { type AssetStatus, assetStatuses } from "../engine/status.ts";
@@ -8,7 +9,7 @@ import { globals, loadGraph, openMetadata, output } from "./context.ts";
 function describeStatus(s: AssetStatus): string {
   const name = s.partitionKey ? `${s.assetKey} [${s.partitionKey}]` : s.assetKey;
   const last = s.lastMaterialization
-    ? `  data ${s.lastMaterialization.dataVersion.slice(0, 8)} at ${s.lastMaterialization.finishedAt.toISOString()}`
+    ? `  data ${formatVersion(s.lastMaterialization.dataVersion)} at ${s.lastMaterialization.finishedAt.toISOString()}`
     : "";
   const flight = s.inFlight.length
     ? `  (${s.inFlight.map((f) => `${f.status} in run ${f.runId.slice(0, 8)}`).join(", ")})`

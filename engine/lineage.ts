@@ -1,4 +1,5 @@
 import type { MetadataStore } from "../db/schema.ts";
+import { formatVersion } from "./versions.ts";
 
 export interface LineageNode {
   assetKey: string;
@@ -78,7 +79,7 @@ async function expand(
 export function renderLineage(node: LineageNode, prefix = "", last = true, root = true): string[] {
   const name = node.partitionKey ? `${node.assetKey} [${node.partitionKey}]` : node.assetKey;
   const line = `${root ? "" : `${prefix}${last ? "└─ " : "├─ "}`}${name}  data ${
-    node.dataVersion.slice(0, 8)
+    formatVersion(node.dataVersion)
   }  code ${node.codeVersion}  run ${node.runId}  ${node.finishedAt.toISOString()}`;
   const childPrefix = root ? "" : `${prefix}${last ? "   " : "│  "}`;
   return [

@@ -1,7 +1,7 @@
 import type { AssetDefinition } from "./asset.ts";
 import type { AssetGraph } from "./asset-graph.ts";
 import type { StepRef } from "./steps.ts";
-import { missingVersion, versionHash, type VersionIndex } from "./versions.ts";
+import { formatVersion, missingVersion, versionHash, type VersionIndex } from "./versions.ts";
 
 /**
  * The partitions of `dep` that a step of `asset` reads: the same partition when both share a
@@ -56,7 +56,21 @@ export type StaleCause =
   | { kind: "never-materialized" }
   | { kind: "code-version"; was: string; now: string }
   | { kind: "dependencies"; was: string[]; now: string[] }
-  | { kind: "upstream-data"; upstream: string; consumed: string | undefined; current: string };
+  | {
+    kind: "upstream-data";
+    upstream: string;
+    consumed: string | undefined;
+    current: string;
+    /** What the upstream's materialisations since the consumed one reported (filled in by `ingest status`). */
+    since?: ChangesSince;
+  };
+
+/** The materialisations of an upstream after the one a downstream consumed, and their counts. */
+export interface ChangesSince {
+  materializations: number;
+  written?: number;
+  removed?: number;
+}
 
 export function describeCause(cause: StaleCause): string {
   switch (cause.kind) {
@@ -66,10 +80,19 @@ export function describeCause(cause: StaleCause): string {
       return `code version changed (${cause.was} → ${cause.now})`;
     case "dependencies":
       return `dependencies changed ([${cause.was.join(", ")}] → [${cause.now.join(", ")}])`;
-    case "upstream-data":
-      return `upstream ${cause.upstream} has new data (${cause.consumed?.slice(0, 8) ?? "none"} → ${
-        cause.current.slice(0, 8)
+    case "upstream-data": {
+      const versions = `${formatVersion(cause.consumed)} → ${formatVersion(cause.current)}`;
+      const since = cause.since;
+      if (!since) return `upstream ${cause.upstream} has new data (${versions})`;
+      const counts = [
+        since.written !== undefined && `${since.written.toLocaleString("en")} written`,
+        since.removed !== undefined && `${since.removed.toLocaleString("en")} removed`,
+      ].filter(Boolean);
+      const runs = `${since.materializations} materialisation${since.materializations === 1 ? "" : "s"} since`;
+      return `upstream ${cause.upstream} has new data (${versions}; ${runs}${
+        counts.length ? `: ${counts.join(", ")}` : ""
       })`;
+    }
   }
 }
 

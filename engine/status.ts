@@ -1,5 +1,6 @@
 import type { AssetGraph } from "./asset-graph.ts";
-import { describeCause, type StaleCause, stalenessOf } from "./staleness.ts";
+import { sql } from "kysely";
+import { type ChangesSince, describeCause, type StaleCause, stalenessOf } from "./staleness.ts";
 import { VersionIndex } from "./versions.ts";
 import type { MetadataStore } from "../db/schema.ts";
 
@@ -36,6 +37,9 @@ export async function assetStatuses(
     for (const partitionKey of asset.partitions ? asset.partitions.keys(now) : [""]) {
       const causes = stalenessOf(graph, index, { assetKey, partitionKey }, now);
       const latest = index.latest(assetKey, partitionKey);
+      for (const cause of causes) {
+        if (cause.kind === "upstream-data" && latest) cause.since = await changesSince(db, latest.id, cause.upstream);
+      }
       statuses.push({
         assetKey,
         partitionKey,
@@ -52,4 +56,26 @@ export async function assetStatuses(
     }
   }
   return statuses;
+}
+
+/**
+ * What an unpartitioned upstream's successful materialisations reported since the one that
+ * materialisation `id` consumed (its lineage edge): how many, and their `written` and `removed`
+ * counts when they report them. Undefined when the upstream is partitioned or the edge is gone.
+ */
+async function changesSince(db: MetadataStore, id: number, upstream: string): Promise<ChangesSince | undefined> {
+  const { rows } = await sql<{ n: number; written: number | null; removed: number | null; consumed: number | null }>`
+    select count(m.id)::int as n, sum((m.counts->>'written')::bigint)::bigint as written,
+      sum((m.counts->>'removed')::bigint)::bigint as removed, max(e.upstream_materialization_id) as consumed
+    from ingest.lineage_edges e
+    left join ingest.materializations m on m.asset_key = e.upstream_asset and m.partition_key = ''
+      and m.status = 'succeeded' and m.id > e.upstream_materialization_id
+    where e.materialization_id = ${id} and e.upstream_asset = ${upstream} and e.upstream_partition = ''`.execute(db);
+  const row = rows[0];
+  if (!row || row.consumed === null) return undefined;
+  return {
+    materializations: row.n,
+    ...(row.written !== null && { written: Number(row.written) }),
+    ...(row.removed !== null && { removed: Number(row.removed) }),
+  };
 }
