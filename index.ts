@@ -53,6 +53,7 @@ export type {
   SensorDefinition,
 } from "./engine/automation/index.ts";
 export { lineageOf } from "./engine/lineage.ts";
+export { formatVersion, versionHash } from "./engine/versions.ts";
 export { ChromaMetadataError, type ChromaResource, connectChroma } from "./connectors/chroma/index.ts";
 export { type Embedder, loadEmbedder } from "./resources/embedder.ts";
 export { connectNeo4j } from "./connectors/neo4j/index.ts";
