@@ -1,14 +1,15 @@
 export { connectNeo4j, runInBatches } from "./driver.ts";
 export type { Driver } from "./driver.ts";
 export { ensureIndex, ensureRelationshipIndex, ensureUniqueKey } from "./schema.ts";
-export { assertRelationshipIdentifiers, mergeNodes, mergeRelationships, unwrittenRelationships } from "./write.ts";
+export { assertRelationshipIdentifiers, mergeNodes, mergeRelationships, missingEnds } from "./write.ts";
 export type {
+  MissingEnds,
   NodeRow,
   NodeWriteResult,
   RelationshipEnd,
   RelationshipIdentity,
   RelationshipRow,
-  UnwrittenRelationship,
+  RelationshipWriteResult,
   WriteOptions,
 } from "./write.ts";
 export { removeNodes, removeRelationships, sweepNodes, sweepRelationships } from "./remove.ts";

@@ -75,7 +75,7 @@ export function defineNodeAsset<T>(spec: NodeAssetSpec<T>): NodeAsset {
       await ensureUniqueKey(neo4j, spec.label, spec.keyProperty);
       await ensureIndex(neo4j, spec.label, "ingestSourceKey");
       for (const property of spec.indexes ?? []) await ensureIndex(neo4j, spec.label, property);
-      const hold = (detached: Parameters<Staging["holdDetached"]>[0]) => staging.holdDetached(detached);
+      const hold = staging.holdDetached.bind(staging);
       const remove = (rows: { sourceKey: string; key: unknown }[]) =>
         removeNodes(neo4j, spec.label, spec.keyProperty, rows, ctx.assetKey, hold, target.integerKey);
       const { counts, dataVersion } = await loadChanges<T>(

@@ -5,15 +5,10 @@ import type { StagedRecord } from "../staging/records.ts";
 import type { StagedAsset } from "../staging/staged-asset.ts";
 import { lineageProperties } from "./lineage.ts";
 import { graphPageSize, type GraphResources } from "./node-asset.ts";
-import { nodeTargetOf } from "./targets.ts";
+import { missingNode, nodeTargetOf } from "./targets.ts";
 import { type DesiredRelationship, removeRelationships, sweepRelationships } from "./remove.ts";
 import { ensureRelationshipIndex } from "./schema.ts";
-import {
-  assertRelationshipIdentifiers,
-  mergeRelationships,
-  type RelationshipEnd,
-  unwrittenRelationships,
-} from "./write.ts";
+import { assertRelationshipIdentifiers, mergeRelationships, missingEnds, type RelationshipEnd } from "./write.ts";
 
 /** One end of a relationship: the node asset whose nodes it links, and the key of the node a record links. */
 export interface RelationshipEndSpec<T> {
@@ -86,8 +81,7 @@ export function defineRelationshipAsset<T>(spec: RelationshipAssetSpec<T>): Asse
       const { neo4j, staging } = ctx.resources;
       await ensureRelationshipIndex(neo4j, spec.type, "ingestSourceKey");
       const identity = { asset: ctx.assetKey };
-      const describe = (node: RelationshipEnd, value: unknown) =>
-        `no (:${node.label} {${node.key}: ${JSON.stringify(value)}}) in the graph`;
+      const describe = (node: RelationshipEnd, value: unknown) => missingNode(node.label, node.key, value);
       const { counts, dataVersion } = await loadChanges<T>(
         ctx,
         staging,
@@ -108,23 +102,20 @@ export function defineRelationshipAsset<T>(spec: RelationshipAssetSpec<T>): Asse
                 start: w.start,
                 end: w.end,
                 key: w.key,
-                id: w.key,
                 props: { ...spec.properties?.(s.record), ...lineageProperties(ctx, spec.from.staged.source, s) },
               };
             });
-            const { written, missingEnds } = await mergeRelationships(neo4j, spec.type, start, end, rows, {
+            const { written, unwritten } = await mergeRelationships(neo4j, spec.type, start, end, rows, {
               integers: spec.integers,
               identity,
             });
-            if (missingEnds === 0) return { written, removed, moved };
+            if (unwritten.length === 0) return { written, removed, moved };
             // Held back until the node arrives (a product dead-lettered today, fixed tomorrow).
-            const byId = new Map(rows.map((r) => [r.id, r]));
-            const unwritten = await unwrittenRelationships(neo4j, spec.type, start, end, rows, identity);
-            const pending = unwritten.map((u) => {
-              const row = byId.get(u.id)!;
-              const missing = [u.missingStart && describe(start, row.start), u.missingEnd && describe(end, row.end)]
-                .filter(Boolean);
-              return { sourceKey: u.id, reason: missing.length > 0 ? missing.join("; ") : "not written" };
+            const missing = await missingEnds(neo4j, start, end, unwritten);
+            const pending = unwritten.map((row, i) => {
+              const why = [missing[i]!.start && describe(start, row.start), missing[i]!.end && describe(end, row.end)];
+              // Both ends there now: a node arrived since the write; the next materialisation writes it.
+              return { sourceKey: row.key!, reason: why.filter(Boolean).join("; ") || "not written yet" };
             });
             return { written, pending, removed, moved };
           },

@@ -2,6 +2,7 @@ import neo4jDriver, { type Driver, type Record as Neo4jRecord } from "neo4j-driv
 import { assertIdentifier } from "../identifiers.ts";
 import { writeInBatches } from "./batches.ts";
 import { runInBatches } from "./driver.ts";
+import { missingNode } from "./targets.ts";
 import { asInteger, assertRelationshipIdentifiers, type RelationshipEnd } from "./write.ts";
 
 /**
@@ -73,8 +74,7 @@ export type HoldDetached = (detached: DetachedRelationship[]) => Promise<void>;
 
 const detachedOf = (label: string, keyProperty: string) => (record: Neo4jRecord): DetachedRelationship[] => {
   const key = record.get("key");
-  const shown = JSON.stringify(neo4jDriver.isInt(key) ? key.toNumber() : key);
-  const reason = `no (:${label} {${keyProperty}: ${shown}}) in the graph`;
+  const reason = missingNode(label, keyProperty, neo4jDriver.isInt(key) ? key.toNumber() : key);
   return (record.get("detached") as [string, string][]).map(([consumer, sourceKey]) => ({
     consumer,
     sourceKey,

@@ -23,3 +23,8 @@ export function nodeTargetOf(asset: AssetDefinition): NodeTarget {
   }
   return target as NodeTarget;
 }
+
+/** Why a relationship is held back: `no (:Product {productId: "p-17"}) in the graph`. */
+export function missingNode(label: string, keyProperty: string, key: unknown): string {
+  return `no (:${label} {${keyProperty}: ${JSON.stringify(key)}}) in the graph`;
+}

@@ -1,4 +1,4 @@
-import neo4jDriver, { type Driver } from "neo4j-driver";
+import neo4jDriver, { type Driver, type Record as Neo4jRecord } from "neo4j-driver";
 import { assertIdentifier } from "../identifiers.ts";
 import { sliced, writeLanes } from "./batches.ts";
 import { assertUniqueKey } from "./schema.ts";
@@ -126,10 +126,10 @@ export async function mergeRelationships(
   end: RelationshipEnd,
   rows: RelationshipRow[],
   options: WriteOptions & { identity?: RelationshipIdentity } = {},
-): Promise<{ written: number; missingEnds: number }> {
+): Promise<RelationshipWriteResult> {
   assertRelationshipIdentifiers(type, start, end);
   const { batchSize, concurrency } = { ...relationshipDefaults, ...definedOnly(options) };
-  if (rows.length === 0) return { written: 0, missingEnds: 0 };
+  if (rows.length === 0) return { written: 0, missingEnds: 0, unwritten: [] };
   const integers = new Set(options.integers);
   checkIntegers(
     `[:${type}]`,
@@ -146,7 +146,12 @@ export async function mergeRelationships(
   }
   const columns = columnsOf(rows);
   const head = endEncoder<RelationshipRow>(start, end, identity !== undefined);
-  const encode = rowEncoder(columns, integers, head);
+  const props = rowEncoder(columns, integers, head);
+  // Each row travels with its position here, and each batch returns the positions it wrote: the rows
+  // it did not write (an end node missing) are known exactly, without asking the graph again.
+  const position = columns.length + (identity ? 3 : 2);
+  const positions = new Map(rows.map((row, i) => [row, i]));
+  const encode = (row: RelationshipRow) => [...props(row), positions.get(row)];
   const set = setters("r", columns, identity ? 3 : 2);
   const pattern = identity ? `[r:${type} {ingestAsset: $asset, ingestSourceKey: row[2]}]` : `[r:${type}]`;
   const statement = `UNWIND $rows AS row
@@ -155,59 +160,68 @@ export async function mergeRelationships(
     MERGE (a)-${pattern}->(b)
     ${set.onCreate}
     ON MATCH SET r = ${set.map}
-    RETURN count(r) AS written`;
+    RETURN count(r) AS written, collect(row[${position}]) AS positions`;
   const params = identity ? { asset: identity.asset } : {};
+  const done = new Set<number>();
+  const collect = (records: Neo4jRecord[]) => {
+    for (const p of records[0]?.get("positions") ?? []) done.add(Number(p));
+  };
   let written = 0;
   if (concurrency <= 1 || start.label === end.label) {
-    written = (await writeLanes(driver, statement, [sliced(rows, batchSize, encode)], params)).written ?? 0;
+    written = (await writeLanes(driver, statement, [sliced(rows, batchSize, encode)], params, collect)).written ?? 0;
   } else {
     for (const round of disjointRounds(rows, concurrency)) {
       const lanes = round.map((bucket) => sliced(bucket, batchSize, encode));
-      written += (await writeLanes(driver, statement, lanes, params)).written ?? 0;
+      written += (await writeLanes(driver, statement, lanes, params, collect)).written ?? 0;
     }
   }
-  return { written, missingEnds: rows.length - written };
+  const unwritten = rows.filter((_, i) => !done.has(i));
+  return { written, missingEnds: unwritten.length, unwritten };
 }
 
-/** Why a relationship row is not in the graph: which of its end nodes is missing. */
-export interface UnwrittenRelationship {
-  id: string;
-  missingStart: boolean;
-  missingEnd: boolean;
+export interface RelationshipWriteResult {
+  written: number;
+  /** Rows not written because an end node is not in the graph. */
+  missingEnds: number;
+  /** Those rows, as given. */
+  unwritten: RelationshipRow[];
+}
+
+/** Which end nodes of a relationship row are not in the graph. */
+export interface MissingEnds {
+  start: boolean;
+  end: boolean;
 }
 
 /**
- * Of these rows (each with an `id` of the caller's, and its key with an identity), the ones whose
- * relationship is not in the graph, and which of their end nodes is missing: what
- * `mergeRelationships` counted as `missingEnds`.
+ * For each row (in order), whether its start and end nodes are missing: why `mergeRelationships`
+ * could not write it. Nodes only; it never looks at relationships, whose plan would depend on
+ * how many there were when it was first planned.
  */
-export async function unwrittenRelationships(
+export async function missingEnds(
   driver: Driver,
-  type: string,
   start: RelationshipEnd,
   end: RelationshipEnd,
-  rows: { start: unknown; end: unknown; id: string }[],
-  identity?: RelationshipIdentity,
-): Promise<UnwrittenRelationship[]> {
-  assertRelationshipIdentifiers(type, start, end);
+  rows: { start: unknown; end: unknown }[],
+): Promise<MissingEnds[]> {
+  for (const e of [start, end]) {
+    assertIdentifier("label", e.label);
+    assertIdentifier("property key", e.key);
+  }
   const head = endEncoder<{ start: unknown; end: unknown }>(start, end, false);
-  const pattern = identity ? `[:${type} {ingestAsset: $asset, ingestSourceKey: row[2]}]` : `[:${type}]`;
-  const unwritten: UnwrittenRelationship[] = [];
+  const missing: MissingEnds[] = [];
   for (let offset = 0; offset < rows.length; offset += 10_000) {
     const { records } = await driver.executeQuery(
       `UNWIND $rows AS row
        OPTIONAL MATCH (a:${start.label} {${start.key}: row[0]})
        OPTIONAL MATCH (b:${end.label} {${end.key}: row[1]})
-       WITH row, a, b WHERE a IS NULL OR b IS NULL OR NOT EXISTS { (a)-${pattern}->(b) }
-       RETURN row[2] AS id, a IS NULL AS missingStart, b IS NULL AS missingEnd`,
-      { rows: rows.slice(offset, offset + 10_000).map((r) => [...head(r), r.id]), asset: identity?.asset },
+       RETURN a IS NULL AS start, b IS NULL AS end`,
+      { rows: rows.slice(offset, offset + 10_000).map(head) },
       { routing: "READ" },
     );
-    for (const r of records) {
-      unwritten.push({ id: r.get("id"), missingStart: r.get("missingStart"), missingEnd: r.get("missingEnd") });
-    }
+    for (const r of records) missing.push({ start: r.get("start"), end: r.get("end") });
   }
-  return unwritten;
+  return missing;
 }
 
 /** The relationship type and both ends' labels and keys go into Cypher as text: each must be a plain identifier. */

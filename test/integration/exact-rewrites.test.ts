@@ -74,80 +74,85 @@ const customers = staged("customers", Customer, (c) => c.customerId);
 const warehouses = staged("warehouses", Warehouse, (w) => String(w.warehouseId));
 const orders = staged("orders", Order, (o) => o.orderId);
 
-const nodes = <T extends Record<string, unknown>>(
-  name: string,
-  from: StagedAsset<T>,
-  keyProperty: string,
-  integers?: string[],
-) =>
-  defineNodeAsset<T>({
-    key: `ex_${id}/${name}`,
-    codeVersion: "1",
-    label: `${prefix}${name}`,
-    keyProperty,
-    integers,
-    from,
-    properties: (r) => ({ ...r }),
+/** The project at a code version: the graph's and the collection's assets (the staged ones do not change). */
+function defineAssets(codeVersion: string) {
+  const nodes = <T extends Record<string, unknown>>(
+    name: string,
+    from: StagedAsset<T>,
+    keyProperty: string,
+    integers?: string[],
+  ) =>
+    defineNodeAsset<T>({
+      key: `ex_${id}/${name}`,
+      codeVersion,
+      label: `${prefix}${name}`,
+      keyProperty,
+      integers,
+      from,
+      properties: (r) => ({ ...r }),
+    });
+
+  const supplierNodes = nodes("Supplier", suppliers, "supplierId");
+  // Keyed by sku while the source key is productId: a product's node moves when its sku changes.
+  const productNodes = nodes("Product", products, "sku");
+  const customerNodes = nodes("Customer", customers, "customerId");
+  const warehouseNodes = nodes("Warehouse", warehouses, "warehouseId", ["warehouseId"]);
+  const orderNodes = nodes("Order", orders, "orderId", undefined);
+
+  const supplies = defineRelationshipAsset<z.infer<typeof Product>>({
+    key: `ex_${id}/SUPPLIES`,
+    codeVersion,
+    type: `${typePrefix}SUPPLIES`,
+    from: products,
+    start: { node: supplierNodes, value: (p) => p.supplierId },
+    end: { node: productNodes, value: (p) => p.sku },
+  });
+  const placed = defineRelationshipAsset<z.infer<typeof Order>>({
+    key: `ex_${id}/PLACED`,
+    codeVersion,
+    type: `${typePrefix}PLACED`,
+    from: orders,
+    start: { node: customerNodes, value: (o) => o.customerId },
+    end: { node: orderNodes, value: (o) => o.orderId },
+  });
+  // Neither end is the record's own node, and two orders may ship between the same two warehouses.
+  const shipsTo = defineRelationshipAsset<z.infer<typeof Order>>({
+    key: `ex_${id}/SHIPS_TO`,
+    codeVersion,
+    type: `${typePrefix}SHIPS_TO`,
+    from: orders,
+    start: { node: warehouseNodes, value: (o) => o.shipFrom },
+    end: { node: warehouseNodes, value: (o) => o.shipTo },
+    properties: (o) => ({ orderId: o.orderId, total: o.total }),
+  });
+  const productVectors = defineCollectionAsset<z.infer<typeof Product>>({
+    key: `ex_${id}/product_vectors`,
+    codeVersion,
+    collection: collectionName,
+    from: products,
+    document: (p) => p.name,
+    metadata: (p) => ({ sku: p.sku, supplier: p.supplierId }),
   });
 
-const supplierNodes = nodes("Supplier", suppliers, "supplierId");
-// Keyed by sku while the source key is productId: a product's node moves when its sku changes.
-const productNodes = nodes("Product", products, "sku");
-const customerNodes = nodes("Customer", customers, "customerId");
-const warehouseNodes = nodes("Warehouse", warehouses, "warehouseId", ["warehouseId"]);
-const orderNodes = nodes("Order", orders, "orderId", undefined);
-
-const supplies = defineRelationshipAsset<z.infer<typeof Product>>({
-  key: `ex_${id}/SUPPLIES`,
-  codeVersion: "1",
-  type: `${typePrefix}SUPPLIES`,
-  from: products,
-  start: { node: supplierNodes, value: (p) => p.supplierId },
-  end: { node: productNodes, value: (p) => p.sku },
-});
-const placed = defineRelationshipAsset<z.infer<typeof Order>>({
-  key: `ex_${id}/PLACED`,
-  codeVersion: "1",
-  type: `${typePrefix}PLACED`,
-  from: orders,
-  start: { node: customerNodes, value: (o) => o.customerId },
-  end: { node: orderNodes, value: (o) => o.orderId },
-});
-// Neither end is the record's own node, and two orders may ship between the same two warehouses.
-const shipsTo = defineRelationshipAsset<z.infer<typeof Order>>({
-  key: `ex_${id}/SHIPS_TO`,
-  codeVersion: "1",
-  type: `${typePrefix}SHIPS_TO`,
-  from: orders,
-  start: { node: warehouseNodes, value: (o) => o.shipFrom },
-  end: { node: warehouseNodes, value: (o) => o.shipTo },
-  properties: (o) => ({ orderId: o.orderId, total: o.total }),
-});
-const productVectors = defineCollectionAsset<z.infer<typeof Product>>({
-  key: `ex_${id}/product_vectors`,
-  codeVersion: "1",
-  collection: collectionName,
-  from: products,
-  document: (p) => p.name,
-  metadata: (p) => ({ sku: p.sku, supplier: p.supplierId }),
-});
-
-const assets: AssetDefinition[] = [
-  suppliers,
-  products,
-  customers,
-  warehouses,
-  orders,
-  supplierNodes,
-  productNodes,
-  customerNodes,
-  warehouseNodes,
-  orderNodes,
-  supplies,
-  placed,
-  shipsTo,
-  productVectors,
-];
+  const all: AssetDefinition[] = [
+    suppliers,
+    products,
+    customers,
+    warehouses,
+    orders,
+    supplierNodes,
+    productNodes,
+    customerNodes,
+    warehouseNodes,
+    orderNodes,
+    supplies,
+    placed,
+    shipsTo,
+    productVectors,
+  ];
+  return { all, supplies, warehouseNodes };
+}
+const { all: assets, supplies, warehouseNodes } = defineAssets("1");
 
 let embedder: Embedder;
 let env: Awaited<ReturnType<typeof connect>>;
@@ -158,9 +163,14 @@ let fullChromaClient: ChromaResource;
 const admin = () => createPool(settings().databaseUrl, 1);
 const fullDatabase = `ex_full_${id}`;
 
-function graphOf(databaseUrl: string, neo4j: () => Driver, chroma: () => Promise<ChromaResource>) {
+function graphOf(
+  databaseUrl: string,
+  neo4j: () => Driver,
+  chroma: () => Promise<ChromaResource>,
+  all = assets,
+) {
   return buildAssetGraph({
-    assets,
+    assets: all,
     resources: {
       staging: defineResource({ setup: () => new Staging(createPool(databaseUrl)), teardown: (s) => s.close() }),
       neo4j: defineResource({ setup: neo4j, teardown: (d) => d.close() }),
@@ -177,7 +187,7 @@ const withDatabase = (name: string) => {
 };
 
 /** The incremental side: the test stack, loaded run after run as the source changes. */
-const incremental = () => graphOf(settings().databaseUrl, () => connectNeo4j(), () => connectChroma());
+const incremental = (all = assets) => graphOf(settings().databaseUrl, () => connectNeo4j(), () => connectChroma(), all);
 
 /** The reference: everything wiped, then one full load of the source as it is now. */
 async function fullLoad() {
@@ -266,8 +276,8 @@ const cosine = (a: number[], b: number[]) => {
 };
 
 /** One change of the source: the incremental load, then the comparison with a full load; the incremental counts. */
-async function step() {
-  const graph = incremental();
+async function step(all = assets) {
+  const graph = incremental(all);
   const { run } = await materialize(env.pool, graph, graph.order);
   expect(run.status, run.error ?? "").toBe("succeeded");
   const { rows } = await env.pool.query(
@@ -444,6 +454,14 @@ describe("an incremental load equals a full load of the same source", () => {
     expect(counts.product_vectors).toMatchObject({ embedded: 1 });
     const again = await step();
     expect(Object.values(again).filter((c) => c.written || c.removed || c.moved)).toEqual([]);
+  });
+
+  it("when the code version changes: a full refresh leaves nothing of the older load", async () => {
+    product("p2").supplierId = "s3";
+    const counts = await step(defineAssets("2").all);
+    // p4 has no supplier; p2's relationship from s1 was swept, the other four were updated in place
+    expect(counts.SUPPLIES).toMatchObject({ fullRefresh: 1, written: 5, removed: 1 });
+    expect(counts.Product).toMatchObject({ fullRefresh: 1, written: 6, removed: 0 });
   });
 
   it("finds the source record behind a node whose key is an integer", async () => {

@@ -41,7 +41,12 @@ function project() {
   const type = `ON_SHELF_${id}`.toUpperCase();
   const collectionName = `inc_items_${id}`;
   const key = (name: string) => `inc_${id}/${name}`;
-  const state = { items: [] as Item[], shelves: ["s0", "s1", "s2", "s9"], failAt: undefined as string | undefined };
+  const state = {
+    items: [] as Item[],
+    shelves: ["s0", "s1", "s2", "s9"],
+    failAt: undefined as string | undefined,
+    relationshipFailAt: undefined as string | undefined,
+  };
 
   const graphAt = (codeVersion: string) => {
     const stagedItems = defineStagedAsset<Item>({
@@ -87,11 +92,16 @@ function project() {
     });
     const onShelf = defineRelationshipAsset<Item>({
       key: key("ON_SHELF"),
-      codeVersion: "1",
+      codeVersion,
       type,
       from: stagedItems,
+      retry: { maxAttempts: 1 },
       start: { node: itemNodes, value: (r) => r.itemId },
       end: { node: shelfNodes, value: (r) => r.shelf },
+      properties: (r) => {
+        if (r.itemId === state.relationshipFailAt) throw new Error(`failing at ${r.itemId}`);
+        return { codeVersion };
+      },
     });
     const collection = defineCollectionAsset<Item>({
       key: key("collection"),
@@ -295,6 +305,58 @@ describe("incremental loading", () => {
     expect(refreshed.counts.Item).toMatchObject({ written: 45_000, removed: 1, fullRefresh: 1 });
     const versions = await runInBatches(env.neo4j, `MATCH (n:${p.label}) RETURN n.codeVersion AS v, count(*) AS n`);
     expect(versions.map((r) => [r.get("v"), r.get("n").toNumber()])).toEqual([["2", 45_000]]);
+  });
+
+  it("writes each relationship once in a full refresh, also after a crash in the middle of one", async () => {
+    const p = project();
+    p.state.items = items(45_000);
+    const graphOnly = ["items", "shelves", "Shelf", "Item", "ON_SHELF"];
+    const relationships = async () => {
+      const [row] = await runInBatches(
+        env.neo4j,
+        `MATCH (n:${p.label})-[r:${p.type}]->() WITH n, collect(r.codeVersion) AS versions
+         RETURN count(n) AS items, sum(size(versions)) AS relationships, collect(DISTINCT versions) AS kinds`,
+      );
+      return {
+        items: row!.get("items").toNumber(),
+        relationships: row!.get("relationships").toNumber(),
+        kinds: row!.get("kinds"),
+      };
+    };
+    // the first load, three pages
+    const first = await p.run(p.graphAt("1"), graphOnly);
+    expect(first.counts.ON_SHELF).toMatchObject({ written: 45_000, fullRefresh: 1 });
+    expect(await relationships()).toMatchObject({ items: 45_000, relationships: 45_000, kinds: [["1"]] });
+
+    // a new code version: a full refresh updates each relationship in place
+    const refreshed = await p.run(p.graphAt("2"), graphOnly);
+    expect(refreshed.counts.ON_SHELF).toMatchObject({ written: 45_000, removed: 0, fullRefresh: 1 });
+    expect(await relationships()).toMatchObject({ items: 45_000, relationships: 45_000, kinds: [["2"]] });
+
+    // a refresh that fails in its third page, after which its second page's cursor move is lost too (as
+    // when the process dies between writing a page and recording it): the page is written again, once
+    p.state.relationshipFailAt = item(42_000).itemId;
+    const crashed = await p.run(p.graphAt("3"), graphOnly);
+    expect(crashed.run.status).toBe("failed");
+    const { rows } = await env.pool.query(
+      `select version from staging.inc_${p.id}_items order by version offset 19999 limit 1`,
+    );
+    await env.pool.query("update staging.load_cursors set position = $2 where consumer = $1", [
+      p.key("ON_SHELF"),
+      rows[0].version,
+    ]);
+    console.log(
+      "CURSOR",
+      JSON.stringify(
+        (await env.pool.query("select * from staging.load_cursors where consumer = $1", [p.key("ON_SHELF")])).rows,
+      ),
+      rows[0].version,
+    );
+    p.state.relationshipFailAt = undefined;
+    const resumed = await p.run(p.graphAt("3"), graphOnly);
+    expect(resumed.run.status, resumed.run.error ?? "").toBe("succeeded");
+    expect(resumed.counts.ON_SHELF).toMatchObject({ written: 25_000, removed: 0 });
+    expect(await relationships()).toMatchObject({ items: 45_000, relationships: 45_000, kinds: [["3"]] });
   });
 
   it("reloads everything when a run asks for a full refresh, and only that once", async () => {

@@ -5,6 +5,7 @@ import {
   ensureUniqueKey,
   mergeNodes,
   mergeRelationships,
+  missingEnds,
   runInBatches,
 } from "../../connectors/neo4j/index.ts";
 
@@ -136,17 +137,19 @@ describe("mergeRelationships", () => {
     );
   });
 
-  it("counts rows whose end nodes do not exist", async () => {
+  it("names the rows whose end nodes do not exist, and which end is missing", async () => {
     const rows = [
       { start: "o1", end: "p1", props: { quantity: 1 } },
       { start: "o1", end: "missing", props: { quantity: 1 } },
       { start: "missing", end: "p2", props: { quantity: 1 } },
     ];
-    const result = await mergeRelationships(driver, CONTAINS, { label: Order, key: "orderId" }, {
-      label: Product,
-      key: "productId",
-    }, rows);
-    expect(result).toEqual({ written: 1, missingEnds: 2 });
+    const ends = [{ label: Order, key: "orderId" }, { label: Product, key: "productId" }] as const;
+    const result = await mergeRelationships(driver, CONTAINS, ...ends, rows);
+    expect(result).toEqual({ written: 1, missingEnds: 2, unwritten: [rows[1], rows[2]] });
+    expect(await missingEnds(driver, ...ends, result.unwritten)).toEqual([
+      { start: false, end: true },
+      { start: true, end: false },
+    ]);
   });
 
   it("writes concurrent batches over a few dense end nodes without failing, integers as INTEGER", async () => {
@@ -165,8 +168,8 @@ describe("mergeRelationships", () => {
         integers: ["quantity", "lineNo"],
       }),
     ]);
-    expect(a).toEqual({ written: orders * 3, missingEnds: 0 });
-    expect(b).toEqual({ written: orders * 3, missingEnds: 0 });
+    expect(a).toEqual({ written: orders * 3, missingEnds: 0, unwritten: [] });
+    expect(b).toEqual({ written: orders * 3, missingEnds: 0, unwritten: [] });
     // o0..o2999 each link to 3 distinct products: MERGE keeps one relationship per pair.
     expect(await value<number>(`MATCH (:${Order})-[r:${CONTAINS}]->(:${Product}) RETURN count(r)`)).toBe(orders * 3);
     const { records } = await driver.executeQuery(
