@@ -222,8 +222,11 @@ describe("staleness", () => {
     t.behaviour.set("a", { dataVersion: "v2" });
     await materialize(pool, t.graph, [t.key("a")]);
     const [b] = await assetStatuses(db, t.graph, [t.key("b")]);
-    expect(b!.causes).toEqual([{ kind: "upstream-data", upstream: t.key("a"), consumed: "v1", current: "v2" }]);
-    expect(b!.reasons[0]).toContain(`upstream ${t.key("a")} has new data`);
+    // Two materialisations of a since the one b consumed: the same data again, then v2.
+    expect(b!.causes).toEqual([
+      { kind: "upstream-data", upstream: t.key("a"), consumed: "v1", current: "v2", since: { materializations: 2 } },
+    ]);
+    expect(b!.reasons[0]).toBe(`upstream ${t.key("a")} has new data (v1 → v2; 2 materialisations since)`);
   });
 
   it("--stale runs only stale assets, and leaves downstream alone when the upstream data did not change", async () => {
