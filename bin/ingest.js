@@ -1,26 +1,45 @@
 #!/usr/bin/env node
-// The CLI is TypeScript run by Node's type stripping (Node >= 22.18) or by Deno.
-// When an older Node launched us, hand over to the Node the project installed.
-import { spawnSync } from "node:child_process";
+// The `ingest` command. In this repository it runs the TypeScript sources (Node's type stripping,
+// Node >= 22.18, or Deno); in an installed package, the compiled JavaScript in dist/. When an older
+// Node launched it, it hands over to the Node 24 of the npm package `node` installed for the project
+// or for this package, if there is one.
+import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-const main = fileURLToPath(new URL("../cli/main.ts", import.meta.url));
+const source = join(root, "cli", "main.ts");
+const main = existsSync(source) ? source : join(root, "dist", "cli", "main.js");
 const [major, minor] = process.versions.node.split(".").map(Number);
 const isDeno = typeof globalThis.Deno !== "undefined";
+
+function installedNode() {
+  for (const start of [process.cwd(), root]) {
+    for (let dir = start;; dir = dirname(dir)) {
+      const candidate = join(dir, "node_modules", "node", "bin", "node");
+      if (existsSync(candidate)) return candidate;
+      if (dirname(dir) === dir) break;
+    }
+  }
+  return undefined;
+}
 
 if (isDeno || major > 22 || (major === 22 && minor >= 18)) {
   await import(main);
 } else {
-  const bundled = `${root}node_modules/node/bin/node`;
-  if (!existsSync(bundled)) {
+  const node = installedNode();
+  if (!node) {
     console.error(
-      `ingest needs Node.js >= 22.18 (this is ${process.versions.node}). ` +
-        `Run 'npm install' in ${root} to get the bundled Node 24, or install Node 24 LTS.`,
+      `ingest needs Node.js >= 22.18 (this is ${process.versions.node}): install Node 24 LTS, ` +
+        `or add the npm package 'node' to the project (npm install --save-dev node@24).`,
     );
     process.exit(1);
   }
-  const child = spawnSync(bundled, [main, ...process.argv.slice(2)], { stdio: "inherit" });
-  process.exit(child.status ?? 1);
+  const child = spawn(node, [main, ...process.argv.slice(2)], { stdio: "inherit" });
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) process.on(signal, () => child.kill(signal));
+  child.on("exit", (code, signal) => {
+    if (signal) process.kill(process.pid, signal);
+    else process.exit(code ?? 1);
+  });
 }

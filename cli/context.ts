@@ -1,11 +1,12 @@
-import { resolve } from "node:path";
+import { existsSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Command } from "commander";
 import type { AssetGraph } from "../engine/asset-graph.ts";
 import { assetGraphOf, type Definitions } from "../engine/definitions.ts";
 import { prepareDatabase } from "../engine/worker.ts";
 import { createPool, metadataDb, type pg } from "../resources/postgres.ts";
-import { packageRoot, settings } from "../resources/settings.ts";
+import { codeFile, projectDir, settings } from "../resources/settings.ts";
 import type { MetadataStore } from "../db/schema.ts";
 
 export interface GlobalOptions {
@@ -15,9 +16,21 @@ export interface GlobalOptions {
 
 export const globals = (command: Command): GlobalOptions => command.optsWithGlobals<GlobalOptions>();
 
+/**
+ * The definitions module the CLI loads: `--definitions`, else `INGEST_DEFINITIONS`, else the
+ * project's `definitions.ts` (the nearest folder with a package.json), else this package's bundled
+ * sample project.
+ */
+export function definitionsFile(file: string | undefined): string {
+  const given = file ?? process.env.INGEST_DEFINITIONS;
+  if (given) return resolve(given);
+  const project = join(projectDir, "definitions.ts");
+  return existsSync(project) ? project : codeFile("definitions");
+}
+
 /** Loads a definitions module: its default export, or its export named `definitions`. */
 export async function loadGraph(file: string | undefined): Promise<AssetGraph<Definitions>> {
-  const path = resolve(file ?? `${packageRoot}/definitions.ts`);
+  const path = definitionsFile(file);
   const module = (await import(pathToFileURL(path).href)) as { default?: Definitions; definitions?: Definitions };
   const definitions = module.default ?? module.definitions;
   if (!definitions) throw new Error(`${path} exports no definitions (export default defineDefinitions({...}))`);

@@ -1,15 +1,16 @@
-import type { Command } from "commander";
-import type { Tick, TickStatus } from "../db/schema.ts";
+import { type Command, Option } from "commander";
+import { type Tick, type TickStatus, tickStatuses } from "../db/schema.ts";
 import { compressedClock, systemClock } from "../engine/automation/clock.ts";
 import { startDaemon } from "../engine/automation/daemon.ts";
 import { listTicks } from "../engine/automation/ticks.ts";
 import { globals, loadGraph, openMetadata, output } from "./context.ts";
+import { isoTime, positiveNumber, wholeNumber } from "./options.ts";
 
 interface DaemonOptions {
   leader: boolean;
-  clockStart?: string;
-  clockRate?: string;
-  clockOrigin?: string;
+  clockStart?: Date;
+  clockRate: number;
+  clockOrigin?: number;
 }
 
 export function registerDaemon(program: Command): void {
@@ -19,18 +20,29 @@ export function registerDaemon(program: Command): void {
       "run the schedules and sensors, recording every tick (run as many as you like: one leads, the others stand by)",
     )
     .option("--no-leader", "evaluate even while another daemon leads (ticks still request their runs once)")
-    .option("--clock-start <time>", "run schedules on a clock that starts at this ISO time (tests, soak benchmarks)")
-    .option("--clock-rate <n>", "with --clock-start: clock seconds per real second", "1")
+    .option(
+      "--clock-start <time>",
+      "run schedules on a clock that starts at this ISO time (tests, soak benchmarks)",
+      isoTime,
+    )
+    .option("--clock-rate <n>", "with --clock-start: clock seconds per real second", positiveNumber, 1)
     .option(
       "--clock-origin <epochMs>",
       "with --clock-start: the real instant at which the clock reads it (daemons given the same share one clock)",
+      wholeNumber(0),
     )
     .action(async (options: DaemonOptions, command: Command) => {
       const graph = await loadGraph(globals(command).definitions);
+      if (
+        options.clockStart === undefined &&
+        (options.clockOrigin !== undefined || command.getOptionValueSource("clockRate") === "cli")
+      ) {
+        throw new Error("--clock-rate and --clock-origin go with --clock-start");
+      }
       const clock = options.clockStart === undefined ? systemClock : compressedClock({
-        start: new Date(options.clockStart),
-        rate: Number(options.clockRate),
-        origin: options.clockOrigin === undefined ? undefined : Number(options.clockOrigin),
+        start: options.clockStart,
+        rate: options.clockRate,
+        origin: options.clockOrigin,
       });
       await using store = await openMetadata();
       const daemon = await startDaemon({ graph, pool: store.pool, clock, leader: options.leader });
@@ -48,14 +60,14 @@ export function registerDaemon(program: Command): void {
     .command("ticks")
     .description("recent ticks of the schedules and sensors: evaluated, skipped (and why), runs requested")
     .option("-n, --name <instigator>", "only this schedule or sensor")
-    .option("--status <status>", "only ticks with this status: evaluated, skipped, requested or failed")
-    .option("-l, --limit <n>", "how many", "20")
-    .action(async (options: { name?: string; status?: TickStatus; limit: string }, command: Command) => {
+    .addOption(new Option("--status <status>", "only ticks with this status").choices(tickStatuses))
+    .option("-l, --limit <n>", "how many", wholeNumber(1), 20)
+    .action(async (options: { name?: string; status?: TickStatus; limit: number }, command: Command) => {
       await using store = await openMetadata();
       const ticks = await listTicks(store.db, {
         instigator: options.name,
         status: options.status,
-        limit: Number(options.limit),
+        limit: options.limit,
       });
       output(command, ticks, () => (ticks.length === 0 ? "no ticks recorded" : ticks.map(describeTick).join("\n")));
     });

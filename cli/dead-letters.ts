@@ -3,13 +3,14 @@ import { deadLetterCounts, listDeadLetters } from "../engine/dead-letters.ts";
 import { replayDeadLetters, type Staging } from "../connectors/staging/index.ts";
 import { ResourcePool } from "../engine/resource.ts";
 import { globals, loadGraph, openMetadata, output } from "./context.ts";
+import { wholeNumber } from "./options.ts";
 
 interface FilterOptions {
   asset?: string;
   run?: string;
   reason?: string;
   all?: boolean;
-  limit: string;
+  limit: number;
   summary?: boolean;
 }
 
@@ -22,7 +23,7 @@ export function registerDeadLetters(program: Command): void {
     .option("--reason <reason>", "only this reason (invalid, unparseable, …)")
     .option("--all", "include the ones replayed, or superseded by a later run")
     .option("--summary", "counts by asset and reason")
-    .option("-n, --limit <n>", "at most this many", "50")
+    .option("-n, --limit <n>", "at most this many", wholeNumber(1), 50)
     .action(async (options: FilterOptions, command: Command) => {
       await using store = await openMetadata();
       if (options.summary) {
@@ -41,7 +42,7 @@ export function registerDeadLetters(program: Command): void {
         runId: options.run,
         reason: options.reason,
         status: options.all ? "all" : "open",
-        limit: Number(options.limit),
+        limit: options.limit,
       });
       output(command, letters, () =>
         letters

@@ -14,6 +14,7 @@ import { stackUp } from "../stack/stack.ts";
 import type { AssetGraph } from "../engine/asset-graph.ts";
 import { globals, loadGraph, openMetadata } from "./context.ts";
 import { describeService } from "./stack.ts";
+import { wholeNumber } from "./options.ts";
 
 const collections = ["products", "reviews", "chat_messages", "crm_notes"];
 
@@ -64,9 +65,9 @@ export function registerDemo(program: Command): void {
   program
     .command("demo")
     .description("bring the local stack up, generate the sample data, materialise every asset and show what landed")
-    .option("-n, --scale <orders>", "sample scale (orders)", "2000")
-    .option("--seed <seed>", "sample seed", "42")
-    .action(async (options: { scale: string; seed: string }, command: Command) => {
+    .option("-n, --scale <orders>", "sample scale (orders)", wholeNumber(1), 2000)
+    .option("--seed <seed>", "sample seed", wholeNumber(0), 42)
+    .action(async (options: { scale: number; seed: number }, command: Command) => {
       // The demo narrates on stdout; the workers' per-asset log lines would drown it.
       logger.level = process.env.LOG_LEVEL ?? "warn";
       console.log("1. the local stack");
@@ -75,7 +76,7 @@ export function registerDemo(program: Command): void {
       console.log(
         "2. sample data: e-commerce in Postgres, CRM behind its REST API and in CSV/Excel exports, chat in JSON Lines",
       );
-      await ensureSamples(Number(options.scale), Number(options.seed));
+      await ensureSamples(options.scale, options.seed);
 
       console.log("3. materialising every asset");
       const graph = await loadGraph(globals(command).definitions);

@@ -48,9 +48,9 @@ export function registerLineage(program: Command): void {
         [
           ...(record
             ? [
-              `source record ${record.source} ${record.sourceKey} (content ${
-                record.contentHash.slice(0, 12)
-              }), written by run ${record.runId} as ${record.assetKey}`,
+              `source record ${record.source} ${record.sourceKey}${
+                record.contentHash ? ` (content ${record.contentHash.slice(0, 12)})` : ""
+              }, written by run ${record.runId} as ${record.assetKey}`,
             ]
             : []),
           ...renderLineage(tree),

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command } from "commander";
+import { packageVersion } from "../resources/settings.ts";
 import { registerDaemon } from "./daemon.ts";
 import { registerDeadLetters } from "./dead-letters.ts";
 import { registerDemo } from "./demo.ts";
@@ -14,7 +15,11 @@ import { registerWorker } from "./worker.ts";
 const program = new Command()
   .name("ingest")
   .description("Materialise an asset graph of e-commerce, CRM and support-chat data into Neo4j and Chroma.")
-  .option("--definitions <file>", "the definitions module to load (default: this package's definitions.ts)")
+  .version(packageVersion, "-V, --version", "print the version of ingest-graph")
+  .option(
+    "--definitions <file>",
+    "the definitions module to load (default: INGEST_DEFINITIONS, else the project's definitions.ts, else the bundled sample)",
+  )
   .option("--json", "machine-readable output on stdout")
   .showHelpAfterError();
 

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { Staging } from "../connectors/staging/index.ts";
 import { openMetadata, output } from "./context.ts";
+import { wholeNumber } from "./options.ts";
 
 export function registerPending(program: Command): void {
   program
@@ -9,8 +10,8 @@ export function registerPending(program: Command): void {
       "records read but not loaded yet (a relationship whose end node is not in the graph), tried again on every materialisation",
     )
     .option("-a, --asset <key>", "only this asset's, record by record")
-    .option("-n, --limit <n>", "at most this many records (with --asset)", "50")
-    .action(async (options: { asset?: string; limit: string }, command: Command) => {
+    .option("-n, --limit <n>", "at most this many records (with --asset)", wholeNumber(1), 50)
+    .action(async (options: { asset?: string; limit: number }, command: Command) => {
       await using store = await openMetadata();
       // The pool stays the store's: it is closed below, not by Staging.
       const staging = new Staging(store.pool);
@@ -26,7 +27,7 @@ export function registerPending(program: Command): void {
         );
         return;
       }
-      const records = await staging.listPending({ consumer: options.asset, limit: Number(options.limit) });
+      const records = await staging.listPending({ consumer: options.asset, limit: options.limit });
       output(
         command,
         records,

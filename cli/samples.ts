@@ -6,6 +6,7 @@ import { startCrmApi } from "../samples/crm-api.ts";
 import { generate } from "../samples/generate/index.ts";
 import { ensureSecret } from "../stack/secrets.ts";
 import { output } from "./context.ts";
+import { wholeNumber } from "./options.ts";
 
 export function registerSamples(program: Command): void {
   program
@@ -13,15 +14,15 @@ export function registerSamples(program: Command): void {
     .description(
       "generate the sample EC (Postgres), CRM (REST API data, CSV, Excel) and chat (JSON Lines) sources, deterministically",
     )
-    .option("-n, --scale <orders>", "number of e-commerce orders; everything else scales from it", "2000")
-    .option("--seed <seed>", "the same scale and seed give the same data", "42")
+    .option("-n, --scale <orders>", "number of e-commerce orders; everything else scales from it", wholeNumber(1), 2000)
+    .option("--seed <seed>", "the same scale and seed give the same data", wholeNumber(0), 42)
     .option("-o, --out <dir>", "where the file sources go", sourcesDir)
-    .action(async (options: { scale: string; seed: string; out: string }, command: Command) => {
+    .action(async (options: { scale: number; seed: number; out: string }, command: Command) => {
       const shopPool = createPool(settings().shopDatabaseUrl);
       try {
         const report = await generate({
-          scale: Number(options.scale),
-          seed: Number(options.seed),
+          scale: options.scale,
+          seed: options.seed,
           outDir: options.out,
           shopPool,
         });
@@ -45,12 +46,12 @@ export function registerSamples(program: Command): void {
     .description(
       "serve the generated CRM data as a HubSpot-shaped REST API (OAuth2 client credentials, pagination, rate limits)",
     )
-    .option("-p, --port <port>", "port on 127.0.0.1", String(localPorts.crmApi))
+    .option("-p, --port <port>", "port on 127.0.0.1", wholeNumber(1, 65535), localPorts.crmApi)
     .option("--data <dir>", "the folder with companies/contacts/deals/owners.jsonl", join(sourcesDir, "crm", "api"))
-    .action(async (options: { port: string; data: string }) => {
+    .action(async (options: { port: number; data: string }) => {
       const api = await startCrmApi({
         dataDir: options.data,
-        port: Number(options.port),
+        port: options.port,
         host: "127.0.0.1",
         clientId: settings().crm.clientId,
         clientSecret: settings().crm.clientSecret ?? ensureSecret("crm"),

@@ -5,6 +5,7 @@ import { cancelRun } from "../engine/cancel.ts";
 import { type AssetStatus, assetStatuses } from "../engine/status.ts";
 import { listRuns, runSteps } from "../engine/runs.ts";
 import { globals, loadGraph, openMetadata, output } from "./context.ts";
+import { wholeNumber } from "./options.ts";
 
 function describeStatus(s: AssetStatus): string {
   const name = s.partitionKey ? `${s.assetKey} [${s.partitionKey}]` : s.assetKey;
@@ -54,10 +55,10 @@ export function registerRuns(program: Command): void {
   const runs = program
     .command("runs")
     .description("recent runs")
-    .option("-n, --limit <n>", "how many", "20")
-    .action(async (options: { limit: string }, command: Command) => {
+    .option("-n, --limit <n>", "how many", wholeNumber(1), 20)
+    .action(async (options: { limit: number }, command: Command) => {
       await using store = await openMetadata();
-      const list = await listRuns(store.db, Number(options.limit));
+      const list = await listRuns(store.db, options.limit);
       output(command, list, () =>
         list
           .map((r) => {

@@ -2,12 +2,13 @@ import type { Command } from "commander";
 import { defaultConcurrency, startWorker } from "../engine/worker.ts";
 import { logger } from "../resources/logger.ts";
 import { globals, loadGraph, openMetadata, output } from "./context.ts";
+import { nonNegativeNumber, positiveNumber, wholeNumber } from "./options.ts";
 
 interface WorkerCommandOptions {
-  concurrency?: string;
-  grace: string;
-  heartbeat?: string;
-  timeout?: string;
+  concurrency?: number;
+  grace: number;
+  heartbeat?: number;
+  timeout?: number;
 }
 
 const nextSignal = () =>
@@ -23,7 +24,7 @@ function deadline<T>(ms: number, value: T): { reached: Promise<T>; cancel(): voi
   return { reached, cancel: () => clearTimeout(timer) };
 }
 
-const seconds = (value: string | undefined) => (value === undefined ? undefined : Number(value) * 1000);
+const seconds = (value: number | undefined) => (value === undefined ? undefined : value * 1000);
 
 export function registerWorker(program: Command): void {
   program
@@ -32,23 +33,27 @@ export function registerWorker(program: Command): void {
     .option(
       "-c, --concurrency <n>",
       "materialisations run at once by this process (default: INGEST_WORKER_CONCURRENCY, or 4)",
+      wholeNumber(1, 1000),
     )
     .option(
       "--grace <seconds>",
       "on SIGTERM/SIGINT, how long in-flight materialisations may finish before their jobs are returned to the queue (a second signal returns them at once)",
-      "25",
+      nonNegativeNumber,
+      25,
     )
     .option(
       "--heartbeat <seconds>",
       "how often this worker records that it is alive (default: INGEST_HEARTBEAT_MS, or 5 s)",
+      positiveNumber,
     )
     .option(
       "--timeout <seconds>",
       "after how long without a heartbeat other workers take this one's jobs (default: INGEST_WORKER_TIMEOUT_MS, or 30 s)",
+      positiveNumber,
     )
     .action(async (options: WorkerCommandOptions, command: Command) => {
       const graph = await loadGraph(globals(command).definitions);
-      const concurrency = options.concurrency === undefined ? defaultConcurrency() : Number(options.concurrency);
+      const concurrency = options.concurrency ?? defaultConcurrency();
       await using store = await openMetadata();
       const worker = await startWorker({
         graph,
@@ -64,7 +69,7 @@ export function registerWorker(program: Command): void {
         await worker.stop();
         return;
       }
-      const graceMs = Number(options.grace) * 1000;
+      const graceMs = options.grace * 1000;
       logger.info(
         { signal, graceSeconds: graceMs / 1000 },
         "stopping: finishing in-flight materialisations (signal again to return them to the queue now)",
@@ -86,11 +91,11 @@ export function registerWorker(program: Command): void {
   program
     .command("workers")
     .description("worker processes: live, stopped, or found dead (and which jobs of theirs were released)")
-    .option("-n, --limit <n>", "how many", "20")
-    .action(async (options: { limit: string }, command: Command) => {
+    .option("-n, --limit <n>", "how many", wholeNumber(1), 20)
+    .action(async (options: { limit: number }, command: Command) => {
       await using store = await openMetadata();
       const workers = await store.db.selectFrom("ingest.workers").selectAll().orderBy("started_at", "desc").limit(
-        Number(options.limit),
+        options.limit,
       ).execute();
       output(command, workers, () =>
         workers

@@ -133,7 +133,9 @@ export type DeadLetter = Selectable<DeadLetterTable>;
 
 export type InstigatorKind = "schedule" | "file-sensor" | "asset-sensor";
 /** `evaluated`: looked, nothing to request yet (e.g. a file still being written); `skipped` says why in `reason`. */
-export type TickStatus = "evaluated" | "skipped" | "requested" | "failed";
+/** What a tick of a schedule or sensor came to. */
+export const tickStatuses = ["evaluated", "skipped", "requested", "failed"] as const;
+export type TickStatus = (typeof tickStatuses)[number];
 
 /** One evaluation of a schedule or sensor; consecutive identical idle evaluations fold into one row (`evaluations`). */
 export interface TickTable {

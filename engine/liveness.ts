@@ -143,3 +143,11 @@ export async function startHeartbeat(
     },
   };
 }
+
+/** Workers on this database that have not stopped and whose last heartbeat is within their timeout. */
+export async function countLiveWorkers(db: MetadataStore): Promise<number> {
+  const { rows } = await sql<{ live: number }>`
+    select count(*)::int as live from ingest.workers
+    where stopped_at is null and last_seen > now() - timeout_ms * interval '1 millisecond'`.execute(db);
+  return rows[0]!.live;
+}

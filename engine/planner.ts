@@ -1,4 +1,5 @@
 import type { AssetDefinition } from "./asset.ts";
+import type { TimeWindowPartitions } from "./partitions.ts";
 import type { AssetGraph } from "./asset-graph.ts";
 import { stalenessOf, upstreamPartitionsOf } from "./staleness.ts";
 import type { VersionIndex } from "./versions.ts";
@@ -26,14 +27,37 @@ export class PlanError extends Error {
   override name = "PlanError";
 }
 
+/** A time partition whose window has not ended yet holds no complete data: asking for it is a mistake, not a run. */
+function assertWindowEnded(asset: AssetDefinition, key: string, now: Date): void {
+  const definition = asset.partitions;
+  if (definition?.kind !== "time") return;
+  const time = definition as TimeWindowPartitions;
+  const end = time.window(key).end;
+  if (end > now) {
+    const latest = time.lastCompleteKey(now);
+    throw new PlanError(
+      `partition '${key}' of asset '${asset.key}' does not exist yet: its window ends at ${end.toISOString()}; ${
+        latest ? `the latest is '${latest}'` : "no window has ended yet"
+      }`,
+    );
+  }
+}
+
 function partitionsFor(asset: AssetDefinition, request: PlanRequest, now: Date): string[] {
   const definition = asset.partitions;
   if (!definition) return [""];
   if (request.partitions) {
-    for (const key of request.partitions) definition.assertKey(key);
+    for (const key of request.partitions) {
+      definition.assertKey(key);
+      assertWindowEnded(asset, key, now);
+    }
     return request.partitions;
   }
-  if (request.range) return definition.keysBetween(request.range.from, request.range.to);
+  if (request.range) {
+    const keys = definition.keysBetween(request.range.from, request.range.to);
+    assertWindowEnded(asset, keys.at(-1)!, now);
+    return keys;
+  }
   if (request.staleOnly) return definition.keys(now);
   throw new PlanError(
     `asset '${asset.key}' is partitioned: choose partitions with --partition or --from/--to, or use --stale`,
@@ -47,6 +71,12 @@ function partitionsFor(asset: AssetDefinition, request: PlanRequest, now: Date):
 export function plan(graph: AssetGraph, request: PlanRequest): PlannedStep[] {
   const now = request.now ?? new Date();
   const selected = new Set(request.keys);
+  if ((request.partitions || request.range) && ![...selected].some((key) => graph.byKey.get(key)?.partitions)) {
+    const shown = [...selected].slice(0, 5).join(", ") + (selected.size > 5 ? `, … (${selected.size - 5} more)` : "");
+    throw new PlanError(
+      `--partition, --from and --to choose partitions of partitioned assets, and none of the selected assets is partitioned (${shown})`,
+    );
+  }
   const partitionsOf = new Map<string, string[]>();
   const steps: PlannedStep[] = [];
   for (const key of graph.order) {

@@ -1,14 +1,53 @@
 import { existsSync, readFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { homedir } from "node:os";
+import { dirname, extname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { registerSecret } from "./redact.ts";
 
-/** The folder this package lives in: the default home of `.ingest/` (state) and `.cache/`. */
-export const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+/** The nearest folder at or above `start` that holds a package.json, or undefined at the file system's root. */
+function nearestPackage(start: string): string | undefined {
+  for (let dir = resolve(start);; dir = dirname(dir)) {
+    if (existsSync(join(dir, "package.json"))) return dir;
+    if (dirname(dir) === dir) return undefined;
+  }
+}
 
-/** Where the local stack keeps data, logs, pid files and generated secrets (git-ignored). */
-export const stateDir = resolve(process.env.INGEST_STATE_DIR ?? join(packageRoot, ".ingest"));
-/** Where downloaded artefacts live: Neo4j jars, the embedding model (git-ignored). */
-export const cacheDir = resolve(process.env.INGEST_CACHE_DIR ?? join(packageRoot, ".cache"));
+const here = dirname(fileURLToPath(import.meta.url));
+
+/**
+ * The folder of this package (`ingest-graph`): this repository, or `node_modules/ingest-graph` in a
+ * project that installed it. The same whether the code runs from its `.ts` sources or from `dist/`.
+ */
+export const packageRoot = nearestPackage(join(here, "..")) ?? resolve(here, "..");
+
+/** This package's version, as its package.json says. */
+export const packageVersion: string =
+  (JSON.parse(readFileSync(join(packageRoot, "package.json"), "utf8")) as { version: string }).version;
+
+/**
+ * A module of this package by its path without extension (`"cli/main"`), as the running code has it:
+ * the `.ts` source in this repository, the compiled `.js` in an installed package.
+ */
+export function codeFile(path: string): string {
+  return join(here, "..", `${path}${extname(fileURLToPath(import.meta.url))}`);
+}
+
+/**
+ * The project the CLI works for: the nearest folder with a package.json from the working directory
+ * (`INGEST_PROJECT_DIR` names it instead). Its `.ingest/` holds the stack's state.
+ */
+export const projectDir = resolve(process.env.INGEST_PROJECT_DIR ?? nearestPackage(process.cwd()) ?? process.cwd());
+
+/** Where the local stack keeps data, logs, pid files and generated secrets: `<project>/.ingest` (git-ignored). */
+export const stateDir = resolve(process.env.INGEST_STATE_DIR ?? join(projectDir, ".ingest"));
+
+/**
+ * Where downloads and builds shared by every project of this user live: Neo4j's jars and launcher,
+ * the embedding model. `INGEST_CACHE_DIR`, else `$XDG_CACHE_HOME/ingest-graph`, else `~/.cache/ingest-graph`.
+ */
+export const cacheDir = resolve(
+  process.env.INGEST_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME || join(homedir(), ".cache"), "ingest-graph"),
+);
 /** Where file-based sources land (CRM exports, chat exports, webhook deliveries); `ingest generate` writes the samples here. */
 export const sourcesDir = resolve(process.env.INGEST_SOURCES_DIR ?? join(stateDir, "sources"));
 
@@ -30,19 +69,28 @@ export type SecretName = "postgres" | "neo4j" | "crm";
 /** A secret kept in the state folder by `ingest stack up`; undefined until it exists. */
 export function stateSecret(name: SecretName): string | undefined {
   const file = secretPath(name);
-  return existsSync(file) ? readFileSync(file, "utf8").trim() : undefined;
+  if (!existsSync(file)) return undefined;
+  const value = readFileSync(file, "utf8").trim();
+  registerSecret(value);
+  return value;
 }
 
 export function secretPath(name: SecretName): string {
   return join(stateDir, "secrets", name);
 }
 
+function passwordOf(url: string | undefined): string | undefined {
+  if (!url || !URL.canParse(url)) return undefined;
+  return decodeURIComponent(new URL(url).password) || undefined;
+}
+
 /** Reads `NAME` from the environment, or from the file named by `NAME_FILE` (Docker/Kubernetes secrets style). */
 export function envSecret(name: string): string | undefined {
-  const direct = process.env[name];
-  if (direct) return direct;
   const file = process.env[`${name}_FILE`];
-  return file ? readFileSync(file, "utf8").trim() : undefined;
+  const value = process.env[name] || (file ? readFileSync(file, "utf8").trim() : undefined);
+  // A URL is no secret as a whole; the password inside it is.
+  registerSecret(name.endsWith("_URL") ? passwordOf(value) : value);
+  return value;
 }
 
 export interface Neo4jSettings {

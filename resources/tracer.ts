@@ -25,8 +25,9 @@ import {
   TracerProvider,
 } from "@opentelemetry/sdk-trace";
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from "@opentelemetry/semantic-conventions";
-import packageJson from "../package.json" with { type: "json" };
 import { logger } from "./logger.ts";
+import { redactText } from "./redact.ts";
+import { packageVersion } from "./settings.ts";
 
 /**
  * Tracing for ingestion runs. A run is started by the CLI or a schedule and executed by graphile-worker jobs,
@@ -68,7 +69,7 @@ export interface SpanRunOptions {
 }
 
 const TRACER_NAME = "ingest";
-const serviceVersion: string = packageJson.version;
+const serviceVersion = packageVersion;
 
 // Kept on globalThis rather than in a module variable: the OTel API globals are per process, and this module may
 // be evaluated more than once in one process (test runners, different import specifiers).
@@ -174,8 +175,7 @@ export function contextFromTraceparent(traceparent: string | null | undefined): 
   return spanContext && isSpanContextValid(spanContext) ? ctx : ROOT_CONTEXT;
 }
 
-const URL_CREDENTIALS = /([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*):[^@/\s]*@/gi;
-const scrub = (text: string): string => text.replace(URL_CREDENTIALS, "$1:[redacted]@");
+const scrub = redactText;
 
 interface RecordedException {
   name: string;

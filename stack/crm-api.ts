@@ -1,5 +1,4 @@
-import { join } from "node:path";
-import { packageRoot, settings } from "../resources/settings.ts";
+import { codeFile, settings } from "../resources/settings.ts";
 import { nodeBinary, printsFromNow, startDetached, waitUntilReady } from "./process.ts";
 import { ensureSecret } from "./secrets.ts";
 import type { LocalService } from "./service.ts";
@@ -30,7 +29,7 @@ export const crmApi: LocalService = {
     const pid = startDetached({
       name: "crm-api",
       command: nodeBinary(),
-      args: [join(packageRoot, "cli", "main.ts"), "crm-api"],
+      args: [codeFile("cli/main"), "crm-api"],
     });
     await waitUntilReady(
       "crm-api",

@@ -7,6 +7,7 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
+  renameSync,
   rmSync,
   writeFileSync,
 } from "node:fs";
@@ -22,8 +23,6 @@ import { aptInstall, hasCommand } from "./system.ts";
 import type { LocalService } from "./service.ts";
 
 const launcherSource = join(packageRoot, "stack", "neo4j-server");
-const launcherBuild = join(cacheDir, "neo4j-server");
-const launcherJar = join(launcherBuild, "neo4j-server.jar");
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
@@ -49,16 +48,32 @@ function requireTool(tool: string, debianPackage: string): void {
   );
 }
 
-/** Builds the launcher and gathers Neo4j's jars from Maven Central into the cache, once per launcher version. */
-function buildLauncher(): void {
-  const stamp = join(launcherBuild, ".fingerprint");
-  const fingerprint = launcherFingerprint();
-  if (existsSync(launcherJar) && existsSync(stamp) && readFileSync(stamp, "utf8") === fingerprint) return;
+/**
+ * Builds the launcher and gathers Neo4j's jars from Maven Central into the user's cache, once per
+ * launcher version: each version has a folder of its own (`neo4j-server/<fingerprint>`), built
+ * aside and renamed into place, so projects on other versions and builds racing each other never
+ * see a half-built one. Returns the launcher's jar.
+ */
+function buildLauncher(): string {
+  const builds = join(cacheDir, "neo4j-server");
+  const build = join(builds, launcherFingerprint().slice(0, 16));
+  const jar = join(build, "neo4j-server.jar");
+  if (existsSync(jar)) return jar;
   requireTool("java", "openjdk-17-jdk-headless");
   requireTool("mvn", "maven");
-  console.log("neo4j: building the launcher and fetching Neo4j 5.26 from Maven Central (once)…");
-  runMaven(["-f", join(launcherSource, "pom.xml"), `-Dneo4j.server.out=${launcherBuild}`, "package"]);
-  writeFileSync(stamp, fingerprint);
+  console.log(`neo4j: building the launcher and fetching Neo4j 5.26 from Maven Central into ${builds} (once)…`);
+  mkdirSync(builds, { recursive: true });
+  const aside = mkdtempSync(join(builds, ".building-"));
+  try {
+    runMaven(["-f", join(launcherSource, "pom.xml"), `-Dneo4j.server.out=${aside}`, "package"]);
+    renameSync(aside, build);
+  } catch (error) {
+    // Another process may have finished the same build first: theirs is as good as ours.
+    if (!existsSync(jar)) throw error;
+  } finally {
+    rmSync(aside, { recursive: true, force: true });
+  }
+  return jar;
 }
 
 async function boltAnswers(): Promise<boolean> {
@@ -83,6 +98,7 @@ async function boltAnswers(): Promise<boolean> {
 
 /** The launcher's command line: the heap and collector are the same for the stack's server and throwaway ones. */
 function launcherArgs(home: string, port: number, passwordFile: string, importDir: string): string[] {
+  const launcherJar = buildLauncher();
   return [
     `-Xmx${process.env.NEO4J_HEAP ?? "2g"}`,
     "-XX:+UseG1GC",
@@ -103,7 +119,6 @@ export const neo4j: LocalService = {
   location: () => settings().neo4j.uri,
   isReachable: boltAnswers,
   async start() {
-    buildLauncher();
     ensureSecret("neo4j");
     const home = join(stateDir, "neo4j");
     mkdirSync(join(home, "import"), { recursive: true });
@@ -142,7 +157,6 @@ export interface ThrowawayNeo4j {
 export async function startThrowawayNeo4j(
   options: { port?: number; startTimeoutMs?: number } = {},
 ): Promise<ThrowawayNeo4j> {
-  buildLauncher();
   const port = options.port ?? (await freePort());
   mkdirSync(join(stateDir, "throwaway"), { recursive: true });
   const home = mkdtempSync(join(stateDir, "throwaway", "neo4j-"));

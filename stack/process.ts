@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { packageRoot, stateDir } from "../resources/settings.ts";
+import { packageRoot, projectDir, stateDir } from "../resources/settings.ts";
 
 /** A server process `stack up` started and `stack down` may stop: its pid file is the proof it is ours. */
 export interface ServerProcess {
@@ -126,9 +126,24 @@ export async function waitUntilReady(
  */
 export function nodeBinary(): string {
   if (!("Deno" in globalThis)) return process.execPath;
-  const bundled = join(packageRoot, "node_modules", "node", "bin", "node");
-  if (existsSync(bundled)) return bundled;
-  throw new Error("no Node.js binary to run the Chroma server with: run `npm install` first");
+  const bundled = installedNode();
+  if (bundled) return bundled;
+  throw new Error("no Node.js binary to run the Chroma server with: add the npm package `node` and run `npm install`");
+}
+
+/**
+ * The Node of the npm package `node` installed for this project or for this package: the first
+ * `node_modules/node/bin/node` in the folders above either.
+ */
+export function installedNode(): string | undefined {
+  for (const start of [projectDir, packageRoot]) {
+    for (let dir = start;; dir = dirname(dir)) {
+      const candidate = join(dir, "node_modules", "node", "bin", "node");
+      if (existsSync(candidate)) return candidate;
+      if (dirname(dir) === dir) break;
+    }
+  }
+  return undefined;
 }
 
 /**

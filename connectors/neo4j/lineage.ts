@@ -24,7 +24,8 @@ export interface RecordLineage {
   assetKey: string;
   source: string;
   sourceKey: string;
-  contentHash: string;
+  /** null for a node no single record wrote in full (a Person resolved from several sources keeps no one hash). */
+  contentHash: string | null;
 }
 
 /**

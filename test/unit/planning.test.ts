@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { defineAsset } from "../../engine/asset.ts";
 import { buildAssetGraph } from "../../engine/asset-graph.ts";
 import { reconcile } from "../../engine/counts.ts";
-import { staticPartitions } from "../../engine/partitions.ts";
+import { dailyPartitions, staticPartitions } from "../../engine/partitions.ts";
 import { plan, PlanError } from "../../engine/planner.ts";
 import { describeCause, stalenessOf } from "../../engine/staleness.ts";
 import { VersionIndex } from "../../engine/versions.ts";
@@ -84,6 +84,30 @@ describe("the planner", () => {
   it("asks which partitions to run, and rejects ones that do not exist", () => {
     expect(() => plan(graph, { keys: ["src/regional"] })).toThrow(PlanError);
     expect(() => plan(graph, { keys: ["src/regional"], partitions: ["asia"] })).toThrow(/asia/);
+  });
+
+  it("refuses partitions for a selection with no partitioned asset, naming the assets", () => {
+    expect(() => plan(graph, { keys: ["src/orders", "agg/totals"], partitions: ["eu"] })).toThrow(
+      /none of the selected assets is partitioned \(src\/orders, agg\/totals\)/,
+    );
+    expect(() => plan(graph, { keys: ["src/orders"], range: { from: "eu", to: "us" } })).toThrow(PlanError);
+  });
+
+  it("refuses a day whose window has not ended, naming the latest that has", () => {
+    const daily = buildAssetGraph({
+      assets: [asset("src/daily", [], { partitions: dailyPartitions({ start: "2026-01-01", timezone: "UTC" }) })],
+      resources: {},
+    });
+    const now = new Date("2026-03-10T12:00:00Z");
+    expect(plan(daily, { keys: ["src/daily"], partitions: ["2026-03-09"], now }).map((s) => s.partitionKey)).toEqual([
+      "2026-03-09",
+    ]);
+    expect(() => plan(daily, { keys: ["src/daily"], partitions: ["2026-03-10"], now })).toThrow(
+      "partition '2026-03-10' of asset 'src/daily' does not exist yet: its window ends at 2026-03-11T00:00:00.000Z; the latest is '2026-03-09'",
+    );
+    expect(() => plan(daily, { keys: ["src/daily"], range: { from: "2026-03-08", to: "2026-03-10" }, now })).toThrow(
+      /does not exist yet/,
+    );
   });
 
   it("with staleOnly, keeps the stale steps and runs what is downstream of them only if it turns out stale", () => {

@@ -2,6 +2,7 @@ import { context, ROOT_CONTEXT, SpanStatusCode, trace } from "@opentelemetry/api
 import { InMemorySpanExporter, type ReadableSpan } from "@opentelemetry/sdk-trace";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createLogger } from "../../resources/logger.ts";
+import { registerSecret } from "../../resources/redact.ts";
 import { contextFromTraceparent, initTracing, traceparentOf, type Tracing, withSpan } from "../../resources/tracer.ts";
 
 const exporter = new InMemorySpanExporter();
@@ -156,5 +157,71 @@ describe("log lines", () => {
     });
     context.with(invalid, () => log.info("invalid"));
     expect(lines[0]).not.toHaveProperty("trace_id");
+  });
+});
+
+describe("log redaction", () => {
+  const capture = () => {
+    const lines: Record<string, unknown>[] = [];
+    const log = createLogger({ write: (line: string) => void lines.push(JSON.parse(line)) });
+    return { log, lines };
+  };
+
+  it("redacts credential-like keys at any depth, URL passwords, bearer tokens and registered secret values", () => {
+    registerSecret("s3cr3t-value-42");
+    const { log, lines } = capture();
+    log.child({ clientSecret: "bound-secret" }).info({
+      apiKey: "sk-123",
+      config: { api_key: "sk-456", nested: { accessToken: "at-1", refresh_token: "rt-1", Authorization: "Basic x" } },
+      headers: { cookie: "session=1" },
+      url: "postgres://ingest:pa55word@db:5432/ingest",
+      note: "the value s3cr3t-value-42 leaked into a message",
+      assetKey: "ec/orders",
+      sourceKey: "42",
+      tokens: 17,
+    }, "calling with Bearer abcdefghijklmnop and s3cr3t-value-42");
+    const line = lines[0]!;
+    const text = JSON.stringify(line);
+    for (
+      const leaked of [
+        "sk-123",
+        "sk-456",
+        "at-1",
+        "rt-1",
+        "Basic x",
+        "session=1",
+        "pa55word",
+        "s3cr3t-value-42",
+        "abcdefghijklmnop",
+        "bound-secret",
+      ]
+    ) {
+      expect(text).not.toContain(leaked);
+    }
+    expect(line).toMatchObject({
+      apiKey: "[redacted]",
+      clientSecret: "[redacted]",
+      url: "postgres://ingest:[redacted]@db:5432/ingest",
+      assetKey: "ec/orders",
+      sourceKey: "42",
+      tokens: 17,
+      msg: "calling with Bearer [redacted] and [redacted]",
+    });
+  });
+
+  it("redacts inside logged errors: message, stack and their own fields", () => {
+    registerSecret("another-secret-99");
+    const { log, lines } = capture();
+    const error = Object.assign(new Error("auth failed with another-secret-99 for https://u:pw123456@api.example"), {
+      password: "pw123456",
+    });
+    log.error({ err: error }, "request failed");
+    const text = JSON.stringify(lines[0]);
+    expect(text).not.toContain("another-secret-99");
+    expect(text).not.toContain("pw123456");
+    expect(lines[0]).toMatchObject({ err: { type: "Error", password: "[redacted]" } });
+    expect((lines[0]!.err as { message: string }).message).toBe(
+      "auth failed with [redacted] for https://u:[redacted]@api.example",
+    );
   });
 });
