@@ -9,13 +9,13 @@ import { persons } from "./assets/people/persons.ts";
 import type { AssetDefinition } from "./engine/asset.ts";
 import { defineDefinitions } from "./engine/definitions.ts";
 import { defineResource } from "./engine/resource.ts";
-import { connectChroma } from "./connectors/chroma/index.ts";
-import { loadEmbedder } from "./resources/embedder.ts";
-import { connectNeo4j } from "./connectors/neo4j/index.ts";
-import { createPool } from "./resources/postgres.ts";
+import { chromaResource } from "./connectors/chroma/index.ts";
+import { embedderResource } from "./resources/embedder-resource.ts";
+import { neo4jResource } from "./connectors/neo4j/index.ts";
+import { postgresResource } from "./connectors/postgres/index.ts";
 import { settings } from "./resources/settings.ts";
 import { CrmClient } from "./connectors/crm-api/index.ts";
-import { Staging } from "./connectors/staging/index.ts";
+import { stagingResource } from "./connectors/staging/index.ts";
 import { schedules } from "./schedules/index.ts";
 import { sensors } from "./sensors/index.ts";
 
@@ -30,14 +30,11 @@ export default defineDefinitions({
   schedules,
   sensors,
   resources: {
-    shop: defineResource({ setup: () => createPool(settings().shopDatabaseUrl), teardown: (pool) => pool.end() }),
-    staging: defineResource({
-      setup: () => new Staging(createPool(settings().databaseUrl)),
-      teardown: (staging) => staging.close(),
-    }),
-    neo4j: defineResource({ setup: () => connectNeo4j(), teardown: (driver) => driver.close() }),
-    chroma: defineResource({ setup: () => connectChroma() }),
-    embedder: defineResource({ setup: () => loadEmbedder(), teardown: (embedder) => embedder.close() }),
+    shop: postgresResource(() => settings().shopDatabaseUrl),
+    staging: stagingResource(),
+    neo4j: neo4jResource(),
+    chroma: chromaResource(),
+    embedder: embedderResource(),
     crm: defineResource({
       setup: () => {
         const { url, clientId, clientSecret } = settings().crm;

@@ -20,7 +20,7 @@ export { DefinitionError } from "./engine/asset.ts";
 export type { AssetGraph } from "./engine/asset-graph.ts";
 export type { Definitions } from "./engine/definitions.ts";
 export { defineResource } from "./engine/resource.ts";
-export type { ResourceDefinition } from "./engine/resource.ts";
+export type { ResourceDefinition, ResourceKind, ResourceNeed } from "./engine/resource.ts";
 export { dailyPartitions, hourlyPartitions, PartitionError, staticPartitions } from "./engine/partitions.ts";
 export type { PartitionsDefinition, TimeWindowPartitions } from "./engine/partitions.ts";
 export { defineCollectionAsset } from "./connectors/chroma/index.ts";
@@ -54,9 +54,28 @@ export type {
 } from "./engine/automation/index.ts";
 export { lineageOf } from "./engine/lineage.ts";
 export { formatVersion, versionHash } from "./engine/versions.ts";
-export { ChromaMetadataError, type ChromaResource, connectChroma } from "./connectors/chroma/index.ts";
-export { type Embedder, loadEmbedder } from "./resources/embedder.ts";
-export { connectNeo4j } from "./connectors/neo4j/index.ts";
-export { createPool, metadataDb } from "./resources/postgres.ts";
+
+// Resources: ready constructors for what the asset kinds need, and the clients behind them.
+export {
+  chromaKind,
+  ChromaMetadataError,
+  type ChromaResource,
+  chromaResource,
+  connectChroma,
+} from "./connectors/chroma/index.ts";
+export { connectNeo4j, type Driver, neo4jKind, neo4jResource } from "./connectors/neo4j/index.ts";
+export { Staging, stagingKind, stagingResource } from "./connectors/staging/index.ts";
+export { postgresResource, readTable, type ReadTableOptions } from "./connectors/postgres/index.ts";
+export type { Embedder, EmbedderOptions } from "./resources/embedder.ts";
+export { embedderKind, embedderResource, loadEmbedder } from "./resources/embedder-resource.ts";
+export { createPool, metadataDb, type pg } from "./resources/postgres.ts";
 export { settings } from "./resources/settings.ts";
-export { Staging } from "./connectors/staging/index.ts";
+export type { Settings } from "./resources/settings.ts";
+
+// Source readers: each streams its records in bounded memory; input that is not a record comes as a
+// BadRow, which a staged asset dead-letters as `unparseable`.
+export { type CsvOptions, type CsvRecord, readCsv } from "./connectors/csv/index.ts";
+export { type ExcelRecord, type ExcelValue, readExcelSheet } from "./connectors/excel/index.ts";
+export { type JsonLine, readJsonLines } from "./connectors/jsonl/index.ts";
+export { BadRow, isBadRow, SourceError } from "./connectors/bad-rows.ts";
+export { CrmClient, type CrmClientOptions, CrmError, type CrmObject } from "./connectors/crm-api/index.ts";

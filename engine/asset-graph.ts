@@ -1,5 +1,5 @@
 import { type AssetDefinition, DefinitionError } from "./asset.ts";
-import type { ResourceDefinition } from "./resource.ts";
+import { resolveResource, type ResourceDefinition } from "./resource.ts";
 
 /** What the asset graph is built from: the assets, the resources they receive, and the run queue's limits. */
 export interface GraphInput {
@@ -41,10 +41,9 @@ export function buildAssetGraph<D extends GraphInput>(definitions: D): AssetGrap
     for (const dep of asset.deps) {
       if (!byKey.has(dep)) problems.push(`asset '${asset.key}' depends on unknown asset '${dep}'`);
     }
-    for (const resource of asset.resources) {
-      if (!(resource in definitions.resources)) {
-        problems.push(`asset '${asset.key}' uses unknown resource '${resource}'`);
-      }
+    for (const need of asset.resources) {
+      const resolved = resolveResource(definitions.resources, need);
+      if ("problem" in resolved) problems.push(`asset '${asset.key}' ${resolved.problem}`);
     }
   }
   for (const [group, limit] of Object.entries(definitions.concurrency?.groups ?? {})) {

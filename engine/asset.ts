@@ -1,4 +1,5 @@
 import type { Logger } from "../resources/logger.ts";
+import type { ResourceNeed } from "./resource.ts";
 import type { DeadLetterInput } from "./dead-letters.ts";
 import type { PartitionsDefinition } from "./partitions.ts";
 
@@ -75,8 +76,11 @@ export interface AssetSpec<R> {
   key: string;
   /** Keys of the assets this one reads. */
   deps?: string[];
-  /** Names of the resources `materialize` receives (each key of `R`). */
-  resources?: (keyof R & string)[];
+  /**
+   * The resources `materialize` receives (each key of `R`): a name from the project's resources, or
+   * the kind of resource needed under a name (`neo4jKind`), found by name or as the one of its kind.
+   */
+  resources?: ResourceNeed<keyof R & string>[];
   group?: string;
   description?: string;
   /** Bump when the code's output changes: the asset (and what reads it) becomes stale. */
@@ -93,7 +97,7 @@ export interface AssetSpec<R> {
 // deno-lint-ignore no-explicit-any -- an asset of any resources, as the graph holds them
 export interface AssetDefinition<R = any> extends AssetSpec<R> {
   deps: string[];
-  resources: (keyof R & string)[];
+  resources: ResourceNeed<keyof R & string>[];
   group: string;
   retry: RetryPolicy;
   checks: AssetCheck<R>[];

@@ -1,43 +1,112 @@
 /** A shared client (a driver, a pool, a model) that assets receive by name, set up once per process. */
 export interface ResourceDefinition<T> {
+  /**
+   * What the resource is (`"neo4j"`, `"staging"`, …), set by the ready constructors such as
+   * `neo4jResource()`: an asset kind that needs a Neo4j driver finds it by this, under any name.
+   */
+  kind?: string;
   setup(): Promise<T> | T;
   teardown?(instance: T): Promise<void> | void;
 }
 
 /**
+ * What an asset kind needs under one of its resource names: node assets need `{ kind: "neo4j",
+ * name: "neo4j", make: "neo4jResource()" }`. It is found by `name` or, failing that, as the one
+ * resource of its `kind`; a missing or wrongly typed one is a definition-time error naming both.
+ */
+export interface ResourceKind {
+  kind: string;
+  /** The name the asset receives it under (`ctx.resources.neo4j`). */
+  name: string;
+  /** How a user makes one, for the error: `neo4jResource()`. */
+  make: string;
+  /** What an instance of it is, for resources without a `kind`: checked when it is set up. */
+  is?(instance: unknown): boolean;
+}
+
+/** A resource name an asset declares, or the kind of resource it needs under its `name`. */
+export type ResourceNeed<N extends string = string> = N | (ResourceKind & { name: N });
+
+/**
  * @example
- * export const neo4j = defineResource({
- *   setup: () => connectNeo4j(),
- *   teardown: (driver) => driver.close(),
+ * export const shop = defineResource({
+ *   setup: () => createPool(process.env.SHOP_DATABASE_URL!),
+ *   teardown: (pool) => pool.end(),
  * });
  */
 export function defineResource<T>(definition: ResourceDefinition<T>): ResourceDefinition<T> {
   return definition;
 }
 
+// deno-lint-ignore no-explicit-any -- resources of any type
+type Resources = Record<string, ResourceDefinition<any>>;
+
+/**
+ * Which of the project's resources meets a need: the one of its name (when its kind, if it has one,
+ * agrees), else the only one of the needed kind. Gives the project's name for it, or what is wrong.
+ */
+export function resolveResource(resources: Resources, need: ResourceNeed): { name: string } | { problem: string } {
+  if (typeof need === "string") {
+    return need in resources ? { name: need } : { problem: `uses unknown resource '${need}'` };
+  }
+  const named = resources[need.name];
+  if (named && (named.kind === undefined || named.kind === need.kind)) return { name: need.name };
+  const ofKind = Object.keys(resources).filter((name) => resources[name]!.kind === need.kind);
+  if (ofKind.length === 1) return { name: ofKind[0]! };
+  if (ofKind.length > 1) {
+    return {
+      problem: `needs a ${need.kind} resource and the project has ${ofKind.length} (${
+        ofKind.join(", ")
+      }): name the one it should use '${need.name}'`,
+    };
+  }
+  if (named) {
+    return {
+      problem:
+        `needs resource '${need.name}' to be a ${need.kind} resource (${need.make}), but it is a ${named.kind} resource`,
+    };
+  }
+  return {
+    problem: `needs a ${need.kind} resource: add \`${need.name}: ${need.make}\` to the resources of defineDefinitions`,
+  };
+}
+
 /** Sets resources up on first use and tears down only those that were (`close`, or `await using`). */
 export class ResourcePool implements AsyncDisposable {
-  readonly #definitions: Record<string, ResourceDefinition<unknown>>;
+  readonly #definitions: Resources;
   readonly #instances = new Map<string, Promise<unknown>>();
 
-  constructor(definitions: Record<string, ResourceDefinition<unknown>>) {
+  constructor(definitions: Resources) {
     this.#definitions = definitions;
   }
 
-  get(name: string): Promise<unknown> {
+  /** The resource of this name, or the one meeting this need (as the asset graph resolved it). */
+  get(need: ResourceNeed): Promise<unknown> {
+    const resolved = resolveResource(this.#definitions, need);
+    if ("problem" in resolved) {
+      return Promise.reject(new Error(`this command ${resolved.problem}`));
+    }
+    const { name } = resolved;
     let instance = this.#instances.get(name);
     if (!instance) {
-      const definition = this.#definitions[name];
-      if (!definition) throw new Error(`unknown resource '${name}'`);
-      instance = Promise.resolve(definition.setup());
+      instance = Promise.resolve(this.#definitions[name]!.setup());
       this.#instances.set(name, instance);
     }
-    return instance;
+    if (typeof need === "string" || !need.is) return instance;
+    const { is, kind, make } = need;
+    return instance.then((value) => {
+      if (!is(value)) {
+        throw new Error(`resource '${name}' is not a ${kind} resource: make it with ${make}`);
+      }
+      return value;
+    });
   }
 
-  /** The named resources as one object, setting up those not yet set up. */
-  async pick(names: readonly string[]): Promise<Record<string, unknown>> {
-    const entries = await Promise.all(names.map(async (name) => [name, await this.get(name)] as const));
+  /** The resources an asset needs as one object under the names it receives them by, setting up those not yet set up. */
+  async pick(needs: readonly ResourceNeed[]): Promise<Record<string, unknown>> {
+    const entries = await Promise.all(
+      needs.map(async (need) => [typeof need === "string" ? need : need.name, await this.get(need)] as const),
+    );
     return Object.fromEntries(entries);
   }
 

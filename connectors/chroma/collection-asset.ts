@@ -6,6 +6,9 @@ import type { StagedRecord } from "../staging/records.ts";
 import type { StagedAsset } from "../staging/staged-asset.ts";
 import type { Staging } from "../staging/staging.ts";
 import type { ChromaResource } from "./client.ts";
+import { chromaKind } from "./resource.ts";
+import { embedderKind } from "../../resources/embedder-resource.ts";
+import { stagingKind } from "../staging/resource.ts";
 
 export type CollectionResources = { chroma: ChromaResource; embedder: Embedder; staging: Staging };
 
@@ -36,7 +39,7 @@ export function defineCollectionAsset<T>(
   return defineAsset<CollectionResources>({
     ...spec,
     deps: [spec.from.key, ...(spec.deps ?? [])],
-    resources: ["chroma", "embedder", "staging"],
+    resources: [chromaKind, embedderKind, stagingKind],
     target: { kind: "chroma-collection", collection: spec.collection },
     async materialize(ctx) {
       const { chroma, embedder, staging } = ctx.resources;

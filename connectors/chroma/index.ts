@@ -3,3 +3,4 @@ export type { ChromaOptions, ChromaResource, Collection, MetadataInput, UpsertBa
 export { defineCollectionAsset } from "./collection-asset.ts";
 export type { ChromaMetadata, CollectionAssetSpec, CollectionResources } from "./collection-asset.ts";
 export { findDocumentRecord } from "./lineage.ts";
+export { chromaKind, chromaResource } from "./resource.ts";

@@ -22,3 +22,4 @@ export { findNodeRecord, lineageProperties } from "./lineage.ts";
 export type { RecordLineage } from "./lineage.ts";
 export { defineRelationshipAsset } from "./relationship-asset.ts";
 export type { RelationshipAssetSpec, RelationshipEndSpec } from "./relationship-asset.ts";
+export { neo4jKind, neo4jResource } from "./resource.ts";

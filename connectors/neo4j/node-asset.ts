@@ -10,6 +10,8 @@ import type { NodeAsset, NodeTarget } from "./targets.ts";
 import { removeNodes, sweepNodes } from "./remove.ts";
 import { ensureIndex, ensureUniqueKey } from "./schema.ts";
 import { mergeNodes } from "./write.ts";
+import { neo4jKind } from "./resource.ts";
+import { stagingKind } from "../staging/resource.ts";
 
 export type GraphResources = { neo4j: Driver; staging: Staging };
 
@@ -68,7 +70,7 @@ export function defineNodeAsset<T>(spec: NodeAssetSpec<T>): NodeAsset {
   const asset = defineAsset<GraphResources>({
     ...spec,
     deps: [spec.from.key, ...(spec.deps ?? [])],
-    resources: ["neo4j", "staging"],
+    resources: [neo4jKind, stagingKind],
     target,
     async materialize(ctx) {
       const { neo4j, staging } = ctx.resources;

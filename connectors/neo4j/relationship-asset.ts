@@ -9,6 +9,8 @@ import { missingNode, nodeTargetOf } from "./targets.ts";
 import { type DesiredRelationship, removeRelationships, sweepRelationships } from "./remove.ts";
 import { ensureRelationshipIndex } from "./schema.ts";
 import { assertRelationshipIdentifiers, mergeRelationships, missingEnds, type RelationshipEnd } from "./write.ts";
+import { neo4jKind } from "./resource.ts";
+import { stagingKind } from "../staging/resource.ts";
 
 /** One end of a relationship: the node asset whose nodes it links, and the key of the node a record links. */
 export interface RelationshipEndSpec<T> {
@@ -75,7 +77,7 @@ export function defineRelationshipAsset<T>(spec: RelationshipAssetSpec<T>): Asse
   return defineAsset<GraphResources>({
     ...spec,
     deps: [...new Set([spec.from.key, spec.start.node.key, spec.end.node.key, ...(spec.deps ?? [])])],
-    resources: ["neo4j", "staging"],
+    resources: [neo4jKind, stagingKind],
     target: { kind: "neo4j-relationships", type: spec.type, start, end },
     async materialize(ctx) {
       const { neo4j, staging } = ctx.resources;

@@ -8,3 +8,4 @@ export { replayDeadLetters } from "./replay.ts";
 export type { ReplayResult } from "./replay.ts";
 export { Staging } from "./staging.ts";
 export type { StagingLoad } from "./staging-load.ts";
+export { stagingKind, stagingResource } from "./resource.ts";

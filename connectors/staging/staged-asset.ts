@@ -9,6 +9,8 @@ import {
 import { isBadRow } from "../bad-rows.ts";
 import { assertIdentifier } from "../identifiers.ts";
 import type { Staging } from "./staging.ts";
+import { stagingKind } from "./resource.ts";
+import type { ResourceNeed } from "../../engine/resource.ts";
 
 /** A staged source asset: what node, relationship and collection assets read, typed by its model. */
 // deno-lint-ignore no-explicit-any -- a staged asset reads whatever resources its extract needs
@@ -69,7 +71,7 @@ export function defineStagedAsset<T, R extends Record<string, unknown> = Record<
   checkAssetDefinition(spec.key, () => assertIdentifier("staging table", spec.table));
   const asset = defineAsset<R & { staging: Staging }>({
     ...spec,
-    resources: ["staging", ...(spec.resources ?? [])] as (keyof (R & { staging: Staging }) & string)[],
+    resources: [stagingKind, ...(spec.resources ?? [])] as ResourceNeed<keyof (R & { staging: Staging }) & string>[],
     target: { kind: "staging-table", table: spec.table },
     async materialize(ctx) {
       const load = await ctx.resources.staging.begin(spec.table, ctx.runId);

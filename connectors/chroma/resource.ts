@@ -1,0 +1,24 @@
+import { defineResource, type ResourceDefinition, type ResourceKind } from "../../engine/resource.ts";
+import { settings } from "../../resources/settings.ts";
+import { type ChromaOptions, type ChromaResource, connectChroma } from "./client.ts";
+
+/** What collection assets need to write to: a Chroma server, received as `chroma`. */
+export const chromaKind: ResourceKind & { name: "chroma" } = {
+  kind: "chroma",
+  name: "chroma",
+  make: "chromaResource()",
+  is: (value) =>
+    typeof (value as ChromaResource)?.collection === "function" &&
+    typeof (value as ChromaResource)?.upsert === "function",
+};
+
+/**
+ * A Chroma server at `url` (default `CHROMA_URL`, else the local stack's).
+ *
+ * @example
+ * resources: { chroma: chromaResource() }
+ * resources: { chroma: chromaResource("http://chroma.internal:8000", { batchSize: 500 }) }
+ */
+export function chromaResource(url?: string, options: ChromaOptions = {}): ResourceDefinition<ChromaResource> {
+  return defineResource({ kind: chromaKind.kind, setup: () => connectChroma(url ?? settings().chromaUrl, options) });
+}

@@ -1,0 +1,30 @@
+import { defineResource, type ResourceDefinition, type ResourceKind } from "../../engine/resource.ts";
+import { type Neo4jSettings, settings } from "../../resources/settings.ts";
+import { connectNeo4j, type Driver } from "./driver.ts";
+
+/** What node and relationship assets need: a Neo4j driver, received as `neo4j`. */
+export const neo4jKind: ResourceKind & { name: "neo4j" } = {
+  kind: "neo4j",
+  name: "neo4j",
+  make: "neo4jResource()",
+  is: (value) =>
+    typeof (value as Driver)?.executeQuery === "function" && typeof (value as Driver)?.session === "function",
+};
+
+/**
+ * A Neo4j driver, closed when the process is done with it. Connection settings default to
+ * `NEO4J_URI`, `NEO4J_USER` and `NEO4J_PASSWORD` (or `NEO4J_PASSWORD_FILE`), else the local stack's.
+ *
+ * @example
+ * resources: { neo4j: neo4jResource() }
+ * resources: { neo4j: neo4jResource({ uri: "neo4j://graph.internal:7687", user: "ingest", password: process.env.GRAPH_PASSWORD }) }
+ */
+export function neo4jResource(
+  config: Partial<Pick<Neo4jSettings, "uri" | "user" | "password">> = {},
+): ResourceDefinition<Driver> {
+  return defineResource({
+    kind: neo4jKind.kind,
+    setup: () => connectNeo4j({ ...settings().neo4j, ...config }),
+    teardown: (driver) => driver.close(),
+  });
+}

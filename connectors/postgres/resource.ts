@@ -1,0 +1,24 @@
+import { defineResource, type ResourceDefinition } from "../../engine/resource.ts";
+import { createPool, type pg } from "../../resources/postgres.ts";
+
+/**
+ * A connection pool to a Postgres database of your own (a source, say), ended when the process is done
+ * with it. Read it with `readTable`, which streams a query's rows in bounded memory. Give the URL as a
+ * function to read it (from the environment, a secret file) only when the pool is first used.
+ *
+ * @example
+ * resources: { shop: postgresResource(() => process.env.SHOP_DATABASE_URL!) }
+ * // in a staged asset with resources: ["shop"]:
+ * extract: ({ resources }) => readTable(resources.shop, "select * from shop.products order by product_id"),
+ */
+export function postgresResource(
+  connectionString: string | (() => string),
+  options: { max?: number } = {},
+): ResourceDefinition<pg.Pool> {
+  return defineResource({
+    kind: "postgres",
+    setup: () =>
+      createPool(typeof connectionString === "function" ? connectionString() : connectionString, options.max),
+    teardown: (pool) => pool.end(),
+  });
+}

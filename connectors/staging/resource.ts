@@ -1,0 +1,26 @@
+import { defineResource, type ResourceDefinition, type ResourceKind } from "../../engine/resource.ts";
+import { createPool } from "../../resources/postgres.ts";
+import { settings } from "../../resources/settings.ts";
+import { Staging } from "./staging.ts";
+
+/** What staged assets write and node, relationship and collection assets read: received as `staging`. */
+export const stagingKind: ResourceKind & { name: "staging" } = {
+  kind: "staging",
+  name: "staging",
+  make: "stagingResource()",
+  is: (value) => value instanceof Staging,
+};
+
+/**
+ * The staging tables (schema `staging`) in the metadata database, `DATABASE_URL` unless given another.
+ *
+ * @example
+ * resources: { staging: stagingResource() }
+ */
+export function stagingResource(databaseUrl?: string): ResourceDefinition<Staging> {
+  return defineResource({
+    kind: stagingKind.kind,
+    setup: () => new Staging(createPool(databaseUrl ?? settings().databaseUrl)),
+    teardown: (staging) => staging.close(),
+  });
+}
