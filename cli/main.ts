@@ -4,6 +4,7 @@ import { packageVersion } from "../resources/settings.ts";
 import { registerDaemon } from "./daemon.ts";
 import { registerDeadLetters } from "./dead-letters.ts";
 import { registerDemo } from "./demo.ts";
+import { registerInit } from "./init.ts";
 import { registerLineage } from "./lineage.ts";
 import { registerMaterialize } from "./materialize.ts";
 import { registerPending } from "./pending.ts";
@@ -23,6 +24,7 @@ const program = new Command()
   .option("--json", "machine-readable output on stdout")
   .showHelpAfterError();
 
+registerInit(program);
 registerStack(program);
 registerMaterialize(program);
 registerWorker(program);

@@ -34,7 +34,9 @@ export interface StagedAssetSpec<T, R> extends AssetKindSpec<R> {
   resources?: (keyof R & string)[];
   deps?: string[];
   /** Raw source records; a reader's `BadRow` (input that is not a record at all) is dead-lettered as `unparseable`. */
-  extract(ctx: MaterializeContext<R>): AsyncIterable<unknown> | Promise<Iterable<unknown>>;
+  extract(
+    ctx: MaterializeContext<R>,
+  ): AsyncIterable<unknown> | Iterable<unknown> | Promise<AsyncIterable<unknown> | Iterable<unknown>>;
 }
 
 /** zod issues as dead-letter issues: the path into the record and the message. */

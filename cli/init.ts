@@ -1,0 +1,98 @@
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { basename, join, relative, resolve } from "node:path";
+import type { Command } from "commander";
+import { packageRoot, packageVersion } from "../resources/settings.ts";
+import { output } from "./context.ts";
+
+/** The project `ingest init` writes: `templates/project` of this package. */
+export const templateDir = join(packageRoot, "templates", "project");
+
+/** npm leaves `.gitignore` out of a package's tarball, so the template holds it as `gitignore`. */
+const renamed: Record<string, string> = { gitignore: ".gitignore" };
+
+const projectName = /^(@[a-z0-9][a-z0-9._-]*\/)?[a-z0-9][a-z0-9._-]*$/;
+
+export interface InitOptions {
+  /** The package name in package.json (default: the folder's name). */
+  name?: string;
+  /** The dependency on this package as package.json states it (default `^<this version>`). */
+  ingestGraph?: string;
+}
+
+function versionOf(dependency: string): string {
+  const manifest = JSON.parse(readFileSync(join(packageRoot, "package.json"), "utf8")) as {
+    dependencies: Record<string, string>;
+    devDependencies: Record<string, string>;
+  };
+  const version = manifest.dependencies[dependency] ?? manifest.devDependencies[dependency];
+  if (!version) throw new Error(`package.json of ingest-graph names no ${dependency}`);
+  return version;
+}
+
+/**
+ * Writes a new project into `dir` (created, or empty): definitions, an example asset chain (a CSV
+ * staged, loaded as nodes and embedded into a collection), resources, a schedule, a file sensor, a
+ * test and a README. Gives the files written, relative to `dir`.
+ */
+export function initProject(dir: string, options: InitOptions = {}): string[] {
+  const target = resolve(dir);
+  if (existsSync(target) && readdirSync(target).length > 0) {
+    throw new Error(`${target} is not empty: give a new folder, or an empty one`);
+  }
+  const name = options.name ?? basename(target).toLowerCase().replace(/[^a-z0-9._-]+/g, "-").replace(/^[._-]+/, "");
+  if (!projectName.test(name)) {
+    throw new Error(`'${name}' cannot be an npm package name: give one with --name (lower case, digits, . _ -)`);
+  }
+  const values: Record<string, string> = {
+    name,
+    ingestGraph: options.ingestGraph ?? `^${packageVersion}`,
+    zod: versionOf("zod"),
+    typescript: versionOf("typescript"),
+  };
+  const written: string[] = [];
+  const copy = (from: string, to: string) => {
+    mkdirSync(to, { recursive: true });
+    for (const entry of readdirSync(from, { withFileTypes: true })) {
+      const source = join(from, entry.name);
+      const destination = join(to, renamed[entry.name] ?? entry.name);
+      if (entry.isDirectory()) {
+        copy(source, destination);
+      } else if (/\.(json|md)$/.test(entry.name)) {
+        const text = readFileSync(source, "utf8").replace(
+          /\{\{(\w+)\}\}/g,
+          (whole, key: string) => values[key] ?? whole,
+        );
+        writeFileSync(destination, text);
+        written.push(relative(target, destination));
+      } else {
+        copyFileSync(source, destination);
+        written.push(relative(target, destination));
+      }
+    }
+  };
+  copy(templateDir, target);
+  return written.sort();
+}
+
+export function registerInit(program: Command): void {
+  program
+    .command("init <dir>")
+    .description("write a new project: definitions, an example asset chain, resources, a schedule, a sensor, a test")
+    .option("--name <name>", "the package name in its package.json (default: the folder's name)")
+    .option("--ingest-graph <spec>", `the dependency on ingest-graph in its package.json (default ^${packageVersion})`)
+    .action((dir: string, options: InitOptions, command: Command) => {
+      const files = initProject(dir, options);
+      const where = relative(process.cwd(), resolve(dir)) || ".";
+      output(command, { dir: resolve(dir), files }, () =>
+        [
+          `wrote ${files.length} files into ${where}:`,
+          ...files.map((f) => `  ${f}`),
+          "",
+          "next:",
+          `  cd ${where}`,
+          "  npm install",
+          "  npm run demo    # starts the local stack, materialises everything, shows the status",
+          "  npm test",
+        ].join("\n"));
+    });
+}
