@@ -30,7 +30,7 @@ export default defineDefinitions({
   schedules,
   sensors,
   resources: {
-    shop: postgresResource(() => settings().shopDatabaseUrl),
+    shop: postgresResource(() => settings().shopDatabaseUrl, { setting: "SHOP_DATABASE_URL" }),
     staging: stagingResource(),
     neo4j: neo4jResource(),
     chroma: chromaResource(),

@@ -5,7 +5,7 @@ import type { Command } from "commander";
 import type { AssetGraph } from "../engine/asset-graph.ts";
 import { assetGraphOf, type Definitions } from "../engine/definitions.ts";
 import { prepareDatabase } from "../engine/worker.ts";
-import { createPool, metadataDb, type pg } from "../resources/postgres.ts";
+import { metadataDb, openPool, type pg } from "../resources/postgres.ts";
 import { codeFile, projectDir, settings } from "../resources/settings.ts";
 import type { MetadataStore } from "../db/schema.ts";
 
@@ -28,10 +28,34 @@ export function definitionsFile(file: string | undefined): string {
   return existsSync(project) ? project : codeFile("definitions");
 }
 
+/**
+ * Why a definitions module failed to load, with where: Node's syntax errors carry the file, line and
+ * code only in their stack's first lines, Deno's in the message; other errors get the first frame
+ * in the project's own code.
+ */
+export function loadFailure(path: string, error: unknown): string {
+  if (!(error instanceof Error)) return `could not load ${path}: ${String(error)}`;
+  const stack = error.stack ?? "";
+  const header = stack.startsWith(error.name) ? "" : stack.split("\n\n")[0]!.trimEnd();
+  if (header) return `could not load ${path}:\n${header.replace(/^file:\/\//, "")}\n${error.name}: ${error.message}`;
+  if (error.message.includes(path)) return `could not load ${path}: ${error.message}`;
+  const frame = stack.split("\n").slice(1).map((line) => /\(?((?:file:\/\/)?\/[^()]+:\d+:\d+)\)?\s*$/.exec(line)?.[1])
+    .find((at) => at !== undefined && !at.includes("/node_modules/"));
+  return `could not load ${path}: ${error.name === "Error" ? "" : `${error.name}: `}${error.message}${
+    frame ? ` (at ${frame.replace(/^file:\/\//, "")})` : ""
+  }`;
+}
+
 /** Loads a definitions module: its default export, or its export named `definitions`. */
 export async function loadGraph(file: string | undefined): Promise<AssetGraph<Definitions>> {
   const path = definitionsFile(file);
-  const module = (await import(pathToFileURL(path).href)) as { default?: Definitions; definitions?: Definitions };
+  if (!existsSync(path)) throw new Error(`no definitions file at ${path} (from --definitions or INGEST_DEFINITIONS)`);
+  let module: { default?: Definitions; definitions?: Definitions };
+  try {
+    module = await import(pathToFileURL(path).href);
+  } catch (error) {
+    throw new Error(loadFailure(path, error), { cause: error });
+  }
   const definitions = module.default ?? module.definitions;
   if (!definitions) throw new Error(`${path} exports no definitions (export default defineDefinitions({...}))`);
   return assetGraphOf(definitions);
@@ -45,7 +69,11 @@ export interface MetadataConnection extends AsyncDisposable {
 
 /** A pool on the framework's database with graphile-worker's and the metadata schema in place; `await using` closes it. */
 export async function openMetadata(): Promise<MetadataConnection> {
-  const pool = createPool(settings().databaseUrl);
+  const { databaseUrl, external } = settings();
+  const pool = await openPool(databaseUrl, {
+    what: "the metadata database",
+    source: { variable: "DATABASE_URL", fromEnvironment: external.postgres },
+  });
   await prepareDatabase(pool);
   const db = metadataDb(pool);
   const close = async () => {

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { deadLetterCounts, listDeadLetters } from "../engine/dead-letters.ts";
-import { replayDeadLetters, type Staging } from "../connectors/staging/index.ts";
+import { replayDeadLetters, type Staging, stagingKind } from "../connectors/staging/index.ts";
 import { ResourcePool } from "../engine/resource.ts";
 import { globals, loadGraph, openMetadata, output } from "./context.ts";
 import { wholeNumber } from "./options.ts";
@@ -65,7 +65,7 @@ export function registerDeadLetters(program: Command): void {
       const graph = await loadGraph(globals(command).definitions);
       await using store = await openMetadata();
       await using resources = new ResourcePool(graph.definitions.resources);
-      const staging = (await resources.get("staging")) as Staging;
+      const staging = (await resources.get(stagingKind)) as Staging;
       const result = await replayDeadLetters(store.db, graph, staging, {
         assetKey: options.asset,
         runId: options.run,

@@ -1,8 +1,8 @@
 import type { Command } from "commander";
 import type { AssetGraph } from "../engine/asset-graph.ts";
 import { lineageOf, renderLineage } from "../engine/lineage.ts";
-import { type ChromaResource, findDocumentRecord } from "../connectors/chroma/index.ts";
-import { type Driver, findNodeRecord, type RecordLineage } from "../connectors/neo4j/index.ts";
+import { chromaKind, type ChromaResource, findDocumentRecord } from "../connectors/chroma/index.ts";
+import { type Driver, findNodeRecord, neo4jKind, type RecordLineage } from "../connectors/neo4j/index.ts";
 import { ResourcePool } from "../engine/resource.ts";
 import { globals, loadGraph, openMetadata, output } from "./context.ts";
 
@@ -12,12 +12,14 @@ interface LineageOptions {
   document?: string;
 }
 
-/** The source record behind `--node` or `--document`, looked up through the project's own `neo4j` or `chroma` resource. */
+/** The source record behind `--node` or `--document`, looked up through the project's own Neo4j or Chroma resource. */
 async function recordOf(graph: AssetGraph, options: LineageOptions): Promise<RecordLineage | undefined> {
   if (!options.node && !options.document) return undefined;
   await using resources = new ResourcePool(graph.definitions.resources);
-  if (options.node) return findNodeRecord((await resources.get("neo4j")) as Driver, graph.byKey.values(), options.node);
-  return findDocumentRecord((await resources.get("chroma")) as ChromaResource, options.document!);
+  if (options.node) {
+    return findNodeRecord((await resources.get(neo4jKind)) as Driver, graph.byKey.values(), options.node);
+  }
+  return findDocumentRecord((await resources.get(chromaKind)) as ChromaResource, options.document!);
 }
 
 export function registerLineage(program: Command): void {

@@ -13,15 +13,35 @@ export const traceMixin = (): { trace_id?: string; span_id?: string } => {
 };
 
 /**
+ * Where logs go by default: stderr, as JSON lines, or, when stderr is a terminal (or
+ * `LOG_FORMAT=pretty`), as one short readable line each; `LOG_FORMAT=json` keeps JSON on a terminal.
+ */
+async function defaultDestination(): Promise<pino.DestinationStream> {
+  const format = process.env.LOG_FORMAT ?? (process.stderr.isTTY ? "pretty" : "json");
+  if (format === "json") return pino.destination({ fd: 2, sync: true });
+  if (format !== "pretty") throw new Error(`LOG_FORMAT must be 'json' or 'pretty', not '${format}'`);
+  const { default: pretty } = await import("pino-pretty");
+  return pretty({
+    destination: 2,
+    sync: true,
+    singleLine: true,
+    translateTime: "HH:MM:ss",
+    // An error's message is part of the line; its stack only with LOG_STACKS=1 (`ingest --debug` sets it).
+    ignore: `pid,hostname,service,trace_id,span_id,runIds,asset,attempt,partition${
+      process.env.LOG_STACKS === "1" ? "" : ",err"
+    }`,
+    messageFormat: "{if asset}{asset}{end}{if partition} [{partition}]{end} {msg}{if err.message}: {err.message}{end}",
+  });
+}
+
+/**
  * Structured logs (by default on stderr: stdout stays free for the CLI's own output and `--json`).
  * Credentials are redacted by pattern wherever they appear (resources/redact.ts): values under
  * credential-like keys (password, secret, token, apiKey, authorization, …), passwords in URLs, and
  * the values of the secrets this process has read, in messages, fields, bindings and errors alike.
  * The destination is a parameter only so tests can capture lines.
  */
-export function createLogger(
-  destination: pino.DestinationStream = pino.destination({ fd: 2, sync: true }),
-): pino.Logger {
+export function createLogger(destination: pino.DestinationStream): pino.Logger {
   const root = pino(
     {
       level: process.env.LOG_LEVEL ?? "info",
@@ -45,6 +65,6 @@ export function createLogger(
   return root;
 }
 
-export const logger = createLogger();
+export const logger = createLogger(await defaultDestination());
 
 export type Logger = pino.Logger;

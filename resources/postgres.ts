@@ -1,6 +1,7 @@
 import { Kysely, PostgresDialect } from "kysely";
 import pg from "pg";
 import type { MetadataDatabase } from "../db/schema.ts";
+import { postgresConnectionError, type SettingSource } from "./connection-errors.ts";
 
 // int8 (counts, bigserial ids) as JS numbers: every value we store fits in 2^53.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
@@ -10,6 +11,32 @@ export function createPool(connectionString: string, max = 10): pg.Pool {
   // A client losing its server (a restart, a network blip) must fail its query, not crash the process.
   pool.on("error", () => {});
   pool.on("connect", (client) => client.on("error", () => {}));
+  return pool;
+}
+
+/**
+ * A pool that has answered once: a database that cannot be reached fails here, with a
+ * {@link postgresConnectionError} naming `what`, its address and `source`, not in the first query of a
+ * run. A local-stack URL without a password (the stack never started here) is refused without
+ * connecting: the server would hold the half-open login until its authentication timeout.
+ */
+export async function openPool(
+  url: string,
+  { what, source, max }: { what: string; source: SettingSource; max?: number },
+): Promise<pg.Pool> {
+  if (!source.fromEnvironment && /^postgres(ql)?:\/\//.test(url) && !new URL(url).password) {
+    throw postgresConnectionError(what, url, source, new Error("password authentication: no password"));
+  }
+  let pool: pg.Pool;
+  try {
+    pool = createPool(url, max);
+  } catch (error) {
+    throw postgresConnectionError(what, url, source, error);
+  }
+  await pool.query("select 1").catch(async (error: unknown) => {
+    await pool.end();
+    throw postgresConnectionError(what, url, source, error);
+  });
   return pool;
 }
 

@@ -1,5 +1,6 @@
 import { defineResource, type ResourceDefinition, type ResourceKind } from "../../engine/resource.ts";
 import { settings } from "../../resources/settings.ts";
+import { chromaConnectionError } from "../../resources/connection-errors.ts";
 import { type ChromaOptions, type ChromaResource, connectChroma } from "./client.ts";
 
 /** What collection assets need to write to: a Chroma server, received as `chroma`. */
@@ -20,5 +21,17 @@ export const chromaKind: ResourceKind & { name: "chroma" } = {
  * resources: { chroma: chromaResource("http://chroma.internal:8000", { batchSize: 500 }) }
  */
 export function chromaResource(url?: string, options: ChromaOptions = {}): ResourceDefinition<ChromaResource> {
-  return defineResource({ kind: chromaKind.kind, setup: () => connectChroma(url ?? settings().chromaUrl, options) });
+  return defineResource({
+    kind: chromaKind.kind,
+    setup: async () => {
+      const { chromaUrl, external } = settings();
+      const resolved = url ?? chromaUrl;
+      return await connectChroma(resolved, options).catch((error: unknown) => {
+        throw chromaConnectionError(resolved, {
+          variable: url ? "the URL given to chromaResource" : "CHROMA_URL",
+          fromEnvironment: url !== undefined || external.chroma,
+        }, error);
+      });
+    },
+  });
 }

@@ -1,5 +1,6 @@
 import { defineResource, type ResourceDefinition, type ResourceKind } from "../../engine/resource.ts";
 import { type Neo4jSettings, settings } from "../../resources/settings.ts";
+import { neo4jConnectionError } from "../../resources/connection-errors.ts";
 import { connectNeo4j, type Driver } from "./driver.ts";
 
 /** What node and relationship assets need: a Neo4j driver, received as `neo4j`. */
@@ -24,7 +25,18 @@ export function neo4jResource(
 ): ResourceDefinition<Driver> {
   return defineResource({
     kind: neo4jKind.kind,
-    setup: () => connectNeo4j({ ...settings().neo4j, ...config }),
+    setup: async () => {
+      const resolved = { ...settings().neo4j, ...config };
+      const driver = connectNeo4j(resolved);
+      await driver.getServerInfo().catch(async (error: unknown) => {
+        await driver.close();
+        throw neo4jConnectionError(resolved.uri, resolved.user, {
+          variable: config.uri ? "the settings given to neo4jResource" : "NEO4J_URI",
+          fromEnvironment: config.uri !== undefined || resolved.external,
+        }, error);
+      });
+      return driver;
+    },
     teardown: (driver) => driver.close(),
   });
 }

@@ -1,5 +1,5 @@
 import { defineResource, type ResourceDefinition } from "../../engine/resource.ts";
-import { createPool, type pg } from "../../resources/postgres.ts";
+import { openPool, type pg } from "../../resources/postgres.ts";
 
 /**
  * A connection pool to a Postgres database of your own (a source, say), ended when the process is done
@@ -13,12 +13,22 @@ import { createPool, type pg } from "../../resources/postgres.ts";
  */
 export function postgresResource(
   connectionString: string | (() => string),
-  options: { max?: number } = {},
+  options: {
+    max?: number;
+    /** Where the URL comes from, for a connection error to name: `SHOP_DATABASE_URL`. */
+    setting?: string;
+  } = {},
 ): ResourceDefinition<pg.Pool> {
   return defineResource({
     kind: "postgres",
-    setup: () =>
-      createPool(typeof connectionString === "function" ? connectionString() : connectionString, options.max),
+    setup: async () => {
+      const url = typeof connectionString === "function" ? connectionString() : connectionString;
+      return await openPool(url, {
+        what: "the Postgres database",
+        source: { variable: options.setting ?? "the URL given to postgresResource", fromEnvironment: true },
+        max: options.max,
+      });
+    },
     teardown: (pool) => pool.end(),
   });
 }

@@ -1,5 +1,5 @@
 import { defineResource, type ResourceDefinition, type ResourceKind } from "../../engine/resource.ts";
-import { createPool } from "../../resources/postgres.ts";
+import { openPool } from "../../resources/postgres.ts";
 import { settings } from "../../resources/settings.ts";
 import { Staging } from "./staging.ts";
 
@@ -20,7 +20,18 @@ export const stagingKind: ResourceKind & { name: "staging" } = {
 export function stagingResource(databaseUrl?: string): ResourceDefinition<Staging> {
   return defineResource({
     kind: stagingKind.kind,
-    setup: () => new Staging(createPool(databaseUrl ?? settings().databaseUrl)),
+    setup: async () => {
+      const { databaseUrl: configured, external } = settings();
+      const url = databaseUrl ?? configured;
+      const pool = await openPool(url, {
+        what: "the staging database",
+        source: {
+          variable: databaseUrl ? "the URL given to stagingResource" : "DATABASE_URL",
+          fromEnvironment: databaseUrl !== undefined || external.postgres,
+        },
+      });
+      return new Staging(pool);
+    },
     teardown: (staging) => staging.close(),
   });
 }

@@ -21,10 +21,13 @@ let databaseUrl: string;
 beforeAll(async () => {
   mkdirSync(join(project, "node_modules"));
   symlinkSync(packageRoot, join(project, "node_modules", "ingest-graph"));
+  symlinkSync(join(packageRoot, "node_modules", "zod"), join(project, "node_modules", "zod"));
   writeFileSync(join(project, "package.json"), JSON.stringify({ name: "my-pipeline", type: "module", private: true }));
   writeFileSync(
     join(project, "definitions.ts"),
     `import { defineAsset, defineDefinitions, staticPartitions } from "ingest-graph";
+
+import { neo4jResource } from "ingest-graph";
 
 const orders = defineAsset({ key: "shop/orders", codeVersion: "1", materialize: async () => ({ dataVersion: "o1" }) });
 const regional = defineAsset({
@@ -33,7 +36,7 @@ const regional = defineAsset({
   partitions: staticPartitions(["eu", "us"]),
   materialize: async () => ({}),
 });
-export default defineDefinitions({ assets: [orders, regional], resources: {} });
+export default defineDefinitions({ assets: [orders, regional], resources: { graph: neo4jResource() } });
 `,
   );
   admin = createPool(settings().databaseUrl, 1);
@@ -50,15 +53,20 @@ afterAll(async () => {
   rmSync(project, { recursive: true, force: true });
 });
 
-/** `ingest …` run in the project folder, as `npx ingest …` there would. */
-const ingest = (...args: string[]) => {
+/** `ingest …` run in the project folder, as `npx ingest …` there would, with these variables set (or, as undefined, unset). */
+const ingestWith = (variables: Record<string, string | undefined>, ...args: string[]) => {
   const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: databaseUrl, LOG_LEVEL: "warn" };
   delete env.DATABASE_URL_FILE;
   delete env.INGEST_DEFINITIONS;
   delete env.INGEST_PROJECT_DIR;
+  for (const [name, value] of Object.entries(variables)) {
+    if (value === undefined) delete env[name];
+    else env[name] = value;
+  }
   const result = spawnSync(node, [cli, ...args], { cwd: project, encoding: "utf8", env });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 };
+const ingest = (...args: string[]) => ingestWith({}, ...args);
 
 describe("arguments", () => {
   it("refuses numbers that are not numbers, or out of range, saying what fits", () => {
@@ -121,4 +129,107 @@ it("prints its version", () => {
     version: string;
   };
   expect(version.stdout.trim()).toBe(expected);
+});
+
+describe("connection errors name the store, where its address came from, and what to do", () => {
+  it("Postgres: not a URL, nothing listening, a wrong password, a local stack never started", () => {
+    const notUrl = ingestWith({ DATABASE_URL: "notaurl" }, "runs");
+    expect(notUrl.status).toBe(1);
+    expect(notUrl.stderr).toContain(
+      "cannot connect to the metadata database: DATABASE_URL is not a Postgres URL: give postgres://user:password@host:port/database",
+    );
+    const refused = ingestWith({ DATABASE_URL: "postgres://ingest:pw@127.0.0.1:1/ingest" }, "runs");
+    expect(refused.stderr).toContain(
+      "cannot connect to the metadata database at postgres://ingest:***@127.0.0.1:1/ingest (from DATABASE_URL): nothing answers there; check DATABASE_URL",
+    );
+    const wrong = new URL(databaseUrl);
+    wrong.password = "not-the-password";
+    const denied = ingestWith({ DATABASE_URL: wrong.toString() }, "runs");
+    expect(denied.stderr).toContain("(from DATABASE_URL): the server refused the user name or password");
+    expect(denied.stderr).not.toContain("not-the-password");
+    const neverStarted = ingestWith({ DATABASE_URL: undefined, INGEST_STATE_DIR: join(project, "no-stack") }, "runs");
+    expect(neverStarted.stderr).toContain(
+      "(the local stack's): there is no password for it yet: the local stack has not been started in this project; run `ingest stack up`",
+    );
+  });
+
+  it("Neo4j: a wrong password, and nothing listening", () => {
+    const { uri } = settings().neo4j;
+    const denied = ingestWith({ NEO4J_URI: uri, NEO4J_PASSWORD: "not-the-password" }, "lineage", "--node", "X:1");
+    expect(denied.status).toBe(1);
+    expect(denied.stderr).toContain(
+      `cannot connect to Neo4j at ${uri} (from NEO4J_URI): it refused user 'neo4j' with the password given; check NEO4J_USER and NEO4J_PASSWORD`,
+    );
+    const noChroma = ingest("lineage", "--document", "products:P-1");
+    expect(noChroma.stderr).toContain(
+      "this command needs a chroma resource: add `chroma: chromaResource()` to the resources of defineDefinitions",
+    );
+    const refused = ingestWith({ NEO4J_URI: "bolt://127.0.0.1:1", NEO4J_PASSWORD: "x" }, "lineage", "--node", "X:1");
+    expect(refused.stderr).toContain(
+      "cannot connect to Neo4j at bolt://127.0.0.1:1 (from NEO4J_URI): nothing answers there (connect ECONNREFUSED",
+    );
+  });
+});
+
+describe("a definitions file that does not load", () => {
+  const definitions = (name: string, text: string) => {
+    const file = join(project, name);
+    writeFileSync(file, text);
+    return file;
+  };
+
+  it("a syntax error gives the file, the line and the cause", () => {
+    const file = definitions(
+      "broken.ts",
+      'import { defineDefinitions } from "ingest-graph";\nexport default defineDefinitions({ assets: [\n',
+    );
+    const result = ingest("--definitions", file, "status");
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain(`could not load ${file}:\n${file}:2\n`);
+    expect(result.stderr).toMatch(/\nSyntaxError: \S/);
+  });
+
+  it("an error thrown while loading gives where, and --debug its stack", () => {
+    const file = definitions(
+      "throws.ts",
+      'const port = Number("x");\nif (Number.isNaN(port)) throw new Error("SHOP_PORT is not a number");\n',
+    );
+    const result = ingest("--definitions", file, "status");
+    expect(result.stderr.trim()).toBe(`ingest: could not load ${file}: SHOP_PORT is not a number (at ${file}:2:31)`);
+    const debug = ingest("--debug", "--definitions", file, "status");
+    expect(debug.stderr).toMatch(/^ingest: Error: could not load .*\n\s+at /);
+  });
+
+  it("a definition mistake names the asset and the resource it needs", () => {
+    const file = definitions(
+      "no-staging.ts",
+      `import { defineDefinitions, defineStagedAsset, neo4jResource } from "ingest-graph";
+import { z } from "zod";
+const staged = defineStagedAsset({
+  key: "shop/books", table: "books", source: "books.csv", codeVersion: "1", model: z.object({ isbn: z.string() }),
+  sourceKey: (b) => b.isbn, rawKey: (row) => row.isbn, extract: async () => [],
+});
+export default defineDefinitions({ assets: [staged], resources: { neo4j: neo4jResource() } });
+`,
+    );
+    const result = ingest("--definitions", file, "status");
+    expect(result.stderr).toContain(
+      "asset 'shop/books' needs a staging resource: add `staging: stagingResource()` to the resources of defineDefinitions",
+    );
+  });
+});
+
+it("logs on a terminal are one readable line each (LOG_FORMAT=pretty), JSON otherwise", () => {
+  const pretty = ingestWith(
+    { LOG_FORMAT: "pretty", LOG_LEVEL: "info", NO_COLOR: "1" },
+    "materialize",
+    "shop/orders",
+    "--wait",
+  );
+  expect(pretty.status, pretty.stderr).toBe(0);
+  expect(pretty.stderr).toMatch(/^\[\d\d:\d\d:\d\d\] INFO: shop\/orders materializing$/m);
+  expect(pretty.stderr).not.toContain('"level"');
+  const json = ingestWith({ LOG_LEVEL: "info" }, "materialize", "shop/orders", "--wait");
+  const line = JSON.parse(json.stderr.split("\n").find((l) => l.includes("materializing"))!) as Record<string, unknown>;
+  expect(line).toMatchObject({ level: 30, asset: "shop/orders", msg: "materializing" });
 });
