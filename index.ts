@@ -1,13 +1,32 @@
 /**
  * The framework's public API: what a project's `definitions.ts` and its assets import.
  *
+ * A project declares assets (`defineStagedAsset` for a source, `defineNodeAsset`,
+ * `defineRelationshipAsset` and `defineCollectionAsset` for what is built from it, `defineAsset` for
+ * anything else), the resources they use (`stagingResource()`, `neo4jResource()`, …), schedules and
+ * sensors, and gathers them with `defineDefinitions`. The `ingest` CLI loads that file; `requestRun`,
+ * `startWorker`, `startDaemon`, `assetStatuses` and `lineageOf` do what its commands do, from code.
+ *
  * @example
- * import { defineAsset, defineDefinitions, dailyPartitions } from "ingest-graph";
+ * ```ts
+ * import { defineDefinitions, stagingResource, neo4jResource } from "ingest-graph";
+ * import { productNodes, stagedProducts } from "./assets/products.ts";
+ *
+ * export default defineDefinitions({
+ *   assets: [stagedProducts, productNodes],
+ *   resources: { staging: stagingResource(), neo4j: neo4jResource() },
+ * });
+ * ```
+ *
+ * @module
  */
-export { defineAsset, retryDelayMs } from "./engine/asset.ts";
+
+// Assets and definitions.
+export { defineAsset, DefinitionError, retryDelayMs } from "./engine/asset.ts";
 export type {
   AssetCheck,
   AssetDefinition,
+  AssetKindSpec,
   AssetSpec,
   AssetTarget,
   MaterializeContext,
@@ -15,23 +34,78 @@ export type {
   RetryPolicy,
 } from "./engine/asset.ts";
 export { buildAssetGraph } from "./engine/asset-graph.ts";
+export type { AssetGraph, GraphInput } from "./engine/asset-graph.ts";
 export { defineDefinitions } from "./engine/definitions.ts";
-export { DefinitionError } from "./engine/asset.ts";
-export type { AssetGraph } from "./engine/asset-graph.ts";
 export type { Definitions } from "./engine/definitions.ts";
+export type { DeadLetterInput } from "./engine/dead-letters.ts";
 export { defineResource } from "./engine/resource.ts";
 export type { ResourceDefinition, ResourceKind, ResourceNeed } from "./engine/resource.ts";
 export { dailyPartitions, hourlyPartitions, PartitionError, staticPartitions } from "./engine/partitions.ts";
 export type { PartitionsDefinition, TimeWindowPartitions } from "./engine/partitions.ts";
-export { defineCollectionAsset } from "./connectors/chroma/index.ts";
-export { defineNodeAsset, defineRelationshipAsset } from "./connectors/neo4j/index.ts";
+
+// Asset kinds: staged sources, and the Neo4j labels, relationships and Chroma collections built from them.
 export { defineStagedAsset } from "./connectors/staging/index.ts";
-export type { StagedAsset } from "./connectors/staging/index.ts";
+export type { StagedAsset, StagedAssetSpec } from "./connectors/staging/index.ts";
+export { defineNodeAsset, defineRelationshipAsset } from "./connectors/neo4j/index.ts";
+export type {
+  GraphResources,
+  NodeAsset,
+  NodeAssetSpec,
+  NodeTarget,
+  RelationshipAssetSpec,
+  RelationshipEndSpec,
+} from "./connectors/neo4j/index.ts";
+export { defineCollectionAsset } from "./connectors/chroma/index.ts";
+export type { ChromaMetadata, CollectionAssetSpec, CollectionResources } from "./connectors/chroma/index.ts";
+
+// Running: selections, runs, workers, status and lineage, as the CLI does them.
 export { parseSelection, selectAssets, SelectionError } from "./engine/selection.ts";
+export type { SelectionAst } from "./engine/selection.ts";
 export { requestRun, waitForRun } from "./engine/runs.ts";
+export type { RunRequest } from "./engine/runs.ts";
+export type { PlanRequest } from "./engine/planner.ts";
 export { cancelRun } from "./engine/cancel.ts";
 export { prepareDatabase, startWorker } from "./engine/worker.ts";
+export type { IngestWorker, WorkerOptions } from "./engine/worker.ts";
+export type { LivenessOptions, ReleasedJob } from "./engine/liveness.ts";
 export { assetStatuses } from "./engine/status.ts";
+export type { AssetStatus } from "./engine/status.ts";
+export type { CheckResult } from "./engine/checks.ts";
+export type { ChangesSince, StaleCause } from "./engine/staleness.ts";
+export { lineageOf } from "./engine/lineage.ts";
+export type { LineageNode } from "./engine/lineage.ts";
+export { formatVersion, versionHash } from "./engine/versions.ts";
+export type {
+  AssetCheckTable,
+  DeadLetterStatus,
+  DeadLetterTable,
+  InstigatorKind,
+  InstigatorStateTable,
+  Json,
+  LineageEdgeTable,
+  MaterializationTable,
+  MetadataDatabase,
+  MetadataStore,
+  Run,
+  RunRequestTable,
+  RunRow,
+  RunStatus,
+  RunStep,
+  RunStepRow,
+  RunStepTable,
+  RunTable,
+  SensorFileTable,
+  StepStatus,
+  Tick,
+  TickRow,
+  TickStatus,
+  TickTable,
+  Timestamp,
+  WorkerTable,
+} from "./db/schema.ts";
+export type { CamelCase, CamelCased } from "./db/camel-case.ts";
+
+// Automation: schedules and sensors, and the daemon that runs them.
 export {
   compressedClock,
   defineAssetSensor,
@@ -42,35 +116,46 @@ export {
 } from "./engine/automation/index.ts";
 export type {
   AssetSensorDefinition,
+  AssetSensorSpec,
   CatchUp,
   Clock,
   Completeness,
+  CompressedClockOptions,
   Daemon,
+  DaemonOptions,
   FileRule,
   FileSensorDefinition,
+  FileSensorSpec,
   LandedFile,
   ScheduleDefinition,
+  ScheduleSpec,
   SensorDefinition,
 } from "./engine/automation/index.ts";
-export { lineageOf } from "./engine/lineage.ts";
-export { formatVersion, versionHash } from "./engine/versions.ts";
 
 // Resources: ready constructors for what the asset kinds need, and the clients behind them.
 export {
   chromaKind,
   ChromaMetadataError,
+  type ChromaOptions,
   type ChromaResource,
   chromaResource,
   connectChroma,
+  type MetadataInput,
+  type UpsertBatch,
 } from "./connectors/chroma/index.ts";
+// `Driver` is neo4j-driver's own class, re-exported so that a project types its resource without
+// depending on neo4j-driver itself; its documentation is neo4j-driver's.
 export { connectNeo4j, type Driver, neo4jKind, neo4jResource } from "./connectors/neo4j/index.ts";
 export { Staging, stagingKind, stagingResource } from "./connectors/staging/index.ts";
+export type { LoadCursor, PendingRecord, StageCounts, StagedRecord, StagingLoad } from "./connectors/staging/index.ts";
 export { postgresResource, readTable, type ReadTableOptions } from "./connectors/postgres/index.ts";
-export type { Embedder, EmbedderOptions } from "./resources/embedder.ts";
+export type { Embedder, EmbedderOptions, EmbeddingDtype } from "./resources/embedder.ts";
 export { embedderKind, embedderResource, loadEmbedder } from "./resources/embedder-resource.ts";
+// `pg` is node-postgres itself (its namespace and types), for `pg.Pool`; its documentation is node-postgres's.
 export { createPool, metadataDb, type pg } from "./resources/postgres.ts";
 export { settings } from "./resources/settings.ts";
-export type { Settings } from "./resources/settings.ts";
+export type { Neo4jSettings, Settings } from "./resources/settings.ts";
+export type { Logger } from "./resources/logger.ts";
 
 // Source readers: each streams its records in bounded memory; input that is not a record comes as a
 // BadRow, which a staged asset dead-letters as `unparseable`.
@@ -78,4 +163,12 @@ export { type CsvOptions, type CsvRecord, readCsv } from "./connectors/csv/index
 export { type ExcelRecord, type ExcelValue, readExcelSheet } from "./connectors/excel/index.ts";
 export { type JsonLine, readJsonLines } from "./connectors/jsonl/index.ts";
 export { BadRow, isBadRow, SourceError } from "./connectors/bad-rows.ts";
-export { CrmClient, type CrmClientOptions, CrmError, type CrmObject } from "./connectors/crm-api/index.ts";
+export type { BadRowCallback, HandleBadRows, OnBadRow, YieldBadRows } from "./connectors/bad-rows.ts";
+export {
+  CrmClient,
+  type CrmClientOptions,
+  type CrmClientStats,
+  CrmError,
+  type CrmObject,
+  type CrmObjectType,
+} from "./connectors/crm-api/index.ts";

@@ -1,13 +1,17 @@
+import type { DeadLetterInput } from "../engine/dead-letters.ts";
+
 /**
  * Input a reader could not turn into a record: a malformed CSV line, a line that is not JSON, an
  * Excel cell outside the header. Readers never drop such input: by default they yield it in place,
  * between the good records, so the caller can dead-letter it and the counts still add up.
  *
  * @example
+ * ```ts
  * for await (const row of readCsv(path)) {
  *   if (isBadRow(row)) await ctx.deadLetter(row.toDeadLetter("crm/interactions.csv"));
  *   else records.push(row);
  * }
+ * ```
  */
 export class BadRow {
   /** Why the input could not be read, naming the file and line. */
@@ -19,6 +23,7 @@ export class BadRow {
   /** The input exactly as read, without its line break (for Excel, the row's cells as JSON). */
   readonly raw: string;
 
+  /** `source` and `line` say where; `error` why (it is prefixed with `source:line:`); `raw` is the input as read. */
   constructor(source: string, line: number, error: string, raw: string) {
     this.__source = source;
     this.__line = line;
@@ -26,8 +31,11 @@ export class BadRow {
     this.raw = raw;
   }
 
-  /** The shape `ctx.deadLetter` takes: reason `unparseable`, with the line and raw text as payload. */
-  toDeadLetter(source: string = this.__source) {
+  /**
+   * The shape `ctx.deadLetter` takes: reason `unparseable`, with the line and raw text as payload.
+   * `source` defaults to the file the row came from; a staged asset passes its own `source`.
+   */
+  toDeadLetter(source: string = this.__source): DeadLetterInput & { payload: { line: number; raw: string } } {
     return {
       source,
       reason: "unparseable",
@@ -37,13 +45,40 @@ export class BadRow {
   }
 }
 
+/**
+ * Whether a reader's item is a {@link BadRow} rather than a record: what narrows a reader's
+ * `T | BadRow` to `T`.
+ *
+ * @example
+ * ```ts
+ * for await (const entry of readJsonLines(path)) {
+ *   if (isBadRow(entry)) yield entry; // a staged asset's extract: dead-lettered as `unparseable`
+ *   else yield entry.value;
+ * }
+ * ```
+ */
 export const isBadRow = (row: unknown): row is BadRow => row instanceof BadRow;
 
-/** Thrown for input that cannot be read at all (no header, a missing sheet), or for a bad row under `onBadRow: "throw"`. */
+/**
+ * Thrown for input that cannot be read at all (no header, a missing sheet), or for a bad row under `onBadRow: "throw"`.
+ * The message starts with the file (and line, where there is one).
+ *
+ * @example
+ * ```ts
+ * try {
+ *   for await (const row of readCsv(path, { onBadRow: "throw" })) console.log(row);
+ * } catch (error) {
+ *   if (error instanceof SourceError) console.error(error.message); // "interactions.csv:17: Invalid Closing Quote: …"
+ *   else throw error;
+ * }
+ * ```
+ */
 export class SourceError extends Error {
+  /** Always `"SourceError"`. */
   override name = "SourceError";
 }
 
+/** Receives each bad row under `onBadRow: callback`; reading waits for the promise it returns, and a throw stops the reader. */
 export type BadRowCallback = (row: BadRow) => void | Promise<void>;
 
 /**
@@ -56,11 +91,13 @@ export type OnBadRow = "yield" | "throw" | BadRowCallback;
 
 /** Options of a reader that yields bad rows in place (the default). */
 export interface YieldBadRows {
+  /** `"yield"`, or left out. */
   onBadRow?: "yield";
 }
 
 /** Options of a reader that throws bad rows or hands them to a callback: it yields only good records. */
 export interface HandleBadRows {
+  /** `"throw"`: stop with a {@link SourceError}; a callback: receive each bad row and read on. */
   onBadRow: "throw" | BadRowCallback;
 }
 

@@ -1,9 +1,17 @@
 import { type AssetDefinition, DefinitionError } from "./asset.ts";
 import { resolveResource, type ResourceDefinition } from "./resource.ts";
 
-/** What the asset graph is built from: the assets, the resources they receive, and the run queue's limits. */
+/**
+ * What the asset graph is built from: the assets, the resources they receive, and the run queue's
+ * limits. {@link Definitions} adds the schedules and sensors.
+ */
 export interface GraphInput {
+  /** Every asset of the project; keys must be unique. */
   assets: AssetDefinition[];
+  /**
+   * The resources by the name assets receive them under: `{ neo4j: neo4jResource(), shop:
+   * postgresResource(…) }`. Each is set up once per worker process, on first use.
+   */
   // deno-lint-ignore no-explicit-any -- resources of any type, each asset names the ones it receives
   resources: Record<string, ResourceDefinition<any>>;
   /**
@@ -11,12 +19,28 @@ export interface GraphInput {
    * once in all; `groups: { embeddings: 2 }` at most two of group `embeddings` (each worker's
    * `--concurrency` applies as well).
    */
-  concurrency?: { global?: number; groups?: Record<string, number> };
+  concurrency?: {
+    /** Materialisations running at once over all workers: a whole number ≥ 1 (default unlimited). */
+    global?: number;
+    /** Per group: materialisations of its assets running at once; each group must have an asset. */
+    groups?: Record<string, number>;
+  };
 }
 
+/**
+ * A project's assets as a checked graph: by key, with their dependents and a topological order.
+ * What selections, planning, status and the worker work on.
+ *
+ * @example
+ * ```ts
+ * const graph = buildAssetGraph(definitions);
+ * for (const key of graph.order) console.log(key, "->", graph.dependents.get(key));
+ * ```
+ */
 export interface AssetGraph<D extends GraphInput = GraphInput> {
   /** What the graph was built from (a project's definitions). */
   definitions: D;
+  /** Every asset by its key. */
   byKey: Map<string, AssetDefinition>;
   /** Downstream keys of each asset. */
   dependents: Map<string, string[]>;
@@ -26,7 +50,18 @@ export interface AssetGraph<D extends GraphInput = GraphInput> {
 
 const assetKey = /^[A-Za-z0-9_]+(\/[A-Za-z0-9_]+)*$/;
 
-/** The assets as a graph, checked: keys, dependencies, resources, limits and cycles; mistakes name the assets. */
+/**
+ * The assets as a graph, checked: keys, dependencies, resources, concurrency limits and cycles. Every
+ * problem found is reported at once in one {@link DefinitionError}, a line each, naming the assets.
+ * `defineDefinitions` calls it (and checks the schedules and sensors too); call it yourself for a
+ * graph of assets alone, in tests say.
+ *
+ * @example
+ * ```ts
+ * const graph = buildAssetGraph({ assets: [stagedProducts, productNodes], resources: { staging: stagingResource(), neo4j: neo4jResource() } });
+ * graph.order; // ["shop/products", "graph/Product"]
+ * ```
+ */
 export function buildAssetGraph<D extends GraphInput>(definitions: D): AssetGraph<D> {
   const byKey = new Map<string, AssetDefinition>();
   const problems: string[] = [];

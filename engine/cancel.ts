@@ -7,11 +7,13 @@ import { type InFlight, RunCanceled } from "./in-flight.ts";
  * Cancels a run (`ingest.cancel_run`): steps not started never start, and a materialisation that
  * only this run (or other canceled runs) waits for is told through its `ctx.signal`. Returns the
  * run's status after: `canceled`, `canceling` while such a materialisation is still ending, or the
- * status the run had already finished with.
+ * status the run had already finished with. A run that does not exist throws.
  *
  * @example
+ * ```ts
  * const status = await cancelRun(db, runId); // "canceling"
  * await waitForRun(db, runId);                // run.status === "canceled"
+ * ```
  */
 export async function cancelRun(db: MetadataStore, runId: string): Promise<RunStatus> {
   const { rows } = await sql<{ status: RunStatus | null }>`select ingest.cancel_run(${runId}) as status`.execute(db);

@@ -4,8 +4,12 @@ import type { SensorDefinition } from "./automation/instigator.ts";
 import type { ScheduleDefinition } from "./automation/schedule.ts";
 import { automationProblems } from "./automation/validate.ts";
 
-/** A project: its assets, the resources they use, its schedules and sensors, and the run queue's limits. */
+/**
+ * A project: its assets, the resources they use, its schedules and sensors, and the run queue's
+ * limits. What a project's `definitions.ts` exports by default, made by {@link defineDefinitions}.
+ */
 export interface Definitions extends GraphInput {
+  /** Every asset of the project; keys must be unique. */
   assets: AssetDefinition[];
   /** Cron schedules, run by `ingest daemon`. */
   schedules?: ScheduleDefinition[];
@@ -15,15 +19,27 @@ export interface Definitions extends GraphInput {
 
 /**
  * Gathers a project's assets, resources, schedules and sensors and checks them as a whole, so a mistake is reported at
- * load time with the assets it concerns, not halfway through a run.
+ * load time with the assets it concerns, not halfway through a run. It throws one {@link DefinitionError} listing every
+ * problem: an invalid or duplicate key, an unknown dependency, a cycle, a resource missing, ambiguous or of the wrong
+ * kind, a bad concurrency limit, a schedule's cron or time zone, a selection naming unknown assets. Nothing connects
+ * here: resources are set up when an asset first uses them. Returns `definitions` as given.
  *
  * @example
+ * ```ts
  * export default defineDefinitions({
- *   assets: [stagedProducts, productNodes, productVectors],
- *   resources: { neo4j, chroma, embedder, shop },
+ *   assets: [stagedProducts, productNodes, productDocuments],
+ *   resources: {
+ *     staging: stagingResource(),
+ *     neo4j: neo4jResource(),
+ *     chroma: chromaResource(),
+ *     embedder: embedderResource(),
+ *     shop: postgresResource(() => process.env.SHOP_DATABASE_URL!, { setting: "SHOP_DATABASE_URL" }),
+ *   },
  *   schedules: [nightly],
- *   sensors: [webhookFiles, eagerPerson],
+ *   sensors: [productsFileChanged],
+ *   concurrency: { global: 8, groups: { search: 2 } },
  * });
+ * ```
  */
 export function defineDefinitions(definitions: Definitions): Definitions {
   assetGraphOf(definitions);

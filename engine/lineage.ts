@@ -1,16 +1,25 @@
 import type { MetadataStore } from "../db/schema.ts";
 import { formatVersion } from "./versions.ts";
 
+/** A materialisation in a lineage tree, with the materialisations it read. */
 export interface LineageNode {
+  /** The asset materialised. */
   assetKey: string;
+  /** Its partition, or `""`. */
   partitionKey: string;
+  /** The materialisation's id in `ingest.materializations`. */
   materializationId: number;
+  /** The run it served. */
   runId: string;
+  /** The asset's code version then. */
   codeVersion: string;
+  /** The data version it reported. */
   dataVersion: string;
+  /** When it finished. */
   finishedAt: Date;
   /** The data version its downstream consumed (the lineage edge's record; absent at the root). */
   consumedVersion?: string;
+  /** The materialisations it read, one per upstream asset partition (fewer when `depth` ran out). */
   upstream: LineageNode[];
 }
 
@@ -23,12 +32,26 @@ async function materialization(db: MetadataStore, id: number) {
 }
 
 /**
- * The upstream chain of an asset's latest materialisation (or of a given one): for each dependency,
- * the materialisation it read and the data version it consumed, recursively.
+ * The upstream chain of an asset's latest successful materialisation (or its latest in run `runId`): for
+ * each dependency, the materialisation it read and the data version it consumed, recursively, `depth`
+ * levels deep (default 20). Undefined when there is no such materialisation.
+ *
+ * @example
+ * ```ts
+ * const root = await lineageOf(db, { assetKey: "graph/Product" });
+ * for (const read of root?.upstream ?? []) console.log(read.assetKey, read.dataVersion, read.runId);
+ * ```
  */
 export async function lineageOf(
   db: MetadataStore,
-  target: { assetKey: string; partitionKey?: string; runId?: string },
+  target: {
+    /** The asset whose lineage is wanted. */
+    assetKey: string;
+    /** Its partition (default `""`, unpartitioned). */
+    partitionKey?: string;
+    /** The run whose materialisation to start from (default: the latest). */
+    runId?: string;
+  },
   depth = 20,
 ): Promise<LineageNode | undefined> {
   let query = db

@@ -1,6 +1,20 @@
 import { DateTime, IANAZone } from "luxon";
 
+/**
+ * A bad partitions definition (an unknown time zone, an invalid static key, an end before the start)
+ * or a bad partition key or range; the message names the key, the definition and the expected format.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   days.assertKey(key);
+ * } catch (error) {
+ *   if (error instanceof PartitionError) console.error(error.message); // invalid partition key "2026-02-30" for daily:…: … not a calendar date
+ * }
+ * ```
+ */
 export class PartitionError extends Error {
+  /** Always `"PartitionError"`. */
   override name = "PartitionError";
 }
 
@@ -9,6 +23,7 @@ class BadKey extends Error {}
 
 /** How an asset's data is split into independently materialised pieces, each named by a partition key. */
 export interface PartitionsDefinition {
+  /** `static` (from {@link staticPartitions}) or `time` (daily or hourly windows, a {@link TimeWindowPartitions}). */
   readonly kind: "static" | "time";
   /** Equal ids mean the same partitioning: partition p of a downstream asset reads partition p upstream. */
   readonly id: string;
@@ -24,7 +39,9 @@ export interface PartitionsDefinition {
 
 /** Consecutive time windows in an IANA time zone, keyed by their local start. */
 export interface TimeWindowPartitions extends PartitionsDefinition {
+  /** Always `time`. */
   readonly kind: "time";
+  /** The IANA time zone the windows are laid out in (`UTC` unless given). */
   readonly timezone: string;
   /** The window [start, end) of a key, as instants. */
   window(key: string): { start: Date; end: Date };
@@ -38,11 +55,14 @@ const staticKey = /^[A-Za-z0-9_.-]+$/;
 
 /**
  * A fixed, ordered set of partitions, e.g. one per region or per source system.
- * Keys are what `keysBetween` ranges over, in the order given here.
+ * Keys are what `keysBetween` ranges over, in the order given here. Keys are letters, digits, `_`,
+ * `.` and `-`; no keys, an invalid key or a duplicate throws a {@link PartitionError} listing them all.
  *
  * @example
+ * ```ts
  * const regions = staticPartitions(["eu", "us", "apac"]);
  * regions.keysBetween("eu", "us"); // ["eu", "us"]
+ * ```
  */
 export function staticPartitions(keys: readonly string[]): PartitionsDefinition {
   const problems: string[] = [];
@@ -97,14 +117,26 @@ export function staticPartitions(keys: readonly string[]): PartitionsDefinition 
 /**
  * One partition per local calendar day, keyed `YYYY-MM-DD`. A day runs from local midnight to the next
  * local midnight, so DST days last 23 or 25 hours (where midnight itself is skipped, the day starts at
- * the first instant of that date). `end` (exclusive, also `YYYY-MM-DD`) caps the partitions.
+ * the first instant of that date). `end` (exclusive, also `YYYY-MM-DD`) caps the partitions. A malformed
+ * `start` or `end`, an `end` not after `start`, or an unknown time zone throws a {@link PartitionError}.
+ * Only days that have fully ended exist: `keys()` lists them up to now.
  *
  * @example
+ * ```ts
  * const days = dailyPartitions({ start: "2026-01-01", timezone: "Europe/Berlin" });
  * days.window("2026-03-29"); // 2026-03-28T23:00Z – 2026-03-29T22:00Z (23 hours)
  * days.lastCompleteKey(new Date("2026-03-29T22:00:00Z")); // "2026-03-29"
+ * // in an asset: `partitions: days`; `ctx.partitionKey` is then the day being materialised
+ * ```
  */
-export function dailyPartitions(options: { start: string; timezone?: string; end?: string }): TimeWindowPartitions {
+export function dailyPartitions(options: {
+  /** The first day, `YYYY-MM-DD`. */
+  start: string;
+  /** An IANA time zone name (default `UTC`); an unknown one throws a {@link PartitionError}. */
+  timezone?: string;
+  /** The day after the last partition, `YYYY-MM-DD` (exclusive); without it, partitions go on. */
+  end?: string;
+}): TimeWindowPartitions {
   const timezone = zoneNamed(options.timezone ?? "UTC");
   const offsets = offsetsIn(timezone);
   const dayStart = (local: number) => firstInstantAtOrAfter(offsets, local);
@@ -137,13 +169,23 @@ export function dailyPartitions(options: { start: string; timezone?: string; end
  * Europe/Berlin, so that day has 23 keys). When clocks go back, the first occurrence of the repeated
  * hour keeps the plain key and the second carries its UTC offset, so every key is unique and sorts
  * next to its twin: `2026-10-25-02:00` (02:00+02:00), then `2026-10-25-02:00+01:00`, then
- * `2026-10-25-03:00` — 25 keys that day.
+ * `2026-10-25-03:00` — 25 keys that day. Bad options throw a {@link PartitionError}, as for
+ * {@link dailyPartitions}.
  *
  * @example
+ * ```ts
  * const hours = hourlyPartitions({ start: "2026-01-01", timezone: "Europe/Berlin" });
  * hours.keyContaining(new Date("2026-10-25T01:30:00Z")); // "2026-10-25-02:00+01:00"
+ * ```
  */
-export function hourlyPartitions(options: { start: string; timezone?: string; end?: string }): TimeWindowPartitions {
+export function hourlyPartitions(options: {
+  /** The first hour: a date (`YYYY-MM-DD`, its local midnight) or an hour key (`YYYY-MM-DD-HH:00`). */
+  start: string;
+  /** An IANA time zone name (default `UTC`); an unknown one throws a {@link PartitionError}. */
+  timezone?: string;
+  /** Where partitions stop (exclusive), a date or an hour key; without it, partitions go on. */
+  end?: string;
+}): TimeWindowPartitions {
   const timezone = zoneNamed(options.timezone ?? "UTC");
   const offsets = offsetsIn(timezone);
   const hourKey = /^(\d{4})-(\d{2})-(\d{2})-(\d{2}):(\d{2})(?:([+-])(\d{2}):(\d{2}))?$/;

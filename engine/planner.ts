@@ -6,13 +6,22 @@ import type { VersionIndex } from "./versions.ts";
 import { stepKeyOf, type StepRef } from "./steps.ts";
 import type { PlannedStep } from "./run-queue.ts";
 
+/**
+ * What a run materialises: the selected assets and, for partitioned ones, which partitions. An
+ * unpartitioned asset in the same selection is materialised once.
+ */
 export interface PlanRequest {
-  /** The selected asset keys. */
+  /** The selected asset keys (`selectAssets(graph, selection)`, which checks them); a key the graph does not have is ignored. */
   keys: Iterable<string>;
   /** Partitions of the partitioned assets to materialise (`--partition`). */
   partitions?: string[];
   /** An inclusive range of partitions (`--from`/`--to`): a backfill. */
-  range?: { from: string; to: string };
+  range?: {
+    /** The first partition key. */
+    from: string;
+    /** The last partition key (included). */
+    to: string;
+  };
   /**
    * Only stale steps, plus the steps downstream of them, which run only if they turn out stale once
    * their upstreams are done: an upstream that yields the same data version leaves them fresh.
@@ -20,6 +29,7 @@ export interface PlanRequest {
   staleOnly?: boolean;
   /** The latest materialisations; required with `staleOnly`. */
   index?: VersionIndex;
+  /** The time a time partition's window must have ended by (default now). */
   now?: Date;
 }
 

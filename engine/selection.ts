@@ -1,6 +1,20 @@
 import type { AssetGraph } from "./asset-graph.ts";
 
+/**
+ * A selection that does not parse (naming the column and what was expected there), or that names an
+ * asset or group the graph does not have (with the closest key, when one is near).
+ *
+ * @example
+ * ```ts
+ * try {
+ *   selectAssets(graph, "graph/Prodct+");
+ * } catch (error) {
+ *   if (error instanceof SelectionError) console.error(error.message); // "unknown asset 'graph/Prodct' …; did you mean 'graph/Product'?"
+ * }
+ * ```
+ */
 export class SelectionError extends Error {
+  /** Always `"SelectionError"`. */
   override name = "SelectionError";
 }
 
@@ -38,11 +52,23 @@ function tokenize(selection: string): Token[] {
 
 /**
  * Parses without looking at a graph, so a UI can check syntax as it is typed. Grammar:
- *   or   := and (("or" | "," | whitespace) and)*
- *   and  := not ("and" not)*
- *   not  := "not" not | term
- *   term := [[N]"+"] base ["+"[N]]
- *   base := "*" | key | "group:"name | "(" or ")"
+ *
+ * ```
+ * or   := and (("or" | "," | whitespace) and)*
+ * and  := not ("and" not)*
+ * not  := "not" not | term
+ * term := [[N]"+"] base ["+"[N]]
+ * base := "*" | key | "group:"name | "(" or ")"
+ * ```
+ *
+ * `+key` adds everything upstream, `key+` everything downstream, `2+key` two levels up. An empty or
+ * malformed selection throws a {@link SelectionError} naming the column.
+ *
+ * @example
+ * ```ts
+ * parseSelection("group:ec and not ec/reviews");
+ * // { kind: "and", left: { kind: "group", group: "ec" }, right: { kind: "not", operand: { kind: "key", key: "ec/reviews" } } }
+ * ```
  */
 export function parseSelection(selection: string): SelectionAst {
   if (selection.trim() === "") {
@@ -145,12 +171,15 @@ export function parseSelection(selection: string): SelectionAst {
 
 /**
  * Resolves a selection to asset keys, in `graph.order` (upstream first). The same language serves
- * the CLI, the API and the UI.
+ * the CLI, the API and the UI. A key or group the graph does not have throws a {@link SelectionError},
+ * wherever it sits in the expression.
  *
  * @example
+ * ```ts
  * selectAssets(graph, "+graph/Product");             // it and everything upstream of it
  * selectAssets(graph, "ec/products+ and not group:vectors");
  * selectAssets(graph, "1+graph/Product ec/orders+2"); // bounded depth; a space or ',' means `or`
+ * ```
  */
 export function selectAssets(graph: AssetGraph, selection: string): Set<string> {
   const selected = evaluate(graph, parseSelection(selection), selection);

@@ -52,6 +52,10 @@ export function currentUpstreamVersions(graph: AssetGraph, index: VersionIndex, 
   return { versions, edges };
 }
 
+/**
+ * Why an asset (partition) is stale: never materialised, its code version or dependencies changed
+ * since, or an upstream's data version is not the one it consumed.
+ */
 export type StaleCause =
   | { kind: "never-materialized" }
   | { kind: "code-version"; was: string; now: string }
@@ -67,8 +71,11 @@ export type StaleCause =
 
 /** The materialisations of an upstream after the one a downstream consumed, and their counts. */
 export interface ChangesSince {
+  /** How many successful materialisations of the upstream there were since. */
   materializations: number;
+  /** The sum of their `written` counts, when they report one. */
   written?: number;
+  /** The sum of their `removed` counts, when they report one. */
   removed?: number;
 }
 

@@ -1,12 +1,29 @@
 import { createHash } from "node:crypto";
 import type { MetadataStore } from "../db/schema.ts";
 
-/** A data version that is a hash of `text` (what an asset reported, the versions of the partitions read): 32 hex characters. */
+/**
+ * A data version that is a hash of `text` (what an asset reported, the versions of the partitions read): 32 hex characters
+ * (the first half of its SHA-256). Equal texts give equal versions, so an asset that rebuilt the same thing is not new.
+ *
+ * @example
+ * ```ts
+ * return { dataVersion: versionHash(JSON.stringify([upstreamVersions, "1"])) };
+ * ```
+ */
 export function versionHash(text: string): string {
   return createHash("sha256").update(text).digest("hex").slice(0, 32);
 }
 
-/** A data version as people read it: a hash by its first 8 characters, a version number (`v1342`) whole. */
+/**
+ * A data version as people read it: a hash by its first 8 characters, a version number (`v1342`) whole,
+ * `none` for no version.
+ *
+ * @example
+ * ```ts
+ * formatVersion("0f1e2d3c4b5a69788796a5b4c3d2e1f0"); // "0f1e2d3c"
+ * formatVersion("v1342"); // "v1342"
+ * ```
+ */
 export function formatVersion(version: string | undefined): string {
   if (version === undefined) return "none";
   return /^[0-9a-f]{32,}$/.test(version) ? version.slice(0, 8) : version;

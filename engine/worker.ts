@@ -19,7 +19,17 @@ export const workerLogger = new GraphileLogger((scope) => (level, message, meta)
   logger[method]({ ...scope, ...meta, component: "graphile-worker" }, message);
 });
 
-/** Installs or upgrades graphile-worker's schema and the metadata schema; every process may call it. */
+/**
+ * Installs or upgrades graphile-worker's schema and the metadata schema; every process may call it,
+ * at once too. Run it once before the first `requestRun` or `startWorker` on a new database
+ * (`ingest` commands do it themselves).
+ *
+ * @example
+ * ```ts
+ * const pool = createPool(settings().databaseUrl);
+ * await prepareDatabase(pool);
+ * ```
+ */
 export async function prepareDatabase(pool: pg.Pool): Promise<void> {
   await runMigrations({ pgPool: pool, logger: workerLogger });
   await migrateToLatest(metadataDb(pool));
@@ -36,13 +46,17 @@ export function defaultConcurrency(): number {
   return concurrency;
 }
 
+/** What {@link startWorker} runs and how. */
 export interface WorkerOptions {
+  /** The assets it can materialise (`buildAssetGraph(definitions)`), and the resources they use. */
   graph: AssetGraph;
+  /** The metadata database's pool (graphile-worker's queue is there too); the caller ends it after `stop()`. */
   pool: pg.Pool;
   /** Materialisations run at once by this worker (default `defaultConcurrency()`). */
   concurrency?: number;
   /** Leave SIGINT/SIGTERM handling to the caller (tests, an in-process worker). */
   handleSignals?: boolean;
+  /** How often the queue is polled for jobs when no notification came, in milliseconds (default 1 000). */
   pollIntervalMs?: number;
   /** Heartbeat interval and the timeout after which other workers take a silent worker's jobs. */
   liveness?: LivenessOptions;
@@ -50,7 +64,9 @@ export interface WorkerOptions {
   cancelPollMs?: number;
 }
 
+/** A running worker, from {@link startWorker}. */
 export interface IngestWorker {
+  /** graphile-worker's runner, for its events. */
   runner: Runner;
   /** graphile-worker's pool id: `locked_by` of the jobs this worker holds, and its row in `ingest.workers`. */
   id: string;
@@ -63,7 +79,22 @@ export interface IngestWorker {
   returnJobs(): Promise<ReleasedJob[]>;
 }
 
-/** Starts a graphile-worker runner that materialises the steps of any run against these definitions. */
+/**
+ * Starts a graphile-worker runner that materialises the steps of any run against these definitions,
+ * `concurrency` at a time, until `stop()`. It records a heartbeat: if it dies, other workers take its
+ * jobs after the liveness timeout. Resources are set up on first use and torn down by `stop()`. Call
+ * {@link prepareDatabase} first on a new database.
+ *
+ * @example
+ * ```ts
+ * const worker = await startWorker({ graph, pool, concurrency: 2 });
+ * try {
+ *   await waitForRun(db, await requestRun(db, graph, { selection: "*", keys: selectAssets(graph, "*") }));
+ * } finally {
+ *   await worker.stop();
+ * }
+ * ```
+ */
 export async function startWorker(options: WorkerOptions): Promise<IngestWorker> {
   const tracing = initTracing();
   const liveness = livenessSettings(options.liveness);

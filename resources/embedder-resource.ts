@@ -12,10 +12,18 @@ export const embedderKind: ResourceKind & { name: "embedder" } = {
 
 /**
  * The embedding model (all-MiniLM-L6-v2 from `EMBEDDING_MODEL_PATH`, else the stack's model folder),
- * loaded once per process on first use and closed with it.
+ * loaded once per process on first use and closed with it; options as for {@link loadEmbedder}. An
+ * invalid `EMBEDDING_*` variable, or a model that is not there, fails the setup.
  *
  * @example
- * resources: { embedder: embedderResource({ batchSize: 32 }) }
+ * ```ts
+ * resources: { embedder: embedderResource() }
+ * ```
+ *
+ * @example
+ * ```ts
+ * resources: { embedder: embedderResource({ batchSize: 32, workers: 2 }) }
+ * ```
  */
 export function embedderResource(options: EmbedderOptions = {}): ResourceDefinition<Embedder> {
   return defineResource({
@@ -30,9 +38,11 @@ export function embedderResource(options: EmbedderOptions = {}): ResourceDefinit
  * project that imports the framework pays for the model runtime only when it embeds.
  *
  * @example
+ * ```ts
  * const embedder = await loadEmbedder();
  * const [vector] = await embedder.embed(["wireless headphones"]);
  * await embedder.close();
+ * ```
  */
 export async function loadEmbedder(options: EmbedderOptions = {}): Promise<Embedder> {
   return (await import("./embedder.ts")).loadEmbedder(options);

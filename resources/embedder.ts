@@ -3,6 +3,7 @@ import { isMainThread, parentPort, Worker, workerData } from "node:worker_thread
 import { env, type FeatureExtractionPipeline, pipeline, type Tensor } from "@huggingface/transformers";
 import { settings } from "./settings.ts";
 
+/** The model weights' precision: `q8` (8-bit quantised, the default: faster) or `fp32` (full precision). */
 export type EmbeddingDtype = "q8" | "fp32";
 
 /** q8 by default (`EMBEDDING_DTYPE`): here it takes 2.2x less CPU per text than fp32, at a median cosine of 0.989 to it (README, "Embedding"). */
@@ -25,9 +26,16 @@ export function embeddingThreads(): number {
   return positiveInteger("EMBEDDING_THREADS", availableParallelism());
 }
 
+/**
+ * A sentence embedding model, loaded: what collection assets embed their documents with. Made by
+ * `loadEmbedder`, or by `embedderResource()` for assets.
+ */
 export interface Embedder {
+  /** The model's id, e.g. `sentence-transformers/all-MiniLM-L6-v2`. */
   readonly modelId: string;
+  /** The length of every vector (384 for all-MiniLM-L6-v2). */
   readonly dimensions: number;
+  /** The precision the model runs at. */
   readonly dtype: EmbeddingDtype;
   /** Texts per model call. */
   readonly batchSize: number;
@@ -42,17 +50,26 @@ export interface Embedder {
    * Calls may overlap (several collection assets in one process): their batches share the workers.
    *
    * @example
+   * ```ts
    * const embedder = await loadEmbedder();
    * const [a, b] = await embedder.embed(["wireless headphones", "bluetooth earbuds"]);
    * const cosine = a.reduce((s, x, i) => s + x * b[i], 0);
    * await embedder.close();
+   * ```
    */
   embed(texts: string[]): Promise<number[][]>;
+  /** Stops the worker threads (or the session); `embed` then throws. Closing twice is harmless. */
   close(): Promise<void>;
 }
 
+/** How `loadEmbedder` and `embedderResource` load the model; each option falls back to an environment variable, then a default. */
 export interface EmbedderOptions {
+  /**
+   * The model, a folder under the model path (`EMBEDDING_MODEL_PATH`, else the stack's model folder); default
+   * `sentence-transformers/all-MiniLM-L6-v2`. Vectors are mean-pooled and normalised, as that model expects.
+   */
   modelId?: string;
+  /** `EMBEDDING_DTYPE`, else `q8`: here 2.2x less CPU per text than `fp32`, at a median cosine of 0.989 to it. */
   dtype?: EmbeddingDtype;
   /** Texts per model call; `EMBEDDING_BATCH_SIZE`, else 16 (measured: README, "Embedding"). */
   batchSize?: number;
@@ -64,8 +81,12 @@ export interface EmbedderOptions {
    * (under Deno, 0).
    */
   workers?: number;
+  /** Texts are cut to this many tokens (default 256, what the model was trained on). */
   maxTokens?: number;
-  /** Let transformers.js download the model from the Hugging Face hub when it is not in the local folder. */
+  /**
+   * Let transformers.js download the model from the Hugging Face hub when it is not in the local folder;
+   * `EMBEDDING_ALLOW_REMOTE=1`, else false.
+   */
   allowRemote?: boolean;
 }
 
@@ -255,7 +276,8 @@ interface Job {
 
 /**
  * Loads all-MiniLM-L6-v2 (mean pooling, normalised: cosine similarity is a dot product) from the
- * local model folder, in worker threads by default: on a busy 2-core host two single-threaded
+ * local model folder (it fails when the model is not there, unless `allowRemote`; `ingest stack up`
+ * downloads it), in worker threads by default: on a busy 2-core host two single-threaded
  * sessions embed about twice as fast as one session of two threads (which spends 1.7x the CPU per
  * text), and the calling thread stays free for I/O: onnxruntime-node runs a session synchronously
  * on the thread that calls it. (onnxruntime-node before 1.27 could abort in worker threads:

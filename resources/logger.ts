@@ -67,4 +67,5 @@ export function createLogger(destination: pino.DestinationStream): pino.Logger {
 
 export const logger = createLogger(await defaultDestination());
 
+/** A pino logger: what `ctx.log` is, and what `CrmClientOptions.logger` takes. */
 export type Logger = pino.Logger;

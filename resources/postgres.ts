@@ -6,6 +6,22 @@ import { postgresConnectionError, type SettingSource } from "./connection-errors
 // int8 (counts, bigserial ids) as JS numbers: every value we store fits in 2^53.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
 
+/**
+ * A node-postgres pool of at most `max` connections (default 10), without connecting: the first query
+ * does, and fails there if the database cannot be reached. A connection that loses its server fails
+ * its query instead of crashing the process. The caller ends it (`pool.end()`). `int8` values (counts,
+ * bigserial ids) come back as JavaScript numbers, for every pool in the process.
+ *
+ * @example
+ * ```ts
+ * const pool = createPool(settings().databaseUrl);
+ * try {
+ *   await prepareDatabase(pool);
+ * } finally {
+ *   await pool.end();
+ * }
+ * ```
+ */
 export function createPool(connectionString: string, max = 10): pg.Pool {
   const pool = new pg.Pool({ connectionString, max });
   // A client losing its server (a restart, a network blip) must fail its query, not crash the process.
@@ -40,7 +56,17 @@ export async function openPool(
   return pool;
 }
 
-/** The metadata store (schema `ingest`) through kysely, on a pool the caller owns. */
+/**
+ * The metadata store (schema `ingest`) through kysely, on a pool the caller owns: what `requestRun`,
+ * `waitForRun`, `assetStatuses`, `lineageOf` and `listTicks` take. Destroying it ends the pool.
+ *
+ * @example
+ * ```ts
+ * const pool = createPool(settings().databaseUrl);
+ * const db = metadataDb(pool);
+ * const runs = await db.selectFrom("ingest.runs").select(["id", "status"]).orderBy("created_at", "desc").limit(5).execute();
+ * ```
+ */
 export function metadataDb(pool: pg.Pool): Kysely<MetadataDatabase> {
   return new Kysely<MetadataDatabase>({ dialect: new PostgresDialect({ pool }) });
 }

@@ -93,26 +93,57 @@ export function envSecret(name: string): string | undefined {
   return value;
 }
 
+/** Where Neo4j is and how to log in: what `connectNeo4j` and `neo4jResource` use. */
 export interface Neo4jSettings {
+  /** `NEO4J_URI`, else the local stack's `bolt://127.0.0.1:57687` (`INGEST_NEO4J_PORT` moves it). */
   uri: string;
+  /** `NEO4J_USER`, else `neo4j`. */
   user: string;
+  /**
+   * `NEO4J_PASSWORD` (or the file `NEO4J_PASSWORD_FILE` names), else, without `NEO4J_URI`, the local
+   * stack's generated one; undefined when there is none yet.
+   */
   password: string | undefined;
   /** true when the URI came from the environment: `stack up` then only checks it, never starts a server. */
   external: boolean;
 }
 
+/**
+ * Where every service is, as {@link settings} resolves it: environment variables first, then the
+ * local stack's addresses and generated secrets (`ingest stack up`).
+ */
 export interface Settings {
   /** The framework's own database: graphile-worker queue, metadata store, staging. */
   databaseUrl: string;
   /** The bundled sample e-commerce source database (a real user points this at their shop's database). */
   shopDatabaseUrl: string;
+  /** The graph database. */
   neo4j: Neo4jSettings;
+  /** `CHROMA_URL`, else the local stack's `http://127.0.0.1:58000` (`INGEST_CHROMA_PORT` moves it). */
   chromaUrl: string;
   /** The CRM's REST API (HubSpot-shaped) and its OAuth2 client credentials. */
-  crm: { url: string; clientId: string; clientSecret: string | undefined };
+  crm: {
+    /** `CRM_API_URL`, else the local sample CRM's `http://127.0.0.1:58080`. */
+    url: string;
+    /** `CRM_CLIENT_ID`, else `ingest-local`. */
+    clientId: string;
+    /** `CRM_CLIENT_SECRET` (or `CRM_CLIENT_SECRET_FILE`), else the local sample CRM's; undefined when there is none. */
+    clientSecret: string | undefined;
+  };
   /** A folder holding `<modelId>/config.json, tokenizer.json, onnx/model.onnx`. */
   modelPath: string;
-  external: { postgres: boolean; chroma: boolean; model: boolean };
+  /**
+   * Which services the environment names (`DATABASE_URL`, `CHROMA_URL`, `EMBEDDING_MODEL_PATH`):
+   * `ingest stack up` only checks those, and connection errors say where the address came from.
+   */
+  external: {
+    /** `DATABASE_URL` is set. */
+    postgres: boolean;
+    /** `CHROMA_URL` is set. */
+    chroma: boolean;
+    /** `EMBEDDING_MODEL_PATH` is set. */
+    model: boolean;
+  };
 }
 
 function localDatabaseUrl(database: string): string {
@@ -120,7 +151,17 @@ function localDatabaseUrl(database: string): string {
   return `postgres://ingest:${encodeURIComponent(password)}@127.0.0.1:${localPorts.postgres}/${database}`;
 }
 
-/** Resolves where every service is: environment overrides first, then the local stack's defaults. */
+/**
+ * Resolves where every service is: environment overrides first, then the local stack's defaults. Read
+ * afresh on each call (secret files included), so set the environment before the first connection.
+ * Throws only when a `*_FILE` variable names a file that cannot be read.
+ *
+ * @example
+ * ```ts
+ * const { url, clientId, clientSecret } = settings().crm;
+ * const pool = createPool(settings().databaseUrl);
+ * ```
+ */
 export function settings(): Settings {
   const databaseUrl = envSecret("DATABASE_URL");
   const neo4jUri = process.env.NEO4J_URI;

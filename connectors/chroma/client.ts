@@ -7,15 +7,24 @@ export type { Collection };
 /** What a record's metadata may hold: null and undefined are left out, anything else is an error. */
 export type MetadataInput = Record<string, string | number | boolean | null | undefined>;
 
+/** Records to upsert into a collection, by position: the i-th id goes with the i-th embedding, document and metadata. */
 export interface UpsertBatch {
+  /** Unique within the batch. */
   ids: string[];
+  /** One vector per id, of the collection's dimension. */
   embeddings: number[][];
+  /** The text stored with each id. */
   documents: string[];
+  /** The fields each record can be filtered on. */
   metadatas: MetadataInput[];
 }
 
-/** A Chroma client bound to one server, with collections that never load a default embedding function. */
+/**
+ * A Chroma client bound to one server, with collections that never load a default embedding function.
+ * What `chromaResource()` gives collection assets, and `connectChroma()` returns.
+ */
 export interface ChromaResource {
+  /** The chromadb client itself, for what this interface does not cover (queries, say). */
   client: ChromaClient;
   /** The server's own cap on records per request. */
   maxBatchSize: number;
@@ -34,26 +43,55 @@ export interface ChromaResource {
    * metadata has a field the new one lacks is deleted first, so it ends with exactly the new metadata.
    *
    * @example
+   * ```ts
    * const chroma = await connectChroma();
    * const written = chroma.upsert("reviews", { ids: ["R1"], embeddings: [vector], documents: ["Great kettle"], metadatas: [{ rating: 5 }] });
    * const next = await embedder.embed(nextDocuments);
    * await written;
+   * ```
    */
-  upsert(collection: Collection | string, batch: UpsertBatch, options?: { replace?: boolean }): Promise<number>;
+  upsert(
+    collection: Collection | string,
+    batch: UpsertBatch,
+    options?: {
+      /** Delete a stored record first when its metadata has a field the new one lacks (default false). */
+      replace?: boolean;
+    },
+  ): Promise<number>;
   /** Deletes these ids (ids it does not hold are ignored), `batchSize` a request. Resolves to the number of ids sent. */
   delete(collection: Collection | string, ids: string[]): Promise<number>;
+  /** Deletes the collection and everything in it; a collection that does not exist is no error. */
   drop(name: string): Promise<void>;
 }
 
+/** How `connectChroma` and `chromaResource` talk to the server. */
 export interface ChromaOptions {
   /** Records per request, capped by the server's maximum; 300 by default (measured: README, "Embedding"). */
   batchSize?: number;
 }
 
+/**
+ * A metadata value Chroma cannot store (an object, an array, a Date, NaN or ±Infinity), found before
+ * anything of the upsert is written; the message names the collection, the record and the field.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await chroma.upsert("reviews", batch);
+ * } catch (error) {
+ *   if (error instanceof ChromaMetadataError) console.error(error.id, error.field);
+ *   throw error;
+ * }
+ * ```
+ */
 export class ChromaMetadataError extends Error {
+  /** The collection the upsert was for. */
   readonly collection: string;
+  /** The id of the record whose metadata is wrong. */
   readonly id: string;
+  /** The metadata field that holds the value. */
   readonly field: string;
+  /** `detail` says what the value is (`is an object`); the message adds what Chroma accepts. */
   constructor(collection: string, id: string, field: string, detail: string) {
     super(
       `collection '${collection}', record '${id}': metadata field '${field}' ${detail}; Chroma accepts only strings, finite numbers and booleans (null and undefined are left out)`,
@@ -122,6 +160,19 @@ async function deleteShrinking(c: Collection, ids: string[], metadatas: (Metadat
   }
 }
 
+/**
+ * Connects to the Chroma server at `url` (default `CHROMA_URL`, else the local stack's) and checks it:
+ * it must speak API version 1.x (chromadb 3.x's), or this throws naming the version found. `batchSize`
+ * is capped by the server's own maximum. Nothing needs closing.
+ *
+ * @example
+ * ```ts
+ * const chroma = await connectChroma();
+ * const collection = await chroma.collection("products");
+ * const found = await collection.get({ ids: ["P-1003"] });
+ * console.log(found.documents[0], await collection.count());
+ * ```
+ */
 export async function connectChroma(url = settings().chromaUrl, options: ChromaOptions = {}): Promise<ChromaResource> {
   const { hostname, port, protocol } = new URL(url);
   const client = new ChromaClient({

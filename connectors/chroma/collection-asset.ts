@@ -10,17 +10,36 @@ import { chromaKind } from "./resource.ts";
 import { embedderKind } from "../../resources/embedder-resource.ts";
 import { stagingKind } from "../staging/resource.ts";
 
-export type CollectionResources = { chroma: ChromaResource; embedder: Embedder; staging: Staging };
+/** The resources collection assets receive: the Chroma server, the embedding model and the staging tables. */
+export type CollectionResources = {
+  /** From `chromaResource()`: found under the name `chroma`, or as the project's one Chroma resource. */
+  chroma: ChromaResource;
+  /** From `embedderResource()`: found under the name `embedder`, or as the project's one embedder. */
+  embedder: Embedder;
+  /** From `stagingResource()`: found under the name `staging`, or as the project's one staging resource. */
+  staging: Staging;
+};
 
+/**
+ * A document's metadata as a collection asset gives it: strings, finite numbers and booleans; a null
+ * field is left out. Dates go as numbers (`Date.parse(…)`), so they can be filtered by range.
+ */
 export type ChromaMetadata = Record<string, string | number | boolean | null>;
 
+/**
+ * What {@link defineCollectionAsset} takes: the collection, the staged records it is built from, and
+ * each record's document and metadata. `T` is the staged record type.
+ */
 export interface CollectionAssetSpec<T> extends AssetKindSpec<CollectionResources> {
+  /** The Chroma collection (3–63 characters of `[a-zA-Z0-9._-]`, alphanumeric at both ends), created if missing, cosine distance. */
   collection: string;
+  /** The staged asset whose records become documents, one per record, with its source key as id. */
   from: StagedAsset<T>;
   /** The text that is embedded and stored. */
   document(record: T): string;
   /** The fields people filter on; lineage (`run_id`, `asset`, `source`, `source_key`, `content_hash`) is added. */
   metadata(record: T): ChromaMetadata;
+  /** More upstream assets beside `from`. */
   deps?: string[];
 }
 
@@ -30,7 +49,25 @@ const collectionPageSize = 1_024;
 /**
  * A Chroma collection as an asset: documents embedded with the configured model and upserted by
  * source key. Only records that changed since the last materialisation are embedded again; removed
- * ones are deleted.
+ * ones are deleted. A changed record ends with exactly its new metadata (fields it no longer has are
+ * dropped). A metadata value Chroma cannot store fails the materialisation with a
+ * {@link ChromaMetadataError} naming the record and field.
+ *
+ * It needs a Chroma resource (`chromaResource()`), an embedder (`embedderResource()`) and a staging
+ * resource (`stagingResource()`), found by name or as the project's one of each kind. An invalid
+ * collection name throws a `DefinitionError` naming the asset.
+ *
+ * @example
+ * ```ts
+ * export const productVectors = defineCollectionAsset<Product>({
+ *   key: "vectors/products",
+ *   codeVersion: "2",
+ *   collection: "products",
+ *   from: stagedProducts,
+ *   document: (p) => (p.description ? `${p.name}. ${p.description}` : p.name),
+ *   metadata: (p) => ({ product_id: p.productId, price: p.price, updated_at: Date.parse(p.updatedAt) }),
+ * });
+ * ```
  */
 export function defineCollectionAsset<T>(
   spec: CollectionAssetSpec<T>,

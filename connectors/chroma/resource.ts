@@ -14,11 +14,19 @@ export const chromaKind: ResourceKind & { name: "chroma" } = {
 };
 
 /**
- * A Chroma server at `url` (default `CHROMA_URL`, else the local stack's).
+ * A Chroma server at `url` (default `CHROMA_URL`, else the local stack's), what collection assets write
+ * to. Setup connects (see {@link connectChroma}) and fails with an error naming the address, where it came
+ * from and the fix; there is nothing to tear down.
  *
  * @example
+ * ```ts
  * resources: { chroma: chromaResource() }
+ * ```
+ *
+ * @example
+ * ```ts
  * resources: { chroma: chromaResource("http://chroma.internal:8000", { batchSize: 500 }) }
+ * ```
  */
 export function chromaResource(url?: string, options: ChromaOptions = {}): ResourceDefinition<ChromaResource> {
   return defineResource({

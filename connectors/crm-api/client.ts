@@ -1,23 +1,32 @@
 import { type Logger, logger as rootLogger } from "../../resources/logger.ts";
 import { sleep, TokenBucket } from "../token-bucket.ts";
 
+/** The object types `CrmClient.objects` pages through: `/crm/v3/objects/<type>`. */
 export type CrmObjectType = "companies" | "contacts" | "deals" | "owners";
 
 /** An object as the CRM API returns it; the models validate and map `properties`. */
 export interface CrmObject {
+  /** The object's id in the CRM. */
   id: string;
+  /** Its fields, as the CRM names them (`email`, `dealstage`, …). */
   properties: Record<string, unknown>;
+  /** ISO 8601 timestamp. */
   createdAt: string;
+  /** ISO 8601 timestamp. */
   updatedAt: string;
+  /** Whether the CRM has archived it. */
   archived: boolean;
 }
 
+/** How a {@link CrmClient} reaches the API and how patient it is. */
 export interface CrmClientOptions {
   /** Where the API lives, e.g. `https://api.example-crm.com`: `/oauth/token` and `/crm/v3/…` are resolved against it. */
   baseUrl: string;
+  /** The OAuth2 client id. */
   clientId: string;
   /** Sent only in the token request's body; never logged, and scrubbed from any error text. */
   clientSecret: string;
+  /** The `fetch` to send requests with (default the global one): tests pass a fake. */
   fetch?: typeof globalThis.fetch;
   /** Client-side rate limit across all requests (default 10 a second, the API's limit per token). */
   requestsPerSecond?: number;
@@ -27,18 +36,36 @@ export interface CrmClientOptions {
   maxAttempts?: number;
   /** Backoff before the first retry of a 5xx or network failure (default 500 ms); doubled each time, with jitter. */
   backoffMs?: number;
+  /** Longest backoff, in milliseconds (default 30 000); a `Retry-After` is honoured whatever its length. */
   maxBackoffMs?: number;
   /** Per request (default 30 s). */
   timeoutMs?: number;
+  /** Where retries and token renewals are logged (default the framework's logger), as component `crm`. */
   logger?: Logger;
 }
 
-/** A request that failed for good: names the URL and the last status, never a secret. */
+/**
+ * A request that failed for good: names the URL and the last status, never a secret.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   for await (const deal of crm.objects("deals")) console.log(deal.id);
+ * } catch (error) {
+ *   if (error instanceof CrmError && error.status === 401) console.error("check CRM_CLIENT_ID and CRM_CLIENT_SECRET");
+ *   throw error;
+ * }
+ * ```
+ */
 export class CrmError extends Error {
+  /** Always `"CrmError"`. */
   override name = "CrmError";
+  /** The URL requested, without credentials. */
   readonly url: string;
+  /** The last HTTP status, or undefined when no response came (a timeout, the network). */
   readonly status: number | undefined;
 
+  /** A failure of the request to `url`; `status` as above. */
   constructor(message: string, url: string, status: number | undefined, options?: ErrorOptions) {
     super(message, options);
     this.url = url;
@@ -48,12 +75,15 @@ export class CrmError extends Error {
 
 /** What the client did, for an asset's metadata (and tests). */
 export interface CrmClientStats {
+  /** Requests sent, retries and token requests included. */
   requests: number;
+  /** Requests sent again after a failure. */
   retries: number;
   /** 429 answers (each honoured by waiting its Retry-After). */
   rateLimited: number;
   /** 401 answers that made the client fetch a new token. */
   unauthorized: number;
+  /** Access tokens obtained. */
   tokensFetched: number;
 }
 
@@ -69,13 +99,26 @@ const retryable = (status: number) => status === 408 || status === 429 || status
  * A client for a HubSpot-shaped CRM REST API (see samples/SOURCES.md): OAuth2 client credentials with
  * the token renewed before it expires (and once on a 401), paging through `after` cursors, a token
  * bucket keeping under the rate limit, 429s honoured by their `Retry-After`, and 5xx, timeouts and
- * network errors retried with exponential backoff and jitter, a bounded number of times.
+ * network errors retried with exponential backoff and jitter, a bounded number of times. A request that
+ * still fails throws a {@link CrmError} naming the URL and status; the secret never appears in errors or logs.
+ *
+ * @example A resource of the project, and a staged asset that reads it
+ * ```ts
+ * crm: defineResource({
+ *   setup: () => new CrmClient({ baseUrl: process.env.CRM_API_URL!, clientId: "ingest", clientSecret: process.env.CRM_CLIENT_SECRET! }),
+ * }),
+ * extract: ({ resources: { crm } }) => crm.objects("contacts"),
+ * ```
  *
  * @example
- * const crm = new CrmClient({ baseUrl: "http://127.0.0.1:4010", clientId: "ingest", clientSecret: envSecret("CRM_CLIENT_SECRET")! });
+ * ```ts
+ * const crm = new CrmClient({ baseUrl: "https://api.example-crm.com", clientId: "ingest", clientSecret });
  * for await (const contact of crm.objects("contacts", { pageSize: 100 })) console.log(contact.id, contact.properties.email);
+ * console.log(crm.stats); // { requests: 12, retries: 1, rateLimited: 1, … }
+ * ```
  */
 export class CrmClient {
+  /** What the client did so far: requests, retries, rate limiting, tokens. */
   readonly stats: CrmClientStats = { requests: 0, retries: 0, rateLimited: 0, unauthorized: 0, tokensFetched: 0 };
   readonly #base: string;
   readonly #clientId: string;
@@ -90,6 +133,7 @@ export class CrmClient {
   #token: AccessToken | undefined;
   #tokenRequest: Promise<AccessToken> | undefined;
 
+  /** Nothing is sent until the first page is read; the token is fetched then. */
   constructor(options: CrmClientOptions) {
     this.#base = options.baseUrl.replace(/\/+$/, "");
     this.#clientId = options.clientId;
@@ -103,10 +147,18 @@ export class CrmClient {
     this.#log = (options.logger ?? rootLogger).child({ component: "crm" });
   }
 
-  /** Every object of a type, page after page (`limit` = `pageSize`, at most 100 for HubSpot). */
+  /**
+   * Every object of a type, page after page (`limit` = `pageSize`, at most 100 for HubSpot). A page
+   * without a `results` array, or a cursor that does not advance, throws a {@link CrmError}.
+   */
   async *objects(
     type: CrmObjectType,
-    { pageSize = 100, signal }: { pageSize?: number; signal?: AbortSignal } = {},
+    { pageSize = 100, signal }: {
+      /** Objects per page (default 100). */
+      pageSize?: number;
+      /** Aborts the request in flight and any backoff wait: the generator then rejects with the signal's reason. */
+      signal?: AbortSignal;
+    } = {},
   ): AsyncGenerator<CrmObject> {
     let after: string | undefined;
     do {

@@ -12,8 +12,9 @@ import { type CsvRecordText, csvRecordTexts } from "./records.ts";
 /** A CSV record keyed by the header's column names; values are trimmed strings. */
 export type CsvRecord = Record<string, string>;
 
+/** How {@link readCsv} reads a file. */
 export interface CsvOptions {
-  /** One character (default `,`). */
+  /** One character (default `,`); anything else throws a {@link SourceError} when iteration starts. */
   delimiter?: string;
   /** Records parsed together (default 500): bounds memory, and amortises csv-parse's per-call cost. */
   batchSize?: number;
@@ -28,15 +29,28 @@ export interface CsvOptions {
  * A malformed record (a stray or unclosed quote, too many or too few fields) is never dropped: by
  * default it is yielded in place as a {@link BadRow} naming the file and the line it starts on, with
  * its raw text; `onBadRow: "throw"` stops there instead, and a callback receives it and reading goes
- * on. A file without a header, or with a duplicate column name, throws a {@link SourceError}.
+ * on. A file without a header, or with a duplicate column name, throws a {@link SourceError}. Nothing is
+ * read until the first iteration, so errors (a missing file included) reject it, not this call.
+ *
+ * A staged asset's `extract` can return it as it is: the asset dead-letters the bad rows itself.
  *
  * @example
- * for await (const row of readCsv("crm/exports/interactions.csv")) {
- *   if (isBadRow(row)) await ctx.deadLetter(row.toDeadLetter());
- *   else console.log(row.interaction_id, row.type);
+ * ```ts
+ * export const stagedInteractions = defineStagedAsset({
+ *   // key, table, model, …
+ *   extract: () => readCsv(join(sourcesDir, "crm", "exports", "interactions.csv")),
+ * });
+ * ```
+ *
+ * @example
+ * ```ts
+ * for await (const row of readCsv("exports/interactions.csv", { delimiter: ";", onBadRow: "throw" })) {
+ *   console.log(row.interaction_id, row.type);
  * }
+ * ```
  */
 export function readCsv(path: string, options?: CsvOptions & YieldBadRows): AsyncIterable<CsvRecord | BadRow>;
+/** With `onBadRow: "throw"` or a callback: only records are yielded (see the first signature). */
 export function readCsv(path: string, options: CsvOptions & HandleBadRows): AsyncIterable<CsvRecord>;
 export function readCsv(
   path: string,

@@ -8,6 +8,7 @@ export interface JsonLine {
   source: string;
   /** 1-based line number in that file. */
   line: number;
+  /** The line's JSON object. */
   value: Record<string, unknown>;
 }
 
@@ -17,18 +18,31 @@ export interface JsonLine {
  *
  * A line that is not JSON, or is JSON but not an object, is never dropped: by default it is yielded in
  * place as a {@link BadRow} (file, line, parse error, raw text); `onBadRow: "throw"` stops there, and a
- * callback receives it while reading goes on.
+ * callback receives it while reading goes on. Nothing is read until the first iteration; a missing file
+ * rejects it then.
+ *
+ * @example A staged asset's extract: the objects, bad lines passed on for the asset to dead-letter
+ * ```ts
+ * async *extract() {
+ *   for await (const entry of readJsonLines(join(sourcesDir, "chat", "export", "agents.jsonl"))) {
+ *     yield isBadRow(entry) ? entry : entry.value;
+ *   }
+ * },
+ * ```
  *
  * @example
+ * ```ts
  * for await (const entry of readJsonLines(["chat/webhooks/events-0001.jsonl", "chat/webhooks/events-0002.jsonl"])) {
  *   if (isBadRow(entry)) await ctx.deadLetter(entry.toDeadLetter());
- *   else handle(entry.value);
+ *   else console.log(entry.source, entry.line, entry.value.type);
  * }
+ * ```
  */
 export function readJsonLines(
   paths: string | readonly string[],
   options?: YieldBadRows,
 ): AsyncIterable<JsonLine | BadRow>;
+/** With `onBadRow: "throw"` or a callback: only objects are yielded (see the first signature). */
 export function readJsonLines(paths: string | readonly string[], options: HandleBadRows): AsyncIterable<JsonLine>;
 export function readJsonLines(
   paths: string | readonly string[],

@@ -3,6 +3,23 @@ import { type Neo4jSettings, settings } from "../../resources/settings.ts";
 
 export type { Driver };
 
+/**
+ * A Neo4j driver for `config` (default: `NEO4J_URI`, `NEO4J_USER`, `NEO4J_PASSWORD` or
+ * `NEO4J_PASSWORD_FILE`, else the local stack's), without connecting: the first query does. Throws at
+ * once when there is no password. The caller closes it. Integers come back as neo4j `Integer`s
+ * (`.toNumber()`), so values beyond 2^53 survive.
+ *
+ * @example
+ * ```ts
+ * const neo4j = connectNeo4j();
+ * try {
+ *   const { records } = await neo4j.executeQuery("MATCH (p:Product) RETURN p.sku AS sku ORDER BY sku");
+ *   console.log(records.map((r) => r.get("sku")));
+ * } finally {
+ *   await neo4j.close();
+ * }
+ * ```
+ */
 export function connectNeo4j(config: Neo4jSettings = settings().neo4j): Driver {
   if (config.password === undefined) {
     throw new Error(

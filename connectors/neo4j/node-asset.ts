@@ -13,20 +13,40 @@ import { mergeNodes } from "./write.ts";
 import { neo4jKind } from "./resource.ts";
 import { stagingKind } from "../staging/resource.ts";
 
-export type GraphResources = { neo4j: Driver; staging: Staging };
+/** The resources node and relationship assets receive: a Neo4j driver and the staging tables. */
+export type GraphResources = {
+  /** From `neo4jResource()`: found under the name `neo4j`, or as the project's one Neo4j resource. */
+  neo4j: Driver;
+  /** From `stagingResource()`: found under the name `staging`, or as the project's one staging resource. */
+  staging: Staging;
+};
 
 /** Staged records read and written per page: one Postgres query, then the writer's own batches. */
 export const graphPageSize = 20_000;
 
+/**
+ * What {@link defineNodeAsset} takes: the label, the key property and how a staged record becomes a
+ * node's properties. `T` is the record type of the staged asset read (`from`). Labels and property
+ * names are letters, digits and `_`, starting with a letter (they are spliced into Cypher).
+ */
 export interface NodeAssetSpec<T> extends AssetKindSpec<GraphResources> {
+  /** The nodes' label, e.g. `Product`. */
   label: string;
+  /**
+   * The property that identifies a node (`productId`): nodes are MERGEd on it, under a uniqueness
+   * constraint created if missing. A record whose properties lack it fails the materialisation.
+   */
   keyProperty: string;
   /** Properties people look nodes up by: range indexes, created idempotently before loading. */
   indexes?: string[];
   /** Properties stored as Neo4j integers (JavaScript numbers are otherwise sent as floats). */
   integers?: string[];
+  /** The staged asset whose records become nodes: a node per record; only changed records are written. */
   from: StagedAsset<T>;
-  /** The node's properties; must include `keyProperty`. */
+  /**
+   * The node's properties; must include `keyProperty`. They replace what the node held each time its record
+   * is written, with lineage added (`ingestRunId`, `ingestAsset`, `ingestSource`, `ingestSourceKey`, `ingestContentHash`).
+   */
   properties(record: T): Record<string, unknown>;
   /** More upstream assets beside `from`. */
   deps?: string[];
@@ -40,11 +60,22 @@ export interface NodeAssetSpec<T> extends AssetKindSpec<GraphResources> {
  * goes too, and the relationships of other assets that went with it wait in `staging.pending` until
  * their node is back, as in a full load.
  *
+ * It needs a Neo4j resource (`neo4jResource()`) and a staging resource (`stagingResource()`), found by
+ * name or as the project's one of each kind. An invalid label or property name throws a
+ * `DefinitionError` naming the asset.
+ *
  * @example
+ * ```ts
  * export const productNodes = defineNodeAsset<Product>({
- *   key: "graph/Product", codeVersion: "1", label: "Product", keyProperty: "productId",
- *   from: stagedProducts, properties: (p) => ({ ...p }),
+ *   key: "graph/Product",
+ *   codeVersion: "2",
+ *   label: "Product",
+ *   keyProperty: "productId",
+ *   indexes: ["sku"],
+ *   from: stagedProducts,
+ *   properties: (p) => ({ ...p }),
  * });
+ * ```
  */
 export function defineNodeAsset<T>(spec: NodeAssetSpec<T>): NodeAsset {
   checkAssetDefinition(spec.key, () => {

@@ -16,15 +16,24 @@ import { stagingKind } from "../staging/resource.ts";
 export interface RelationshipEndSpec<T> {
   /** The asset that writes the end's nodes: a node asset, or any asset declaring a `neo4j-nodes` target. */
   node: AssetDefinition;
+  /** The key of the node a record links (its `keyProperty` value); null or undefined: no relationship. */
   value(record: T): unknown;
 }
 
+/**
+ * What {@link defineRelationshipAsset} takes: the type, the staged records it is built from, and its
+ * two ends, each a node asset and the key of the node a record links. `T` is the staged record type.
+ */
 export interface RelationshipAssetSpec<T> extends AssetKindSpec<GraphResources> {
+  /** The relationship type, e.g. `PLACED`: letters, digits and `_`, starting with a letter. */
   type: string;
+  /** The staged asset whose records become relationships, one per record. */
   from: StagedAsset<T>;
   /** The start node; a record's value of null or undefined (at either end) means it has no relationship. */
   start: RelationshipEndSpec<T>;
+  /** The end node, as `start`. */
   end: RelationshipEndSpec<T>;
+  /** The relationship's properties (none by default); lineage properties are added. */
   properties?(record: T): Record<string, unknown>;
   /** Properties stored as Neo4j integers (JavaScript numbers are otherwise sent as floats). */
   integers?: string[];
@@ -51,12 +60,17 @@ function endOf(spec: RelationshipEndSpec<unknown>, which: "start" | "end"): Rela
  * the last materialisation are written. A relationship whose end node is not in the graph waits in
  * `staging.pending` until the node arrives.
  *
+ * It depends on `from` and on both end node assets, and needs the same resources as a node asset. An end
+ * whose asset writes no Neo4j nodes, or an invalid type or property name, throws a `DefinitionError`.
+ *
  * @example
+ * ```ts
  * export const placed = defineRelationshipAsset<Order>({
  *   key: "graph/PLACED", codeVersion: "1", type: "PLACED", from: stagedOrders,
  *   start: { node: customerNodes, value: (o) => o.customerId },
  *   end: { node: orderNodes, value: (o) => o.orderId },
  * });
+ * ```
  */
 export function defineRelationshipAsset<T>(spec: RelationshipAssetSpec<T>): AssetDefinition<GraphResources> {
   let start!: RelationshipEnd;

@@ -2,8 +2,11 @@ import type { AssetDefinition, AssetTarget } from "../../engine/asset.ts";
 
 /** What a node asset writes: nodes of one label, MERGEd on one key property. */
 export interface NodeTarget extends AssetTarget {
+  /** Always `neo4j-nodes`. */
   kind: "neo4j-nodes";
+  /** The nodes' label. */
   label: string;
+  /** The property nodes are MERGEd on. */
   keyProperty: string;
   /** The key property is stored as a Neo4j INTEGER (declared in `integers`). */
   integerKey?: boolean;

@@ -1,7 +1,11 @@
 import type pg from "pg";
 
+/** How {@link readTable} reads. */
 export interface ReadTableOptions {
-  /** Rows fetched per round trip (default 1 000): what is held in memory at a time. */
+  /**
+   * Rows fetched per round trip (default 1 000): what is held in memory at a time. Not a positive integer:
+   * a `RangeError` when iteration starts.
+   */
   batchSize?: number;
 }
 
@@ -11,12 +15,21 @@ let cursors = 0;
  * Streams a query's rows through a server-side cursor (`DECLARE … CURSOR` in a read-only transaction,
  * then `FETCH` batches), so a table of any size is read in bounded memory, in the query's order.
  * The connection is held until the rows run out or the caller stops iterating (`break` releases it):
- * keep the loop body quick, or the transaction stays open.
+ * keep the loop body quick, or the transaction stays open. `params` fill the query's `$1`, `$2`, …
+ * Nothing runs until the first iteration; a query error then rejects it, and the connection is released.
+ *
+ * @example A staged asset's extract, with the pool received as the resource `shop`
+ * ```ts
+ * extract: ({ resources: { shop } }) =>
+ *   readTable(shop, "select * from shop.reviews order by review_id", [], { batchSize: 5_000 }),
+ * ```
  *
  * @example
- * for await (const order of readTable<{ order_id: string }>(shop, "select * from shop.orders order by order_id", [], { batchSize: 5_000 })) {
+ * ```ts
+ * for await (const order of readTable<{ order_id: string }>(pool, "select * from shop.orders where status = $1", ["paid"])) {
  *   console.log(order.order_id);
  * }
+ * ```
  */
 export async function* readTable<T = Record<string, unknown>>(
   pool: pg.Pool,

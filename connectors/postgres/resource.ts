@@ -5,15 +5,22 @@ import { openPool, type pg } from "../../resources/postgres.ts";
  * A connection pool to a Postgres database of your own (a source, say), ended when the process is done
  * with it. Read it with `readTable`, which streams a query's rows in bounded memory. Give the URL as a
  * function to read it (from the environment, a secret file) only when the pool is first used.
+ * Setup runs `select 1`, so an unreachable database fails there, with an error naming the database's
+ * address (password hidden), `setting` and the fix. Assets receive a `pg.Pool`.
  *
  * @example
- * resources: { shop: postgresResource(() => process.env.SHOP_DATABASE_URL!) }
+ * ```ts
+ * resources: {
+ *   shop: postgresResource(() => settings().shopDatabaseUrl, { setting: "SHOP_DATABASE_URL" }),
+ * }
  * // in a staged asset with resources: ["shop"]:
- * extract: ({ resources }) => readTable(resources.shop, "select * from shop.products order by product_id"),
+ * extract: ({ resources: { shop } }) => readTable(shop, "select * from shop.products order by product_id"),
+ * ```
  */
 export function postgresResource(
   connectionString: string | (() => string),
   options: {
+    /** Connections the pool opens at most (default 10). */
     max?: number;
     /** Where the URL comes from, for a connection error to name: `SHOP_DATABASE_URL`. */
     setting?: string;

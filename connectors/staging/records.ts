@@ -5,9 +5,13 @@ export const sha256 = (text: string) => createHash("sha256").update(text).digest
 
 export const contentHash = (record: unknown) => sha256(canonicalJson(record));
 
+/** A row of a staging table: a validated record under its source key, or the tombstone of one. */
 export interface StagedRecord<T> {
+  /** The record's key in its source, as the staged asset's `sourceKey` gave it. */
   sourceKey: string;
+  /** SHA-256 (hex) of the record's canonical JSON: a record is rewritten only when this changes. */
   contentHash: string;
+  /** The record as the model output it (as JSON stores it: a `Date` comes back as a string). */
   record: T;
   /** The run that last changed this record. */
   runId: string;
@@ -20,6 +24,7 @@ export interface StagedRecord<T> {
   removed: boolean;
 }
 
+/** What a load did to a staging table: `StagingLoad.finish` reports it, and staged assets report it as counts. */
 export interface StageCounts {
   /** Records received, duplicates included. */
   received: number;
@@ -35,13 +40,17 @@ export interface StageCounts {
 
 /** A record a consumer read but could not load yet, and why: it is tried again on every materialisation. */
 export interface PendingRecord {
+  /** The record's source key. */
   sourceKey: string;
+  /** Why it is held back: `no (:Product {productId: "p-17"}) in the graph`. */
   reason: string;
 }
 
 /** Where a consumer (a node, relationship or collection asset) is in reading a staging table. */
 export interface LoadCursor {
+  /** The consuming asset's key. */
   consumer: string;
+  /** The staging table it reads. */
   table: string;
   /** Every change up to this version has been loaded. */
   position: number;

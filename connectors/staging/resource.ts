@@ -12,10 +12,17 @@ export const stagingKind: ResourceKind & { name: "staging" } = {
 };
 
 /**
- * The staging tables (schema `staging`) in the metadata database, `DATABASE_URL` unless given another.
+ * The staging tables (schema `staging`) in the metadata database: `databaseUrl`, else `DATABASE_URL`,
+ * else the local stack's database (`ingest stack up`). Setup connects once and fails with an error
+ * naming the database, where its URL came from and the fix; the pool is ended at teardown.
  *
  * @example
- * resources: { staging: stagingResource() }
+ * ```ts
+ * export const resources = {
+ *   staging: stagingResource(),
+ *   neo4j: neo4jResource(),
+ * };
+ * ```
  */
 export function stagingResource(databaseUrl?: string): ResourceDefinition<Staging> {
   return defineResource({

@@ -7,7 +7,20 @@ const insertBatchSize = 5_000;
 /**
  * One materialisation's records on their way into a staging table: streamed into a temporary table
  * on one connection, then merged in a single transaction, so memory stays flat whatever the volume
- * and a crash leaves the staging table as it was.
+ * and a crash leaves the staging table as it was. Got from `Staging.begin`; end it with `finish` or
+ * `abort`, either of which gives the connection back.
+ *
+ * @example
+ * ```ts
+ * const load = await staging.begin("shop_products", runId);
+ * try {
+ *   for (const p of products) await load.add(p.sku, p);
+ * } catch (error) {
+ *   await load.abort();
+ *   throw error;
+ * }
+ * const counts = await load.finish({ complete: true });
+ * ```
  */
 export class StagingLoad {
   readonly #client: pg.PoolClient;
@@ -17,6 +30,7 @@ export class StagingLoad {
   #rows: [number, string, string, string, string | null][] = [];
   #received = 0;
 
+  /** Made by `Staging.begin`, which sets up the temporary table on `client`. */
   constructor(client: pg.PoolClient, name: string, table: string, runId: string) {
     this.#client = client;
     this.#name = name;
@@ -54,7 +68,10 @@ export class StagingLoad {
    * and with `complete` (the load was the source's whole content) staged records it did not contain
    * become tombstones. Tombstones every consumer has read past are purged.
    */
-  async finish({ complete }: { complete: boolean }): Promise<StageCounts> {
+  async finish({ complete }: {
+    /** The load was the source's whole content: staged records it lacks become tombstones. */
+    complete: boolean;
+  }): Promise<StageCounts> {
     await this.#flush();
     const client = this.#client;
     const t = this.#table;
@@ -133,9 +150,3 @@ export class StagingLoad {
     }
   }
 }
-
-/**
- * Postgres staging tables, one per source asset, keyed by source key with a content hash and a
- * version: downstream assets read only what changed since they last loaded (their load cursor), an
- * unchanged record is never rewritten, and a record gone from the source leaves a tombstone.
- */

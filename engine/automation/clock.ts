@@ -3,6 +3,7 @@
  * from another start; file completeness is judged on file system time, which stays real.
  */
 export interface Clock {
+  /** What the clock reads now. */
   now(): Date;
   /** Real milliseconds until the clock reads `time` (0 when it already has). */
   msUntil(time: Date): number;
@@ -13,6 +14,7 @@ export const systemClock: Clock = {
   msUntil: (time) => Math.max(0, time.getTime() - Date.now()),
 };
 
+/** What {@link compressedClock} makes. */
 export interface CompressedClockOptions {
   /** What the clock reads at `origin`. */
   start: Date;
@@ -23,11 +25,14 @@ export interface CompressedClockOptions {
 }
 
 /**
- * A clock that reads `start` at `origin` and runs `rate` times faster than real time.
+ * A clock that reads `start` at `origin` and runs `rate` times faster than real time: for a daemon in
+ * tests and demos (`startDaemon({ clock })`). A rate that is not a positive number, or an invalid
+ * start, throws.
  *
- * @example
- * // a day per 24 real seconds, from midnight of 1 January in UTC
+ * @example A day per 24 real seconds, from midnight of 1 January in UTC
+ * ```ts
  * const clock = compressedClock({ start: new Date("2026-01-01T00:00:00Z"), rate: 3600 });
+ * ```
  */
 export function compressedClock(options: CompressedClockOptions): Clock {
   const rate = options.rate ?? 1;

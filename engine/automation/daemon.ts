@@ -15,9 +15,11 @@ import { submitRunRequests } from "./run-requests.ts";
 import { ScheduleEvaluator } from "./schedule-tick.ts";
 import { TickLog } from "./ticks.ts";
 
+/** What {@link startDaemon} runs and how. */
 export interface DaemonOptions {
   /** The project's graph: its definitions carry the schedules and sensors. */
   graph: AssetGraph<Definitions>;
+  /** The metadata database's pool: ticks, cursors and the daemon lock live there. The caller ends it. */
   pool: pg.Pool;
   /** The time schedules tick on (default the system clock). */
   clock?: Clock;
@@ -34,6 +36,7 @@ export interface DaemonOptions {
   recoverMs?: number;
 }
 
+/** A running daemon, from {@link startDaemon}. */
 export interface Daemon {
   /** Finishes the evaluation in progress, records what is left, releases the lock. */
   stop(): Promise<void>;
@@ -43,12 +46,16 @@ export interface Daemon {
 
 /**
  * Runs a project's schedules and sensors until stopped, recording every tick. Evaluations due at the
- * same moment run concurrently; between them the daemon sleeps until the next is due.
+ * same moment run concurrently; between them the daemon sleeps until the next is due. A failing
+ * evaluation is recorded as a failed tick and tried again a second later; it never stops the others.
+ * The daemon only requests runs: workers (`startWorker`, `ingest worker`) execute them.
  *
  * @example
+ * ```ts
  * const daemon = await startDaemon({ graph, pool });
  * process.once("SIGTERM", () => daemon.stop());
  * await daemon.done;
+ * ```
  */
 export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const { graph, pool } = options;

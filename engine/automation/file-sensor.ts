@@ -7,9 +7,13 @@ import { isAbsolute, join, matchesGlob, resolve, sep } from "node:path";
 export interface LandedFile {
   /** Relative to the sensor's folder, with `/` separators. */
   path: string;
+  /** The file's absolute path. */
   absolutePath: string;
+  /** Its size in bytes. */
   size: number;
+  /** Its last modification time, in epoch milliseconds. */
   mtimeMs: number;
+  /** SHA-256 of its content, hex: a file rewritten with the same content requests no new run. */
   sha256: string;
 }
 
@@ -31,12 +35,21 @@ export interface FileRule {
  */
 export type Completeness = { quietMs: number } | { marker: string };
 
+/**
+ * What {@link defineFileSensor} takes. Checked with the rest of the project by `defineDefinitions`: a
+ * bad name, an empty folder or glob, or a selection naming unknown assets is a `DefinitionError`.
+ */
 export interface FileSensorSpec {
   /** Unique among schedules and sensors: letters, digits and `_`. */
   name: string;
+  /** What it is for, for people reading the definitions. */
   description?: string;
   /** The landing folder: absolute, or relative to the sources folder (`INGEST_SOURCES_DIR`, default `.ingest/sources`). */
   folder: string;
+  /**
+   * Which files it watches and what each requests; a file takes the first rule whose glob matches it.
+   * Dot-files, markers and the `moveTo` folder are never picked up.
+   */
   files: FileRule[];
   /** Default `{ quietMs: 500 }`. */
   complete?: Completeness;
@@ -52,24 +65,43 @@ export interface FileSensorSpec {
   tags?: Record<string, string>;
 }
 
+/** A declared file sensor, defaults filled in: what `defineFileSensor` returns. */
 export interface FileSensorDefinition extends FileSensorSpec {
+  /** Always `file-sensor`. */
   kind: "file-sensor";
+  /** As given, or `{ quietMs: 500 }`. */
   complete: Completeness;
+  /** As given, or `keep`. */
   processed: "keep" | { moveTo: string };
+  /** As given, or 250. */
   intervalMs: number;
 }
 
 /**
  * Declares a sensor on a landing folder: each new or changed file, once complete, requests a run of
- * the assets that read it, tagged with the file, exactly once however often the daemon restarts.
+ * the assets that read it, tagged with the file (`ingest/file`, its path in the folder, and
+ * `ingest/file_sha256`), exactly once however often the daemon restarts. A missing folder is no
+ * error: it is watched for. It only fills in defaults; `defineDefinitions` checks it.
  *
  * @example
+ * ```ts
+ * export const productsFileChanged = defineFileSensor({
+ *   name: "products_file",
+ *   folder: fileURLToPath(new URL("../data", import.meta.url)),
+ *   files: [{ glob: "products.csv", select: "shop/products+" }],
+ *   complete: { quietMs: 2_000 },
+ * });
+ * ```
+ *
+ * @example Relative to the sources folder; each file is moved to `done/` once its run succeeded
+ * ```ts
  * export const webhooks = defineFileSensor({
  *   name: "chat_webhooks",
  *   folder: "chat/webhooks",
  *   files: [{ glob: "*.jsonl", select: "chat/messages" }],
- *   complete: { quietMs: 1000 },
+ *   processed: { moveTo: "done" },
  * });
+ * ```
  */
 export function defineFileSensor(spec: FileSensorSpec): FileSensorDefinition {
   return {

@@ -9,9 +9,14 @@ import type { TimeWindowPartitions } from "../partitions.ts";
  */
 export type CatchUp = "skip" | { last: number };
 
+/**
+ * What {@link defineSchedule} takes. Checked with the rest of the project by `defineDefinitions`: a bad
+ * name, cron expression, time zone, catch-up or selection is a `DefinitionError` naming the schedule.
+ */
 export interface ScheduleSpec {
   /** Unique among schedules and sensors: letters, digits and `_`. */
   name: string;
+  /** What it is for, for people reading the definitions. */
   description?: string;
   /** A cron expression (five fields, or six with seconds first), as cron-parser reads it. */
   cron: string;
@@ -26,6 +31,7 @@ export interface ScheduleSpec {
    * the tick (the nightly tick at 02:00 materialises yesterday), or a function of the tick.
    */
   partition?: "tick" | ((tick: Date) => string | string[]);
+  /** What happens to ticks missed while the daemon was down or busy (default `"skip"`); see {@link CatchUp}. */
   catchUp?: CatchUp;
   /** With `catchUp: "skip"`: how late (on the daemon's clock) a tick may run (default 60 s). */
   toleranceMs?: number;
@@ -33,26 +39,38 @@ export interface ScheduleSpec {
   tags?: Record<string, string>;
 }
 
+/** A declared schedule, defaults filled in: what `defineSchedule` returns and `defineDefinitions` takes in `schedules`. */
 export interface ScheduleDefinition extends ScheduleSpec {
+  /** Always `schedule`. */
   kind: "schedule";
+  /** As given, or `UTC`. */
   timezone: string;
+  /** As given, or `"skip"`. */
   catchUp: CatchUp;
+  /** As given, or 60 000. */
   toleranceMs: number;
 }
 
 /**
- * Declares a cron schedule: at each tick the daemon requests one run of the selection, exactly once
- * however many daemons run.
+ * Declares a cron schedule: at each tick the daemon (`ingest daemon`) requests one run of the selection,
+ * exactly once however many daemons run. It only fills in defaults; `defineDefinitions` checks it.
  *
  * @example
+ * ```ts
  * export const nightly = defineSchedule({
- *   name: "nightly_refresh",
+ *   name: "nightly",
+ *   description: "re-read the products and load what changed",
  *   cron: "0 2 * * *",
  *   timezone: "Europe/Berlin",
  *   select: "*",
- *   staleOnly: true,
  *   catchUp: { last: 1 },
  * });
+ * ```
+ *
+ * @example Yesterday's partition of the daily assets, every night at 01:00 UTC
+ * ```ts
+ * export const daily = defineSchedule({ name: "daily_orders", cron: "0 1 * * *", select: "ec/daily_orders+", partition: "tick" });
+ * ```
  */
 export function defineSchedule(spec: ScheduleSpec): ScheduleDefinition {
   return {
