@@ -3,9 +3,20 @@ import type { ResourceNeed } from "./resource.ts";
 import type { DeadLetterInput } from "./dead-letters.ts";
 import type { PartitionsDefinition } from "./partitions.ts";
 
-/** What a materialisation reports back; the engine records it with the run. */
+/**
+ * What a materialisation reports back; the engine records it with the run.
+ *
+ * @example
+ * ```ts
+ * return { counts: { extracted: 120, loaded: 118, deduplicated: 2 }, metadata: { source: "shop.products" } };
+ * ```
+ */
 export interface MaterializeResult {
-  /** Record counts, e.g. `{ extracted, loaded, deadLettered }`. */
+  /**
+   * Record counts, e.g. `{ extracted, loaded, deadLettered }`. When `extracted` is given, the engine
+   * fills in `deadLettered` (what `ctx.deadLetter` recorded), `loaded` and `deduplicated` (0 when
+   * missing) and fails the materialisation unless extracted = loaded + deadLettered + deduplicated.
+   */
   counts?: Record<string, number>;
   /** Anything worth showing with the materialisation (JSON-serialisable). */
   metadata?: Record<string, unknown>;
@@ -16,8 +27,26 @@ export interface MaterializeResult {
   dataVersion?: string;
 }
 
+/**
+ * What `materialize` (and an asset check) receives: the run, the asset, its resources and a way to
+ * dead-letter records. `R` is the asset's resources by the names it declared.
+ *
+ * @example
+ * ```ts
+ * async materialize({ resources: { neo4j }, runId, upstreamVersions, log }) {
+ *   log.info({ upstreamVersions }, "linking persons");
+ *   await neo4j.executeQuery("MATCH (c:Customer) MERGE (p:Person {email: c.email}) SET p.ingestRunId = $runId", { runId });
+ *   return { dataVersion: versionHash(JSON.stringify(upstreamVersions)) };
+ * }
+ * ```
+ */
 export interface MaterializeContext<R> {
+  /**
+   * The run this materialisation serves (the first of them, when one job serves several runs that
+   * asked for the same asset partition): what lineage properties and dead letters record.
+   */
   runId: string;
+  /** The key of the asset being materialised. */
   assetKey: string;
   /** The partition being materialised, for partitioned assets. */
   partitionKey?: string;
@@ -25,7 +54,12 @@ export interface MaterializeContext<R> {
   resources: R;
   /** The data versions of the upstream assets as this materialisation read them. */
   upstreamVersions: Record<string, string>;
+  /** A pino logger bound to the runs, the asset, the partition and the attempt; credentials are redacted. */
   log: Logger;
+  /**
+   * Aborted when every run this materialisation serves was canceled, or when its job was given to
+   * another worker (a worker that stopped or was taken for dead): long loops should check it and stop.
+   */
   signal: AbortSignal;
   /**
    * Records a record that cannot be loaded, with the reason and the raw payload, in the dead-letter
@@ -46,17 +80,36 @@ export interface RetryPolicy {
   maxAttempts: number;
   /** Delay before the second attempt (default 1 s); each later one is `factor` times longer. */
   initialDelayMs?: number;
+  /** Each delay is this many times the one before (default 2). */
   factor?: number;
+  /** No delay is longer than this, in milliseconds, before jitter (default 60 000). */
   maxDelayMs?: number;
   /** Each delay is spread by up to ± this fraction (default 0.2), so retries of many assets do not land together. */
   jitter?: number;
 }
 
+/**
+ * A data quality check run after each successful materialisation of an asset, with what it
+ * reported; the result is recorded with the materialisation. A check that throws counts as failed,
+ * with the error in its metadata.
+ *
+ * @example
+ * ```ts
+ * checks: [{
+ *   name: "nothing dead-lettered",
+ *   severity: "warn",
+ *   check: async ({ result }) => ({ passed: (result.counts?.deadLettered ?? 0) === 0 }),
+ * }],
+ * ```
+ */
 export interface AssetCheck<R> {
+  /** Names the check in the results (`ingest status`, the `ingest.asset_checks` table). */
   name: string;
+  /** What the check guards against, recorded with each result. */
   description?: string;
   /** `error` fails the step (and skips what is downstream); `warn` (default) only records the result. */
   severity?: "warn" | "error";
+  /** Whether the data passes, with anything worth recording beside the verdict. */
   check(
     ctx: MaterializeContext<R> & { result: MaterializeResult },
   ): Promise<{ passed: boolean; metadata?: Record<string, unknown> }>;
@@ -67,10 +120,30 @@ export interface AssetCheck<R> {
  * label: "Product", keyProperty: "productId" }`. `ingest lineage --node` and the UI read it.
  */
 export interface AssetTarget {
+  /** The kind of store written: `neo4j-nodes`, `neo4j-relationships`, `chroma-collection`, `staging-table`. */
   kind: string;
+  /** What the kind needs to find the data: a label and key property, a collection name, a table. */
   readonly [detail: string]: unknown;
 }
 
+/**
+ * What `defineAsset` takes: an asset's key, its upstream assets, the resources it uses and the
+ * function that materialises it. `R` is the resources `materialize` receives, by name.
+ *
+ * @example
+ * ```ts
+ * const spec: AssetSpec<{ neo4j: Driver }> = {
+ *   key: "graph/Person",
+ *   codeVersion: "1",
+ *   deps: ["graph/Customer", "graph/Contact"],
+ *   resources: ["neo4j"],
+ *   async materialize({ resources: { neo4j } }) {
+ *     await neo4j.executeQuery("MATCH (p:Person) WHERE NOT (p)--() DELETE p");
+ *     return {};
+ *   },
+ * };
+ * ```
+ */
 export interface AssetSpec<R> {
   /** Unique key: `/`-separated segments of `[A-Za-z0-9_]`, such as `ec/products` or `graph/Product`. */
   key: string;
@@ -81,43 +154,80 @@ export interface AssetSpec<R> {
    * the kind of resource needed under a name (`neo4jKind`), found by name or as the one of its kind.
    */
   resources?: ResourceNeed<keyof R & string>[];
+  /**
+   * The group the asset belongs to, for selections (`group:ec`) and per-group concurrency limits.
+   * Default: the key's first segment (`ec` for `ec/products`), or `default` for a key of one segment.
+   */
   group?: string;
+  /** What the asset holds, shown by `ingest assets`. */
   description?: string;
   /** Bump when the code's output changes: the asset (and what reads it) becomes stale. */
   codeVersion: string;
   /** Materialise one partition at a time: static keys, or daily/hourly windows in a time zone. */
   partitions?: PartitionsDefinition;
+  /** How a failed materialisation is tried again (default: 3 attempts in all, the second 1 s after the first). */
   retry?: RetryPolicy;
   /** Data quality checks run after each materialisation; their results are recorded with it. */
   checks?: AssetCheck<R>[];
+  /**
+   * What the asset writes, for lineage (`ingest lineage --node`) and for relationship assets, which
+   * name the node asset of each end: a custom asset writing Neo4j nodes declares
+   * `{ kind: "neo4j-nodes", label, keyProperty }`.
+   */
   target?: AssetTarget;
+  /**
+   * Builds the asset from its upstream assets. A throw fails the attempt: it is retried by `retry`,
+   * then the step fails and what is downstream of it is skipped.
+   */
   materialize(ctx: MaterializeContext<R>): Promise<MaterializeResult>;
 }
 
+/**
+ * A declared asset, defaults filled in: what every `define…Asset` returns and what
+ * `defineDefinitions` takes in `assets`.
+ *
+ * @example
+ * ```ts
+ * const keys = definitions.assets.map((asset: AssetDefinition) => `${asset.group}: ${asset.key}`);
+ * ```
+ */
 // deno-lint-ignore no-explicit-any -- an asset of any resources, as the graph holds them
 export interface AssetDefinition<R = any> extends AssetSpec<R> {
+  /** Keys of the assets this one reads (none by default). */
   deps: string[];
+  /** The resources `materialize` receives (none by default). */
   resources: ResourceNeed<keyof R & string>[];
+  /** The group, as given or from the key's first segment. */
   group: string;
+  /** The retry policy, `maxAttempts` 3 unless given. */
   retry: RetryPolicy;
+  /** The checks run after each materialisation (none by default). */
   checks: AssetCheck<R>[];
 }
 
 /**
  * Declares an asset: something persistent (a Neo4j label, a relationship set, a Chroma collection,
- * a staging table) that a function materialises from its upstream assets.
+ * a staging table) that a function materialises from its upstream assets. Use it for what the asset
+ * kinds (`defineStagedAsset`, `defineNodeAsset`, …) do not cover; it fills in the defaults and checks
+ * nothing itself: keys, dependencies and resources are checked by `defineDefinitions`, which throws a
+ * {@link DefinitionError} naming the asset.
  *
  * @example
- * export const productNodes = defineAsset<{ neo4j: Driver }>({
- *   key: "graph/Product",
- *   deps: ["ec/products"],
- *   resources: ["neo4j"],
+ * ```ts
+ * export const persons = defineAsset<{ neo4j: Driver }>({
+ *   key: "graph/Person",
+ *   group: "graph",
  *   codeVersion: "1",
- *   async materialize({ resources }) {
- *     // … read the staged products, MERGE them …
- *     return { counts: { loaded: 120 } };
+ *   deps: [customerNodes.key, contactNodes.key],
+ *   resources: ["neo4j"],
+ *   target: { kind: "neo4j-nodes", label: "Person", keyProperty: "email" },
+ *   async materialize({ resources: { neo4j }, upstreamVersions }) {
+ *     await neo4j.executeQuery("MATCH (c:Customer) MERGE (p:Person {email: c.email}) MERGE (p)-[:IS]->(c)");
+ *     // What it builds is a function of what it read.
+ *     return { dataVersion: versionHash(JSON.stringify(upstreamVersions)) };
  *   },
  * });
+ * ```
  */
 export function defineAsset<R = Record<string, never>>(spec: AssetSpec<R>): AssetDefinition<R> {
   return {
@@ -125,12 +235,22 @@ export function defineAsset<R = Record<string, never>>(spec: AssetSpec<R>): Asse
     resources: [],
     checks: [],
     group: spec.key.includes("/") ? spec.key.split("/")[0]! : "default",
-    ...spec,
+    // A field given as undefined keeps its default (`deps: undefined` is no dependencies, not a crash).
+    ...Object.fromEntries(Object.entries(spec).filter(([, value]) => value !== undefined)) as AssetSpec<R>,
     retry: { maxAttempts: 3, ...spec.retry },
   };
 }
 
-/** The wait before attempt `attempt + 1`, after `attempt` failures: exponential, capped, with jitter. */
+/**
+ * The wait in milliseconds before attempt `attempt + 1`, after `attempt` failures: `initialDelayMs`
+ * (default 1 000) times `factor` (default 2) per earlier failure, capped at `maxDelayMs` (default
+ * 60 000), then spread by ± `jitter` (default 0.2). Never negative.
+ *
+ * @example
+ * ```ts
+ * retryDelayMs({ maxAttempts: 5, initialDelayMs: 500 }, 3, () => 0.5); // 2000: 500 × 2², no jitter at 0.5
+ * ```
+ */
 export function retryDelayMs(policy: RetryPolicy, attempt: number, random = Math.random): number {
   const base = Math.min(
     (policy.initialDelayMs ?? 1_000) * (policy.factor ?? 2) ** Math.max(0, attempt - 1),
@@ -140,14 +260,32 @@ export function retryDelayMs(policy: RetryPolicy, attempt: number, random = Math
   return Math.max(0, Math.round(base * (1 + jitter * (2 * random() - 1))));
 }
 
-/** The fields an asset kind (a connector's `define…Asset`) passes through to `defineAsset` unchanged. */
+/**
+ * The fields an asset kind (a connector's `define…Asset`) passes through to `defineAsset` unchanged:
+ * `key`, `group`, `description`, `codeVersion`, `retry`, `checks` and `partitions`, documented on
+ * {@link AssetSpec}.
+ */
 export type AssetKindSpec<R> = Pick<
   AssetSpec<R>,
   "key" | "group" | "description" | "codeVersion" | "retry" | "checks" | "partitions"
 >;
 
-/** A mistake in a project's definitions, reported when they load. */
+/**
+ * A mistake in a project's definitions, reported when they load: its message names the asset (or
+ * schedule, sensor) and what is wrong, one problem a line.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   defineDefinitions({ assets, resources });
+ * } catch (error) {
+ *   if (error instanceof DefinitionError) console.error(error.message); // "asset 'graph/Book' depends on unknown asset 'shop/book'"
+ *   else throw error;
+ * }
+ * ```
+ */
 export class DefinitionError extends Error {
+  /** Always `"DefinitionError"`, which logs and `--json` output show. */
   override name = "DefinitionError";
 }
 

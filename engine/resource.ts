@@ -1,11 +1,20 @@
-/** A shared client (a driver, a pool, a model) that assets receive by name, set up once per process. */
+/**
+ * A shared client (a driver, a pool, a model) that assets receive by name, set up once per process.
+ * Make one with {@link defineResource}, or with a ready constructor such as `neo4jResource()`.
+ */
 export interface ResourceDefinition<T> {
   /**
    * What the resource is (`"neo4j"`, `"staging"`, …), set by the ready constructors such as
    * `neo4jResource()`: an asset kind that needs a Neo4j driver finds it by this, under any name.
    */
   kind?: string;
+  /**
+   * Makes the instance, when the first asset that needs it runs in this process (never at load time).
+   * A failure fails that materialisation (which retries by its policy), and the next use calls `setup`
+   * again: a store that was down when a worker started does not fail it for good.
+   */
   setup(): Promise<T> | T;
+  /** Closes the instance when the worker (or command) stops; called only for resources that were set up. */
   teardown?(instance: T): Promise<void> | void;
 }
 
@@ -15,6 +24,7 @@ export interface ResourceDefinition<T> {
  * resource of its `kind`; a missing or wrongly typed one is a definition-time error naming both.
  */
 export interface ResourceKind {
+  /** The `kind` a resource must carry (or, without one, pass `is`) to meet the need. */
   kind: string;
   /** The name the asset receives it under (`ctx.resources.neo4j`). */
   name: string;
@@ -28,11 +38,20 @@ export interface ResourceKind {
 export type ResourceNeed<N extends string = string> = N | (ResourceKind & { name: N });
 
 /**
+ * Declares a resource of your own: `setup` makes the instance when an asset first needs it in a
+ * process, `teardown` closes it. Returns `definition` as given; the type parameter ties `setup`'s
+ * result to what `teardown` and the assets receive.
+ *
  * @example
- * export const shop = defineResource({
- *   setup: () => createPool(process.env.SHOP_DATABASE_URL!),
- *   teardown: (pool) => pool.end(),
- * });
+ * ```ts
+ * crm: defineResource({
+ *   setup: () => {
+ *     const { url, clientId, clientSecret } = settings().crm;
+ *     if (!clientSecret) throw new Error("CRM_CLIENT_SECRET is not set");
+ *     return new CrmClient({ baseUrl: url, clientId, clientSecret });
+ *   },
+ * }),
+ * ```
  */
 export function defineResource<T>(definition: ResourceDefinition<T>): ResourceDefinition<T> {
   return definition;
@@ -89,7 +108,13 @@ export class ResourcePool implements AsyncDisposable {
     const { name } = resolved;
     let instance = this.#instances.get(name);
     if (!instance) {
-      instance = Promise.resolve(this.#definitions[name]!.setup());
+      // A failed setup is forgotten, so the next use tries again: a store that was down when the worker
+      // started must not fail every later materialisation until the process restarts.
+      const made = Promise.resolve().then(() => this.#definitions[name]!.setup());
+      made.catch(() => {
+        if (this.#instances.get(name) === made) this.#instances.delete(name);
+      });
+      instance = made;
       this.#instances.set(name, instance);
     }
     if (typeof need === "string" || !need.is) return instance;

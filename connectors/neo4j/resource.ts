@@ -1,5 +1,5 @@
 import { defineResource, type ResourceDefinition, type ResourceKind } from "../../engine/resource.ts";
-import { type Neo4jSettings, settings } from "../../resources/settings.ts";
+import { envSecret, type Neo4jSettings, settings } from "../../resources/settings.ts";
 import { neo4jConnectionError } from "../../resources/connection-errors.ts";
 import { connectNeo4j, type Driver } from "./driver.ts";
 
@@ -14,11 +14,22 @@ export const neo4jKind: ResourceKind & { name: "neo4j" } = {
 
 /**
  * A Neo4j driver, closed when the process is done with it. Connection settings default to
- * `NEO4J_URI`, `NEO4J_USER` and `NEO4J_PASSWORD` (or `NEO4J_PASSWORD_FILE`), else the local stack's.
+ * `NEO4J_URI`, `NEO4J_USER` and `NEO4J_PASSWORD` (or `NEO4J_PASSWORD_FILE`), else the local stack's;
+ * each of `config`'s fields overrides one of them, and a field given as `undefined` overrides it too
+ * (a `password: undefined` means no password). Setup checks the server answers and fails with an error
+ * naming the address, the user, where they came from and the fix.
  *
  * @example
+ * ```ts
  * resources: { neo4j: neo4jResource() }
- * resources: { neo4j: neo4jResource({ uri: "neo4j://graph.internal:7687", user: "ingest", password: process.env.GRAPH_PASSWORD }) }
+ * ```
+ *
+ * @example
+ * ```ts
+ * resources: {
+ *   neo4j: neo4jResource({ uri: "neo4j://graph.internal:7687", user: "ingest", password: process.env.GRAPH_PASSWORD! }),
+ * }
+ * ```
  */
 export function neo4jResource(
   config: Partial<Pick<Neo4jSettings, "uri" | "user" | "password">> = {},
@@ -26,7 +37,15 @@ export function neo4jResource(
   return defineResource({
     kind: neo4jKind.kind,
     setup: async () => {
-      const resolved = { ...settings().neo4j, ...config };
+      const defaults = settings().neo4j;
+      // The local stack's generated password is for the local stack: a server named here gets only
+      // the password given here or in NEO4J_PASSWORD, never that one.
+      const password = "password" in config
+        ? config.password
+        : config.uri !== undefined && !defaults.external
+        ? envSecret("NEO4J_PASSWORD")
+        : defaults.password;
+      const resolved = { ...defaults, ...config, password };
       const driver = connectNeo4j(resolved);
       await driver.getServerInfo().catch(async (error: unknown) => {
         await driver.close();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { DefinitionError } from "../../engine/asset.ts";
+import { defineAsset, DefinitionError } from "../../engine/asset.ts";
 import { buildAssetGraph } from "../../engine/asset-graph.ts";
 import { defineResource, ResourcePool } from "../../engine/resource.ts";
 import { chromaResource } from "../../connectors/chroma/index.ts";
@@ -110,5 +110,39 @@ describe("resources by kind", () => {
         end: { node: bookNodes, value: (b) => b.isbn },
       })
     ).toThrow(DefinitionError);
+  });
+});
+
+describe("a resource whose setup failed", () => {
+  it("is set up again on its next use: a store that was down at start does not fail the worker for good", async () => {
+    let calls = 0;
+    await using pool = new ResourcePool({
+      graph: defineResource({
+        setup: async () => {
+          calls++;
+          if (calls === 1) throw new Error("connect ECONNREFUSED 127.0.0.1:7687");
+          return "driver";
+        },
+      }),
+    });
+    await expect(pool.get("graph")).rejects.toThrow("ECONNREFUSED");
+    await expect(pool.get("graph")).resolves.toBe("driver");
+    await expect(pool.get("graph")).resolves.toBe("driver");
+    expect(calls).toBe(2);
+  });
+});
+
+describe("an asset's optional fields given as undefined", () => {
+  it("keep their defaults, so a graph of them builds", () => {
+    const asset = defineAsset({
+      key: "shop/orders",
+      codeVersion: "1",
+      deps: undefined,
+      group: undefined,
+      retry: undefined,
+      materialize: async () => ({}),
+    });
+    expect([asset.deps, asset.group, asset.retry.maxAttempts]).toEqual([[], "shop", 3]);
+    expect(buildAssetGraph({ assets: [asset], resources: {} }).order).toEqual(["shop/orders"]);
   });
 });
