@@ -5,6 +5,7 @@ import * as catalog from "./assets/ec/catalog.ts";
 import * as customers from "./assets/ec/customers.ts";
 import * as orders from "./assets/ec/orders.ts";
 import * as reviews from "./assets/ec/reviews.ts";
+import { dailySales } from "./assets/ec/sales.ts";
 import { persons } from "./assets/people/persons.ts";
 import type { AssetDefinition } from "./engine/asset.ts";
 import { defineDefinitions } from "./engine/definitions.ts";
@@ -26,7 +27,7 @@ const assetsOf = (...modules: Record<string, unknown>[]) =>
 
 /** This project's assets and the resources they use: what `ingest` loads unless given `--definitions`. */
 export default defineDefinitions({
-  assets: [...assetsOf(catalog, customers, orders, reviews, accounts, sales, support), persons],
+  assets: [...assetsOf(catalog, customers, orders, reviews, accounts, sales, support), persons, dailySales],
   schedules,
   sensors,
   resources: {

@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { cliBench } from "./cli.ts";
 import { e2eBench } from "./e2e.ts";
 import { embedBench } from "./embed.ts";
 import { engineBench } from "./engine.ts";
@@ -12,6 +13,7 @@ import { type BenchResult, combineRuns, writeResults } from "./report.ts";
 import { sensorBench } from "./sensor.ts";
 
 const benches: Record<string, () => Promise<BenchResult[]>> = {
+  cli: cliBench,
   e2e: e2eBench,
   embed: embedBench,
   engine: engineBench,

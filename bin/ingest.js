@@ -25,6 +25,19 @@ function installedNode() {
   return undefined;
 }
 
+// `npx ingest worker` and `npm run` scripts start this under `sh -c`. On SIGTERM npm kills that shell, which
+// dies without passing the signal on (npm/cli#6547), and this process would run on with parent 1 while a
+// supervisor (systemd, Kubernetes) believes it stopped. Under npm, losing the parent is that SIGTERM.
+if (process.env.npm_command !== undefined || process.env.npm_lifecycle_event !== undefined) {
+  const parent = process.ppid;
+  const watch = setInterval(() => {
+    if (process.ppid === parent) return;
+    clearInterval(watch);
+    process.kill(process.pid, "SIGTERM");
+  }, 500);
+  watch.unref();
+}
+
 if (isDeno || major > 22 || (major === 22 && minor >= 18)) {
   await import(main);
 } else {

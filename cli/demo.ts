@@ -14,7 +14,6 @@ import { stackUp } from "../stack/stack.ts";
 import type { AssetGraph } from "../engine/asset-graph.ts";
 import { globals, loadGraph, openMetadata } from "./context.ts";
 import { describeService } from "./stack.ts";
-import { wholeNumber } from "./options.ts";
 
 const collections = ["products", "reviews", "chat_messages", "crm_notes"];
 
@@ -46,104 +45,110 @@ async function printGraph(neo4j: Driver): Promise<void> {
   console.log(`   relationships: ${types.records.map((r) => `${r.get("type")} ${r.get("n")}`).join(", ")}`);
 }
 
-/** Step 3: every asset, with a worker in this process; what was dead-lettered on the way. */
-async function materializeAll(graph: AssetGraph) {
+/**
+ * Step 3: whatever is stale, with a worker in this process (everything the first time, every
+ * partition of a partitioned asset included); what is dead-lettered now.
+ */
+async function materializeStale(graph: AssetGraph) {
   await using store = await openMetadata();
-  const { run, steps } = await runInProcess(store.pool, graph, { selection: "*", keys: graph.order }, {
-    concurrency: 2,
-  });
-  const failed = steps.filter((s) => s.status !== "succeeded");
-  console.log(`   run ${run.id} ${run.status}: ${steps.length - failed.length} of ${steps.length} assets materialised`);
+  const { run, steps } = await runInProcess(store.pool, graph, {
+    selection: "*",
+    keys: graph.order,
+    staleOnly: true,
+  }, { concurrency: 2 });
+  const failed = steps.filter((s) => s.status !== "succeeded" && s.status !== "fresh");
+  const fresh = steps.filter((s) => s.status === "fresh").length;
+  console.log(
+    steps.length === 0
+      ? "   nothing is stale: every asset is up to date with its sources"
+      : `   run ${run.id} ${run.status}: ${steps.length - failed.length - fresh} steps materialised${
+        fresh ? `, ${fresh} found fresh` : ""
+      }${failed.length ? `, ${failed.length} not` : ""}`,
+  );
   for (const step of failed) {
-    console.log(`   ${step.status} ${step.step_key}${step.error ? `: ${step.error.split("\n")[0]}` : ""}`);
+    console.log(`   ${step.status} ${step.stepKey}${step.error ? `: ${step.error.split("\n")[0]}` : ""}`);
   }
   if (run.status !== "succeeded") throw new Error(`run ${run.id} ${run.status}`);
-  return { letters: await deadLetterCounts(store.db, run.id) };
+  return { letters: await deadLetterCounts(store.db) };
 }
 
-export function registerDemo(program: Command): void {
-  program
-    .command("demo")
-    .description("bring the local stack up, generate the sample data, materialise every asset and show what landed")
-    .option("-n, --scale <orders>", "sample scale (orders)", wholeNumber(1), 2000)
-    .option("--seed <seed>", "sample seed", wholeNumber(0), 42)
-    .action(async (options: { scale: number; seed: number }, command: Command) => {
-      // The demo narrates on stdout; the workers' per-asset log lines would drown it.
-      logger.level = process.env.LOG_LEVEL ?? "warn";
-      console.log("1. the local stack");
-      await stackUp([], (s) => console.log(`   ${describeService(s)}`));
+/** `ingest demo` (`npm run demo`). */
+export async function demo(options: { scale: number; seed: number }, command: Command): Promise<void> {
+  // The demo narrates on stdout; the workers' per-asset log lines would drown it.
+  logger.level = process.env.LOG_LEVEL ?? "warn";
+  console.log("1. the local stack");
+  await stackUp([], (s) => console.log(`   ${describeService(s)}`));
 
-      console.log(
-        "2. sample data: e-commerce in Postgres, CRM behind its REST API and in CSV/Excel exports, chat in JSON Lines",
-      );
-      await ensureSamples(options.scale, options.seed);
+  console.log(
+    "2. sample data: e-commerce in Postgres, CRM behind its REST API and in CSV/Excel exports, chat in JSON Lines",
+  );
+  await ensureSamples(options.scale, options.seed);
 
-      console.log("3. materialising every asset");
-      const graph = await loadGraph(globals(command).definitions);
-      const { letters } = await materializeAll(graph);
+  console.log("3. materialising what is stale (everything, the first time)");
+  const graph = await loadGraph(globals(command).definitions);
+  const { letters } = await materializeStale(graph);
 
-      console.log("4. what landed");
-      const neo4j = connectNeo4j();
-      const chroma = await connectChroma();
-      await printGraph(neo4j);
-      const sizes = await Promise.all(
-        collections.map(async (name) => `${name} ${await (await chroma.collection(name)).count()}`),
-      );
-      console.log(`   collections:   ${sizes.join(", ")}`);
-      console.log(
-        `   dead letters:  ${
-          letters.map((l) => `${l.asset_key} ${l.reason} ${l.count}`).join(", ") || "none"
-        }  (npx ingest dead-letters)`,
-      );
+  console.log("4. what landed");
+  const neo4j = connectNeo4j();
+  const chroma = await connectChroma();
+  await printGraph(neo4j);
+  const sizes = await Promise.all(
+    collections.map(async (name) => `${name} ${await (await chroma.collection(name)).count()}`),
+  );
+  console.log(`   collections:   ${sizes.join(", ")}`);
+  console.log(
+    `   dead letters:  ${
+      letters.map((l) => `${l.assetKey} ${l.reason} ${l.count}`).join(", ") || "none"
+    }  (npx ingest dead-letters)`,
+  );
 
-      console.log("5. three questions");
-      console.log("   a) who bought a product and then opened a support chat about it? (graph)");
-      const bought = await neo4j.executeQuery(
-        `MATCH (p:Person)-[:IS]->(c:Customer)-[:PLACED]->(:Order)-[:CONTAINS]->(product:Product),
-               (p)-[:STARTED]->(s:ChatSession {productId: product.productId})
-         RETURN DISTINCT p.email AS email, product.name AS product, s.sessionId AS session ORDER BY email LIMIT 5`,
-      );
-      for (const r of bought.records) {
-        console.log(`      ${r.get("email")} bought "${r.get("product")}" and chatted about it in ${r.get("session")}`);
-      }
+  console.log("5. three questions");
+  console.log("   a) who bought a product and then opened a support chat about it? (graph)");
+  const bought = await neo4j.executeQuery(
+    `MATCH (p:Person)-[:IS]->(c:Customer)-[:PLACED]->(:Order)-[:CONTAINS]->(product:Product),
+           (p)-[:STARTED]->(s:ChatSession {productId: product.productId})
+     RETURN DISTINCT p.email AS email, product.name AS product, s.sessionId AS session ORDER BY email LIMIT 5`,
+  );
+  for (const r of bought.records) {
+    console.log(`      ${r.get("email")} bought "${r.get("product")}" and chatted about it in ${r.get("session")}`);
+  }
 
-      console.log('   b) reviews most like "battery died after a week" (vectors)');
-      const embedder = await loadEmbedder();
-      const [query] = await embedder.embed(["battery died after a week"]);
-      await embedder.close();
-      const hits = await (await chroma.collection("reviews")).query({
-        queryEmbeddings: [query!],
-        nResults: 3,
-        include: ["documents", "metadatas", "distances"],
-      });
-      const reviewIds = hits.ids[0]!;
-      reviewIds.forEach((id, i) =>
-        console.log(
-          `      ${id} (${(1 - hits.distances[0]![i]!).toFixed(2)}, ${hits.metadatas[0]![i]?.rating}★) ${
-            hits.documents[0]![i]?.slice(0, 90)
-          }`,
-        )
-      );
+  console.log('   b) reviews most like "battery died after a week" (vectors)');
+  const embedder = await loadEmbedder();
+  const [query] = await embedder.embed(["battery died after a week"]);
+  await embedder.close();
+  const hits = await (await chroma.collection("reviews")).query({
+    queryEmbeddings: [query!],
+    nResults: 3,
+    include: ["documents", "metadatas", "distances"],
+  });
+  const reviewIds = hits.ids[0]!;
+  reviewIds.forEach((id, i) =>
+    console.log(
+      `      ${id} (${(1 - hits.distances[0]![i]!).toFixed(2)}, ${hits.metadatas[0]![i]?.rating}★) ${
+        hits.documents[0]![i]?.slice(0, 90)
+      }`,
+    )
+  );
 
-      console.log("   c) the graph around those reviews (vectors, then graph)");
-      const around = await neo4j.executeQuery(
-        `MATCH (c:Customer)-[:WROTE]->(r:Review)-[:REVIEWS]->(product:Product)-[:IN_CATEGORY]->(category:Category)
-         WHERE r.reviewId IN $ids
-         OPTIONAL MATCH (c)<-[:IS]-(:Person)-[:STARTED]->(s:ChatSession)
-         RETURN r.reviewId AS review, c.email AS customer, product.name AS product, category.name AS category, count(s) AS chats`,
-        { ids: reviewIds },
-      );
-      for (const r of around.records) {
-        console.log(
-          `      ${r.get("review")}: ${r.get("customer")} on "${r.get("product")}" (${r.get("category")}), ${
-            r.get("chats")
-          } support chat(s)`,
-        );
-      }
-      await neo4j.close();
+  console.log("   c) the graph around those reviews (vectors, then graph)");
+  const around = await neo4j.executeQuery(
+    `MATCH (c:Customer)-[:WROTE]->(r:Review)-[:REVIEWS]->(product:Product)-[:IN_CATEGORY]->(category:Category)
+     WHERE r.reviewId IN $ids
+     OPTIONAL MATCH (c)<-[:IS]-(:Person)-[:STARTED]->(s:ChatSession)
+     RETURN r.reviewId AS review, c.email AS customer, product.name AS product, category.name AS category, count(s) AS chats`,
+    { ids: reviewIds },
+  );
+  for (const r of around.records) {
+    console.log(
+      `      ${r.get("review")}: ${r.get("customer")} on "${r.get("product")}" (${r.get("category")}), ${
+        r.get("chats")
+      } support chat(s)`,
+    );
+  }
+  await neo4j.close();
 
-      console.log(
-        `\nThe stack keeps running: \`npx ingest status\`, \`npx ingest lineage --node Product:<id>\`, \`npx ingest stack down\`.`,
-      );
-    });
+  console.log(
+    `\nThe stack keeps running: \`npx ingest status\`, \`npx ingest lineage --node Product:<id>\`, \`npx ingest stack down\`.`,
+  );
 }

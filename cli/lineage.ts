@@ -22,40 +22,31 @@ async function recordOf(graph: AssetGraph, options: LineageOptions): Promise<Rec
   return findDocumentRecord((await resources.get(chromaKind)) as ChromaResource, options.document!);
 }
 
-export function registerLineage(program: Command): void {
-  program
-    .command("lineage [asset]")
-    .description(
-      "the upstream chain of an asset's latest materialisation, or the source record and run behind a node or document",
-    )
-    .option("-p, --partition <key>", "a partition of a partitioned asset")
-    .option("--node <Label:key>", "the node to trace, e.g. Product:P-1001")
-    .option("--document <collection:id>", "the Chroma document to trace, e.g. products:P-1001")
-    .action(async (assetKey: string | undefined, options: LineageOptions, command: Command) => {
-      const graph = await loadGraph(globals(command).definitions);
-      const record = await recordOf(graph, options);
-      const key = record?.assetKey ?? assetKey;
-      if (!key) throw new Error("name an asset, or give --node or --document");
-      if (!graph.byKey.has(key)) throw new Error(`unknown asset '${key}'`);
-      await using store = await openMetadata();
-      const tree = await lineageOf(store.db, {
-        assetKey: key,
-        partitionKey: options.partition,
-        runId: record?.runId,
-      });
-      if (!tree) {
-        throw new Error(`asset '${key}' has no successful materialisation${record ? ` in run ${record.runId}` : ""}`);
-      }
-      output(command, { record, lineage: tree }, () =>
-        [
-          ...(record
-            ? [
-              `source record ${record.source} ${record.sourceKey}${
-                record.contentHash ? ` (content ${record.contentHash.slice(0, 12)})` : ""
-              }, written by run ${record.runId} as ${record.assetKey}`,
-            ]
-            : []),
-          ...renderLineage(tree),
-        ].join("\n"));
-    });
+/** `ingest lineage [asset]`. */
+export async function lineage(assetKey: string | undefined, options: LineageOptions, command: Command): Promise<void> {
+  const graph = await loadGraph(globals(command).definitions);
+  const record = await recordOf(graph, options);
+  const key = record?.assetKey ?? assetKey;
+  if (!key) throw new Error("name an asset, or give --node or --document");
+  if (!graph.byKey.has(key)) throw new Error(`unknown asset '${key}'`);
+  await using store = await openMetadata({ migrate: "if-behind" });
+  const tree = await lineageOf(store.db, {
+    assetKey: key,
+    partitionKey: options.partition,
+    runId: record?.runId,
+  });
+  if (!tree) {
+    throw new Error(`asset '${key}' has no successful materialisation${record ? ` in run ${record.runId}` : ""}`);
+  }
+  output(command, { record, lineage: tree }, () =>
+    [
+      ...(record
+        ? [
+          `source record ${record.source} ${record.sourceKey}${
+            record.contentHash ? ` (content ${record.contentHash.slice(0, 12)})` : ""
+          }, written by run ${record.runId} as ${record.assetKey}`,
+        ]
+        : []),
+      ...renderLineage(tree),
+    ].join("\n"));
 }

@@ -1,16 +1,22 @@
-import { Command } from "commander";
-import { packageVersion } from "../resources/settings.ts";
-import { registerDaemon } from "./daemon.ts";
-import { registerDeadLetters } from "./dead-letters.ts";
-import { registerDemo } from "./demo.ts";
-import { registerInit } from "./init.ts";
-import { registerLineage } from "./lineage.ts";
-import { registerMaterialize } from "./materialize.ts";
-import { registerPending } from "./pending.ts";
-import { registerSamples } from "./samples.ts";
-import { registerStack } from "./stack.ts";
-import { registerRuns, registerStatus } from "./status.ts";
-import { registerWorker } from "./worker.ts";
+import { join } from "node:path";
+import { Command, Option } from "commander";
+import { tickStatuses } from "../db/schema.ts";
+import { localPorts, packageVersion, sourcesDir } from "../resources/settings.ts";
+import { isoTime, nonNegativeNumber, positiveNumber, wholeNumber } from "./options.ts";
+
+/**
+ * The `ingest` command tree: every command, option and help text. A command's code loads only when
+ * it runs (`lazy`), so `ingest --help` and a mistyped option answer without loading the engine,
+ * the database drivers or the model runtime.
+ */
+
+// deno-lint-ignore no-explicit-any -- commander passes each action its own arguments
+type Action = (...args: any[]) => void | Promise<void>;
+
+const lazy = <M>(load: () => Promise<M>, pick: (module: M) => Action): Action => async (...args) =>
+  pick(await load())(...args);
+
+const collect = (value: string, previous: string[] = []) => [...previous, ...value.split(",").filter(Boolean)];
 
 const program = new Command()
   .name("ingest")
@@ -24,18 +30,216 @@ const program = new Command()
   .option("--debug", "print the stack of an error, and in logs")
   .showHelpAfterError();
 
-registerInit(program);
-registerStack(program);
-registerMaterialize(program);
-registerWorker(program);
-registerStatus(program);
-registerRuns(program);
-registerLineage(program);
-registerDeadLetters(program);
-registerPending(program);
-registerSamples(program);
-registerDemo(program);
-registerDaemon(program);
+program
+  .command("init <dir>")
+  .description("write a new project: definitions, an example asset chain, resources, a schedule, a sensor, a test")
+  .option("--name <name>", "the package name in its package.json (default: the folder's name)")
+  .option("--ingest-graph <spec>", `the dependency on ingest-graph in its package.json (default ^${packageVersion})`)
+  .option("--from-postgres <url>", "also draft staged, node and relationship assets from tables of this database")
+  .option("--tables <names>", "with --from-postgres: the tables, comma-separated (schema.table, or public's)", collect)
+  .action(lazy(() => import("./init.ts"), (m) => m.init));
+
+program
+  .command("doctor")
+  .description(
+    "check what this project needs: runtime, definitions, Postgres, Neo4j, Chroma, the model, the schema, workers — and what to do about each failure",
+  )
+  .action(lazy(() => import("./doctor.ts"), (m) => m.doctor));
+
+const stack = program.command("stack").description(
+  "the local servers: PostgreSQL, Neo4j, Chroma, the embedding model and the sample CRM API",
+);
+stack
+  .command("up [services...]")
+  .description("start what is not already reachable at its configured URL, and wait until it answers")
+  .action(lazy(() => import("./stack.ts"), (m) => m.up));
+stack
+  .command("down [services...]")
+  .description("stop the servers `stack up` started (and only those)")
+  .action(lazy(() => import("./stack.ts"), (m) => m.down));
+stack
+  .command("status [services...]")
+  .description("where each service is and whether it answers")
+  .action(lazy(() => import("./stack.ts"), (m) => m.status));
+
+program
+  .command("assets [selection...]")
+  .description("the project's assets: group, kind, what they write, dependencies, code version, partitions")
+  .addOption(
+    new Option("-f, --format <format>", "table, or the graph as JSON, Mermaid or Graphviz DOT")
+      .choices(["table", "json", "mermaid", "dot"]).default("table"),
+  )
+  .action(lazy(() => import("./assets.ts"), (m) => m.assets));
+
+program
+  .command("materialize [selection...]")
+  .description("request a run of the selected assets (default: all)")
+  .option("-s, --select <selection>", "asset selection, e.g. 'graph/Product+', 'group:ec and not ec/orders', '*'")
+  .option("--stale", "only stale assets, and what is downstream of them if it turns out stale")
+  .option(
+    "--full-refresh",
+    "reload the selected graph and collection assets from everything staged, not only what changed since their last load",
+  )
+  .option("-p, --partition <keys>", "partition(s) of partitioned assets (repeat or comma-separate)", collect)
+  .option("--from <key>", "first partition of a backfill range")
+  .option("--to <key>", "last partition of a backfill range (inclusive)")
+  .option("-w, --wait", "wait for the run to finish, executing it in this process too")
+  .option("--no-local-worker", "with --wait: leave execution to `ingest worker` processes")
+  .option(
+    "-c, --concurrency <n>",
+    "with --wait: concurrency of the local worker (default: INGEST_WORKER_CONCURRENCY, or 4)",
+    wholeNumber(1, 1000),
+  )
+  .option(
+    "--priority <n>",
+    "the run's priority, -32768 to 32767: lower runs first (default 0)",
+    wholeNumber(-32768, 32767),
+  )
+  .action(lazy(() => import("./materialize.ts"), (m) => m.materialize));
+
+program
+  .command("worker")
+  .description("execute queued asset materialisations until stopped (run as many as you like, on any host)")
+  .option(
+    "-c, --concurrency <n>",
+    "materialisations run at once by this process (default: INGEST_WORKER_CONCURRENCY, or 4)",
+    wholeNumber(1, 1000),
+  )
+  .option(
+    "--grace <seconds>",
+    "on SIGTERM/SIGINT, how long in-flight materialisations may finish before their jobs are returned to the queue (a second signal returns them at once)",
+    nonNegativeNumber,
+    25,
+  )
+  .option(
+    "--heartbeat <seconds>",
+    "how often this worker records that it is alive (default: INGEST_HEARTBEAT_MS, or 5 s)",
+    positiveNumber,
+  )
+  .option(
+    "--timeout <seconds>",
+    "after how long without a heartbeat other workers take this one's jobs (default: INGEST_WORKER_TIMEOUT_MS, or 30 s)",
+    positiveNumber,
+  )
+  .action(lazy(() => import("./worker.ts"), (m) => m.worker));
+
+program
+  .command("workers")
+  .description("worker processes: live, stopped, or found dead (and which jobs of theirs were released)")
+  .option("-n, --limit <n>", "how many", wholeNumber(1), 20)
+  .action(lazy(() => import("./worker.ts"), (m) => m.workers));
+
+program
+  .command("status [selection...]")
+  .description("each asset's state (fresh, stale and why, failed), its latest materialisation and its checks")
+  .option("--partitions", "list every partition of partitioned assets")
+  .action(lazy(() => import("./status.ts"), (m) => m.status));
+
+const runs = program
+  .command("runs")
+  .description("recent runs")
+  .option("-n, --limit <n>", "how many", wholeNumber(1), 20)
+  .action(lazy(() => import("./runs.ts"), (m) => m.list));
+runs
+  .command("show <runId>")
+  .description("the steps of one run: status, attempts, counts, duration, check results")
+  .action(lazy(() => import("./runs.ts"), (m) => m.show));
+runs
+  .command("cancel <runId>")
+  .description(
+    "cancel a run: its queued steps do not start, and running materialisations only it waits for are told to stop",
+  )
+  .action(lazy(() => import("./runs.ts"), (m) => m.cancel));
+
+program
+  .command("lineage [asset]")
+  .description(
+    "the upstream chain of an asset's latest materialisation, or the source record and run behind a node or document",
+  )
+  .option("-p, --partition <key>", "a partition of a partitioned asset")
+  .option("--node <Label:key>", "the node to trace, e.g. Product:P-1001")
+  .option("--document <collection:id>", "the Chroma document to trace, e.g. products:P-1001")
+  .action(lazy(() => import("./lineage.ts"), (m) => m.lineage));
+
+const deadLetters = program
+  .command("dead-letters")
+  .description("records that could not be loaded: asset, source, source key, reason, issues and payload")
+  .option("-a, --asset <key>", "only this asset's")
+  .option("-r, --run <id>", "only this run's")
+  .option("--reason <reason>", "only this reason (invalid, unparseable, …)")
+  .option("--all", "include the ones replayed, or superseded by a later run")
+  .option("--summary", "counts by asset and reason")
+  .option("-n, --limit <n>", "at most this many", wholeNumber(1), 50)
+  .action(lazy(() => import("./dead-letters.ts"), (m) => m.list));
+deadLetters
+  .command("replay")
+  .description("put open dead letters through the current model again; those that pass are staged")
+  .option("-a, --asset <key>", "only this asset's")
+  .option("-r, --run <id>", "only this run's")
+  .option("--reason <reason>", "only this reason")
+  .action(lazy(() => import("./dead-letters.ts"), (m) => m.replay));
+
+program
+  .command("pending")
+  .description(
+    "records read but not loaded yet (a relationship whose end node is not in the graph), tried again on every materialisation",
+  )
+  .option("-a, --asset <key>", "only this asset's, record by record")
+  .option("-n, --limit <n>", "at most this many records (with --asset)", wholeNumber(1), 50)
+  .action(lazy(() => import("./pending.ts"), (m) => m.pending));
+
+program
+  .command("generate")
+  .description(
+    "generate the sample EC (Postgres), CRM (REST API data, CSV, Excel) and chat (JSON Lines) sources, deterministically",
+  )
+  .option("-n, --scale <orders>", "number of e-commerce orders; everything else scales from it", wholeNumber(1), 2000)
+  .option("--seed <seed>", "the same scale and seed give the same data", wholeNumber(0), 42)
+  .option("-o, --out <dir>", "where the file sources go", sourcesDir)
+  .action(lazy(() => import("./samples.ts"), (m) => m.generateSamples));
+
+program
+  .command("crm-api")
+  .description(
+    "serve the generated CRM data as a HubSpot-shaped REST API (OAuth2 client credentials, pagination, rate limits)",
+  )
+  .option("-p, --port <port>", "port on 127.0.0.1", wholeNumber(1, 65535), localPorts.crmApi)
+  .option("--data <dir>", "the folder with companies/contacts/deals/owners.jsonl", join(sourcesDir, "crm", "api"))
+  .action(lazy(() => import("./samples.ts"), (m) => m.crmApi));
+
+program
+  .command("demo")
+  .description("bring the local stack up, generate the sample data, materialise every asset and show what landed")
+  .option("-n, --scale <orders>", "sample scale (orders)", wholeNumber(1), 2000)
+  .option("--seed <seed>", "sample seed", wholeNumber(0), 42)
+  .action(lazy(() => import("./demo.ts"), (m) => m.demo));
+
+program
+  .command("daemon")
+  .description(
+    "run the schedules and sensors, recording every tick (run as many as you like: one leads, the others stand by)",
+  )
+  .option("--no-leader", "evaluate even while another daemon leads (ticks still request their runs once)")
+  .option(
+    "--clock-start <time>",
+    "run schedules on a clock that starts at this ISO time (tests, soak benchmarks)",
+    isoTime,
+  )
+  .option("--clock-rate <n>", "with --clock-start: clock seconds per real second", positiveNumber, 1)
+  .option(
+    "--clock-origin <epochMs>",
+    "with --clock-start: the real instant at which the clock reads it (daemons given the same share one clock)",
+    wholeNumber(0),
+  )
+  .action(lazy(() => import("./daemon.ts"), (m) => m.daemon));
+
+program
+  .command("ticks")
+  .description("recent ticks of the schedules and sensors: evaluated, skipped (and why), runs requested")
+  .option("-n, --name <instigator>", "only this schedule or sensor")
+  .addOption(new Option("--status <status>", "only ticks with this status").choices(tickStatuses))
+  .option("-l, --limit <n>", "how many", wholeNumber(1), 20)
+  .action(lazy(() => import("./daemon.ts"), (m) => m.ticks));
 
 try {
   await program.parseAsync(process.argv);

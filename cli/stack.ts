@@ -20,30 +20,21 @@ export function describeService(s: ServiceStatus): string {
   return `${s.name.padEnd(9)} ${state.padEnd(5)} ${s.location}  (${who}${took})`;
 }
 
-export function registerStack(program: Command): void {
-  const stack = program.command("stack").description(
-    "the local servers: PostgreSQL, Neo4j, Chroma, the embedding model and the sample CRM API",
-  );
-  stack
-    .command("up [services...]")
-    .description("start what is not already reachable at its configured URL, and wait until it answers")
-    .action(async (names: string[], _opts, command: Command) => {
-      const quiet = globals(command).json;
-      const statuses = await stackUp(names, (s) => quiet || console.log(describeService(s)));
-      if (quiet) output(command, statuses, () => "");
-    });
-  stack
-    .command("down [services...]")
-    .description("stop the servers `stack up` started (and only those)")
-    .action(async (names: string[], _opts, command: Command) => {
-      const stopped = await stackDown(names);
-      output(command, { stopped }, () => (stopped.length ? `stopped ${stopped.join(", ")}` : "nothing to stop"));
-    });
-  stack
-    .command("status [services...]")
-    .description("where each service is and whether it answers")
-    .action(async (names: string[], _opts, command: Command) => {
-      const statuses = await stackStatus(names);
-      output(command, statuses, () => statuses.map(describeService).join("\n"));
-    });
+/** `ingest stack up [services…]`. */
+export async function up(names: string[], _options: unknown, command: Command): Promise<void> {
+  const quiet = globals(command).json;
+  const statuses = await stackUp(names, (s) => quiet || console.log(describeService(s)));
+  if (quiet) output(command, statuses, () => "");
+}
+
+/** `ingest stack down [services…]`. */
+export async function down(names: string[], _options: unknown, command: Command): Promise<void> {
+  const stopped = await stackDown(names);
+  output(command, { stopped }, () => (stopped.length ? `stopped ${stopped.join(", ")}` : "nothing to stop"));
+}
+
+/** `ingest stack status [services…]`. */
+export async function status(names: string[], _options: unknown, command: Command): Promise<void> {
+  const statuses = await stackStatus(names);
+  output(command, statuses, () => statuses.map(describeService).join("\n"));
 }

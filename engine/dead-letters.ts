@@ -1,13 +1,18 @@
+import { camelCased } from "../db/camel-case.ts";
 import type { DeadLetter, MetadataStore } from "../db/schema.ts";
 import { canonicalJson } from "./canonical-json.ts";
 
 /** A record that could not be loaded, with why and exactly what it was. Nothing is dropped silently. */
 export interface DeadLetterInput {
+  /** Where the record came from (a staged asset's `source`, a file). */
   source: string;
+  /** Its key in the source, when it has one it can be found by. */
   sourceKey?: string;
   /** A short, filterable reason such as `invalid` (failed the model) or `unparseable` (not a record at all). */
   reason: string;
+  /** What is wrong: a path into the record (`price`, or `line 17`) and a message each. */
   issues: { path: string; message: string }[];
+  /** The record exactly as received (stored as JSON; undefined is stored as null), so it can be replayed. */
   payload: unknown;
 }
 
@@ -106,11 +111,14 @@ export async function listDeadLetters(db: MetadataStore, filter: DeadLetterFilte
   const status = filter.status ?? "open";
   if (status !== "all") query = query.where("status", "=", status);
   if (filter.limit) query = query.limit(filter.limit);
-  return query.execute();
+  return (await query.execute()).map(camelCased);
 }
 
 /** Counts of open dead letters by asset and reason. */
-export async function deadLetterCounts(db: MetadataStore, runId?: string) {
+export async function deadLetterCounts(
+  db: MetadataStore,
+  runId?: string,
+): Promise<{ assetKey: string; reason: string; count: number }[]> {
   let query = db
     .selectFrom("ingest.dead_letters")
     .select(["asset_key", "reason", (eb) => eb.fn.countAll<number>().as("count")])
@@ -119,7 +127,7 @@ export async function deadLetterCounts(db: MetadataStore, runId?: string) {
     .orderBy("asset_key")
     .orderBy("reason");
   if (runId) query = query.where("run_id", "=", runId);
-  return (await query.execute()).map((r) => ({ ...r, count: Number(r.count) }));
+  return (await query.execute()).map((r) => ({ assetKey: r.asset_key, reason: r.reason, count: Number(r.count) }));
 }
 
 export async function markReplayed(db: MetadataStore, ids: number[]): Promise<void> {

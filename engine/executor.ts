@@ -1,6 +1,6 @@
 import { SpanStatusCode, trace } from "@opentelemetry/api";
 import type { JobHelpers, Task } from "graphile-worker";
-import type { MetadataStore, RunStep } from "../db/schema.ts";
+import type { MetadataStore, RunStepRow } from "../db/schema.ts";
 import { logger } from "../resources/logger.ts";
 import { contextFromTraceparent, withSpan } from "../resources/tracer.ts";
 import { type AssetDefinition, type MaterializeContext, type MaterializeResult, retryDelayMs } from "./asset.ts";
@@ -22,6 +22,16 @@ import {
 } from "./run-queue.ts";
 
 const errorText = (error: unknown) => (error instanceof Error ? error.stack ?? error.message : String(error));
+
+/** The materialisation ran, and a check of severity `error` did not pass. */
+class BlockingChecksFailed extends Error {
+  override name = "BlockingChecksFailed";
+  readonly checks: MaterializationRecord["checks"];
+  constructor(checks: MaterializationRecord["checks"], failed: string[]) {
+    super(`blocking check${failed.length > 1 ? "s" : ""} failed: ${failed.join(", ")}`);
+    this.checks = checks;
+  }
+}
 
 /** What a worker's task handler works with. */
 interface WorkerServices {
@@ -46,7 +56,7 @@ async function execute(
   services: WorkerServices,
   asset: AssetDefinition,
   ref: StepRef,
-  steps: RunStep[],
+  steps: RunStepRow[],
   index: VersionIndex,
   jobId: string,
   traceparent: string | undefined,
@@ -108,11 +118,7 @@ async function execute(
     if (result.counts?.extracted !== undefined) await deadLetters.supersedeEarlier();
     const checks = await runChecks(asset, ctx, result);
     const blocking = checks.filter((c) => !c.passed && c.severity === "error");
-    if (blocking.length > 0) {
-      throw new Error(
-        `blocking check${blocking.length > 1 ? "s" : ""} failed: ${blocking.map((c) => c.name).join(", ")}`,
-      );
-    }
+    if (blocking.length > 0) throw new BlockingChecksFailed(checks, blocking.map((c) => c.name));
     const materialization = record({
       dataVersion: dataVersionOf(result),
       counts: result.counts ?? {},
@@ -139,7 +145,11 @@ async function execute(
       await finishSteps(db, { jobId, ref, status: "canceled", error: "run canceled" });
       return;
     }
-    const failed = record({ error: errorText(error) });
+    // A blocking check's failure is recorded with every check's result, so `status` can say which failed and why.
+    const failed = record({
+      error: errorText(error),
+      checks: error instanceof BlockingChecksFailed ? error.checks : [],
+    });
     if (attempt < asset.retry.maxAttempts) {
       const delayMs = retryDelayMs(asset.retry, attempt);
       log.warn({ err: error, retryInMs: delayMs }, "materialization failed; will retry");

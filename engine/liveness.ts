@@ -2,7 +2,8 @@ import { hostname } from "node:os";
 import { sql } from "kysely";
 import { logger } from "../resources/logger.ts";
 import { type InFlight, JobReleased } from "./in-flight.ts";
-import type { MetadataStore } from "../db/schema.ts";
+import { camelCased } from "../db/camel-case.ts";
+import type { MetadataStore, Worker } from "../db/schema.ts";
 
 /**
  * How a worker shows it is alive. graphile-worker leaves a dead worker's jobs locked for 4 hours;
@@ -28,8 +29,11 @@ export function livenessSettings(options: LivenessOptions = {}): Required<Livene
   return { heartbeatMs, timeoutMs };
 }
 
+/** A job given back to the queue, and the worker that held it. */
 export interface ReleasedJob {
+  /** The worker's id (graphile-worker's pool id). */
   worker: string;
+  /** graphile-worker's job id. */
   job: number;
 }
 
@@ -150,4 +154,19 @@ export async function countLiveWorkers(db: MetadataStore): Promise<number> {
     select count(*)::int as live from ingest.workers
     where stopped_at is null and last_seen > now() - timeout_ms * interval '1 millisecond'`.execute(db);
   return rows[0]!.live;
+}
+
+/** A worker process as `ingest workers` shows it: `live`, `stopped` (it exited cleanly) or `dead` (silent past its timeout). */
+export interface WorkerState extends Worker {
+  state: "live" | "stopped" | "dead";
+}
+
+/** The most recently started workers, newest first, with their state. */
+export async function listWorkers(db: MetadataStore, limit = 20, now = Date.now()): Promise<WorkerState[]> {
+  const rows = await db.selectFrom("ingest.workers").selectAll().orderBy("started_at", "desc").limit(limit).execute();
+  return rows.map((row) => {
+    const worker = camelCased(row);
+    const silent = !worker.lastSeen || now - new Date(worker.lastSeen).getTime() > worker.timeoutMs;
+    return { ...worker, state: worker.stoppedAt ? "stopped" : silent ? "dead" : "live" };
+  });
 }

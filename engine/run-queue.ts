@@ -1,5 +1,5 @@
 import { sql } from "kysely";
-import type { MetadataStore, RunStep, StepStatus } from "../db/schema.ts";
+import type { MetadataStore, RunStepRow, StepStatus } from "../db/schema.ts";
 import { canonicalJson } from "./canonical-json.ts";
 import type { UpstreamEdge } from "./staleness.ts";
 import { stepKeyOf, type StepRef } from "./steps.ts";
@@ -88,7 +88,7 @@ export async function createRun(db: MetadataStore, run: NewRun): Promise<void> {
 
 export interface Claim {
   /** The steps this job now runs; none when nothing waits any more or the asset partition is busy. */
-  steps: RunStep[];
+  steps: RunStepRow[];
   /** Another job is materialising this asset partition right now. */
   busy: boolean;
   /** The asset's group already runs as many materialisations as its concurrency limit allows. */
@@ -110,7 +110,14 @@ export async function claimSteps(
   globalLimit?: number,
 ): Promise<Claim> {
   const { rows } = await sql<
-    { claim: { steps: RunStep[]; busy: boolean; full?: boolean; latest?: Parameters<typeof VersionIndex.fromRows>[0] } }
+    {
+      claim: {
+        steps: RunStepRow[];
+        busy: boolean;
+        full?: boolean;
+        latest?: Parameters<typeof VersionIndex.fromRows>[0];
+      };
+    }
   >`
     select ingest.claim_steps(${jobId}, ${stepKeyOf(ref)}, ${readAssets}::text[], ${group.name}, ${
     group.limit ?? null

@@ -1,18 +1,27 @@
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import type pg from "pg";
+import { sql } from "kysely";
+import { camelCased } from "../db/camel-case.ts";
+import { type CheckResult, checkResults } from "./checks.ts";
 import type { MetadataStore, Run, RunStep } from "../db/schema.ts";
 import { metadataDb } from "../resources/postgres.ts";
 import { initTracing, traceparentOf, withSpan } from "../resources/tracer.ts";
 import type { AssetGraph } from "./asset-graph.ts";
 import { plan, type PlanRequest } from "./planner.ts";
 import { createRun } from "./run-queue.ts";
+import { fullRefreshTag } from "./run-tags.ts";
 import { VersionIndex } from "./versions.ts";
 import { startWorker, type WorkerOptions } from "./worker.ts";
 
+/**
+ * What {@link requestRun} takes: the asset keys to materialise (`keys`, from `selectAssets`), the
+ * selection they came from, and how to run them; the planning fields are {@link PlanRequest}'s.
+ */
 export interface RunRequest extends Omit<PlanRequest, "index"> {
-  /** The selection as the user wrote it, recorded with the run. */
+  /** The selection as the user wrote it, recorded with the run (it is not parsed: `keys` is what runs). */
   selection: string;
+  /** Labels recorded with the run, which its assets see through `ctx.runs()`: `{ "ingest/file": "…" }`. */
   tags?: Record<string, string>;
   /** The run's id, when the caller must know it before the run exists (the daemon retries a request under the same id, so it is made once). */
   runId?: string;
@@ -26,12 +35,20 @@ export interface RunRequest extends Omit<PlanRequest, "index"> {
   fullRefresh?: boolean;
 }
 
-/** The tag of a run that asked for a full refresh; `ctx.runs()` shows it to the assets. */
-export const fullRefreshTag = "ingest/full_refresh";
-
 /**
  * Plans and enqueues a run; any worker on the same database executes it. The run is one trace:
  * its root span is recorded here and each materialisation, in whatever process, is a child of it.
+ * Resolves to the run's id. A priority out of range, or a plan that cannot be made (partitions for
+ * unpartitioned assets, a partitioned asset without partitions, a window not yet ended), throws
+ * before anything is recorded.
+ *
+ * @example
+ * ```ts
+ * const graph = buildAssetGraph(definitions);
+ * const db = metadataDb(pool);
+ * const runId = await requestRun(db, graph, { selection: "shop/products+", keys: selectAssets(graph, "shop/products+") });
+ * const { run, steps } = await waitForRun(db, runId);
+ * ```
  */
 export async function requestRun(db: MetadataStore, graph: AssetGraph, request: RunRequest): Promise<string> {
   const priority = request.priority ?? 0;
@@ -59,7 +76,17 @@ export async function requestRun(db: MetadataStore, graph: AssetGraph, request: 
 
 const finished = new Set(["succeeded", "failed", "canceled"]);
 
-/** Resolves when the run has finished, with its final state and steps. */
+/**
+ * Resolves when the run has finished (succeeded, failed or canceled), with its final state and steps,
+ * polling every `pollMs` milliseconds (default 200). A run that does not exist rejects. It waits
+ * as long as the run takes: it needs a worker on the same database (`startWorker`, `ingest worker`).
+ *
+ * @example
+ * ```ts
+ * const { run, steps } = await waitForRun(db, runId);
+ * if (run.status !== "succeeded") console.error(steps.filter((s) => s.status === "failed").map((s) => s.error));
+ * ```
+ */
 export async function waitForRun(
   db: MetadataStore,
   runId: string,
@@ -93,15 +120,73 @@ export async function runInProcess(
 }
 
 export async function getRun(db: MetadataStore, runId: string): Promise<Run | undefined> {
-  return db.selectFrom("ingest.runs").selectAll().where("id", "=", runId).executeTakeFirst();
+  const row = await db.selectFrom("ingest.runs").selectAll().where("id", "=", runId).executeTakeFirst();
+  return row && camelCased(row);
 }
 
 export async function runSteps(db: MetadataStore, runId: string): Promise<RunStep[]> {
-  return db.selectFrom("ingest.run_steps").selectAll().where("run_id", "=", runId).orderBy("started_at").orderBy(
-    "step_key",
-  ).execute();
+  const rows = await db.selectFrom("ingest.run_steps").selectAll().where("run_id", "=", runId).orderBy("started_at")
+    .orderBy("step_key").execute();
+  return rows.map(camelCased);
 }
 
 export async function listRuns(db: MetadataStore, limit = 20): Promise<Run[]> {
-  return db.selectFrom("ingest.runs").selectAll().orderBy("created_at", "desc").limit(limit).execute();
+  const rows = await db.selectFrom("ingest.runs").selectAll().orderBy("created_at", "desc").limit(limit).execute();
+  return rows.map(camelCased);
+}
+
+/** A step of a run with what its materialisation recorded (`ingest runs show`). */
+export interface StepDetail extends RunStep {
+  /** The counts of the step's materialisation (of its last attempt, when it failed). */
+  counts: Record<string, number>;
+  dataVersion: string | null;
+  durationMs: number | null;
+  traceId: string | null;
+  checks: CheckResult[];
+}
+
+/**
+ * A run and its steps, each with its materialisation's counts, data version, duration, trace and
+ * check results: the succeeded materialisation the step recorded, else the last failed attempt of
+ * the step in this run.
+ */
+export async function runDetails(
+  db: MetadataStore,
+  runId: string,
+): Promise<{ run: Run; steps: StepDetail[] } | undefined> {
+  const run = await getRun(db, runId);
+  if (!run) return undefined;
+  const steps = await runSteps(db, runId);
+  const { rows } = await sql<
+    {
+      step_key: string;
+      id: number;
+      counts: Record<string, number>;
+      data_version: string | null;
+      duration_ms: number;
+      trace_id: string | null;
+    }
+  >`select distinct on (s.step_key) s.step_key, m.id, m.counts, m.data_version, m.duration_ms, m.trace_id
+    from ingest.run_steps s
+    join ingest.materializations m on m.id = s.materialization_id
+      or (s.materialization_id is null and m.run_id = s.run_id and m.asset_key = s.asset_key
+        and m.partition_key = s.partition_key)
+    where s.run_id = ${runId}
+    order by s.step_key, m.id desc`.execute(db);
+  const byStep = new Map(rows.map((r) => [r.step_key, r]));
+  const checks = await checkResults(db, rows.map((r) => Number(r.id)));
+  return {
+    run,
+    steps: steps.map((step) => {
+      const m = byStep.get(step.stepKey);
+      return {
+        ...step,
+        counts: m?.counts ?? {},
+        dataVersion: m?.data_version ?? null,
+        durationMs: m?.duration_ms ?? null,
+        traceId: m?.trace_id ?? null,
+        checks: m ? checks.get(Number(m.id)) ?? [] : [],
+      };
+    }),
+  };
 }

@@ -3,20 +3,62 @@ import { sql } from "kysely";
 import { type ChangesSince, describeCause, type StaleCause, stalenessOf } from "./staleness.ts";
 import { VersionIndex } from "./versions.ts";
 import type { MetadataStore } from "../db/schema.ts";
+import { type CheckResult, checkResults } from "./checks.ts";
 
+/** One asset (or asset partition) as `ingest status` shows it: fresh or stale, and why. */
 export interface AssetStatus {
+  /** The asset's key. */
   assetKey: string;
+  /** The partition, or `""` for an unpartitioned asset. */
   partitionKey: string;
+  /** The asset's group. */
   group: string;
+  /** `fresh`: materialised, with nothing changed since; `stale`: see `causes`. */
   state: "fresh" | "stale";
+  /** Why it is stale, as data (none when fresh). */
   causes: StaleCause[];
+  /** `causes` in words, one each: `code version changed (1 → 2)`. */
   reasons: string[];
-  lastMaterialization?: { runId: string; dataVersion: string; finishedAt: Date };
+  /** The latest successful materialisation, if any. */
+  lastMaterialization?: {
+    /** The run it served. */
+    runId: string;
+    /** The data version it reported. */
+    dataVersion: string;
+    /** When it finished. */
+    finishedAt: Date;
+  };
+  /** The results of the checks of the latest successful materialisation. */
+  checks: CheckResult[];
+  /**
+   * The latest attempt, when it failed after the latest success (or there was none): its error and the
+   * checks it ran (a blocking check that failed is among them).
+   */
+  lastFailure?: {
+    /** The run it served. */
+    runId: string;
+    /** Why it failed. */
+    error: string;
+    /** When it ended. */
+    finishedAt: Date;
+    /** The checks it ran. */
+    checks: CheckResult[];
+  };
   /** Runs with this step queued or running. */
   inFlight: { runId: string; status: string }[];
 }
 
-/** The state of each selected asset (each existing partition of a partitioned one), with why it is stale. */
+/**
+ * The state of each selected asset (each existing partition of a partitioned one, as of `now`), with why
+ * it is stale, in the graph's order; what `ingest status` shows. Keys the graph does not have are ignored.
+ *
+ * @example
+ * ```ts
+ * for (const s of await assetStatuses(db, graph, selectAssets(graph, "*"))) {
+ *   console.log(s.assetKey, s.state, s.reasons.join("; "));
+ * }
+ * ```
+ */
 export async function assetStatuses(
   db: MetadataStore,
   graph: AssetGraph,
@@ -30,6 +72,11 @@ export async function assetStatuses(
     .where("status", "in", ["planned", "queued", "running"])
     .execute();
   const selected = new Set(keys);
+  const failures = await latestFailures(db, [...selected]);
+  const checks = await checkResults(db, [
+    ...[...selected].flatMap((key) => [...index.partitionsOf(key).values()].map((m) => m.id)),
+    ...[...failures.values()].map((f) => f.id),
+  ]);
   const statuses: AssetStatus[] = [];
   for (const assetKey of graph.order) {
     if (!selected.has(assetKey)) continue;
@@ -40,6 +87,7 @@ export async function assetStatuses(
       for (const cause of causes) {
         if (cause.kind === "upstream-data" && latest) cause.since = await changesSince(db, latest.id, cause.upstream);
       }
+      const failure = failures.get(`${assetKey}\u0000${partitionKey}`);
       statuses.push({
         assetKey,
         partitionKey,
@@ -49,6 +97,15 @@ export async function assetStatuses(
         reasons: causes.map(describeCause),
         lastMaterialization: latest &&
           { runId: latest.runId, dataVersion: latest.dataVersion, finishedAt: latest.finishedAt },
+        checks: latest ? checks.get(latest.id) ?? [] : [],
+        lastFailure: failure && (!latest || failure.id > latest.id)
+          ? {
+            runId: failure.runId,
+            error: failure.error,
+            finishedAt: failure.finishedAt,
+            checks: checks.get(failure.id) ?? [],
+          }
+          : undefined,
         inFlight: active
           .filter((s) => s.asset_key === assetKey && s.partition_key === partitionKey)
           .map((s) => ({ runId: s.run_id, status: s.status })),
@@ -78,4 +135,23 @@ async function changesSince(db: MetadataStore, id: number, upstream: string): Pr
     ...(row.written !== null && { written: Number(row.written) }),
     ...(row.removed !== null && { removed: Number(row.removed) }),
   };
+}
+
+/** The latest failed materialisation of each (asset, partition) of `assetKeys`, keyed by asset and partition. */
+async function latestFailures(db: MetadataStore, assetKeys: string[]) {
+  if (assetKeys.length === 0) return new Map<string, never>();
+  const rows = await db
+    .selectFrom("ingest.materializations")
+    .distinctOn(["asset_key", "partition_key"])
+    .select(["id", "run_id", "asset_key", "partition_key", "error", "finished_at"])
+    .where("status", "=", "failed")
+    .where("asset_key", "in", assetKeys)
+    .orderBy("asset_key")
+    .orderBy("partition_key")
+    .orderBy("id", "desc")
+    .execute();
+  return new Map(rows.map((r) => [
+    `${r.asset_key}\u0000${r.partition_key}`,
+    { id: Number(r.id), runId: r.run_id, error: r.error ?? "", finishedAt: new Date(r.finished_at) },
+  ]));
 }

@@ -1,4 +1,4 @@
-import ExcelJS from "exceljs";
+import type ExcelJS from "exceljs";
 import { createReadStream, type ReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import {
@@ -27,18 +27,31 @@ export type ExcelRecord = Record<string, ExcelValue>;
  *
  * A row with a value in a column that has no header cannot be keyed without losing it: by default it is
  * yielded in place as a {@link BadRow} (the row number, and its cells as JSON for `raw`); `onBadRow` as
- * for `readCsv`. A missing sheet, an empty header or a duplicate column name throws a {@link SourceError}.
+ * for `readCsv`. A missing sheet, an empty header or a duplicate column name throws a {@link SourceError}, as
+ * does a file that is not a readable .xlsx workbook. Nothing is read until the first iteration.
  *
  * @example
+ * ```ts
+ * export const stagedSalesReps = defineStagedAsset({
+ *   // key, table, model, …
+ *   rawKey: (row) => row["Owner ID"],
+ *   extract: () => readExcelSheet(join(sourcesDir, "crm", "exports", "sales-reps.xlsx"), "Reps"),
+ * });
+ * ```
+ *
+ * @example
+ * ```ts
  * for await (const rep of readExcelSheet("crm/exports/sales-reps.xlsx", "Reps")) {
  *   if (!isBadRow(rep)) console.log(rep["Owner ID"], rep["Start date"]);
  * }
+ * ```
  */
 export function readExcelSheet(
   path: string,
   sheetName: string,
   options?: YieldBadRows,
 ): AsyncIterable<ExcelRecord | BadRow>;
+/** With `onBadRow: "throw"` or a callback: only records are yielded (see the first signature). */
 export function readExcelSheet(path: string, sheetName: string, options: HandleBadRows): AsyncIterable<ExcelRecord>;
 export function readExcelSheet(
   path: string,
@@ -54,9 +67,11 @@ type SheetReader = AsyncIterable<ExcelJS.Row> & { name?: string };
 async function* readSheet(path: string, sheetName: string): AsyncGenerator<ExcelRecord | BadRow> {
   // exceljs pipes the file into its unzipper and never hears of a read error: check the file first, or it waits forever.
   if (!(await stat(path)).isFile()) throw new SourceError(`${path}: not a file`);
+  // exceljs takes a quarter of a second to load: only a project that reads a workbook pays for it, when it does.
+  const { default: excel } = await import("exceljs");
   const input = keepFlowing(createReadStream(path));
   // styles: cached so that date-formatted cells come as Dates; hyperlinks: ignored so that they read as text.
-  const workbook = new ExcelJS.stream.xlsx.WorkbookReader(input, {
+  const workbook = new excel.stream.xlsx.WorkbookReader(input, {
     worksheets: "emit",
     sharedStrings: "cache",
     styles: "cache",

@@ -1,5 +1,5 @@
 import type { MaterializeContext } from "../../engine/asset.ts";
-import { fullRefreshTag } from "../../engine/runs.ts";
+import { fullRefreshTag } from "../../engine/run-tags.ts";
 import type { PendingRecord, StagedRecord } from "./records.ts";
 import type { Staging } from "./staging.ts";
 

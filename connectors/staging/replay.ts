@@ -38,7 +38,7 @@ export async function replayDeadLetters(
   });
   const letters = await listDeadLetters(db, { ...filter, status: "open" });
   const result: ReplayResult = { runId, replayed: 0, stillFailing: 0, skipped: 0 };
-  const byAsset = Map.groupBy(letters, (l) => l.asset_key);
+  const byAsset = Map.groupBy(letters, (l) => l.assetKey);
   for (const [assetKey, group] of byAsset) {
     const asset = graph.byKey.get(assetKey);
     if (!isStaged(asset)) {

@@ -19,13 +19,28 @@ async function ignoringCreateRace(query: Promise<unknown>): Promise<void> {
   }
 }
 
+/**
+ * Postgres staging tables, one per source asset, keyed by source key with a content hash and a
+ * version: downstream assets read only what changed since they last loaded (their load cursor), an
+ * unchanged record is never rewritten, and a record gone from the source leaves a tombstone. What a
+ * `stagingResource()` gives the asset kinds; a custom asset may read a staged table with it too.
+ *
+ * @example
+ * ```ts
+ * const staging = new Staging(createPool(settings().databaseUrl));
+ * for (const { sourceKey, record } of await staging.read<Product>("shop_products")) console.log(sourceKey, record.name);
+ * await staging.close();
+ * ```
+ */
 export class Staging {
   readonly #pool: pg.Pool;
   #schema: Promise<void> | undefined;
+  /** Works on `pool`'s database; the staging schema is created or migrated on first use. */
   constructor(pool: pg.Pool) {
     this.#pool = pool;
   }
 
+  /** Ends the pool. */
   close(): Promise<void> {
     return this.#pool.end();
   }
@@ -113,6 +128,30 @@ export class Staging {
   /** Every staged record that is not a tombstone, by source key. Loads them all: for tests and small tables. */
   async read<T>(name: string): Promise<StagedRecord<T>[]> {
     const result = await this.#pool.query(`select * from ${this.#table(name)} where not removed order by source_key`);
+    return result.rows.map(stagedRecord<T>);
+  }
+
+  /**
+   * The staged records (no tombstones) whose timestamp `field`, a UTC ISO string as the models write
+   * it, falls in [from, to): what a time-partitioned asset reads for its window. The first read of a
+   * field indexes it, so a day of a large table is an index range, not a scan.
+   *
+   * @example
+   * const { start, end } = salesDays.window(ctx.partitionKey!);
+   * const orders = await staging.readWindow<Order>("ec_orders", "orderedAt", start, end);
+   */
+  async readWindow<T>(name: string, field: string, from: Date, to: Date): Promise<StagedRecord<T>[]> {
+    await this.ensureTable(name);
+    const t = this.#table(name);
+    assertIdentifier("record field", field);
+    await ignoringCreateRace(
+      this.#pool.query(`create index if not exists ${name}__${field} on ${t} ((record->>'${field}'))`),
+    );
+    const result = await this.#pool.query(
+      `select * from ${t} where not removed and record->>'${field}' >= $1 and record->>'${field}' < $2
+       order by source_key`,
+      [from.toISOString(), to.toISOString()],
+    );
     return result.rows.map(stagedRecord<T>);
   }
 
@@ -291,11 +330,16 @@ export class Staging {
 
   /** The records held back (by one consumer, when given), oldest first. */
   async listPending(
-    options: { consumer?: string; limit: number },
-  ): Promise<{ consumer: string; source_key: string; reason: string; since: Date }[]> {
+    options: {
+      /** Only the records of this consumer (an asset key). */
+      consumer?: string;
+      /** At most this many. */
+      limit: number;
+    },
+  ): Promise<{ consumer: string; sourceKey: string; reason: string; since: Date }[]> {
     await this.#ensureSchema();
     const { rows } = await this.#pool.query(
-      "select consumer, source_key, reason, since from staging.pending where $1::text is null or consumer = $1 order by since, consumer, source_key limit $2",
+      'select consumer, source_key as "sourceKey", reason, since from staging.pending where $1::text is null or consumer = $1 order by since, consumer, source_key limit $2',
       [options.consumer ?? null, options.limit],
     );
     return rows;

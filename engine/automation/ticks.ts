@@ -1,3 +1,4 @@
+import { camelCased } from "../../db/camel-case.ts";
 import { sql } from "kysely";
 import type { InstigatorKind, MetadataStore, Tick, TickStatus } from "../../db/schema.ts";
 
@@ -96,13 +97,27 @@ export class TickLog {
   }
 }
 
-/** Recent ticks, newest first, optionally of one instigator or with one status. */
+/**
+ * Recent ticks, newest first, optionally of one instigator or with one status: what `ingest ticks` shows.
+ *
+ * @example
+ * ```ts
+ * for (const tick of await listTicks(db, { instigator: "nightly", limit: 5 })) console.log(tick.status, tick.reason);
+ * ```
+ */
 export async function listTicks(
   db: MetadataStore,
-  filter: { instigator?: string; status?: TickStatus; limit?: number } = {},
+  filter: {
+    /** Only the ticks of this schedule or sensor (by name). */
+    instigator?: string;
+    /** Only ticks with this status. */
+    status?: TickStatus;
+    /** At most this many (default 20). */
+    limit?: number;
+  } = {},
 ): Promise<Tick[]> {
   let query = db.selectFrom("ingest.ticks").selectAll().orderBy("id", "desc").limit(filter.limit ?? 20);
   if (filter.instigator) query = query.where("instigator", "=", filter.instigator);
   if (filter.status) query = query.where("status", "=", filter.status);
-  return query.execute();
+  return (await query.execute()).map(camelCased);
 }

@@ -9,6 +9,8 @@ import { runInBatches } from "../../connectors/neo4j/index.ts";
 import { packageRoot, sourcesDir } from "../../resources/settings.ts";
 import { badReasonOf, type Entity, generate, type GenerationReport, indexOfId } from "../../samples/generate/index.ts";
 import { connect, materialize } from "../support.ts";
+import type { Order } from "../../assets/ec/models.ts";
+import { salesDays } from "../../assets/ec/sales.ts";
 
 const graph = buildAssetGraph(definitions);
 let env: Awaited<ReturnType<typeof connect>>;
@@ -43,7 +45,8 @@ beforeAll(async () => {
   for (const name of ["products", "reviews", "chat_messages", "crm_notes"]) await env.chroma.drop(name);
   await env.pool.query("drop schema if exists staging cascade");
   report = await generate({ scale: 600, seed: 11, outDir: sourcesDir, shopPool: env.shop });
-  const { run } = await materialize(env.pool, graph);
+  // graph/DailySales materialises a day per partition: the run backfills the sample's days.
+  const { run } = await materialize(env.pool, graph, graph.order, { range: { from: "2025-12-01", to: "2025-12-31" } });
   runId = run.id;
   expect(run.status, run.error ?? "").toBe("succeeded");
 });
@@ -90,13 +93,13 @@ describe("EC, CRM and chat into one graph and four collections", () => {
     async (assetKey, entity) => {
       const letters = await listDeadLetters(env.db, { runId, assetKey });
       const found = letters.map((l) => {
-        const reason = badReasonOf(entity, indexOfId(l.source_key!));
-        return [l.source_key, reason, l.issues[0]!.path];
+        const reason = badReasonOf(entity, indexOfId(l.sourceKey!));
+        return [l.sourceKey, reason, l.issues[0]!.path];
       });
       expect(found).toEqual(
         letters.map((
           l,
-        ) => [l.source_key, expect.any(String), defectPaths[entity]![badReasonOf(entity, indexOfId(l.source_key!))!]]),
+        ) => [l.sourceKey, expect.any(String), defectPaths[entity]![badReasonOf(entity, indexOfId(l.sourceKey!))!]]),
       );
     },
   );
@@ -110,6 +113,23 @@ describe("EC, CRM and chat into one graph and four collections", () => {
       expect([label, records[0]!.get("n").toNumber()]).toEqual([label, report.entities[entity].expectedLoaded]);
       expect(records[0]!.get("runs")).toEqual([runId]);
     }
+  });
+
+  it("sums each day's orders into a (:Day) node, one partition a day, from the staged orders of that Berlin day", async () => {
+    const orders = (await env.pool.query<{ record: Order }>("select record from staging.ec_orders where not removed"))
+      .rows.map((r) => r.record).filter((o) => o.status !== "cancelled");
+    const expected = salesDays.keys().map((date) => {
+      const { start, end } = salesDays.window(date);
+      const day = orders.filter((o) => new Date(o.orderedAt) >= start && new Date(o.orderedAt) < end);
+      return [date, day.length, new Set(day.map((o) => o.customerId)).size];
+    });
+    expect(expected).toHaveLength(31);
+    expect(expected.some(([, n]) => (n as number) > 0)).toBe(true);
+    const { records } = await env.neo4j.executeQuery(
+      "MATCH (d:Day) RETURN d.date AS date, d.orders AS orders, d.customers AS customers ORDER BY date",
+    );
+    expect(records.map((r) => [r.get("date"), r.get("orders").toNumber(), r.get("customers").toNumber()]))
+      .toEqual(expected);
   });
 
   it("resolves people across the three systems by normalised email", async () => {

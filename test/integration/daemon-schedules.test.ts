@@ -1,6 +1,7 @@
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Tick } from "../../db/schema.ts";
+import { camelCased } from "../../db/camel-case.ts";
 import { compressedClock } from "../../engine/automation/clock.ts";
 import { startDaemon } from "../../engine/automation/daemon.ts";
 import { runInProcess, waitForRun } from "../../engine/runs.ts";
@@ -53,7 +54,9 @@ async function withWorker(graph: AssetGraph, body: () => Promise<void>): Promise
 const db = () => metadataDb(pool);
 
 async function ticksOf(name: string): Promise<Tick[]> {
-  return db().selectFrom("ingest.ticks").selectAll().where("instigator", "=", name).orderBy("tick_time").execute();
+  const rows = await db().selectFrom("ingest.ticks").selectAll().where("instigator", "=", name).orderBy("tick_time")
+    .execute();
+  return rows.map(camelCased);
 }
 
 /** How many runs were created for each scheduled instant of a schedule. */
@@ -66,15 +69,15 @@ async function runsPerTick(name: string): Promise<Map<string, number>> {
 
 /** Every scheduled instant in order, five minutes apart, each recorded once with exactly one run, all of which succeed. */
 async function expectOneRunPerConsecutiveTick(name: string, atLeast: number) {
-  const ticks = (await ticksOf(name)).filter((t) => t.tick_key !== null);
+  const ticks = (await ticksOf(name)).filter((t) => t.tickKey !== null);
   expect(ticks.length).toBeGreaterThanOrEqual(atLeast);
-  const instants = ticks.map((t) => new Date(t.tick_key!).getTime());
+  const instants = ticks.map((t) => new Date(t.tickKey!).getTime());
   for (let i = 1; i < instants.length; i++) expect(instants[i]! - instants[i - 1]!).toBe(5 * 60_000);
-  expect(ticks.every((t) => t.status === "requested" && t.run_ids.length === 1)).toBe(true);
+  expect(ticks.every((t) => t.status === "requested" && t.runIds.length === 1)).toBe(true);
   const runs = await runsPerTick(name);
-  expect([...runs.keys()].sort()).toEqual(ticks.map((t) => t.tick_key).sort());
+  expect([...runs.keys()].sort()).toEqual(ticks.map((t) => t.tickKey).sort());
   expect([...runs.values()].every((n) => n === 1)).toBe(true);
-  for (const tick of ticks) expect((await waitForRun(db(), tick.run_ids[0]!, 100)).run.status).toBe("succeeded");
+  for (const tick of ticks) expect((await waitForRun(db(), tick.runIds[0]!, 100)).run.status).toBe("succeeded");
 }
 
 describe("schedules run by `ingest daemon` processes", () => {
@@ -87,7 +90,7 @@ describe("schedules run by `ingest daemon` processes", () => {
       await eventually("six ticks", async () => ((await ticksOf(name)).length >= 6 ? true : undefined));
       expect(await daemon.stop()).toBe(0);
       const ticks = await ticksOf(name);
-      expect(ticks[0]!.tick_key).toBe("2026-01-01T00:05:00.000Z");
+      expect(ticks[0]!.tickKey).toBe("2026-01-01T00:05:00.000Z");
       await expectOneRunPerConsecutiveTick(name, 6);
     });
   });
@@ -193,39 +196,39 @@ export default defineDefinitions({
       );
       await daemon.stop();
 
-      const fresh = (await ticksOf(`${prefix}_stale_fresh`)).filter((t) => t.tick_key !== null);
+      const fresh = (await ticksOf(`${prefix}_stale_fresh`)).filter((t) => t.tickKey !== null);
       expect(fresh.length).toBeGreaterThan(10);
-      expect(fresh.every((t) => t.status === "skipped" && t.reason === "nothing stale" && t.run_ids.length === 0)).toBe(
+      expect(fresh.every((t) => t.status === "skipped" && t.reason === "nothing stale" && t.runIds.length === 0)).toBe(
         true,
       );
 
       const never = await ticksOf(`${prefix}_stale_never`);
       expect(never[0]!.status).toBe("requested");
-      const first = await waitForRun(db(), never[0]!.run_ids[0]!, 100);
-      expect(first.steps.map((s) => [s.asset_key, s.status])).toEqual([[`${prefix}/never`, "succeeded"]]);
+      const first = await waitForRun(db(), never[0]!.runIds[0]!, 100);
+      expect(first.steps.map((s) => [s.assetKey, s.status])).toEqual([[`${prefix}/never`, "succeeded"]]);
       // Once materialised it is fresh, and the ticks after that request nothing.
       expect(never.at(-1)!.reason).toBe("nothing stale");
 
       const nightly = await ticksOf(`${prefix}_nightly`);
       // 02:00 in Berlin is 01:00 UTC in January; the tick of the 5th materialises the 4th, the day that ended.
-      expect(nightly.slice(0, 3).map((t) => [t.tick_key, t.reason])).toEqual([
+      expect(nightly.slice(0, 3).map((t) => [t.tickKey, t.reason])).toEqual([
         ["2026-01-05T01:00:00.000Z", "partition 2026-01-04"],
         ["2026-01-06T01:00:00.000Z", "partition 2026-01-05"],
         ["2026-01-07T01:00:00.000Z", "partition 2026-01-06"],
       ]);
-      const { steps } = await waitForRun(db(), nightly[0]!.run_ids[0]!, 100);
-      expect(steps.map((s) => s.step_key)).toEqual([`${prefix}/days:2026-01-04`]);
+      const { steps } = await waitForRun(db(), nightly[0]!.runIds[0]!, 100);
+      expect(steps.map((s) => s.stepKey)).toEqual([`${prefix}/days:2026-01-04`]);
 
       const missed = await ticksOf(`${prefix}_missed`);
       expect(missed[0]).toMatchObject({
         status: "skipped",
-        tick_key: null,
+        tickKey: null,
         evaluations: 9,
         reason: "missed: 9 ticks more than 3600000 ms late (catch-up: skip)",
       });
-      expect(new Date(missed[0]!.tick_time).toISOString()).toBe("2025-12-27T01:00:00.000Z");
-      expect(new Date(missed[0]!.last_tick_time).toISOString()).toBe("2026-01-04T01:00:00.000Z");
-      expect(missed[1]).toMatchObject({ status: "requested", tick_key: "2026-01-05T01:00:00.000Z" });
+      expect(new Date(missed[0]!.tickTime).toISOString()).toBe("2025-12-27T01:00:00.000Z");
+      expect(new Date(missed[0]!.lastTickTime).toISOString()).toBe("2026-01-04T01:00:00.000Z");
+      expect(missed[1]).toMatchObject({ status: "requested", tickKey: "2026-01-05T01:00:00.000Z" });
     });
   });
 });

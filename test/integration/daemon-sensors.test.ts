@@ -6,6 +6,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Run } from "../../db/schema.ts";
+import { camelCased } from "../../db/camel-case.ts";
 import { recordTick, submitRunRequests } from "../../engine/automation/run-requests.ts";
 import type { AssetGraph } from "../../engine/asset-graph.ts";
 import { requestRun, waitForRun } from "../../engine/runs.ts";
@@ -103,8 +104,9 @@ afterAll(async () => {
 });
 
 async function runsOf(instigator: string): Promise<Run[]> {
-  return db().selectFrom("ingest.runs").selectAll().where(sql<boolean>`tags->>'ingest/instigator' = ${instigator}`)
-    .orderBy("created_at").execute();
+  const rows = await db().selectFrom("ingest.runs").selectAll()
+    .where(sql<boolean>`tags->>'ingest/instigator' = ${instigator}`).orderBy("created_at").execute();
+  return rows.map(camelCased);
 }
 
 /** The run requested for a file (by its path in the sensor's folder), once it has finished. */
@@ -130,7 +132,7 @@ describe("file sensors run by `ingest daemon`", () => {
     writeFileSync(join(landing, "orders", "a.csv"), "order_id,total\nO-1,10\n");
     const { run, steps } = await runForFile(`${p}_landing`, "orders/a.csv");
     expect(run.status).toBe("succeeded");
-    expect(steps.map((s) => s.step_key)).toEqual([`${p}/orders`]);
+    expect(steps.map((s) => s.stepKey)).toEqual([`${p}/orders`]);
     expect(run.tags).toMatchObject({
       "ingest/file": "orders/a.csv",
       "ingest/file_sha256": sha256("order_id,total\nO-1,10\n"),
@@ -146,7 +148,7 @@ describe("file sensors run by `ingest daemon`", () => {
     // graph-style downstream: when orders materialises, the eager sensor materialises report, which is now stale.
     const eager = await eventually("the eager run", async () => (await runsOf(`${p}_eager`))[0]);
     const downstream = await waitForRun(db(), eager.id, 100);
-    expect(downstream.steps.map((s) => [s.step_key, s.status])).toEqual([[`${p}/report`, "succeeded"]]);
+    expect(downstream.steps.map((s) => [s.stepKey, s.status])).toEqual([[`${p}/report`, "succeeded"]]);
     expect((await runsOf(`${p}_landing`)).length).toBe(1);
   });
 
@@ -154,7 +156,7 @@ describe("file sensors run by `ingest daemon`", () => {
     writeFileSync(join(landing, "sales", "sales-2026-01-02.csv"), "sku,qty\nA,1\nB,2\n");
     const { run, steps } = await runForFile(`${p}_landing`, "sales/sales-2026-01-02.csv");
     expect(run.status).toBe("succeeded");
-    expect(steps.map((s) => s.step_key)).toEqual([`${p}/sales:2026-01-02`]);
+    expect(steps.map((s) => s.stepKey)).toEqual([`${p}/sales:2026-01-02`]);
   });
 
   it("a half-written file waits until it is complete, then requests one run for its whole content", async () => {

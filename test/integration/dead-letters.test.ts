@@ -86,7 +86,7 @@ describe("dead letters", () => {
     ]);
 
     const letters = await listDeadLetters(metadataDb(pool), { runId: run.id });
-    expect(letters.map((l) => [l.source_key, l.reason, l.issues.map((i) => i.path)])).toEqual([
+    expect(letters.map((l) => [l.sourceKey, l.reason, l.issues.map((i) => i.path)])).toEqual([
       ["4", "invalid", ["email"]],
       ["5", "invalid", ["rating"]],
       [null, "unparseable", ["line 6"]],
@@ -95,7 +95,7 @@ describe("dead letters", () => {
     expect(letters[1]!.issues[0]!.message).toMatch(/5/);
     expect(letters[2]!.payload).toEqual({ line: 6, raw: "{oops" });
     expect(letters[2]!.issues[0]!.message).toBe("reviews.jsonl:6: Unexpected token o in JSON");
-    expect(letters.every((l) => l.asset_key === `dl_${id}/reviews` && l.source === "test.reviews")).toBe(true);
+    expect(letters.every((l) => l.assetKey === `dl_${id}/reviews` && l.source === "test.reviews")).toBe(true);
   });
 
   it("replays them through the fixed model: what passes is staged, what still fails keeps its row", async () => {
@@ -103,19 +103,19 @@ describe("dead letters", () => {
     expect(result).toMatchObject({ replayed: 1, stillFailing: 1, skipped: 1 });
     expect((await staging.read<{ rating: number }>(table)).map((s) => s.sourceKey)).toEqual(["1", "2", "3", "5"]);
     const open = await listDeadLetters(metadataDb(pool), { runId });
-    expect(open.map((l) => l.source_key)).toEqual(["4", null]);
+    expect(open.map((l) => l.sourceKey)).toEqual(["4", null]);
     const replayed = await listDeadLetters(metadataDb(pool), { runId, status: "replayed" });
-    expect(replayed.map((l) => l.source_key)).toEqual(["5"]);
+    expect(replayed.map((l) => l.sourceKey)).toEqual(["5"]);
   });
 
   it("supersedes earlier runs' dead letters when the asset reads its source again", async () => {
     const { run } = await materialize(pool, graphWith(5));
     expect(run.status).toBe("succeeded");
     const open = await listDeadLetters(metadataDb(pool), { assetKey: `dl_${id}/reviews` });
-    expect(new Set(open.map((l) => l.run_id))).toEqual(new Set([run.id]));
+    expect(new Set(open.map((l) => l.runId))).toEqual(new Set([run.id]));
     expect(open).toHaveLength(3);
     const superseded = await listDeadLetters(metadataDb(pool), { runId, status: "superseded" });
-    expect(superseded.map((l) => l.source_key)).toEqual(["4", null]);
+    expect(superseded.map((l) => l.sourceKey)).toEqual(["4", null]);
   });
 
   it("fails a materialisation whose counts do not reconcile", async () => {

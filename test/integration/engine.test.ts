@@ -97,7 +97,7 @@ describe("executing runs", () => {
     const { run, steps } = await materialize(pool, t.graph);
     expect(run.status).toBe("failed");
     expect(run.error).toContain(`${t.key("b")}: Error: b failed on purpose`);
-    const status = Object.fromEntries(steps.map((s) => [s.asset_key, [s.status, s.error?.split("\n")[0] ?? null]]));
+    const status = Object.fromEntries(steps.map((s) => [s.assetKey, [s.status, s.error?.split("\n")[0] ?? null]]));
     expect(status).toEqual({
       [t.key("a")]: ["succeeded", null],
       [t.key("b")]: ["failed", "Error: b failed on purpose"],
@@ -114,7 +114,7 @@ describe("executing runs", () => {
     t.behaviour.set("flaky", { failures: 2 });
     const { run, steps } = await materialize(pool, t.graph);
     expect(run.status).toBe("succeeded");
-    expect(steps.find((s) => s.asset_key === t.key("flaky"))!.attempts).toBe(3);
+    expect(steps.find((s) => s.assetKey === t.key("flaky"))!.attempts).toBe(3);
     const attempts = await materializationsOf([t.key("flaky")]);
     expect(attempts.map((m) => [m.attempt, m.status])).toEqual([
       [1, "failed"],
@@ -181,7 +181,7 @@ describe("concurrent runs and job keys", () => {
     try {
       const [a, b] = await Promise.all([waitForRun(db, first), waitForRun(db, second)]);
       expect([a.run.status, b.run.status]).toEqual(["succeeded", "succeeded"]);
-      expect(a.steps[0]!.materialization_id).toBe(b.steps[0]!.materialization_id);
+      expect(a.steps[0]!.materializationId).toBe(b.steps[0]!.materializationId);
     } finally {
       await worker.stop();
     }
@@ -238,7 +238,7 @@ describe("staleness", () => {
     const recoded = t.build({ a: { codeVersion: "2" } });
     const { run, steps } = await materialize(pool, recoded, recoded.order, { staleOnly: true });
     expect(run.status).toBe("succeeded");
-    expect(Object.fromEntries(steps.map((s) => [s.asset_key.split("/")[1], s.status]))).toEqual({
+    expect(Object.fromEntries(steps.map((s) => [s.assetKey.split("/")[1], s.status]))).toEqual({
       a: "succeeded",
       b: "fresh",
       c: "fresh",
@@ -272,7 +272,7 @@ describe("partitions", () => {
       range: { from: "2026-01-01", to: "2026-01-03" },
     });
     expect(run.status).toBe("succeeded");
-    expect(steps.map((s) => s.step_key).sort()).toEqual(
+    expect(steps.map((s) => s.stepKey).sort()).toEqual(
       [
         ...["2026-01-01", "2026-01-02", "2026-01-03"].flatMap((
           d,
@@ -280,9 +280,9 @@ describe("partitions", () => {
         t.key("summary"),
       ].sort(),
     );
-    const daily = steps.find((s) => s.step_key === `${t.key("daily")}:2026-01-02`)!;
+    const daily = steps.find((s) => s.stepKey === `${t.key("daily")}:2026-01-02`)!;
     expect(daily.upstream).toEqual([`${t.key("events")}:2026-01-02`]);
-    expect(steps.find((s) => s.asset_key === t.key("summary"))!.upstream).toHaveLength(3);
+    expect(steps.find((s) => s.assetKey === t.key("summary"))!.upstream).toHaveLength(3);
 
     const states = async () =>
       Object.fromEntries(

@@ -62,7 +62,7 @@ it("runs another repository's definitions, executed by a worker in another proce
   const db = metadataDb(pool);
   const { run, steps } = await waitForRun(db, runId);
   expect(run.status).toBe("succeeded");
-  expect(steps.map((s) => s.asset_key)).toEqual([`${prefix}/orders`, `${prefix}/revenue`]);
+  expect(steps.map((s) => s.assetKey)).toEqual([`${prefix}/orders`, `${prefix}/revenue`]);
 
   // The run's trace continues in the worker process: each materialisation is recorded under it.
   const traceId = run.traceparent!.split("-")[1];

@@ -280,7 +280,7 @@ describe("incremental loading", () => {
     p.state.failAt = item(35_000).itemId;
     const crashed = await p.run(p.graphAt("1"), itemsOnly);
     expect(crashed.run.status).toBe("failed");
-    expect(crashed.steps.find((st) => st.asset_key === p.key("Item"))?.error).toContain(`failing at ${p.state.failAt}`);
+    expect(crashed.steps.find((st) => st.assetKey === p.key("Item"))?.error).toContain(`failing at ${p.state.failAt}`);
     const loadedBeforeCrash = (await runInBatches(env.neo4j, `MATCH (n:${p.label}) RETURN count(n) AS n`))[0]!.get("n")
       .toNumber();
     expect(loadedBeforeCrash).toBeGreaterThan(0);

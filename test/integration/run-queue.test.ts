@@ -195,7 +195,7 @@ describe("cancel", () => {
       expect(["canceling", "canceled"]).toContain(JSON.parse(canceled.stdout).status);
       const { run, steps } = await within(30_000, "the canceled run", waitForRun(db, runId));
       expect(run.status).toBe("canceled");
-      expect(steps.map((s) => [s.asset_key, s.status])).toEqual([
+      expect(steps.map((s) => [s.assetKey, s.status])).toEqual([
         [t.key("slow"), "canceled"],
         [t.key("after"), "canceled"],
       ]);
@@ -254,7 +254,7 @@ describe("steps tried again and given up on", () => {
     await withWorkers(t.graph, 1, 2, async () => {
       const { run, steps } = await within(60_000, "the run", waitForRun(db, runId));
       expect(run.status).toBe("failed");
-      expect(Object.fromEntries(steps.map((s) => [s.asset_key, [s.status, s.attempts]]))).toEqual({
+      expect(Object.fromEntries(steps.map((s) => [s.assetKey, [s.status, s.attempts]]))).toEqual({
         [t.key("flaky")]: ["succeeded", 2],
         [t.key("broken")]: ["failed", 1],
         [t.key("after")]: ["skipped", 0],

@@ -1,9 +1,9 @@
 import { defineSchedule } from "ingest-graph";
 
-/** Every night at 02:00 (in the zone below), the CSV is read again; only what changed goes further. */
+/** Every night at 02:00 (in the zone below), the sources are read again; only what changed goes further. */
 export const nightly = defineSchedule({
   name: "nightly",
-  description: "re-read the products and load what changed",
+  description: "re-read the sources and load what changed",
   cron: "0 2 * * *",
   timezone: "Europe/Berlin",
   select: "*",

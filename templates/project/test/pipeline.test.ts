@@ -54,11 +54,11 @@ test("materialising everything loads the valid products into Neo4j and Chroma", 
 
 test("the row with a bad price is a dead letter with its reason, not lost", () => {
   const letters = ingest("dead-letters", "--asset", "shop/products") as {
-    source_key: string;
+    sourceKey: string;
     reason: string;
     issues: { path: string }[];
   }[];
-  assert.deepEqual(letters.map((d) => [d.source_key, d.reason, d.issues.map((i) => i.path)]), [
+  assert.deepEqual(letters.map((d) => [d.sourceKey, d.reason, d.issues.map((i) => i.path)]), [
     ["P-1008", "invalid", ["price"]],
   ]);
 });
