@@ -4,7 +4,7 @@ import { pathToFileURL } from "node:url";
 import type { Command } from "commander";
 import type { AssetGraph } from "../engine/asset-graph.ts";
 import { assetGraphOf, type Definitions } from "../engine/definitions.ts";
-import { migrations } from "../db/migrations/index.ts";
+import { schemaState } from "../db/schema-state.ts";
 import { metadataDb, openPool, type pg } from "../resources/postgres.ts";
 import { codeFile, projectDir, settings } from "../resources/settings.ts";
 import type { MetadataStore } from "../db/schema.ts";
@@ -68,25 +68,6 @@ export interface MetadataConnection extends AsyncDisposable {
 }
 
 /**
- * Whether this database has every metadata migration of this version and graphile-worker's schema:
- * one round trip, so commands that only read need not load graphile-worker and the migrator.
- */
-async function schemaIsCurrent(pool: pg.Pool): Promise<boolean> {
-  try {
-    const { rows } = await pool.query<{ queue: boolean; names: string[] }>(
-      `select to_regclass('graphile_worker.migrations') is not null as queue,
-        array(select name from ingest.kysely_migration) as names`,
-    );
-    const applied = new Set(rows[0]!.names);
-    return rows[0]!.queue && Object.keys(migrations).every((name) => applied.has(name));
-  } catch (error) {
-    // undefined_table, invalid_schema_name: a database no process of this framework has prepared yet.
-    if (["42P01", "3F000"].includes((error as { code?: string }).code ?? "")) return false;
-    throw error;
-  }
-}
-
-/**
  * A pool on the framework's database with graphile-worker's and the metadata schema in place; `await using` closes it.
  * `migrate: "if-behind"` (commands that only read) migrates only a database that lacks this version's migrations;
  * `"always"` (the default: commands that queue or execute work) lets graphile-worker and the migrator check too.
@@ -99,7 +80,11 @@ export async function openMetadata(
     what: "the metadata database",
     source: { variable: "DATABASE_URL", fromEnvironment: external.postgres },
   });
-  if (options.migrate !== "if-behind" || !await schemaIsCurrent(pool)) {
+  const current = async () => {
+    const { queue, missing } = await schemaState(pool);
+    return queue && missing.length === 0;
+  };
+  if (options.migrate !== "if-behind" || !await current()) {
     const { prepareDatabase } = await import("../engine/worker.ts");
     await prepareDatabase(pool);
   }

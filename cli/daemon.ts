@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import type { Tick, TickStatus } from "../db/schema.ts";
 import { compressedClock, systemClock } from "../engine/automation/clock.ts";
-import { startDaemon } from "../engine/automation/daemon.ts";
+import { type Daemon, startDaemon } from "../engine/automation/daemon.ts";
 import { listTicks } from "../engine/automation/ticks.ts";
 import { globals, loadGraph, openMetadata, output } from "./context.ts";
 
@@ -27,11 +27,18 @@ export async function daemon(options: DaemonOptions, command: Command): Promise<
     origin: options.clockOrigin,
   });
   await using store = await openMetadata();
-  const daemon = await startDaemon({ graph, pool: store.pool, clock, leader: options.leader });
-  // SIGTERM finishes the evaluation in progress, records what is left and exits 0.
-  const stop = () => void daemon.stop();
+  // SIGTERM finishes the evaluation in progress, records what is left and exits 0; the handlers are in
+  // place before the daemon starts, so a signal that comes while it starts stops it as soon as it has.
+  let daemon: Daemon | undefined;
+  let stopping = false;
+  const stop = () => {
+    stopping = true;
+    void daemon?.stop();
+  };
   process.on("SIGTERM", stop);
   process.on("SIGINT", stop);
+  daemon = await startDaemon({ graph, pool: store.pool, clock, leader: options.leader });
+  if (stopping) void daemon.stop();
   await daemon.done;
   // Deno keeps a process alive while it listens for a signal.
   process.off("SIGTERM", stop);

@@ -3,7 +3,7 @@ import type { AssetGraph } from "../engine/asset-graph.ts";
 import type { Definitions } from "../engine/definitions.ts";
 import { countLiveWorkers } from "../engine/liveness.ts";
 import { ResourcePool } from "../engine/resource.ts";
-import { migrations } from "../db/migrations/index.ts";
+import { latestMigration, schemaState } from "../db/schema-state.ts";
 import { metadataDb, openPool, type pg } from "../resources/postgres.ts";
 import { settings } from "../resources/settings.ts";
 import { definitionsFile, globals, loadGraph, output } from "./context.ts";
@@ -105,22 +105,14 @@ async function checkDatabase(): Promise<Finding[]> {
   const host = new URL(databaseUrl).host;
   const findings: Finding[] = [{ check: "metadata database", status: "ok", detail: `PostgreSQL at ${host}` }];
   try {
-    const { rows } = await pool.query<{ queue: boolean; names: string[] | null }>(
-      `select to_regclass('graphile_worker.migrations') is not null as queue,
-        case when to_regclass('ingest.kysely_migration') is null then null
-          else array(select name from ingest.kysely_migration) end as names`,
-    );
-    const applied = new Set(rows[0]!.names ?? []);
-    const missing = Object.keys(migrations).filter((name) => !applied.has(name));
-    const current = rows[0]!.queue && missing.length === 0;
+    const { queue, missing } = await schemaState(pool);
+    const current = queue && missing.length === 0;
     findings.push({
       check: "schema",
       status: current ? "ok" : "warn",
       detail: current
-        ? `graphile-worker's queue and the metadata schema are at this version (${Object.keys(migrations).at(-1)})`
-        : `${rows[0]!.queue ? "" : "no job queue yet; "}${missing.length} metadata migration(s) to apply: ${
-          missing.join(", ")
-        }`,
+        ? `graphile-worker's queue and the metadata schema are at this version (${latestMigration})`
+        : `${queue ? "" : "no job queue yet; "}${missing.length} metadata migration(s) to apply: ${missing.join(", ")}`,
       ...(!current &&
         { fix: "nothing to do by hand: the next `ingest worker`, `materialize` or `daemon` applies them" }),
     });

@@ -258,7 +258,8 @@ export function draftProject(tables: TableSchema[]): DraftedProject {
   }
   files.set("definitions.ts", definitionsFile(groups));
   files.set("resources/index.ts", resourcesFile);
-  files.set("sensors/index.ts", sensorsFile);
+  files.set("schedules/index.ts", schedulesFile(groups));
+  files.set("sensors/index.ts", sensorsFile(groups));
   files.set("test/pipeline.test.ts", testFile(drafted));
   const first = drafted[0]!;
   return {
@@ -272,8 +273,7 @@ export function draftProject(tables: TableSchema[]): DraftedProject {
         `validated, staged and loaded into Neo4j as ${drafted.map((d) => `\`(:${d.label})\``).join(", ")} nodes, ` +
         "their foreign keys as relationships. Drafted by `ingest init --from-postgres`: edit the assets freely.",
       assetList: groups.map((g) => `\`assets/${g}/\``).join(", ") + `, one file per table of \`${sourceUrlVariable}\``,
-      sensorList:
-        "none yet: `defineFileSensor` runs assets when files land, `defineAssetSensor` when other assets change",
+      sensorList: "`sources_changed`: when a nightly read finds new rows, the graph assets downstream run",
       exampleSelection: `${camel(first.table.schema)}/${first.table.table}+`,
       exampleNode: `${first.label}:<key>`,
     },
@@ -314,15 +314,46 @@ export const resources = {
 };
 `;
 
-const sensorsFile = `import type { SensorDefinition } from "ingest-graph";
+/** The sources re-read every night: staging keeps only what changed, and the sensor takes it from there. */
+function schedulesFile(groups: string[]): string {
+  const sources = groups.map((g) => `group:${g}`).join(" or ");
+  return `import { defineSchedule } from "ingest-graph";
+
+/** Every night at 02:00 (in the zone below) the source tables are read again; only what changed goes further. */
+export const nightly = defineSchedule({
+  name: "nightly",
+  description: "re-read the source tables",
+  cron: "0 2 * * *",
+  timezone: "Europe/Berlin",
+  select: "${sources}",
+  catchUp: { last: 1 },
+});
+
+/** Cron schedules, run by \`ingest daemon\`. */
+export const schedules = [nightly];
+`;
+}
+
+/** What reads the sources runs when they have new data: only what is stale, so an unchanged night triggers nothing. */
+function sensorsFile(groups: string[]): string {
+  const sources = groups.map((g) => `group:${g}`).join(" or ");
+  return `import { defineAssetSensor } from "ingest-graph";
 
 /**
- * Sensors, run by \`ingest daemon\`: e.g. \`defineFileSensor({ name, folder, files: [{ glob, select }] })\` to
- * materialise assets when files land in a folder, or \`defineAssetSensor({ name, watch, select })\` to
- * refresh what is downstream when an asset changes.
+ * When a source table's staged asset has new data (the nightly schedule, or \`ingest materialize\`),
+ * the assets that read it run: \`ingest daemon\` evaluates it. Add \`defineFileSensor\` to react to
+ * files landing in a folder.
  */
-export const sensors: SensorDefinition[] = [];
+export const sourcesChanged = defineAssetSensor({
+  name: "sources_changed",
+  watch: "${sources}",
+  select: "(${sources})+ and not (${sources})",
+});
+
+/** Sensors, run by \`ingest daemon\`. */
+export const sensors = [sourcesChanged];
 `;
+}
 
 /** A test that materialises everything and checks each table's rows are nodes, or dead letters with their reasons. */
 function testFile(drafted: (DraftedTable & { table: TableSchema })[]): string {

@@ -17,9 +17,10 @@ async function recordOf(graph: AssetGraph, options: LineageOptions): Promise<Rec
   if (!options.node && !options.document) return undefined;
   await using resources = new ResourcePool(graph.definitions.resources);
   if (options.node) {
-    return findNodeRecord((await resources.get(neo4jKind)) as Driver, graph.byKey.values(), options.node);
+    // `return await`: the resources are disposed of when this function returns, so the query must be done by then.
+    return await findNodeRecord((await resources.get(neo4jKind)) as Driver, graph.byKey.values(), options.node);
   }
-  return findDocumentRecord((await resources.get(chromaKind)) as ChromaResource, options.document!);
+  return await findDocumentRecord((await resources.get(chromaKind)) as ChromaResource, options.document!);
 }
 
 /** `ingest lineage [asset]`. */

@@ -43,6 +43,11 @@ export async function crmApi(options: { port: number; data: string }): Promise<v
     host: "127.0.0.1",
     clientId: settings().crm.clientId,
     clientSecret: settings().crm.clientSecret ?? ensureSecret("crm"),
+  }).catch((error: unknown) => {
+    if ((error as { code?: string }).code !== "EADDRINUSE") throw error;
+    throw new Error(
+      `port ${options.port} on 127.0.0.1 is in use: the local stack may serve the CRM API there already (ingest stack status); give another with --port`,
+    );
   });
   console.log(`crm-api ready ${api.url}`);
   await new Promise<void>((resolve) => {

@@ -25,7 +25,7 @@ function statusRow(s: AssetStatus): string[] {
   const name = s.partitionKey ? `${s.assetKey} [${s.partitionKey}]` : s.assetKey;
   const last = s.lastMaterialization
     ? `data ${formatVersion(s.lastMaterialization.dataVersion)} at ${shortTime(s.lastMaterialization.finishedAt)}`
-    : "never materialised";
+    : ""; // the reason below says it was never materialised
   const flight = s.inFlight.map((f) => `${f.status} in run ${f.runId.slice(0, 8)}`).join(", ");
   return [s.state, name, flight ? `${last}  (${flight})` : last];
 }

@@ -20,6 +20,7 @@ async function answers(url: string): Promise<boolean> {
 export const crmApi: LocalService = {
   name: "crm-api",
   kind: "server",
+  sample: true,
   external: process.env.CRM_API_URL !== undefined,
   location: () => settings().crm.url,
   isReachable: () => answers(settings().crm.url),

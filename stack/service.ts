@@ -8,6 +8,11 @@ export interface LocalService {
   /** True when the location was given by the environment: then the stack checks it but never starts it. */
   external: boolean;
   isReachable(): Promise<boolean>;
+  /**
+   * Part of the bundled sample project only (the sample CRM API): `stack up` without names starts it
+   * in this repository, and elsewhere only when named.
+   */
+  sample?: boolean;
   /** Installs what is missing, starts the server and resolves once it really answers. */
   start(): Promise<void>;
 }

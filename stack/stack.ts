@@ -5,6 +5,7 @@ import { neo4j } from "./neo4j.ts";
 import { postgres } from "./postgres.ts";
 import { logFile, runningPid, stopServer, withStackLock } from "./process.ts";
 import type { LocalService } from "./service.ts";
+import { packageRoot, projectDir } from "../resources/settings.ts";
 
 export const services: Record<string, LocalService> = {
   postgres,
@@ -28,7 +29,7 @@ export interface ServiceStatus {
 }
 
 function selected(names: string[]): LocalService[] {
-  if (names.length === 0) return Object.values(services);
+  if (names.length === 0) return Object.values(services).filter((s) => !s.sample || projectDir === packageRoot);
   return names.map((name) => {
     const service = services[name];
     if (!service) throw new Error(`unknown service '${name}'; known: ${Object.keys(services).join(", ")}`);

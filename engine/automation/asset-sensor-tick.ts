@@ -41,6 +41,14 @@ export class AssetSensorEvaluator implements Evaluator {
     return this.#next;
   }
 
+  /**
+   * A sensor seen for the first time starts from the materialisations there are when the daemon starts,
+   * not when it first evaluates: one that lands while the daemon is starting is acted on.
+   */
+  async start(): Promise<void> {
+    this.#cursor ??= await this.#load();
+  }
+
   async evaluate(): Promise<void> {
     this.#next = Date.now() + this.#sensor.intervalMs;
     const { db, ticks } = this.#ctx;

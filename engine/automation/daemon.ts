@@ -80,6 +80,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       : new AssetSensorEvaluator(s, ctx))
     ),
   ];
+  await Promise.all(evaluators.map((e) => e.start?.()));
   const leadership = options.leader === false ? undefined : new Leadership(pool);
   const standbyMs = options.standbyMs ?? 1_000;
   const recoverMs = options.recoverMs ?? 10_000;

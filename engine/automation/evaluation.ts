@@ -21,6 +21,8 @@ export interface Evaluator {
   readonly kind: InstigatorKind;
   /** Real time (epoch ms) of its next evaluation. */
   nextAt(): number;
+  /** Runs once when the daemon starts, before any evaluation (a sensor seen for the first time records where it starts). */
+  start?(): Promise<void>;
   evaluate(): Promise<void>;
 }
 

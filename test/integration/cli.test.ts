@@ -36,7 +36,25 @@ const regional = defineAsset({
   partitions: staticPartitions(["eu", "us"]),
   materialize: async () => ({}),
 });
-export default defineDefinitions({ assets: [orders, regional], resources: { graph: neo4jResource() } });
+// Two checks that do not pass: one only warns, one blocks (and the asset is not retried).
+const revenue = defineAsset({
+  key: "shop/revenue",
+  deps: ["shop/orders"],
+  codeVersion: "1",
+  materialize: async () => ({ counts: { orders: 0 } }),
+  checks: [{ name: "has revenue", check: async () => ({ passed: false, metadata: { revenue: 0 } }) }],
+});
+const audit = defineAsset({
+  key: "shop/audit",
+  codeVersion: "1",
+  retry: { maxAttempts: 1 },
+  materialize: async () => ({}),
+  checks: [
+    { name: "ledger balanced", severity: "error", check: async () => ({ passed: false, metadata: { difference: 12.5 } }) },
+    { name: "not empty", severity: "error", check: async () => ({ passed: true }) },
+  ],
+});
+export default defineDefinitions({ assets: [orders, regional, revenue, audit], resources: { graph: neo4jResource() } });
 `,
   );
   admin = createPool(settings().databaseUrl, 1);
@@ -232,4 +250,150 @@ it("logs on a terminal are one readable line each (LOG_FORMAT=pretty), JSON othe
   const json = ingestWith({ LOG_LEVEL: "info" }, "materialize", "shop/orders", "--wait");
   const line = JSON.parse(json.stderr.split("\n").find((l) => l.includes("materializing"))!) as Record<string, unknown>;
   expect(line).toMatchObject({ level: 30, asset: "shop/orders", msg: "materializing" });
+});
+
+describe("asset checks", () => {
+  it("status and runs show say which check did not pass; a failed blocking check is recorded with its result", () => {
+    const run = ingest("--json", "materialize", "shop/revenue", "shop/audit", "--wait");
+    expect(run.status).toBe(1);
+    const { run: { id } } = JSON.parse(run.stdout) as { run: { id: string } };
+
+    const shown = ingest("runs", "show", id);
+    expect(shown.status, shown.stderr).toBe(0);
+    expect(shown.stdout).toMatch(/^  succeeded\s+shop\/revenue\s+attempts 1\s+\d+\.\ds\s+\w+$/m);
+    expect(shown.stdout).toContain("      ✗ has revenue (warn): revenue 0");
+    expect(shown.stdout).toMatch(/^  failed\s+shop\/audit\s+attempts 1/m);
+    expect(shown.stdout).toContain("      BlockingChecksFailed: blocking check failed: ledger balanced");
+    expect(shown.stdout).toContain("      ✗ ledger balanced (error): difference 12.5");
+    expect(shown.stdout).toContain("      ✓ not empty");
+
+    const status = ingest("status", "shop/revenue", "shop/audit");
+    expect(status.stdout).toMatch(
+      /^stale\s+shop\/audit\n\s+never materialised\n\s+failed at .* in run [0-9a-f-]{36}: BlockingChecksFailed: blocking check failed: ledger balanced\n\s+✗ ledger balanced \(error\): difference 12.5$/m,
+    );
+    expect(status.stdout).toMatch(/^fresh\s+shop\/revenue\s+data \w+ at .*\n\s+✗ has revenue \(warn\): revenue 0$/m);
+
+    const json = JSON.parse(ingest("--json", "status", "shop/audit").stdout) as {
+      lastFailure: { checks: { name: string; passed: boolean; severity: string }[] };
+    }[];
+    expect(json[0]!.lastFailure.checks).toEqual([
+      { name: "ledger balanced", passed: false, severity: "error", metadata: { difference: 12.5 } },
+      { name: "not empty", passed: true, severity: "error", metadata: {} },
+    ]);
+  });
+});
+
+describe("ingest assets", () => {
+  it("lists each asset with its group, kind, dependencies and code version, and draws the graph", () => {
+    const table = ingest("assets");
+    expect(table.status, table.stderr).toBe(0);
+    expect(table.stdout.split("\n")).toEqual([
+      "ASSET          KIND   WRITES  CODE         DEPENDS ON",
+      "shop/audit     asset          v1",
+      "shop/regional  asset          v1 [static]",
+      "shop/orders    asset          v1",
+      "shop/revenue   asset          v1           shop/orders",
+      "",
+    ]);
+    const json = JSON.parse(ingest("--json", "assets", "shop/orders+").stdout);
+    expect(json).toEqual([
+      {
+        key: "shop/orders",
+        group: "shop",
+        kind: "asset",
+        writes: "",
+        deps: [],
+        dependents: ["shop/revenue"],
+        codeVersion: "1",
+      },
+      {
+        key: "shop/revenue",
+        group: "shop",
+        kind: "asset",
+        writes: "",
+        deps: ["shop/orders"],
+        dependents: [],
+        codeVersion: "1",
+      },
+    ]);
+    expect(ingest("assets", "--format", "mermaid").stdout).toBe(
+      'flowchart LR\n  subgraph shop\n    a0["shop/audit"]\n    a1["shop/regional"]\n    a2["shop/orders"]\n    a3["shop/revenue"]\n  end\n  a2 --> a3\n',
+    );
+    expect(ingest("assets", "--format", "dot").stdout).toContain('  "shop/orders" -> "shop/revenue";\n}');
+    expect(ingest("assets", "--format", "svg").stderr).toContain("Allowed choices are table, json, mermaid, dot");
+  });
+});
+
+describe("ingest doctor", () => {
+  it("checks the runtime, the definitions, the database and every resource, and says what to do", () => {
+    // As a user with servers of their own: every address and password from the environment.
+    const { uri, password } = settings().neo4j;
+    const healthy = ingestWith({ NEO4J_URI: uri, NEO4J_PASSWORD: password }, "doctor");
+    expect(healthy.status, healthy.stdout + healthy.stderr).toBe(0);
+    expect(healthy.stdout).toMatch(/^ok {4}runtime {14}Node\.js 2\d\./m);
+    expect(healthy.stdout).toMatch(/^ok {4}definitions {10}\S+definitions\.ts: 4 assets, 0 schedules, 0 sensors$/m);
+    expect(healthy.stdout).toMatch(/^ok {4}schema /m);
+    expect(healthy.stdout).toMatch(
+      /^warn  workers {14}no worker is running: queued runs wait\n {6}→ start `ingest worker`/m,
+    );
+    expect(healthy.stdout).toMatch(/^ok {4}resource graph {7}a neo4j resource: connected$/m);
+
+    const sick = ingestWith({
+      NEO4J_URI: uri,
+      NEO4J_PASSWORD: "not-the-password",
+      DATABASE_URL: "postgres://x:y@127.0.0.1:1/z",
+    }, "doctor");
+    expect(sick.status).toBe(1);
+    expect(sick.stdout).toMatch(
+      /^FAIL  metadata database {4}cannot connect to the metadata database at postgres:\/\/x:\*\*\*@127\.0\.0\.1:1\/z/m,
+    );
+    expect(sick.stdout).toMatch(
+      /^FAIL  resource graph .*it refused user 'neo4j' with the password given; check NEO4J_USER and NEO4J_PASSWORD/m,
+    );
+    expect(sick.stdout).not.toContain("not-the-password");
+  });
+});
+
+describe("--json", () => {
+  /** Every key of our own objects, not those inside user data (payloads, tags, counts, metadata, versions). */
+  function keysOf(value: unknown, path = ""): string[] {
+    if (Array.isArray(value)) return value.flatMap((v) => keysOf(v, path));
+    if (value === null || typeof value !== "object") return [];
+    return Object.entries(value).flatMap(([key, v]) => [
+      `${path}${key}`,
+      ...(["payload", "tags", "counts", "metadata", "upstreamVersions", "cursor"].includes(key)
+        ? []
+        : keysOf(v, `${path}${key}.`)),
+    ]);
+  }
+
+  it("gives every field of every command in one casing, camelCase", () => {
+    const waited = JSON.parse(ingest("--json", "materialize", "shop/orders", "--wait").stdout) as {
+      run: { id: string };
+    };
+    const outputs = [
+      waited,
+      ...[
+        ["runs"],
+        ["runs", "show", waited.run.id],
+        ["status"],
+        ["workers"],
+        ["ticks"],
+        ["dead-letters", "--all"],
+        ["dead-letters", "--summary"],
+        ["pending"],
+        ["assets"],
+        ["doctor"],
+        ["lineage", "shop/orders"],
+      ]
+        .map((args) => {
+          const result = ingest("--json", ...args);
+          expect(result.stdout, `${args.join(" ")}: ${result.stderr}`).toMatch(/^[[{]/);
+          return JSON.parse(result.stdout) as unknown;
+        }),
+    ];
+    const keys = new Set(outputs.flatMap((output) => keysOf(output)));
+    expect(keys.size).toBeGreaterThan(40);
+    expect([...keys].filter((key) => !/^[a-z][a-zA-Z0-9]*$/.test(key.split(".").at(-1)!))).toEqual([]);
+  });
 });

@@ -1,4 +1,4 @@
-import { spawnSync } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -8,6 +8,7 @@ import { createPool, type pg } from "../../resources/postgres.ts";
 import { packageRoot, settings } from "../../resources/settings.ts";
 import { startThrowawayChroma, type ThrowawayChroma } from "../../stack/chroma.ts";
 import { startThrowawayNeo4j, type ThrowawayNeo4j } from "../../stack/neo4j.ts";
+import { readmeShellBlocks, walkthroughHeading } from "../readme.ts";
 
 /**
  * The framework as a user gets it: `npm pack`, the tarball installed into an empty folder outside
@@ -20,6 +21,8 @@ const work = mkdtempSync(join(tmpdir(), "ingest-package-"));
 const app = join(work, "first-steps");
 const deno = join(packageRoot, "node_modules", ".bin", "deno");
 const database = "ingest_package_test";
+/** The walkthrough's stand-in for a user's own database. */
+const sourceDatabase = "ingest_package_source";
 let tarball: string;
 let admin: pg.Pool;
 let neo4jServer: ThrowawayNeo4j;
@@ -42,6 +45,8 @@ beforeAll(async () => {
   admin = createPool(settings().databaseUrl, 1);
   await admin.query(`drop database if exists ${database} with (force)`);
   await admin.query(`create database ${database}`);
+  await admin.query(`drop database if exists ${sourceDatabase} with (force)`);
+  await admin.query(`create database ${sourceDatabase}`);
   const databaseUrl = new URL(settings().databaseUrl);
   databaseUrl.pathname = `/${database}`;
   [neo4jServer, chromaServer] = await Promise.all([startThrowawayNeo4j(), startThrowawayChroma()]);
@@ -80,6 +85,7 @@ afterAll(async () => {
   await neo4j?.close();
   await Promise.all([neo4jServer?.stop(), chromaServer?.stop()]);
   await admin.query(`drop database if exists ${database} with (force)`);
+  await admin.query(`drop database if exists ${sourceDatabase} with (force)`);
   await admin.end();
   rmSync(work, { recursive: true, force: true });
 });
@@ -148,4 +154,141 @@ describe("the published package", () => {
     const tests = run(deno, ["test", "-A", "--no-check", "test/"], app);
     expect(tests.stdout).toMatch(/ok \| 2 passed \| 0 failed/);
   });
+});
+
+/** Starts `command` under `sh -c` as a user's shell would, and resolves once its output matches `ready`. */
+async function background(
+  command: string,
+  cwd: string,
+  ready: RegExp,
+): Promise<{ child: ChildProcess; output: () => string }> {
+  const child = spawn("sh", ["-c", command], { cwd, env: { ...env, LOG_LEVEL: "info" } });
+  let output = "";
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${command}: not up within 60 s:\n${output}`)), 60_000);
+    const read = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (ready.test(output)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stdout!.on("data", read);
+    child.stderr!.on("data", read);
+    child.on("exit", (code) => reject(new Error(`${command} exited ${code} before it was up:\n${output}`)));
+  });
+  return { child, output: () => output };
+}
+
+const exitOf = (child: ChildProcess) =>
+  new Promise<number | null>((resolve) =>
+    child.exitCode !== null || child.signalCode !== null ? resolve(child.exitCode) : child.on("exit", resolve)
+  );
+
+async function until<T>(what: string | (() => string), probe: () => Promise<T | undefined>, ms = 60_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) {
+      throw new Error(`${typeof what === "string" ? what : what()}: not within ${ms / 1000} s`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+describe("under npm", () => {
+  it("`npx ingest worker` stops when npm is stopped (npm/cli#6547), recording itself stopped", async () => {
+    const { child, output } = await background("exec npx ingest worker", app, /worker started/);
+    const id = /"worker":"([^"]+)"/.exec(output())![1]!;
+    // `exec` made the shell npm itself: SIGTERM goes to npm, as a supervisor's would.
+    child.kill("SIGTERM");
+    await exitOf(child);
+    const stopped = await until("the worker recording itself stopped", async () => {
+      const workers = JSON.parse(run("npx", ["ingest", "--json", "workers"], app).stdout) as {
+        id: string;
+        state: string;
+      }[];
+      return workers.find((w) => w.id === id && w.state === "stopped");
+    });
+    expect(stopped.state).toBe("stopped");
+    // It stopped as on a SIGTERM of its own, gracefully, not killed.
+    await until("the worker's log of the signal", async () => output().includes('"signal":"SIGTERM"') || undefined);
+  });
+});
+
+describe("the README's walkthrough, from `ingest init --from-postgres` to a scheduled, sensor-triggered project", () => {
+  it(
+    "runs every command as written, and a changed row reaches the graph through the schedule's assets and the sensor",
+    async () => {
+      const sourceUrl = new URL(settings().databaseUrl);
+      sourceUrl.pathname = `/${sourceDatabase}`;
+      const source = createPool(sourceUrl.toString(), 1);
+      await source.query(`create table customers (id serial primary key, email text not null, name text,
+      created_at timestamptz not null default now())`);
+      await source.query(`create table orders (id bigint primary key, customer_id int references customers,
+      total numeric(10,2), placed_at timestamptz)`);
+      await source.query(`insert into customers (email, name) values ('ann@example.com', 'Ann Berg'),
+      ('bob@example.com', 'Bob Stone'), ('cy@example.com', null)`);
+      await source.query(`insert into orders values (1, 1, 19.90, '2026-11-30T10:00:00Z'), (2, 1, 5, null),
+      (3, 2, 120.50, '2026-12-01T08:30:00Z'), (4, null, 7.25, '2026-12-02T12:00:00Z')`);
+      await source.end();
+      env.SOURCE_DATABASE_URL = sourceUrl.toString();
+
+      const commands = readmeShellBlocks().filter((b) => b.heading === walkthroughHeading).flatMap((b) => b.commands);
+      expect(commands.length).toBeGreaterThan(8);
+      let cwd = join(work, "walkthrough");
+      mkdirSync(cwd);
+      const served: { child: ChildProcess; command: string; output: () => string }[] = [];
+      try {
+        for (const command of commands) {
+          // The package is not on the registry: it comes from its tarball, as `npm publish` would ship it.
+          const line = command === "npm install ingest-graph"
+            ? `npm install ${tarball} --no-audit --no-fund --loglevel=error`
+            : command.startsWith("npx ingest init ")
+            ? `${command} --ingest-graph file:${tarball}`
+            : command;
+          console.log(`walkthrough: ${line}`);
+          if (line.startsWith("cd ")) {
+            cwd = join(cwd, line.slice(3).trim());
+          } else if (line.endsWith("&")) {
+            const ready = line.includes(" daemon") ? /daemon started/ : /worker started/;
+            served.push({ command: line, ...(await background(`exec ${line.slice(0, -1).trim()}`, cwd, ready)) });
+          } else {
+            run("sh", ["-c", line], cwd);
+          }
+        }
+        const { records } = await until(
+          () => `the changed name in Neo4j (${served.map((s) => s.output()).join("\n")})`,
+          async () => {
+            const result = await neo4j.executeQuery("MATCH (c:Customer {id: 1}) RETURN c.name AS name");
+            return result.records[0]?.get("name") === "Ann Berg-Olsen" ? result : undefined;
+          },
+        );
+        expect(records).toHaveLength(1);
+        const ticks = JSON.parse(run("npx", ["ingest", "--json", "ticks", "-n", "sources_changed"], cwd).stdout) as {
+          status: string;
+        }[];
+        expect(ticks.some((t) => t.status === "requested")).toBe(true);
+        const graph = await neo4j.executeQuery(
+          "MATCH (o:Order)-[:CUSTOMER]->(c:Customer) RETURN o.id AS order, c.id AS customer ORDER BY order",
+        );
+        expect(graph.records.map((r) => [r.get("order").toNumber(), r.get("customer").toNumber()])).toEqual([
+          [1, 1],
+          [2, 1],
+          [3, 2],
+        ]);
+      } finally {
+        // As `kill %1 %2` would: SIGTERM to what the shell started (npm, for `npx`), and nothing is left running.
+        for (const { child } of served) child.kill("SIGTERM");
+        for (const { child } of served) await exitOf(child);
+        await until("the worker and the daemon of the walkthrough to exit", async () => {
+          const left = spawnSync("pgrep", ["-f", join(cwd, "node_modules")], { encoding: "utf8" }).stdout.trim();
+          return left === "" ? true : undefined;
+        });
+        for (const { output, command } of served) expect(output(), command).toMatch(/"msg":"(stopping|daemon stopped)/);
+      }
+    },
+    600_000,
+  );
 });
