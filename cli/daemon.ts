@@ -29,16 +29,15 @@ export async function daemon(options: DaemonOptions, command: Command): Promise<
   await using store = await openMetadata();
   // SIGTERM finishes the evaluation in progress, records what is left and exits 0; the handlers are in
   // place before the daemon starts, so a signal that comes while it starts stops it as soon as it has.
-  let daemon: Daemon | undefined;
-  let stopping = false;
+  const running: { daemon?: Daemon; stopping?: boolean } = {};
   const stop = () => {
-    stopping = true;
-    void daemon?.stop();
+    running.stopping = true;
+    void running.daemon?.stop();
   };
   process.on("SIGTERM", stop);
   process.on("SIGINT", stop);
-  daemon = await startDaemon({ graph, pool: store.pool, clock, leader: options.leader });
-  if (stopping) void daemon.stop();
+  const daemon = running.daemon = await startDaemon({ graph, pool: store.pool, clock, leader: options.leader });
+  if (running.stopping) void daemon.stop();
   await daemon.done;
   // Deno keeps a process alive while it listens for a signal.
   process.off("SIGTERM", stop);

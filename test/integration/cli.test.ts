@@ -260,9 +260,9 @@ describe("asset checks", () => {
 
     const shown = ingest("runs", "show", id);
     expect(shown.status, shown.stderr).toBe(0);
-    expect(shown.stdout).toMatch(/^  succeeded\s+shop\/revenue\s+attempts 1\s+\d+\.\ds\s+\w+$/m);
+    expect(shown.stdout).toMatch(/^ {2}succeeded\s+shop\/revenue\s+attempts 1\s+\d+\.\ds\s+\w+$/m);
     expect(shown.stdout).toContain("      ✗ has revenue (warn): revenue 0");
-    expect(shown.stdout).toMatch(/^  failed\s+shop\/audit\s+attempts 1/m);
+    expect(shown.stdout).toMatch(/^ {2}failed\s+shop\/audit\s+attempts 1/m);
     expect(shown.stdout).toContain("      BlockingChecksFailed: blocking check failed: ledger balanced");
     expect(shown.stdout).toContain("      ✗ ledger balanced (error): difference 12.5");
     expect(shown.stdout).toContain("      ✓ not empty");
@@ -334,7 +334,7 @@ describe("ingest doctor", () => {
     expect(healthy.stdout).toMatch(/^ok {4}definitions {10}\S+definitions\.ts: 4 assets, 0 schedules, 0 sensors$/m);
     expect(healthy.stdout).toMatch(/^ok {4}schema /m);
     expect(healthy.stdout).toMatch(
-      /^warn  workers {14}no worker is running: queued runs wait\n {6}→ start `ingest worker`/m,
+      /^warn {2}workers {14}no worker is running: queued runs wait\n {6}→ start `ingest worker`/m,
     );
     expect(healthy.stdout).toMatch(/^ok {4}resource graph {7}a neo4j resource: connected$/m);
 
@@ -345,10 +345,10 @@ describe("ingest doctor", () => {
     }, "doctor");
     expect(sick.status).toBe(1);
     expect(sick.stdout).toMatch(
-      /^FAIL  metadata database {4}cannot connect to the metadata database at postgres:\/\/x:\*\*\*@127\.0\.0\.1:1\/z/m,
+      /^FAIL {2}metadata database {4}cannot connect to the metadata database at postgres:\/\/x:\*\*\*@127\.0\.0\.1:1\/z/m,
     );
     expect(sick.stdout).toMatch(
-      /^FAIL  resource graph .*it refused user 'neo4j' with the password given; check NEO4J_USER and NEO4J_PASSWORD/m,
+      /^FAIL {2}resource graph .*it refused user 'neo4j' with the password given; check NEO4J_USER and NEO4J_PASSWORD/m,
     );
     expect(sick.stdout).not.toContain("not-the-password");
   });
