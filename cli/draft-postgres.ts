@@ -365,25 +365,9 @@ function testFile(drafted: (DraftedTable & { table: TableSchema })[]): string {
   return `// Everything materialised against the stack and ${sourceUrlVariable}: each table's rows are nodes, or dead
 // letters with their reasons, and nothing is lost. Run with \`node --test test/\`.
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
 import { after, before, test } from "node:test";
-import { fileURLToPath } from "node:url";
 import { connectNeo4j, createPool, type Driver } from "ingest-graph";
-
-const project = fileURLToPath(new URL("..", import.meta.url));
-const bin = \`\${project}/node_modules/ingest-graph/bin/ingest.js\`;
-/** The CLI runs on the runtime running the tests: \`node --test\`, or \`deno test -A\`. */
-const runtime = "Deno" in globalThis ? [process.execPath, "run", "-A", bin] : [process.execPath, bin];
-
-/** Runs the project's \`ingest\` command and parses its \`--json\` output. */
-function ingest(...args: string[]): unknown {
-  const stdout = execFileSync(runtime[0]!, [...runtime.slice(1), "--json", ...args], {
-    cwd: project,
-    encoding: "utf8",
-    env: { ...process.env, LOG_LEVEL: "warn" },
-  });
-  return JSON.parse(stdout);
-}
+import { ingest } from "./ingest.ts";
 
 /** Each source table, the label its rows become, and the staged asset that reads it. */
 const tables: [string, string, string][] = [

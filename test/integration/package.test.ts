@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { type ChildProcess, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -8,6 +8,7 @@ import { createPool, type pg } from "../../resources/postgres.ts";
 import { packageRoot, settings } from "../../resources/settings.ts";
 import { startThrowawayChroma, type ThrowawayChroma } from "../../stack/chroma.ts";
 import { startThrowawayNeo4j, type ThrowawayNeo4j } from "../../stack/neo4j.ts";
+import { exitOf, startUntil } from "../processes.ts";
 import { readmeShellBlocks, walkthroughHeading } from "../readme.ts";
 
 /**
@@ -156,34 +157,8 @@ describe("the published package", () => {
   });
 });
 
-/** Starts `command` under `sh -c` as a user's shell would, and resolves once its output matches `ready`. */
-async function background(
-  command: string,
-  cwd: string,
-  ready: RegExp,
-): Promise<{ child: ChildProcess; output: () => string }> {
-  const child = spawn("sh", ["-c", command], { cwd, env: { ...env, LOG_LEVEL: "info" } });
-  let output = "";
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${command}: not up within 60 s:\n${output}`)), 60_000);
-    const read = (chunk: Buffer) => {
-      output += chunk.toString();
-      if (ready.test(output)) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    child.stdout!.on("data", read);
-    child.stderr!.on("data", read);
-    child.on("exit", (code) => reject(new Error(`${command} exited ${code} before it was up:\n${output}`)));
-  });
-  return { child, output: () => output };
-}
-
-const exitOf = (child: ChildProcess) =>
-  new Promise<number | null>((resolve) =>
-    child.exitCode !== null || child.signalCode !== null ? resolve(child.exitCode) : child.on("exit", resolve)
-  );
+const background = (command: string, cwd: string, ready: RegExp) =>
+  startUntil(command, { cwd, env: { ...env, LOG_LEVEL: "info" }, ready });
 
 async function until<T>(what: string | (() => string), probe: () => Promise<T | undefined>, ms = 60_000): Promise<T> {
   const deadline = Date.now() + ms;

@@ -1,9 +1,10 @@
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { packageRoot } from "../../resources/settings.ts";
+import { exitOf, startUntil } from "../processes.ts";
 import { readmeShellBlocks, walkthroughHeading } from "../readme.ts";
 
 /**
@@ -59,28 +60,13 @@ function run(command: string): { status: number | null; stdout: string; stderr: 
 
 /** Starts a serving command, waits until it says it is up, stops it with SIGTERM; its exit code. */
 async function serve(command: string, ready: RegExp): Promise<{ code: number | null; output: string }> {
-  const child = spawn("sh", ["-c", `exec ${shellLine(command)}`], {
+  const { child, output } = await startUntil(`exec ${shellLine(command)}`, {
     cwd: packageRoot,
     env: { ...env, LOG_LEVEL: "info" },
+    ready,
   });
-  let output = "";
-  const up = new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${command}: not up within 60 s:\n${output}`)), 60_000);
-    const read = (chunk: Buffer) => {
-      output += chunk.toString();
-      if (ready.test(output)) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    child.stdout.on("data", read);
-    child.stderr.on("data", read);
-    child.on("exit", (code) => reject(new Error(`${command} exited ${code} before it was up:\n${output}`)));
-  });
-  await up;
-  const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
   child.kill("SIGTERM");
-  return { code: await exited, output };
+  return { code: await exitOf(child), output: output() };
 }
 
 let latestRun = "";

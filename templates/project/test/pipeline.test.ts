@@ -1,25 +1,9 @@
 // The example chain materialised against the stack (`npm test` starts it): what a user would check
 // by hand, asserted. Run with `node --test test/`.
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
 import { after, before, test } from "node:test";
-import { fileURLToPath } from "node:url";
 import { connectChroma, connectNeo4j, type Driver } from "ingest-graph";
-
-const project = fileURLToPath(new URL("..", import.meta.url));
-const bin = `${project}/node_modules/ingest-graph/bin/ingest.js`;
-/** The CLI runs on the runtime running the tests: `node --test`, or `deno test -A`. */
-const runtime = "Deno" in globalThis ? [process.execPath, "run", "-A", bin] : [process.execPath, bin];
-
-/** Runs the project's `ingest` command and parses its `--json` output. */
-function ingest(...args: string[]): unknown {
-  const stdout = execFileSync(runtime[0]!, [...runtime.slice(1), "--json", ...args], {
-    cwd: project,
-    encoding: "utf8",
-    env: { ...process.env, LOG_LEVEL: "warn" },
-  });
-  return JSON.parse(stdout);
-}
+import { ingest } from "./ingest.ts";
 
 let neo4j: Driver;
 before(() => {

@@ -1,0 +1,39 @@
+import { type ChildProcess, spawn } from "node:child_process";
+
+/** A command started in the background, with what it has printed so far. */
+export interface Started {
+  child: ChildProcess;
+  output(): string;
+}
+
+/**
+ * Starts `command` under `sh -c` as a user's shell would, and resolves once what it prints (stdout or
+ * stderr) matches `ready`; fails with that output when it exits first or is not up within a minute.
+ */
+export async function startUntil(
+  command: string,
+  options: { cwd: string; env: NodeJS.ProcessEnv; ready: RegExp },
+): Promise<Started> {
+  const child = spawn("sh", ["-c", command], { cwd: options.cwd, env: options.env });
+  let output = "";
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${command}: not up within 60 s:\n${output}`)), 60_000);
+    const read = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (options.ready.test(output)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stdout!.on("data", read);
+    child.stderr!.on("data", read);
+    child.on("exit", (code) => reject(new Error(`${command} exited ${code} before it was up:\n${output}`)));
+  });
+  return { child, output: () => output };
+}
+
+/** The exit code of a child process (null when a signal ended it), also when it has already exited. */
+export const exitOf = (child: ChildProcess): Promise<number | null> =>
+  new Promise((resolve) =>
+    child.exitCode !== null || child.signalCode !== null ? resolve(child.exitCode) : child.on("exit", resolve)
+  );
