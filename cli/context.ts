@@ -100,3 +100,32 @@ export async function openMetadata(
 export function output(command: Command, value: unknown, human: () => string): void {
   console.log(globals(command).json ? JSON.stringify(value, null, 2) : human());
 }
+
+/** The metrics options of `ingest worker` and `ingest daemon`. */
+export interface MetricsOptions {
+  metricsPort?: number;
+  metricsHost: string;
+}
+
+/**
+ * Serves Prometheus metrics when asked (`--metrics-port`, or `INGEST_METRICS_PORT`), with the queue's
+ * depth and the workers' liveness read from the database at each scrape; `await using` stops it.
+ */
+export async function serveMetricsIfAsked(
+  options: MetricsOptions,
+  role: "worker" | "daemon",
+  db: MetadataStore,
+): Promise<AsyncDisposable & { url?: string }> {
+  const fromEnvironment = process.env.INGEST_METRICS_PORT;
+  const port = options.metricsPort ?? (fromEnvironment === undefined ? undefined : Number(fromEnvironment));
+  if (port === undefined) return { [Symbol.asyncDispose]: async () => {} };
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new Error(`INGEST_METRICS_PORT must be a port number, not '${fromEnvironment}'`);
+  }
+  const [{ serveMetrics }, { collectQueueMetrics }] = await Promise.all([
+    import("../resources/metrics.ts"),
+    import("../engine/queue-stats.ts"),
+  ]);
+  const server = await serveMetrics({ port, host: options.metricsHost, role, collect: () => collectQueueMetrics(db) });
+  return { url: server.url, [Symbol.asyncDispose]: () => server.close() };
+}

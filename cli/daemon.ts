@@ -3,9 +3,10 @@ import type { Tick, TickStatus } from "../db/schema.ts";
 import { compressedClock, systemClock } from "../engine/automation/clock.ts";
 import { type Daemon, startDaemon } from "../engine/automation/daemon.ts";
 import { listTicks } from "../engine/automation/ticks.ts";
-import { globals, loadGraph, openMetadata, output } from "./context.ts";
+import { logger } from "../resources/logger.ts";
+import { globals, loadGraph, type MetricsOptions, openMetadata, output, serveMetricsIfAsked } from "./context.ts";
 
-interface DaemonOptions {
+interface DaemonOptions extends MetricsOptions {
   leader: boolean;
   clockStart?: Date;
   clockRate: number;
@@ -27,6 +28,8 @@ export async function daemon(options: DaemonOptions, command: Command): Promise<
     origin: options.clockOrigin,
   });
   await using store = await openMetadata();
+  await using served = await serveMetricsIfAsked(options, "daemon", store.db);
+  if (served.url) logger.info({ metrics: served.url }, "serving metrics");
   // SIGTERM finishes the evaluation in progress, records what is left and exits 0; the handlers are in
   // place before the daemon starts, so a signal that comes while it starts stops it as soon as it has.
   const running: { daemon?: Daemon; stopping?: boolean } = {};

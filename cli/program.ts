@@ -18,6 +18,13 @@ const lazy = <M>(load: () => Promise<M>, pick: (module: M) => Action): Action =>
 
 const collect = (value: string, previous: string[] = []) => [...previous, ...value.split(",").filter(Boolean)];
 
+const metricsPort = [
+  "--metrics-port <port>",
+  "serve Prometheus metrics at http://<host>:<port>/metrics (default: INGEST_METRICS_PORT, else none; 0 picks a free port)",
+  wholeNumber(0, 65535),
+] as const;
+const metricsHost = ["--metrics-host <host>", "the address the metrics are served on", "127.0.0.1"] as const;
+
 const program = new Command()
   .name("ingest")
   .description("Materialise an asset graph of e-commerce, CRM and support-chat data into Neo4j and Chroma.")
@@ -121,6 +128,8 @@ program
     "after how long without a heartbeat other workers take this one's jobs (default: INGEST_WORKER_TIMEOUT_MS, or 30 s)",
     positiveNumber,
   )
+  .option(...metricsPort)
+  .option(...metricsHost)
   .action(lazy(() => import("./worker.ts"), (m) => m.worker));
 
 program
@@ -231,6 +240,8 @@ program
     "with --clock-start: the real instant at which the clock reads it (daemons given the same share one clock)",
     wholeNumber(0),
   )
+  .option(...metricsPort)
+  .option(...metricsHost)
   .action(lazy(() => import("./daemon.ts"), (m) => m.daemon));
 
 program

@@ -2,10 +2,10 @@ import type { Command } from "commander";
 import { defaultConcurrency, startWorker } from "../engine/worker.ts";
 import { logger } from "../resources/logger.ts";
 import { listWorkers } from "../engine/liveness.ts";
-import { globals, loadGraph, openMetadata, output } from "./context.ts";
+import { globals, loadGraph, type MetricsOptions, openMetadata, output, serveMetricsIfAsked } from "./context.ts";
 import { shortTime, table } from "./table.ts";
 
-interface WorkerCommandOptions {
+interface WorkerCommandOptions extends MetricsOptions {
   concurrency?: number;
   grace: number;
   heartbeat?: number;
@@ -38,7 +38,8 @@ export async function worker(options: WorkerCommandOptions, command: Command): P
     concurrency,
     liveness: { heartbeatMs: seconds(options.heartbeat), timeoutMs: seconds(options.timeout) },
   });
-  logger.info({ worker: worker.id, concurrency, assets: graph.order.length }, "worker started");
+  await using served = await serveMetricsIfAsked(options, "worker", store.db);
+  logger.info({ worker: worker.id, concurrency, assets: graph.order.length, metrics: served.url }, "worker started");
   // Our own handler, not graphile-worker's: in-flight materialisations finish (within the grace
   // period), or their jobs go back to the queue for another worker; then it exits 0.
   const signal = await Promise.race([nextSignal(), worker.runner.promise.then(() => undefined)]);

@@ -2,7 +2,8 @@ import { SpanStatusCode, trace } from "@opentelemetry/api";
 import type { JobHelpers, Task } from "graphile-worker";
 import type { MetadataStore, RunStepRow } from "../db/schema.ts";
 import { logger } from "../resources/logger.ts";
-import { contextFromTraceparent, withSpan } from "../resources/tracer.ts";
+import { metrics } from "../resources/metrics.ts";
+import { contextFromTraceparent, withSpan } from "../resources/spans.ts";
 import { type AssetDefinition, type MaterializeContext, type MaterializeResult, retryDelayMs } from "./asset.ts";
 import { dataVersionOf, reconcile } from "./counts.ts";
 import { DeadLetterSink } from "./dead-letters.ts";
@@ -70,8 +71,16 @@ async function execute(
   if (steps.every((s) => s.only_if_stale) && stalenessOf(graph, index, ref).length === 0) {
     log.info("fresh: upstream data versions unchanged, not materialising");
     await finishSteps(db, { jobId, ref, status: "fresh" });
+    metrics.materializations.inc({ asset: asset.key, outcome: "fresh" });
     return;
   }
+  const attemptEnded = (outcome: string) => {
+    metrics.materializations.inc({ asset: asset.key, outcome });
+    metrics.materializationSeconds.observe(
+      { asset: asset.key, outcome },
+      (Date.now() - startedAt.getTime()) / 1000,
+    );
+  };
 
   const { versions, edges } = currentUpstreamVersions(graph, index, ref);
   const startedAt = new Date();
@@ -126,7 +135,17 @@ async function execute(
       checks,
     });
     InFlight.assertHeld(signal);
+    // The counts as the store records them, so a trace and `ingest runs show` say the same.
+    trace.getActiveSpan()?.setAttributes({
+      ...Object.fromEntries(Object.entries(materialization.counts).map(([k, n]) => [`ingest.counts.${k}`, n])),
+      "ingest.data_version": materialization.dataVersion ?? "",
+      "ingest.checks.failed": checks.filter((c) => !c.passed).length,
+    });
     await finishSteps(db, { jobId, ref, status: "succeeded", materialization });
+    attemptEnded("succeeded");
+    for (const [kind, n] of Object.entries(materialization.counts)) {
+      if (n > 0) metrics.records.inc({ asset: asset.key, kind }, n);
+    }
     log.info({
       counts: materialization.counts,
       dataVersion: materialization.dataVersion,
@@ -143,6 +162,7 @@ async function execute(
     if (signal.reason instanceof RunCanceled) {
       log.warn("materialization stopped: its run was canceled");
       await finishSteps(db, { jobId, ref, status: "canceled", error: "run canceled" });
+      attemptEnded("canceled");
       return;
     }
     // A blocking check's failure is recorded with every check's result, so `status` can say which failed and why.
@@ -161,9 +181,11 @@ async function execute(
         maxAttempts: asset.retry.maxAttempts,
         traceparent,
       });
+      attemptEnded("retried");
     } else {
       log.error({ err: error }, "materialization failed; no attempts left");
       await finishSteps(db, { jobId, ref, status: "failed", materialization: failed, error: failed.error! });
+      attemptEnded("failed");
     }
   }
 }
@@ -206,6 +228,7 @@ export function materializeTaskHandler(
       }
       return;
     }
+    metrics.jobPickupSeconds.observe(Math.max(0, Date.now() - new Date(helpers.job.run_at).getTime()) / 1000);
     const execution = inFlight.start(jobId, helpers.job.attempts);
     try {
       await withSpan(
@@ -217,6 +240,7 @@ export function materializeTaskHandler(
             "ingest.partition": ref.partitionKey,
             "ingest.runs": steps.map((s) => s.run_id).join(","),
             "ingest.job": jobId,
+            "ingest.attempt": Math.max(...steps.map((s) => s.attempts)),
           },
         },
         () =>

@@ -6,7 +6,9 @@ import { camelCased } from "../db/camel-case.ts";
 import { type CheckResult, checkResults } from "./checks.ts";
 import type { MetadataStore, Run, RunStep } from "../db/schema.ts";
 import { metadataDb } from "../resources/postgres.ts";
-import { initTracing, traceparentOf, withSpan } from "../resources/tracer.ts";
+import { ROOT_CONTEXT, trace } from "@opentelemetry/api";
+import { initTracing } from "../resources/tracer.ts";
+import { contextFromTraceparent, traceparentOf, withSpan } from "../resources/spans.ts";
 import type { AssetGraph } from "./asset-graph.ts";
 import { plan, type PlanRequest } from "./planner.ts";
 import { createRun } from "./run-queue.ts";
@@ -33,6 +35,8 @@ export interface RunRequest extends Omit<PlanRequest, "index"> {
    * tag `ingest/full_refresh`.
    */
   fullRefresh?: boolean;
+  /** Traceparents of spans the run's trace relates to: the tick of a schedule or sensor that asked for it. */
+  links?: string[];
 }
 
 /**
@@ -59,7 +63,12 @@ export async function requestRun(db: MetadataStore, graph: AssetGraph, request: 
   const runId = request.runId ?? randomUUID();
   const index = request.staleOnly ? await VersionIndex.load(db) : undefined;
   const steps = plan(graph, { ...request, index });
+  const links = (request.links ?? []).map((t) => trace.getSpanContext(contextFromTraceparent(t)))
+    .filter((c) => c !== undefined).map((context) => ({ context }));
+  // A run is a trace of its own, whatever span is active where it is requested (a tick's, a test's).
   await withSpan(`run ${request.selection}`, {
+    parent: ROOT_CONTEXT,
+    links,
     attributes: { "ingest.run": runId, "ingest.selection": request.selection, "ingest.steps": steps.length },
   }, async () => {
     await createRun(db, {

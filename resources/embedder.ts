@@ -2,6 +2,7 @@ import { availableParallelism } from "node:os";
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
 import { env, type FeatureExtractionPipeline, pipeline, type Tensor } from "@huggingface/transformers";
 import { settings } from "./settings.ts";
+import { metrics } from "./metrics.ts";
 
 /** The model weights' precision: `q8` (8-bit quantised, the default: faster) or `fp32` (full precision). */
 export type EmbeddingDtype = "q8" | "fp32";
@@ -370,6 +371,7 @@ export async function loadEmbedder(options: EmbedderOptions = {}): Promise<Embed
       const batches: number[][] = [];
       for (let start = 0; start < order.length; start += batchSize) batches.push(order.slice(start, start + batchSize));
       const results = await Promise.all(batches.map((batch) => schedule(batch.map((i) => distinct[i]!))));
+      metrics.embeddedTexts.inc(distinct.length);
       const flat = new Float32Array(distinct.length * dimensions);
       batches.forEach((batch, b) =>
         batch.forEach((slot, row) =>

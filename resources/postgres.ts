@@ -2,6 +2,7 @@ import { Kysely, PostgresDialect } from "kysely";
 import pg from "pg";
 import type { MetadataDatabase } from "../db/schema.ts";
 import { postgresConnectionError, type SettingSource } from "./connection-errors.ts";
+import { rememberServer } from "./servers.ts";
 
 // int8 (counts, bigserial ids) as JS numbers: every value we store fits in 2^53.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
@@ -27,7 +28,7 @@ export function createPool(connectionString: string, max = 10): pg.Pool {
   // A client losing its server (a restart, a network blip) must fail its query, not crash the process.
   pool.on("error", () => {});
   pool.on("connect", (client) => client.on("error", () => {}));
-  return pool;
+  return rememberServer(pool, connectionString);
 }
 
 /**

@@ -1,18 +1,6 @@
 import { hostname } from "node:os";
 import process from "node:process";
-import {
-  type Attributes,
-  type Context,
-  context,
-  isSpanContextValid,
-  type Link,
-  propagation,
-  ROOT_CONTEXT,
-  type Span,
-  SpanStatusCode,
-  trace,
-  type Tracer,
-} from "@opentelemetry/api";
+import { type Attributes, context, propagation, trace, type Tracer } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
@@ -26,7 +14,7 @@ import {
 } from "@opentelemetry/sdk-trace";
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from "@opentelemetry/semantic-conventions";
 import { logger } from "./logger.ts";
-import { redactText } from "./redact.ts";
+import { tracerName, tracingKey } from "./spans.ts";
 import { packageVersion } from "./settings.ts";
 
 /**
@@ -61,19 +49,12 @@ export interface TracingOptions {
   exporter?: SpanExporter;
 }
 
-export interface SpanRunOptions {
-  attributes?: Attributes;
-  /** Parent context; defaults to the active one. Use `contextFromTraceparent` to continue a remote trace. */
-  parent?: Context;
-  links?: Link[];
-}
-
-const TRACER_NAME = "ingest";
+const TRACER_NAME = tracerName;
 const serviceVersion = packageVersion;
 
 // Kept on globalThis rather than in a module variable: the OTel API globals are per process, and this module may
 // be evaluated more than once in one process (test runners, different import specifiers).
-const INSTANCE = Symbol.for("ingest.tracing");
+const INSTANCE = tracingKey;
 type TracingGlobal = typeof globalThis & { [INSTANCE]?: Tracing };
 
 const env = (name: string): string | undefined => {
@@ -157,61 +138,5 @@ export function initTracing(options: TracingOptions = {}): Tracing {
   return instance;
 }
 
-const activeTracer = (): Tracer =>
-  (globalThis as TracingGlobal)[INSTANCE]?.tracer ?? trace.getTracer(TRACER_NAME, serviceVersion);
-
-/** The W3C `traceparent` of the context's span (default: the active context), or undefined when there is none. */
-export function traceparentOf(ctx: Context = context.active()): string | undefined {
-  const carrier: Record<string, string> = {};
-  propagation.inject(ctx, carrier);
-  return carrier["traceparent"];
-}
-
-/** A context whose (remote) span is the one named by `traceparent`; ROOT_CONTEXT when missing or invalid. */
-export function contextFromTraceparent(traceparent: string | null | undefined): Context {
-  if (!traceparent) return ROOT_CONTEXT;
-  const ctx = propagation.extract(ROOT_CONTEXT, { traceparent });
-  const spanContext = trace.getSpanContext(ctx);
-  return spanContext && isSpanContextValid(spanContext) ? ctx : ROOT_CONTEXT;
-}
-
-const scrub = redactText;
-
-interface RecordedException {
-  name: string;
-  message: string;
-  stack?: string;
-  code?: string | number;
-}
-
-const toException = (error: unknown): RecordedException => {
-  if (!(error instanceof Error)) return { name: "Error", message: scrub(String(error)) };
-  const exception: RecordedException = { name: error.name, message: scrub(error.message) };
-  if (error.stack !== undefined) exception.stack = scrub(error.stack);
-  const code = (error as { code?: unknown }).code;
-  if (typeof code === "string" || typeof code === "number") exception.code = code;
-  return exception;
-};
-
-/**
- * Runs `fn` inside a new active span (a child of `options.parent`, else of the active span). A throw is recorded
- * as an exception event with ERROR status and rethrown; the span always ends.
- */
-export async function withSpan<T>(name: string, options: SpanRunOptions, fn: (span: Span) => Promise<T>): Promise<T> {
-  const parent = options.parent ?? context.active();
-  const spanOptions: { attributes?: Attributes; links?: Link[] } = {};
-  if (options.attributes) spanOptions.attributes = options.attributes;
-  if (options.links) spanOptions.links = options.links;
-  return activeTracer().startActiveSpan(name, spanOptions, parent, async (span) => {
-    try {
-      return await fn(span);
-    } catch (error) {
-      const exception = toException(error);
-      span.recordException(exception);
-      span.setStatus({ code: SpanStatusCode.ERROR, message: exception.message });
-      throw error;
-    } finally {
-      span.end();
-    }
-  });
-}
+export { contextFromTraceparent, traceparentOf, withDbSpan, withSpan } from "./spans.ts";
+export type { DbOperation, SpanRunOptions } from "./spans.ts";

@@ -1,16 +1,42 @@
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { chmodSync, existsSync, rmSync, writeFileSync } from "node:fs";
 
 export const hasCommand = (tool: string) => spawnSync("sh", ["-c", `command -v ${tool}`]).status === 0;
 
-/** Installs Debian packages when we are root on a Debian-like system; false when we cannot. */
+/**
+ * Installs Debian packages when we are root on a Debian-like system; false when we cannot. The packages'
+ * scripts may not start their services (a system-wide Prometheus on :9090, a cluster on :5432): the
+ * stack starts what it needs itself, on loopback and its own ports, so a `policy-rc.d` refuses them.
+ */
 export function aptInstall(packages: string[], purpose: string): boolean {
   if (process.getuid?.() !== 0 || !existsSync("/usr/bin/apt-get")) return false;
   console.log(
     `${purpose}: installing the Debian package${packages.length > 1 ? "s" : ""} ${packages.join(", ")} (once)…`,
   );
   const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
-  execFileSync("apt-get", ["update", "-qq"], { stdio: "inherit", env });
-  execFileSync("apt-get", ["install", "-y", "-qq", ...packages], { stdio: "inherit", env });
+  const policy = "/usr/sbin/policy-rc.d";
+  const ours = !existsSync(policy);
+  if (ours) {
+    writeFileSync(policy, "#!/bin/sh\n# ingest-graph: no service starts while it installs packages\nexit 101\n");
+    chmodSync(policy, 0o755);
+  }
+  try {
+    execFileSync("apt-get", ["update", "-qq"], { stdio: "inherit", env });
+    execFileSync("apt-get", ["install", "-y", "-qq", "--no-install-recommends", ...packages], {
+      stdio: "inherit",
+      env,
+    });
+  } finally {
+    if (ours) rmSync(policy, { force: true });
+  }
   return true;
+}
+
+/**
+ * Prometheus' `promtool` (Debian's `prometheus` package), installed when missing, to check the metrics
+ * exposition; the package's server is never started. Undefined when it cannot be had.
+ */
+export function promtool(): string | undefined {
+  if (!hasCommand("promtool")) aptInstall(["prometheus"], "promtool");
+  return hasCommand("promtool") ? "promtool" : undefined;
 }

@@ -1,5 +1,6 @@
 import { ChromaClient, ChromaNotFoundError, type Collection, type Metadata } from "chromadb";
 import { settings } from "../../resources/settings.ts";
+import { rememberServer } from "../../resources/servers.ts";
 import { assertCollectionName } from "../identifiers.ts";
 
 export type { Collection };
@@ -196,7 +197,7 @@ export async function connectChroma(url = settings().chromaUrl, options: ChromaO
       configuration: { hnsw: { space: "cosine" } },
     });
   const resolve = (c: Collection | string) => (typeof c === "string" ? collection(c) : Promise.resolve(c));
-  return {
+  return rememberServer({
     client,
     maxBatchSize,
     batchSize,
@@ -232,5 +233,5 @@ export async function connectChroma(url = settings().chromaUrl, options: ChromaO
         if (!(error instanceof ChromaNotFoundError)) throw error;
       }
     },
-  };
+  }, url);
 }

@@ -90,6 +90,8 @@ export function defineCollectionAsset<T>(
         spec.codeVersion,
         collectionPageSize,
         {
+          store: { system: "chroma", collection: spec.collection, write: "upsert", client: chroma },
+          prepareName: "embed",
           async prepare(records: StagedRecord<T>[]) {
             const documents = records.map((s) => spec.document(s.record));
             return { records, documents, embeddings: await embedder.embed(documents) };

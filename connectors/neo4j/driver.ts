@@ -1,5 +1,6 @@
 import neo4jDriver, { type Driver } from "neo4j-driver";
 import { type Neo4jSettings, settings } from "../../resources/settings.ts";
+import { rememberServer } from "../../resources/servers.ts";
 
 export type { Driver };
 
@@ -28,11 +29,12 @@ export function connectNeo4j(config: Neo4jSettings = settings().neo4j): Driver {
         : "the local Neo4j has no password yet: run `ingest stack up` first",
     );
   }
-  return neo4jDriver.driver(config.uri, neo4jDriver.auth.basic(config.user, config.password), {
+  const driver = neo4jDriver.driver(config.uri, neo4jDriver.auth.basic(config.user, config.password), {
     disableLosslessIntegers: false,
     maxConnectionPoolSize: 50,
     logging: { level: "warn", logger: () => {} },
   });
+  return rememberServer(driver, config.uri);
 }
 
 /**

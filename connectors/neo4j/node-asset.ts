@@ -118,6 +118,7 @@ export function defineNodeAsset<T>(spec: NodeAssetSpec<T>): NodeAsset {
         spec.codeVersion,
         graphPageSize,
         {
+          store: { system: "neo4j", collection: spec.label, client: neo4j },
           async write(records, refresh) {
             const rows = records.map((s) => {
               const props: Record<string, unknown> = {

@@ -105,6 +105,7 @@ export function defineRelationshipAsset<T>(spec: RelationshipAssetSpec<T>): Asse
         spec.codeVersion,
         graphPageSize,
         {
+          store: { system: "neo4j", collection: spec.type, client: neo4j },
           async write(records, refresh) {
             const wanted = records.map(desired);
             // What a changed record wrote before goes, unless it is what it wants now.

@@ -2,6 +2,8 @@ import type { MaterializeContext } from "../../engine/asset.ts";
 import { fullRefreshTag } from "../../engine/run-tags.ts";
 import type { PendingRecord, StagedRecord } from "./records.ts";
 import type { Staging } from "./staging.ts";
+import type { Span } from "@opentelemetry/api";
+import { withDbSpan, withSpan } from "../../resources/spans.ts";
 
 /** Where a consumer (a node, relationship or collection asset) writes what it reads from a staging table: Neo4j, a Chroma collection. */
 export interface StagedSink<T, P = StagedRecord<T>[]> {
@@ -21,6 +23,22 @@ export interface StagedSink<T, P = StagedRecord<T>[]> {
   remove(records: StagedRecord<T>[]): Promise<number>;
   /** At the end of a full refresh: deletes what the asset holds that none of `runs` wrote. */
   sweep(runs: string[]): Promise<number>;
+  /**
+   * The store it writes, so each page's write, removal and sweep is a span with the database
+   * conventions' attributes (`db.system.name`, `db.collection.name`, the batch size, the server).
+   */
+  store?: {
+    /** `neo4j`, `chroma`… */
+    system: string;
+    /** The label, relationship type or collection. */
+    collection: string;
+    /** How the store calls a write: `MERGE` (default), `upsert`. */
+    write?: string;
+    /** The client, whose server the spans name. */
+    client?: object;
+  };
+  /** What `prepare` does (`embed`), for a span of its own per page; without it, preparing is part of the page. */
+  prepareName?: string;
 }
 
 export interface WriteOutcome {
@@ -68,7 +86,23 @@ export async function loadChanges<T, P = StagedRecord<T>[]>(
   const fullRefresh = (await ctx.runs()).some((run) => run.tags[fullRefreshTag] === "true");
   const cursor = await staging.openCursor(ctx.assetKey, table, codeVersion, ctx.runId, fullRefresh);
   const refresh = cursor.refreshRuns !== null;
-  const prepare = sink.prepare ?? (async (records: StagedRecord<T>[]) => records as P);
+  const prepareRecords = sink.prepare ?? (async (records: StagedRecord<T>[]) => records as P);
+  const store = sink.store;
+  const prepare = (records: StagedRecord<T>[]) =>
+    sink.prepareName && store
+      ? withSpan(
+        `${sink.prepareName} ${store.collection}`,
+        { attributes: { "ingest.records": records.length } },
+        () => prepareRecords(records),
+      )
+      : prepareRecords(records);
+  const traced = <R>(operation: string, batchSize: number, fn: (span?: Span) => Promise<R>) =>
+    store
+      ? withDbSpan(
+        { system: store.system, operation, collection: store.collection, batchSize, client: store.client },
+        fn,
+      )
+      : fn();
   let written = 0;
   let moved = 0;
   let resolved = 0;
@@ -81,8 +115,20 @@ export async function loadChanges<T, P = StagedRecord<T>[]>(
     gone: StagedRecord<T>[],
     prepared: P | undefined,
   ) => {
-    if (gone.length > 0) removed += await sink.remove(gone);
-    const outcome = prepared === undefined ? { written: 0 } : await sink.write(prepared, refresh);
+    if (gone.length > 0) removed += await traced("DELETE", gone.length, () => sink.remove(gone));
+    const outcome = prepared === undefined ? { written: 0 } : await traced(
+      store?.write ?? "MERGE",
+      live.length,
+      async (span) => {
+        const result = await sink.write(prepared, refresh);
+        span?.setAttributes({
+          "ingest.records.written": result.written,
+          "ingest.records.pending": result.pending?.length ?? 0,
+          "ingest.records.moved": result.moved ?? 0,
+        });
+        return result;
+      },
+    );
     const held = outcome.pending ?? [];
     written += outcome.written;
     removed += outcome.removed ?? 0;
@@ -121,7 +167,8 @@ export async function loadChanges<T, P = StagedRecord<T>[]>(
     await writing.catch(() => {});
   }
   if (cursor.refreshRuns !== null) {
-    removed += await sink.sweep(cursor.refreshRuns);
+    const runs = cursor.refreshRuns;
+    removed += await traced("DELETE", 0, () => sink.sweep(runs));
     await staging.endRefresh(cursor);
   }
   const pending = holding ? await staging.pendingCount(ctx.assetKey) : 0;

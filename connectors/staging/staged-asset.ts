@@ -7,6 +7,7 @@ import {
   type MaterializeContext,
 } from "../../engine/asset.ts";
 import { isBadRow } from "../bad-rows.ts";
+import { withDbSpan, withSpan } from "../../resources/spans.ts";
 import { assertIdentifier } from "../identifiers.ts";
 import type { Staging } from "./staging.ts";
 import { stagingKind } from "./resource.ts";
@@ -141,17 +142,22 @@ export function defineStagedAsset<T, R extends Record<string, unknown> = Record<
     resources: [stagingKind, ...(spec.resources ?? [])] as ResourceNeed<keyof (R & { staging: Staging }) & string>[],
     target: { kind: "staging-table", table: spec.table },
     async materialize(ctx) {
-      const load = await ctx.resources.staging.begin(spec.table, ctx.runId);
+      const { staging } = ctx.resources;
+      const load = await staging.begin(spec.table, ctx.runId);
       let extracted = 0;
-      try {
+      let invalid = 0;
+      // One span for the stream: reading the source, validating each record, copying it into the load's table.
+      const extract = async () => {
         for await (const raw of await spec.extract(ctx)) {
           extracted += 1;
           if (isBadRow(raw)) {
+            invalid += 1;
             await ctx.deadLetter(raw.toDeadLetter(spec.source));
             continue;
           }
           const parsed = spec.model.safeParse(raw);
           if (!parsed.success) {
+            invalid += 1;
             await ctx.deadLetter({
               source: spec.source,
               sourceKey: rawKey(spec, raw),
@@ -163,13 +169,31 @@ export function defineStagedAsset<T, R extends Record<string, unknown> = Record<
           }
           await load.add(spec.sourceKey(parsed.data), parsed.data, spec.updatedAt?.(parsed.data));
         }
+      };
+      try {
+        await withSpan(`extract ${spec.source}`, { attributes: { "ingest.source": spec.source } }, async (span) => {
+          await extract();
+          span.setAttributes({ "ingest.records.extracted": extracted, "ingest.records.dead_lettered": invalid });
+        });
       } catch (error) {
         await load.abort();
         throw error;
       }
       // An unpartitioned extract is the source's full content: what it no longer has becomes a
       // tombstone. (A partition's extract is only part of it, so partitioned assets keep what they staged.)
-      const staged = await load.finish({ complete: !spec.partitions });
+      const staged = await withDbSpan(
+        { system: "postgresql", operation: "MERGE", collection: `staging.${spec.table}`, client: staging },
+        async (span) => {
+          const counts = await load.finish({ complete: !spec.partitions });
+          span.setAttributes({
+            "ingest.records.written": counts.written,
+            "ingest.records.unchanged": counts.unchanged,
+            "ingest.records.removed": counts.removed,
+            "ingest.records.deduplicated": counts.deduplicated,
+          });
+          return counts;
+        },
+      );
       return {
         counts: {
           extracted,
@@ -179,7 +203,7 @@ export function defineStagedAsset<T, R extends Record<string, unknown> = Record<
           unchanged: staged.unchanged,
           removed: staged.removed,
         },
-        dataVersion: await ctx.resources.staging.dataVersion(spec.table),
+        dataVersion: await staging.dataVersion(spec.table),
       };
     },
   });

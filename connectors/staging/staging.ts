@@ -3,6 +3,7 @@ import { Kysely, PostgresDialect } from "kysely";
 import type pg from "pg";
 import { migrateSchema } from "../../db/migrate.ts";
 import { assertIdentifier } from "../identifiers.ts";
+import { sameServer } from "../../resources/servers.ts";
 import { stagingMigrations } from "./migrations/index.ts";
 import type { LoadCursor, PendingRecord, StageCounts, StagedRecord } from "./records.ts";
 import { StagingLoad } from "./staging-load.ts";
@@ -38,6 +39,7 @@ export class Staging {
   /** Works on `pool`'s database; the staging schema is created or migrated on first use. */
   constructor(pool: pg.Pool) {
     this.#pool = pool;
+    sameServer(this, pool);
   }
 
   /** Ends the pool. */

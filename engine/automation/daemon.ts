@@ -1,6 +1,7 @@
 import { hostname } from "node:os";
 import type pg from "pg";
 import { logger } from "../../resources/logger.ts";
+import { metrics } from "../../resources/metrics.ts";
 import { metadataDb } from "../../resources/postgres.ts";
 import { sourcesDir } from "../../resources/settings.ts";
 import type { AssetGraph } from "../asset-graph.ts";
@@ -163,6 +164,8 @@ const failureBackoffMs = 1_000;
 
 /** A failing evaluation is recorded as a failed tick and never stops the others. */
 async function evaluate(evaluator: Evaluator, ctx: EvaluationContext): Promise<boolean> {
+  // How late this evaluation is against when it was due: the daemon's lag, per schedule and sensor.
+  metrics.tickLagSeconds.set({ instigator: evaluator.name }, Math.max(0, Date.now() - evaluator.nextAt()) / 1000);
   try {
     await evaluator.evaluate();
     return true;

@@ -1,7 +1,10 @@
 import { randomUUID } from "node:crypto";
 import { sql, type Transaction } from "kysely";
 import type { MetadataDatabase, MetadataStore } from "../../db/schema.ts";
+import { ROOT_CONTEXT } from "@opentelemetry/api";
 import { logger } from "../../resources/logger.ts";
+import { metrics } from "../../resources/metrics.ts";
+import { traceparentOf, withSpan } from "../../resources/spans.ts";
 import type { AssetGraph } from "../asset-graph.ts";
 import { requestRun } from "../runs.ts";
 import type { TickRecord } from "./ticks.ts";
@@ -15,6 +18,8 @@ export interface StoredRequest {
   /** The instant time partitions are counted up to (ISO): a schedule's tick. */
   now?: string;
   tags: Record<string, string>;
+  /** The span of the tick that asked for it: the run's trace links to it. */
+  tickTraceparent?: string;
 }
 
 export interface TickWithRuns extends TickRecord {
@@ -37,6 +42,8 @@ export async function recordTick(
   daemon: string,
 ): Promise<string[] | undefined> {
   const runIds = tick.requests.map((r) => r.runId ?? randomUUID());
+  // A tick that requests runs is a span of its own (a trace of its own); each run's trace links to it.
+  const tickTraceparent = runIds.length > 0 ? tickSpan(tick, runIds) : undefined;
   const row = await tx
     .insertInto("ingest.ticks")
     .values({
@@ -55,6 +62,7 @@ export async function recordTick(
     .returning("id")
     .executeTakeFirst();
   if (!row) return undefined;
+  metrics.ticks.inc({ instigator: tick.instigator, status: tick.status });
   if (runIds.length === 0) return runIds;
   await tx
     .insertInto("ingest.run_requests")
@@ -65,6 +73,7 @@ export async function recordTick(
         instigator: tick.instigator,
         request: JSON.stringify({
           ...request,
+          tickTraceparent,
           tags: { ...request.tags, "ingest/instigator": tick.instigator, "ingest/tick": String(row.id) },
         }),
         status: "pending" as const,
@@ -97,10 +106,12 @@ export async function submitRunRequests(db: MetadataStore, graph: AssetGraph, ru
   for (const { run_id: runId, tick_id: tickId, instigator, request } of pending) {
     const stored = request as unknown as StoredRequest;
     try {
+      const { tickTraceparent, ...rest } = stored;
       await requestRun(db, graph, {
-        ...stored,
+        ...rest,
         now: stored.now === undefined ? undefined : new Date(stored.now),
         runId,
+        links: tickTraceparent ? [tickTraceparent] : undefined,
       });
     } catch (error) {
       if (!isDuplicateRun(error)) {
@@ -137,4 +148,22 @@ async function failRequest(db: MetadataStore, runId: string, tickId: number, err
       runId,
     ).execute();
   });
+}
+
+/** Records the tick as a span (attributes: instigator, kind, reason, the runs it requested); its traceparent. */
+function tickSpan(tick: TickWithRuns, runIds: string[]): string | undefined {
+  let traceparent: string | undefined;
+  void withSpan(`tick ${tick.instigator}`, {
+    parent: ROOT_CONTEXT,
+    attributes: {
+      "ingest.instigator": tick.instigator,
+      "ingest.instigator.kind": tick.kind,
+      "ingest.tick_time": tick.tickTime.toISOString(),
+      "ingest.runs": runIds.join(","),
+      ...(tick.reason && { "ingest.reason": tick.reason }),
+    },
+  }, async () => {
+    traceparent = traceparentOf();
+  });
+  return traceparent;
 }

@@ -1,3 +1,4 @@
+import { metrics } from "../../resources/metrics.ts";
 import { camelCased } from "../../db/camel-case.ts";
 import { sql } from "kysely";
 import type { InstigatorKind, MetadataStore, Tick, TickStatus } from "../../db/schema.ts";
@@ -40,6 +41,7 @@ export class TickLog {
   }
 
   async record(tick: TickRecord): Promise<void> {
+    metrics.ticks.inc({ instigator: tick.instigator, status: tick.status });
     const previous = this.#folding.get(tick.instigator);
     if (previous && previous.status === tick.status && previous.reason === tick.reason) {
       previous.unwritten++;

@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { chmodSync, mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -78,6 +78,16 @@ beforeAll(() => {
 
 afterAll(() => {
   run("npx ingest stack down");
+  // Whatever `stack down` could not stop (a broken build, say) must not outlive the test with its folder gone.
+  const pids = join(state, "run");
+  for (const file of existsSync(pids) ? readdirSync(pids) : []) {
+    const pid = Number(readFileSync(join(pids, file), "utf8").split("\n")[0]);
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
   rmSync(state, { recursive: true, force: true });
 });
 
