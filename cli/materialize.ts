@@ -1,5 +1,9 @@
 import type { Command } from "commander";
-import { requestRun, runInProcess, type RunRequest, waitForRun } from "../engine/runs.ts";
+import { requestRun, runDetails, type RunRequest, waitForRun } from "../engine/runs.ts";
+import { startWorker } from "../engine/worker.ts";
+import { logger } from "../resources/logger.ts";
+import { runHeading, stepTable, watchRun } from "./run-report.ts";
+import { traceUrlOf } from "./runs.ts";
 import { selectAssets } from "../engine/selection.ts";
 import { countLiveWorkers } from "../engine/liveness.ts";
 import { globals, loadGraph, openMetadata, output } from "./context.ts";
@@ -59,21 +63,25 @@ export async function materialize(words: string[], options: MaterializeOptions, 
     );
     return;
   }
-  const concurrency = options.concurrency;
   if (!options.localWorker && await countLiveWorkers(store.db) === 0) {
     console.error("ingest: no worker is running: the run waits until `ingest worker` starts somewhere");
   }
-  const { run, steps } = options.localWorker
-    ? await runInProcess(store.pool, graph, request, { concurrency })
-    : await waitForRun(store.db, await requestRun(store.db, graph, request));
-  output(command, { run, steps }, () =>
-    [
-      `run ${run.id} ${run.status}`,
-      ...steps.map((s) =>
-        `  ${s.status.padEnd(9)} ${s.stepKey}${
-          s.error && s.status !== "succeeded" ? `: ${s.error.split("\n")[0]}` : ""
-        }`
-      ),
-    ].join("\n"));
-  if (run.status !== "succeeded") process.exitCode = 1;
+  const json = globals(command).json === true;
+  const tty = !json && process.stderr.isTTY === true;
+  // On a terminal the progress bars say what the worker's log lines would; LOG_LEVEL still wins.
+  if (tty && process.env.LOG_LEVEL === undefined) logger.level = "warn";
+  const worker = options.localWorker
+    ? await startWorker({ graph, pool: store.pool, concurrency: options.concurrency })
+    : undefined;
+  try {
+    const runId = await requestRun(store.db, graph, request);
+    const watching = json ? undefined : watchRun(store.db, runId, { tty });
+    await waitForRun(store.db, runId);
+    await watching;
+    const details = (await runDetails(store.db, runId))!;
+    output(command, details, () => [...runHeading(details.run, traceUrlOf()), stepTable(details.steps)].join("\n"));
+    if (details.run.status !== "succeeded") process.exitCode = 1;
+  } finally {
+    await worker?.stop();
+  }
 }

@@ -1,10 +1,11 @@
 import type { Command } from "commander";
 import { cancelRun } from "../engine/cancel.ts";
-import { describeCheck } from "../engine/checks.ts";
 import { listRuns, runDetails } from "../engine/runs.ts";
-import { formatVersion } from "../engine/versions.ts";
 import { openMetadata, output } from "./context.ts";
 import { duration, shortTime, table } from "./table.ts";
+import { runHeading, stepTable } from "./run-report.ts";
+import { runningPid } from "../resources/local-services.ts";
+import { settings } from "../resources/settings.ts";
 
 /** `ingest runs`. */
 export async function list(options: { limit: number }, command: Command): Promise<void> {
@@ -27,39 +28,29 @@ export async function list(options: { limit: number }, command: Command): Promis
   });
 }
 
+/**
+ * Where a trace can be read: the query API of the Jaeger the traces go to (`JAEGER_QUERY_URL`, or the
+ * local stack's while it runs), else nowhere we know of.
+ */
+export function traceUrlOf(): ((traceId: string) => string) | undefined {
+  const { jaeger, external } = settings();
+  if (!external.jaeger && runningPid("jaeger") === undefined) return undefined;
+  return (traceId) => `${jaeger.queryUrl}/api/traces/${traceId}`;
+}
+
 /** `ingest runs show <runId>`. */
 export async function show(runId: string, _options: unknown, command: Command): Promise<void> {
   await using store = await openMetadata({ migrate: "if-behind" });
   const details = await runDetails(store.db, runId);
   if (!details) throw new Error(`no run ${runId}: \`ingest runs\` lists the recent ones`);
-  const { run, steps } = details;
-  output(command, details, () => {
-    const head = [
-      `run ${run.id}  ${run.status}  ${run.selection}`,
-      `  requested ${shortTime(run.createdAt)}${run.finishedAt ? `, finished ${shortTime(run.finishedAt)}` : ""}${
-        Object.keys(run.tags).length ? `  tags ${Object.entries(run.tags).map(([k, v]) => `${k}=${v}`).join(" ")}` : ""
-      }`,
-      ...(run.traceparent ? [`  trace ${run.traceparent.split("-")[1]}`] : []),
-    ];
-    if (steps.length === 0) return [...head, "  no steps"].join("\n");
-    const rows = steps.map((s) => [
-      s.status,
-      s.stepKey,
-      `attempts ${s.attempts}`,
-      s.durationMs === null ? "" : duration(s.durationMs),
-      s.dataVersion ? formatVersion(s.dataVersion) : "",
-      Object.entries(s.counts).filter(([, n]) => n !== 0).map(([k, n]) => `${k} ${n}`).join(", "),
-    ]);
-    const lines = table(rows, { indent: "  " }).split("\n").flatMap((line, i) => {
-      const step = steps[i]!;
-      return [
-        line,
-        ...(step.error && step.status !== "succeeded" ? [`      ${step.error.split("\n")[0]}`] : []),
-        ...step.checks.map((c) => `      ${describeCheck(c)}`),
-      ];
-    });
-    return [...head, ...lines].join("\n");
-  });
+  const traceUrl = traceUrlOf();
+  const traceId = details.run.traceparent?.split("-")[1];
+  output(
+    command,
+    { ...details, traceId, traceUrl: traceId && traceUrl ? traceUrl(traceId) : undefined },
+    () =>
+      [...runHeading(details.run, traceUrl), details.steps.length ? stepTable(details.steps) : "  no steps"].join("\n"),
+  );
 }
 
 /** `ingest runs cancel <runId>`. */

@@ -2,11 +2,16 @@
  * Human output as aligned columns: each column as wide as its widest cell, numbers right-aligned.
  * The last column is never padded, so a long reason or error runs on without trailing spaces.
  */
-export function table(rows: (string | number)[][], options: { indent?: string } = {}): string {
+export function table(rows: (string | number)[][], options: { indent?: string; header?: boolean } = {}): string {
   const cells = rows.map((row) => row.map((cell) => String(cell)));
   const widths: number[] = [];
   for (const row of cells) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
-  const numeric = widths.map((_, i) => rows.every((row) => row[i] === undefined || typeof row[i] === "number"));
+  // A column of numbers (blank where there is none) is right-aligned, its heading too.
+  const body = options.header ? rows.slice(1) : rows;
+  const numeric = widths.map((_, i) =>
+    body.some((row) => typeof row[i] === "number") &&
+    body.every((row) => row[i] === undefined || row[i] === "" || typeof row[i] === "number")
+  );
   return cells
     .map((row) =>
       (options.indent ?? "") +

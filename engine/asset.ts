@@ -1,6 +1,7 @@
 import type { Logger } from "../resources/logger.ts";
 import type { ResourceNeed } from "./resource.ts";
 import type { DeadLetterInput } from "./dead-letters.ts";
+import type { FreshnessPolicy } from "./freshness.ts";
 import type { PartitionsDefinition } from "./partitions.ts";
 
 /**
@@ -72,6 +73,12 @@ export interface MaterializeContext<R> {
    * partition) with their tags: a file sensor's run carries `ingest/file`, the file that landed.
    */
   runs(): Promise<{ runId: string; tags: Record<string, string> }[]>;
+  /**
+   * Reports how far the materialisation has got: records done so far and, when known, how many in
+   * all. Cheap to call often (it is written at most once a second); `ingest materialize --wait`
+   * shows it as progress, with records per second and an estimate of the time left.
+   */
+  progress(done: number, total?: number): void;
 }
 
 /** How often and how patiently a failed materialisation is tried again. */
@@ -170,6 +177,12 @@ export interface AssetSpec<R> {
   /** Data quality checks run after each materialisation; their results are recorded with it. */
   checks?: AssetCheck<R>[];
   /**
+   * How fresh it must be: `{ maxLagMinutes: 90 }` (its latest successful materialisation at most 90
+   * minutes old) or `{ cron: "0 6 * * *", timezone: "Europe/Berlin" }` (by each tick, materialised since
+   * the tick before). `ingest status` shows whether it is met; `ingest daemon` alerts when it is missed.
+   */
+  freshness?: FreshnessPolicy;
+  /**
    * What the asset writes, for lineage (`ingest lineage --node`) and for relationship assets, which
    * name the node asset of each end: a custom asset writing Neo4j nodes declares
    * `{ kind: "neo4j-nodes", label, keyProperty }`.
@@ -262,12 +275,12 @@ export function retryDelayMs(policy: RetryPolicy, attempt: number, random = Math
 
 /**
  * The fields an asset kind (a connector's `define…Asset`) passes through to `defineAsset` unchanged:
- * `key`, `group`, `description`, `codeVersion`, `retry`, `checks` and `partitions`, documented on
- * {@link AssetSpec}.
+ * `key`, `group`, `description`, `codeVersion`, `retry`, `checks`, `partitions` and `freshness`, documented
+ * on {@link AssetSpec}.
  */
 export type AssetKindSpec<R> = Pick<
   AssetSpec<R>,
-  "key" | "group" | "description" | "codeVersion" | "retry" | "checks" | "partitions"
+  "key" | "group" | "description" | "codeVersion" | "retry" | "checks" | "partitions" | "freshness"
 >;
 
 /**

@@ -9,6 +9,7 @@ import { dataVersionOf, reconcile } from "./counts.ts";
 import { DeadLetterSink } from "./dead-letters.ts";
 import type { AssetGraph } from "./asset-graph.ts";
 import { InFlight, JobReleased, RunCanceled } from "./in-flight.ts";
+import { StepProgress } from "./progress.ts";
 import type { ResourcePool } from "./resource.ts";
 import { currentUpstreamVersions, stalenessOf } from "./staleness.ts";
 import type { VersionIndex } from "./versions.ts";
@@ -101,6 +102,7 @@ async function execute(
     checks: [],
     ...fields,
   });
+  const progress = new StepProgress(db, ref);
   const deadLetters = new DeadLetterSink(db, {
     runId: runIds[0]!,
     assetKey: asset.key,
@@ -120,9 +122,10 @@ async function execute(
       runs: async () =>
         (await db.selectFrom("ingest.runs").select(["id", "tags"]).where("id", "in", runIds).orderBy("created_at")
           .execute()).map((r) => ({ runId: r.id, tags: r.tags })),
+      progress: (done, total) => progress.report(done, total),
     };
     log.info("materializing");
-    const result = reconcile(await asset.materialize(ctx), deadLetters.count);
+    const result = reconcile(await asset.materialize(ctx).finally(() => progress.end()), deadLetters.count);
     await deadLetters.flush();
     if (result.counts?.extracted !== undefined) await deadLetters.supersedeEarlier();
     const checks = await runChecks(asset, ctx, result);

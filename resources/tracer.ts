@@ -15,7 +15,8 @@ import {
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from "@opentelemetry/semantic-conventions";
 import { logger } from "./logger.ts";
 import { tracerName, tracingKey } from "./spans.ts";
-import { packageVersion } from "./settings.ts";
+import { runningPid } from "./local-services.ts";
+import { packageVersion, settings } from "./settings.ts";
 
 /**
  * Tracing for ingestion runs. A run is started by the CLI or a schedule and executed by graphile-worker jobs,
@@ -94,6 +95,10 @@ export function initTracing(options: TracingOptions = {}): Tracing {
     spanProcessors.push(new SimpleSpanProcessor({ exporter: options.exporter }));
   } else if (env("OTEL_EXPORTER_OTLP_ENDPOINT") ?? env("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")) {
     spanProcessors.push(new BatchSpanProcessor({ exporter: new OTLPTraceExporter() }));
+  } else if (runningPid("jaeger") !== undefined) {
+    // The local stack's Jaeger runs (`ingest stack up jaeger`): every process traces into it, unasked.
+    const url = `${settings().jaeger.otlpEndpoint}/v1/traces`;
+    spanProcessors.push(new BatchSpanProcessor({ exporter: new OTLPTraceExporter({ url }) }));
   }
 
   const provider = new TracerProvider({

@@ -3,6 +3,9 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statS
 import { dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { packageRoot, projectDir, stateDir } from "../resources/settings.ts";
+import { isAlive, pidFile, runningPid } from "../resources/local-services.ts";
+
+export { isAlive, pidFile, runningPid };
 
 /** A server process `stack up` started and `stack down` may stop: its pid file is the proof it is ours. */
 export interface ServerProcess {
@@ -18,7 +21,6 @@ export interface ServerProcess {
   stopSignal?: NodeJS.Signals;
 }
 
-export const pidFile = (name: string) => join(stateDir, "run", `${name}.pid`);
 export const logFile = (name: string) => join(stateDir, "logs", `${name}.log`);
 
 export function startDetached(server: ServerProcess): number {
@@ -46,23 +48,6 @@ export function startDetached(server: ServerProcess): number {
   } finally {
     closeSync(fd);
   }
-}
-
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
-/** The pid of a server `stack up` started and that is still running, if any. */
-export function runningPid(name: string): number | undefined {
-  const file = pidFile(name);
-  if (!existsSync(file)) return undefined;
-  const pid = Number(readFileSync(file, "utf8").split("\n")[0]);
-  return Number.isInteger(pid) && pid > 0 && isAlive(pid) ? pid : undefined;
 }
 
 /** Stops a server this stack started; returns false when there was none. */

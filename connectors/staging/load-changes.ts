@@ -76,7 +76,9 @@ export interface LoadCounts {
  * page that committed instead of starting over.
  */
 export async function loadChanges<T, P = StagedRecord<T>[]>(
-  ctx: Pick<MaterializeContext<unknown>, "assetKey" | "runId" | "signal" | "runs">,
+  ctx: Pick<MaterializeContext<unknown>, "assetKey" | "runId" | "signal" | "runs"> & {
+    progress?: MaterializeContext<unknown>["progress"];
+  },
   staging: Staging,
   table: string,
   codeVersion: string,
@@ -150,6 +152,8 @@ export async function loadChanges<T, P = StagedRecord<T>[]>(
 
   // The page being written: the next one is read and prepared meanwhile, and written after it.
   let writing: Promise<void> = Promise.resolve();
+  const total = ctx.progress ? await staging.changeCount(table, cursor.position) : 0;
+  let done = 0;
   try {
     for await (const page of staging.changes<T>(table, cursor.position, pageSize)) {
       ctx.signal.throwIfAborted();
@@ -157,7 +161,11 @@ export async function loadChanges<T, P = StagedRecord<T>[]>(
       const prepared = live.length > 0 ? await prepare(live) : undefined;
       await writing;
       const position = page.at(-1)!.version;
-      writing = writeLive(live, page.filter((r) => r.removed), prepared).then(() => staging.advance(cursor, position));
+      writing = writeLive(live, page.filter((r) => r.removed), prepared).then(async () => {
+        await staging.advance(cursor, position);
+        done += page.length;
+        ctx.progress?.(done, total);
+      });
       // Observed when awaited above; until then a failure must not count as an unhandled rejection.
       writing.catch(() => {});
     }

@@ -150,6 +150,7 @@ export function defineStagedAsset<T, R extends Record<string, unknown> = Record<
       const extract = async () => {
         for await (const raw of await spec.extract(ctx)) {
           extracted += 1;
+          if (extracted % 1_000 === 0) ctx.progress(extracted);
           if (isBadRow(raw)) {
             invalid += 1;
             await ctx.deadLetter(raw.toDeadLetter(spec.source));

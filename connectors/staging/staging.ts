@@ -157,6 +157,25 @@ export class Staging {
     return result.rows.map(stagedRecord<T>);
   }
 
+  /**
+   * How many changes (records and tombstones) there are after `position`: what a load of them will
+   * go through, for its progress. Counted on the table's version index.
+   *
+   * @example
+   * ```ts
+   * const total = await staging.changeCount("ec_orders", cursor.position);
+   * ```
+   */
+  async changeCount(name: string, position: number): Promise<number> {
+    const { rows } = await this.#pool.query(
+      `select count(*)::bigint as n from ${this.#table(name)} where version > $1`,
+      [
+        position,
+      ],
+    );
+    return Number(rows[0].n);
+  }
+
   /** The changes (records and tombstones) after `position`, in version order, `batchSize` at a time; the next page is read while the caller works on one. */
   async *changes<T>(name: string, position: number, batchSize: number): AsyncIterable<StagedRecord<T>[]> {
     const page = (after: number) =>
