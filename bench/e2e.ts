@@ -32,7 +32,7 @@ const log = (message: string) => console.log(`e2e: ${message}`);
  * the process at once (the throwaway Neo4j's reaper exits): then only the folders go, synchronously;
  * the next run drops and recreates the databases.
  */
-class Scratch {
+export class Scratch {
   readonly #undo: (() => Promise<unknown> | unknown)[] = [];
   readonly #folders = new Set<string>();
   readonly #onExit = () => {
@@ -59,14 +59,18 @@ class Scratch {
   }
 }
 
-function databaseUrl(base: string, name: string): string {
+export function databaseUrl(base: string, name: string): string {
   const url = new URL(base);
   url.pathname = `/${name}`;
   return url.toString();
 }
 
 /** One pipeline run in a child process (its own peak RSS), against the scratch resources in `env`. */
-async function pipeline(env: NodeJS.ProcessEnv, selection: string, fullRefresh = false): Promise<PipelineResult> {
+export async function pipeline(
+  env: NodeJS.ProcessEnv,
+  selection: string,
+  fullRefresh = false,
+): Promise<PipelineResult> {
   const out = join(mkdtempSync(join(tmpdir(), "ingest-e2e-run-")), "result.json");
   const child = spawn(process.execPath, [
     join(packageRoot, "bench", "e2e-pipeline.ts"),
@@ -313,7 +317,7 @@ async function timed<T>(work: () => Promise<T>): Promise<[T, number]> {
   return [value, (performance.now() - started) / 1000];
 }
 
-async function withNeo4j<T>(work: (server: ThrowawayNeo4j, driver: Driver) => Promise<T>): Promise<T> {
+export async function withNeo4j<T>(work: (server: ThrowawayNeo4j, driver: Driver) => Promise<T>): Promise<T> {
   const server = await startThrowawayNeo4j();
   const driver = connectNeo4j({ uri: server.uri, user: server.user, password: server.password, external: true });
   try {
@@ -324,7 +328,7 @@ async function withNeo4j<T>(work: (server: ThrowawayNeo4j, driver: Driver) => Pr
   }
 }
 
-const neo4jEnv = (server: ThrowawayNeo4j) => ({
+export const neo4jEnv = (server: ThrowawayNeo4j) => ({
   NEO4J_URI: server.uri,
   NEO4J_USER: server.user,
   NEO4J_PASSWORD: server.password,

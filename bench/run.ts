@@ -11,6 +11,7 @@ import { neo4jBench } from "./neo4j.ts";
 import { rewriteBench } from "./rewrite.ts";
 import { type BenchResult, combineRuns, writeResults } from "./report.ts";
 import { sensorBench } from "./sensor.ts";
+import { tracingBench } from "./tracing.ts";
 
 const benches: Record<string, () => Promise<BenchResult[]>> = {
   cli: cliBench,
@@ -20,6 +21,7 @@ const benches: Record<string, () => Promise<BenchResult[]>> = {
   neo4j: neo4jBench,
   rewrite: rewriteBench,
   sensor: sensorBench,
+  tracing: tracingBench,
 };
 
 const names = process.argv.slice(2);

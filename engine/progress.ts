@@ -40,7 +40,10 @@ export class StepProgress {
   }
 
   async end(): Promise<void> {
+    const wrote = this.#writtenAt > 0;
     this.#writtenAt = Number.POSITIVE_INFINITY;
+    // Most materialisations report nothing, or finish within a second of starting: no row, no round trip.
+    if (!wrote) return;
     await this.#writing;
     await this.#db.deleteFrom("ingest.step_progress").where("asset_key", "=", this.#ref.assetKey)
       .where("partition_key", "=", this.#ref.partitionKey).execute().catch(() => {});
