@@ -5,7 +5,8 @@
  * `defineRelationshipAsset` and `defineCollectionAsset` for what is built from it, `defineAsset` for
  * anything else), the resources they use (`stagingResource()`, `neo4jResource()`, …), schedules and
  * sensors, and gathers them with `defineDefinitions`. The `ingest` CLI loads that file; `requestRun`,
- * `startWorker`, `startDaemon`, `assetStatuses` and `lineageOf` do what its commands do, from code.
+ * `startWorker`, `startDaemon`, `assetStatuses`, `lineageOf` and `listIncidents` do what its commands do,
+ * from code.
  *
  * @example
  * ```ts
@@ -72,13 +73,21 @@ export { assetStatuses } from "./engine/status.ts";
 export type { AssetStatus } from "./engine/status.ts";
 export type { CheckResult } from "./engine/checks.ts";
 export type { ChangesSince, StaleCause } from "./engine/staleness.ts";
+export type { CronFreshness, Freshness, FreshnessPolicy, MaxLagFreshness } from "./engine/freshness.ts";
 export { lineageOf } from "./engine/lineage.ts";
 export type { LineageNode } from "./engine/lineage.ts";
 export { formatVersion, versionHash } from "./engine/versions.ts";
 export type {
+  AlertDelivery,
+  AlertDeliveryRow,
+  AlertDeliveryTable,
+  AlertedRunTable,
   AssetCheckTable,
   DeadLetterStatus,
   DeadLetterTable,
+  IncidentKind,
+  IncidentRow,
+  IncidentTable,
   InstigatorKind,
   InstigatorStateTable,
   Json,
@@ -131,6 +140,17 @@ export type {
   ScheduleSpec,
   SensorDefinition,
 } from "./engine/automation/index.ts";
+
+// Alerts: incidents the daemon opens, where it sends them, and how a receiver checks a webhook is genuine.
+export { listIncidents, verifyWebhookSignature } from "./engine/alerts/index.ts";
+export type {
+  AlertMessage,
+  AlertsConfig,
+  DeadLetterThreshold,
+  EmailChannelConfig,
+  Incident,
+  WebhookChannelConfig,
+} from "./engine/alerts/index.ts";
 
 // Resources: ready constructors for what the asset kinds need, and the clients behind them.
 export {

@@ -252,6 +252,15 @@ program
   .option("-l, --limit <n>", "how many", wholeNumber(1), 20)
   .action(lazy(() => import("./daemon.ts"), (m) => m.ticks));
 
+program
+  .command("alerts")
+  .description(
+    "incidents the daemon opened (failed runs, dead letters past the threshold, missed freshness targets, dead workers), open and recent, with their deliveries",
+  )
+  .option("--open", "only the open ones")
+  .option("-n, --limit <n>", "how many resolved ones, besides every open one", wholeNumber(1), 20)
+  .action(lazy(() => import("./alerts.ts"), (m) => m.alerts));
+
 try {
   await program.parseAsync(process.argv);
 } catch (error) {

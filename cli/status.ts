@@ -30,9 +30,10 @@ function statusRow(s: AssetStatus): string[] {
   return [s.state, name, flight ? `${last}  (${flight})` : last];
 }
 
-/** What is worth a line of its own under an asset: why it is stale, a failure, checks that did not pass. */
+/** What is worth a line of its own under an asset: why it is stale, its freshness, a failure, failed checks. */
 function details(s: AssetStatus): string[] {
   const lines = [...s.reasons];
+  if (s.freshness) lines.push(`freshness ${s.freshness.reason}`);
   if (s.lastFailure) {
     lines.push(
       `failed at ${shortTime(s.lastFailure.finishedAt)} in run ${s.lastFailure.runId}: ${
@@ -58,6 +59,8 @@ export async function status(words: string[], options: { partitions?: boolean },
       const mine = statuses.filter((s) => s.assetKey === key);
       if (graph.byKey.get(key)!.partitions && !options.partitions) {
         rows.push(partitionsRow(key, mine));
+        const freshness = mine[0]?.freshness;
+        if (freshness) notes.set(rows.length - 1, [`freshness ${freshness.reason}`]);
         continue;
       }
       for (const s of mine) {

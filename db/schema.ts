@@ -204,6 +204,12 @@ export interface MetadataDatabase {
   "ingest.instigator_state": InstigatorStateTable;
   /** File sensors' cursors, per file. */
   "ingest.sensor_files": SensorFileTable;
+  /** What the daemon's alerts found wrong, open until it clears. */
+  "ingest.incidents": IncidentTable;
+  /** Each incident's opening and resolution, per alert channel. */
+  "ingest.alert_deliveries": AlertDeliveryTable;
+  /** Failed runs the alerts have dealt with. */
+  "ingest.alerted_runs": AlertedRunTable;
 }
 
 /** The metadata store through kysely (schema `ingest`). */
@@ -224,8 +230,8 @@ export type RunStep = CamelCased<RunStepRow>;
 /** A record that could not be loaded, with its reason, issues and raw payload (`ingest dead-letters --json`). */
 export type DeadLetter = CamelCased<DeadLetterRow>;
 
-/** What evaluated a tick: a schedule, a file sensor or an asset sensor. */
-export type InstigatorKind = "schedule" | "file-sensor" | "asset-sensor";
+/** What evaluated a tick: a schedule, a file sensor, an asset sensor, or the daemon's alerts (their failed evaluations). */
+export type InstigatorKind = "schedule" | "file-sensor" | "asset-sensor" | "alerts";
 /** What a tick of a schedule or sensor came to. */
 export const tickStatuses = ["evaluated", "skipped", "requested", "failed"] as const;
 /** `evaluated`: looked, nothing to request yet (e.g. a file still being written); `skipped` says why in `reason`. */
@@ -352,3 +358,85 @@ export interface WorkerTable {
 export type WorkerRow = Selectable<WorkerTable>;
 /** A worker process: host, pid, heartbeat and the jobs released when it was found dead (`ingest workers --json`). */
 export type Worker = CamelCased<WorkerRow>;
+
+/**
+ * What an incident is about: `run-failed` (an asset failed in a run; subject the asset), `dead-letters`
+ * (an asset's open dead letters passed the threshold), `freshness` (an asset missed its freshness
+ * target), `worker-dead` (a worker went silent past its timeout; subject the worker's id).
+ */
+export type IncidentKind = "run-failed" | "dead-letters" | "freshness" | "worker-dead";
+
+/** `ingest.incidents`: a condition the daemon's alerts found, open until it clears; one open per kind and subject. */
+export interface IncidentTable {
+  /** The incident's id. */
+  id: Generated<number>;
+  /** What it is about. */
+  kind: IncidentKind;
+  /** Which asset (or worker) it is about. */
+  subject: string;
+  /** `open` until the condition clears. */
+  status: "open" | "resolved";
+  /** What happened, in words: `ec/orders failed in run 3f2a1b2c: Error: timeout`. */
+  summary: string;
+  /** The particulars, as data: the run, the error, the counts, the target. */
+  details: Json<Record<string, unknown>>;
+  /** How many times it happened while open (failed runs of the asset). */
+  occurrences: ColumnType<number, number | undefined, number>;
+  /** `host:pid` of the daemon that opened it. */
+  daemon: string;
+  /** When it was opened. */
+  opened_at: Generated<Date>;
+  /** When it last changed. */
+  updated_at: Generated<Date>;
+  /** When the condition cleared. */
+  resolved_at: Timestamp | null;
+  /** How it cleared, in words: `ec/orders succeeded in run 9c1d…`. */
+  resolution: string | null;
+}
+
+/** `ingest.alert_deliveries`: one incident event (opened, resolved) sent to one channel, with its attempts. */
+export interface AlertDeliveryTable {
+  /** The delivery's id: webhooks carry it as `X-Ingest-Delivery`, so a receiver can drop a repeat. */
+  id: Generated<number>;
+  /** The incident. */
+  incident_id: number;
+  /** Which of its events this delivers. */
+  event: "opened" | "resolved";
+  /** The channel: `webhook:<origin>#<hash of the URL>` or `email:<recipients>#<hash>`, or the name it was given. */
+  channel: string;
+  /** `pending` until delivered, or `failed` after the last attempt or an answer that no retry changes. */
+  status: "pending" | "delivered" | "failed";
+  /** Attempts started so far. */
+  attempts: ColumnType<number, number | undefined, number>;
+  /** When the next attempt is due. */
+  next_attempt_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  /** `host:pid` of the daemon sending it now. */
+  claimed_by: string | null;
+  /** Until when that daemon holds it; after that another takes it over. */
+  claimed_until: Timestamp | null;
+  /** When the latest attempt started. */
+  last_attempt_at: Timestamp | null;
+  /** The latest attempt's answer: an HTTP status, or an SMTP reply code. */
+  last_status: number | null;
+  /** Why the latest failed attempt failed (kept once a later attempt delivers it). */
+  last_error: string | null;
+  /** When it was queued. */
+  created_at: Generated<Date>;
+  /** When it was delivered. */
+  delivered_at: Timestamp | null;
+}
+
+/** `ingest.alerted_runs`: a failed run whose failures have been turned into incidents, once. */
+export interface AlertedRunTable {
+  /** The run. */
+  run_id: string;
+  /** When. */
+  alerted_at: Generated<Date>;
+}
+
+/** A row of `ingest.incidents` as the database has it. */
+export type IncidentRow = Selectable<IncidentTable>;
+/** A row of `ingest.alert_deliveries` as the database has it. */
+export type AlertDeliveryRow = Selectable<AlertDeliveryTable>;
+/** One delivery of an incident's event to a channel, with its attempts (`ingest alerts --json`). */
+export type AlertDelivery = CamelCased<AlertDeliveryRow>;

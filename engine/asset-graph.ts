@@ -1,4 +1,5 @@
 import { type AssetDefinition, DefinitionError } from "./asset.ts";
+import { freshnessProblems } from "./freshness.ts";
 import { resolveResource, type ResourceDefinition } from "./resource.ts";
 
 /**
@@ -51,10 +52,10 @@ export interface AssetGraph<D extends GraphInput = GraphInput> {
 const assetKey = /^[A-Za-z0-9_]+(\/[A-Za-z0-9_]+)*$/;
 
 /**
- * The assets as a graph, checked: keys, dependencies, resources, concurrency limits and cycles. Every
- * problem found is reported at once in one {@link DefinitionError}, a line each, naming the assets.
- * `defineDefinitions` calls it (and checks the schedules and sensors too); call it yourself for a
- * graph of assets alone, in tests say.
+ * The assets as a graph, checked: keys, dependencies, resources, freshness targets, concurrency limits
+ * and cycles. Every problem found is reported at once in one {@link DefinitionError}, a line each, naming
+ * the assets. `defineDefinitions` calls it (and checks the schedules, sensors and alerts too); call it
+ * yourself for a graph of assets alone, in tests say.
  *
  * @example
  * ```ts
@@ -79,6 +80,9 @@ export function buildAssetGraph<D extends GraphInput>(definitions: D): AssetGrap
     for (const need of asset.resources) {
       const resolved = resolveResource(definitions.resources, need);
       if ("problem" in resolved) problems.push(`asset '${asset.key}' ${resolved.problem}`);
+    }
+    if (asset.freshness !== undefined) {
+      for (const problem of freshnessProblems(asset.freshness)) problems.push(`asset '${asset.key}': ${problem}`);
     }
   }
   for (const [group, limit] of Object.entries(definitions.concurrency?.groups ?? {})) {

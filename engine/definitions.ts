@@ -1,3 +1,4 @@
+import { alertProblems, type AlertsConfig } from "./alerts/config.ts";
 import { type AssetDefinition, DefinitionError } from "./asset.ts";
 import { type AssetGraph, buildAssetGraph, type GraphInput } from "./asset-graph.ts";
 import type { SensorDefinition } from "./automation/instigator.ts";
@@ -15,13 +16,20 @@ export interface Definitions extends GraphInput {
   schedules?: ScheduleDefinition[];
   /** File and asset sensors, run by `ingest daemon`. */
   sensors?: SensorDefinition[];
+  /**
+   * Where `ingest daemon` sends alerts (webhooks, e-mail) about failed runs, dead letters past a threshold,
+   * missed freshness targets and dead workers, and how; see {@link AlertsConfig}. The environment can add
+   * channels (`INGEST_ALERT_WEBHOOK_URL`, `INGEST_ALERT_SMTP_URL`, …).
+   */
+  alerts?: AlertsConfig;
 }
 
 /**
- * Gathers a project's assets, resources, schedules and sensors and checks them as a whole, so a mistake is reported at
- * load time with the assets it concerns, not halfway through a run. It throws one {@link DefinitionError} listing every
- * problem: an invalid or duplicate key, an unknown dependency, a cycle, a resource missing, ambiguous or of the wrong
- * kind, a bad concurrency limit, a schedule's cron or time zone, a selection naming unknown assets. Nothing connects
+ * Gathers a project's assets, resources, schedules, sensors and alerts and checks them as a whole, so a mistake is
+ * reported at load time with the assets it concerns, not halfway through a run. It throws one {@link DefinitionError}
+ * listing every problem: an invalid or duplicate key, an unknown dependency, a cycle, a resource missing, ambiguous or
+ * of the wrong kind, a bad concurrency limit, a freshness target's lag, cron or time zone, a schedule's cron or time
+ * zone, a selection naming unknown assets, an alert channel's URL or address. Nothing connects
  * here: resources are set up when an asset first uses them. Returns `definitions` as given.
  *
  * @example
@@ -49,7 +57,10 @@ export function defineDefinitions(definitions: Definitions): Definitions {
 /** The asset graph of a project, with its schedules and sensors checked against it; the problems found name what they concern. */
 export function assetGraphOf(definitions: Definitions): AssetGraph<Definitions> {
   const graph = buildAssetGraph(definitions);
-  const problems = automationProblems(graph, [...(definitions.schedules ?? []), ...(definitions.sensors ?? [])]);
+  const problems = [
+    ...automationProblems(graph, [...(definitions.schedules ?? []), ...(definitions.sensors ?? [])]),
+    ...alertProblems(definitions.alerts),
+  ];
   if (problems.length > 0) throw new DefinitionError(problems.join("\n"));
   return graph;
 }

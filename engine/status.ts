@@ -4,6 +4,8 @@ import { type ChangesSince, describeCause, type StaleCause, stalenessOf } from "
 import { VersionIndex } from "./versions.ts";
 import type { MetadataStore } from "../db/schema.ts";
 import { type CheckResult, checkResults } from "./checks.ts";
+import type { Clock } from "./automation/clock.ts";
+import { type Freshness, freshnessOf } from "./freshness.ts";
 
 /** One asset (or asset partition) as `ingest status` shows it: fresh or stale, and why. */
 export interface AssetStatus {
@@ -46,16 +48,23 @@ export interface AssetStatus {
   };
   /** Runs with this step queued or running. */
   inFlight: { runId: string; status: string }[];
+  /**
+   * Whether the asset meets its freshness target (`freshness` of its definition), when it has one: the
+   * asset's, so each partition of a partitioned asset carries the same.
+   */
+  freshness?: Freshness;
 }
 
 /**
  * The state of each selected asset (each existing partition of a partitioned one, as of `now`), with why
- * it is stale, in the graph's order; what `ingest status` shows. Keys the graph does not have are ignored.
+ * it is stale and whether it meets its freshness target, in the graph's order; what `ingest status` shows.
+ * Keys the graph does not have are ignored. `now` is an instant, or a clock (the daemon's, which may run
+ * compressed) that freshness reads materialisation times on.
  *
  * @example
  * ```ts
  * for (const s of await assetStatuses(db, graph, selectAssets(graph, "*"))) {
- *   console.log(s.assetKey, s.state, s.reasons.join("; "));
+ *   console.log(s.assetKey, s.state, s.reasons.join("; "), s.freshness?.reason ?? "");
  * }
  * ```
  */
@@ -63,8 +72,10 @@ export async function assetStatuses(
   db: MetadataStore,
   graph: AssetGraph,
   keys: Iterable<string>,
-  now = new Date(),
+  now: Date | Clock = new Date(),
 ): Promise<AssetStatus[]> {
+  const clock = clockOf(now);
+  const at = clock.now();
   const index = await VersionIndex.load(db);
   const active = await db
     .selectFrom("ingest.run_steps")
@@ -81,8 +92,9 @@ export async function assetStatuses(
   for (const assetKey of graph.order) {
     if (!selected.has(assetKey)) continue;
     const asset = graph.byKey.get(assetKey)!;
-    for (const partitionKey of asset.partitions ? asset.partitions.keys(now) : [""]) {
-      const causes = stalenessOf(graph, index, { assetKey, partitionKey }, now);
+    const freshness = freshnessFromIndex(graph, index, assetKey, clock);
+    for (const partitionKey of asset.partitions ? asset.partitions.keys(at) : [""]) {
+      const causes = stalenessOf(graph, index, { assetKey, partitionKey }, at);
       const latest = index.latest(assetKey, partitionKey);
       for (const cause of causes) {
         if (cause.kind === "upstream-data" && latest) cause.since = await changesSince(db, latest.id, cause.upstream);
@@ -109,10 +121,41 @@ export async function assetStatuses(
         inFlight: active
           .filter((s) => s.asset_key === assetKey && s.partition_key === partitionKey)
           .map((s) => ({ runId: s.run_id, status: s.status })),
+        ...(freshness && { freshness }),
       });
     }
   }
   return statuses;
+}
+
+/**
+ * Whether each selected asset that declares a freshness target meets it, by key: what {@link assetStatuses}
+ * reports as `freshness`, read alone (the daemon's alerts check it every few seconds).
+ */
+export async function assetFreshness(
+  db: MetadataStore,
+  graph: AssetGraph,
+  keys: Iterable<string>,
+  now: Date | Clock = new Date(),
+): Promise<Map<string, Freshness>> {
+  const clock = clockOf(now);
+  const targeted = [...keys].filter((key) => graph.byKey.get(key)?.freshness);
+  const index = await VersionIndex.load(db, targeted);
+  return new Map(targeted.map((key) => [key, freshnessFromIndex(graph, index, key, clock)!]));
+}
+
+/** A fixed instant as a clock that reads it, taking recorded (real) times as they are. */
+function clockOf(now: Date | Clock): Clock {
+  if (!(now instanceof Date)) return now;
+  return { now: () => now, msUntil: (time) => Math.max(0, time.getTime() - now.getTime()), at: (real) => real };
+}
+
+function freshnessFromIndex(graph: AssetGraph, index: VersionIndex, assetKey: string, clock: Clock) {
+  const asset = graph.byKey.get(assetKey)!;
+  if (!asset.freshness) return undefined;
+  const onClock = (real: Date) => clock.at?.(real) ?? real;
+  const materialized = new Map([...index.partitionsOf(assetKey)].map(([key, m]) => [key, onClock(m.finishedAt)]));
+  return freshnessOf(asset.freshness, asset.partitions, materialized, clock.now());
 }
 
 /**

@@ -7,11 +7,17 @@ export interface Clock {
   now(): Date;
   /** Real milliseconds until the clock reads `time` (0 when it already has). */
   msUntil(time: Date): number;
+  /**
+   * What the clock read at a real instant (a materialisation's end, recorded in real time): freshness
+   * targets compare it with `now()`. Without it, real instants are taken as they are.
+   */
+  at?(real: Date): Date;
 }
 
 export const systemClock: Clock = {
   now: () => new Date(),
   msUntil: (time) => Math.max(0, time.getTime() - Date.now()),
+  at: (real) => real,
 };
 
 /** What {@link compressedClock} makes. */
@@ -44,5 +50,6 @@ export function compressedClock(options: CompressedClockOptions): Clock {
   return {
     now: () => new Date(now()),
     msUntil: (time) => Math.max(0, (time.getTime() - now()) / rate),
+    at: (real) => new Date(start + (real.getTime() - origin) * rate),
   };
 }

@@ -4,6 +4,7 @@ import { logger } from "../../resources/logger.ts";
 import { metrics } from "../../resources/metrics.ts";
 import { metadataDb } from "../../resources/postgres.ts";
 import { sourcesDir } from "../../resources/settings.ts";
+import { AlertEvaluator } from "../alerts/evaluator.ts";
 import type { AssetGraph } from "../asset-graph.ts";
 import type { Definitions } from "../definitions.ts";
 import { AssetSensorEvaluator } from "./asset-sensor-tick.ts";
@@ -18,7 +19,7 @@ import { TickLog } from "./ticks.ts";
 
 /** What {@link startDaemon} runs and how. */
 export interface DaemonOptions {
-  /** The project's graph: its definitions carry the schedules and sensors. */
+  /** The project's graph: its definitions carry the schedules, sensors and alerts. */
   graph: AssetGraph<Definitions>;
   /** The metadata database's pool: ticks, cursors and the daemon lock live there. The caller ends it. */
   pool: pg.Pool;
@@ -46,7 +47,7 @@ export interface Daemon {
 }
 
 /**
- * Runs a project's schedules and sensors until stopped, recording every tick. Evaluations due at the
+ * Runs a project's schedules, sensors and alerts until stopped, recording every tick. Evaluations due at the
  * same moment run concurrently; between them the daemon sleeps until the next is due. A failing
  * evaluation is recorded as a failed tick and tried again a second later; it never stops the others.
  * The daemon only requests runs: workers (`startWorker`, `ingest worker`) execute them.
@@ -63,6 +64,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const db = metadataDb(pool);
   const daemon = `${hostname()}:${process.pid}`;
   const ticks = new TickLog(db, daemon);
+  let wake: () => void = () => {};
   const ctx: EvaluationContext = {
     db,
     graph,
@@ -70,6 +72,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     daemon,
     ticks,
     submit: async (runIds) => void (await submitRunRequests(db, graph, runIds)),
+    wake: () => wake(),
   };
   const { schedules = [], sensors = [] } = graph.definitions;
   const evaluators: Evaluator[] = [
@@ -80,6 +83,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       ? new FileSensorEvaluator(s, ctx, landingFolder(s, options.sourcesDir ?? sourcesDir))
       : new AssetSensorEvaluator(s, ctx))
     ),
+    new AlertEvaluator(graph.definitions.alerts, ctx),
   ];
   await Promise.all(evaluators.map((e) => e.start?.()));
   const leadership = options.leader === false ? undefined : new Leadership(pool);
@@ -90,7 +94,6 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const held = new Map<Evaluator, number>();
   const nextAt = (e: Evaluator) => Math.max(e.nextAt(), held.get(e) ?? 0);
   let stopping = false;
-  let wake: () => void = () => {};
   const sleep = (ms: number) =>
     new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, ms);
@@ -143,6 +146,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       const next = Math.min(recoverAt, ...evaluators.map(nextAt));
       await sleep(Math.max(0, next - Date.now()));
     }
+    await Promise.all(evaluators.map((e) => e.stop?.()));
     await ticks.flush().catch((error: unknown) =>
       logger.warn({ err: error }, "could not record the last folded ticks")
     );

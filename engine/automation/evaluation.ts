@@ -13,9 +13,11 @@ export interface EvaluationContext {
   ticks: TickLog;
   /** Creates the runs of requests just recorded. */
   submit(runIds: string[]): Promise<void>;
+  /** Ends the daemon's sleep: something an evaluator started in the background may make it due sooner. */
+  wake?(): void;
 }
 
-/** One schedule or sensor as the daemon drives it. */
+/** One schedule, sensor (or the alerts) as the daemon drives it. */
 export interface Evaluator {
   readonly name: string;
   readonly kind: InstigatorKind;
@@ -24,6 +26,8 @@ export interface Evaluator {
   /** Runs once when the daemon starts, before any evaluation (a sensor seen for the first time records where it starts). */
   start?(): Promise<void>;
   evaluate(): Promise<void>;
+  /** Runs once when the daemon stops, after the last evaluation: finishes what it does in the background. */
+  stop?(): Promise<void>;
 }
 
 /** The assets and their dependencies: what a stale-only plan of them reads from the version index. */
