@@ -30,6 +30,9 @@ export default defineDefinitions({
   assets: [...assetsOf(catalog, customers, orders, reviews, accounts, sales, support), persons, dailySales],
   schedules,
   sensors,
+  // The sample sources are about 1% bad by design, and a small one a record in 30: dead letters are an
+  // incident past 5%. Alerts go where INGEST_ALERT_WEBHOOK_URL and INGEST_ALERT_SMTP_URL say.
+  alerts: { deadLetters: { fraction: 0.05 } },
   resources: {
     shop: postgresResource(() => settings().shopDatabaseUrl, { setting: "SHOP_DATABASE_URL" }),
     staging: stagingResource(),

@@ -48,7 +48,7 @@ export interface CronFreshness {
 export interface Freshness {
   /** `met`, or `missed` (past the deadline without a materialisation that counts). */
   state: "met" | "missed";
-  /** The target in words: `at most 90 min old`, `by each tick of 0 6 * * * (Europe/Berlin)`. */
+  /** The target in words: `at most 90 min old`, `by each tick of 0 6 * * * in Europe/Berlin`. */
   target: string;
   /** For a partitioned asset, the partition judged (the latest, or the least recently materialised static one). */
   partitionKey?: string;
@@ -97,7 +97,7 @@ export function freshnessProblems(policy: FreshnessPolicy): string[] {
 export function describeTarget(policy: FreshnessPolicy): string {
   return "maxLagMinutes" in policy
     ? `at most ${duration(policy.maxLagMinutes * MINUTE)} old`
-    : `by each tick of ${policy.cron} (${policy.timezone ?? "UTC"})`;
+    : `by each tick of ${policy.cron} in ${policy.timezone ?? "UTC"}`;
 }
 
 /**

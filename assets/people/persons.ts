@@ -8,12 +8,15 @@ import { sessionNodes } from "../chat/support.ts";
 /**
  * Identity resolution: one `(:Person)` per normalised email (the models normalise case and
  * whitespace), linked `(:Person)-[:IS]->(:Customer|:Contact)` and `(:Person)-[:STARTED]->(:ChatSession)`.
- * Links whose node's email changed since are removed, so the resolution follows the sources.
+ * Links whose node's email changed since are removed, so the resolution follows the sources. By 06:00
+ * each morning in Berlin it has been rebuilt since 06:00 the day before (the nightly refresh at 02:00
+ * and the eager sensor see to it), or `ingest daemon` alerts.
  */
 export const persons = defineAsset<{ neo4j: Driver }>({
   key: "graph/Person",
   group: "graph",
   codeVersion: "1",
+  freshness: { cron: "0 6 * * *", timezone: "Europe/Berlin" },
   deps: [customerNodes.key, contactNodes.key, sessionNodes.key],
   resources: ["neo4j"],
   target: { kind: "neo4j-nodes", label: "Person", keyProperty: "email" },

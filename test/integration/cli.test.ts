@@ -379,6 +379,7 @@ describe("--json", () => {
         ["status"],
         ["workers"],
         ["ticks"],
+        ["alerts"],
         ["dead-letters", "--all"],
         ["dead-letters", "--summary"],
         ["pending"],

@@ -46,7 +46,7 @@ describe("freshness by cron ticks", () => {
     // 06:00 in Berlin is 05:00Z in winter. Materialised Monday 07:00: Tuesday's tick wants it since Monday 06:00.
     const f = judge(six, once("2026-01-12T06:00:00Z"), "2026-01-13T09:00:00Z");
     expect(f).toMatchObject({ state: "met", deadline: at("2026-01-14T05:00:00Z") });
-    expect(f.target).toBe("by each tick of 0 6 * * * (Europe/Berlin)");
+    expect(f.target).toBe("by each tick of 0 6 * * * in Europe/Berlin");
   });
 
   it("is missed from the tick whose tick before came after the latest materialisation", () => {
@@ -70,7 +70,7 @@ describe("freshness by cron ticks", () => {
     expect(judge({ cron: "0 6 * * *" }, once("2026-07-06T07:00:00Z"), "2026-07-07T12:00:00Z")).toMatchObject({
       state: "met",
       deadline: at("2026-07-08T06:00:00Z"),
-      target: "by each tick of 0 6 * * * (UTC)",
+      target: "by each tick of 0 6 * * * in UTC",
     });
   });
 
