@@ -75,12 +75,16 @@ export async function deadLetterObservations(
 ): Promise<Observation[]> {
   const keys = ctx.graph.order;
   const { rows } = await sql<{ asset_key: string; open: string; extracted: string | null }>`
-    with letters as (
-      select d.asset_key, count(*) as open from ingest.dead_letters d
-      where d.status = 'open' and d.asset_key = any(${keys}::text[]) and exists (
-        select 1 from ingest.materializations m where m.run_id = d.run_id and m.asset_key = d.asset_key
-          and m.partition_key = d.partition_key and m.status = 'succeeded')
-      group by d.asset_key
+    with by_run as (
+      select d.asset_key, d.partition_key, d.run_id, count(*) as open from ingest.dead_letters d
+      where d.status = 'open' and d.asset_key = any(${keys}::text[])
+      group by d.asset_key, d.partition_key, d.run_id
+    ), letters as (
+      select b.asset_key, sum(b.open) as open from by_run b
+      where exists (
+        select 1 from ingest.materializations m where m.run_id = b.run_id and m.asset_key = b.asset_key
+          and m.partition_key = b.partition_key and m.status = 'succeeded')
+      group by b.asset_key
     ), latest as (
       select distinct on (m.asset_key, m.partition_key) m.asset_key, (m.counts->>'extracted')::bigint as extracted
       from ingest.materializations m join letters l on l.asset_key = m.asset_key

@@ -114,9 +114,7 @@ export function emailText(message: AlertMessage): string {
     ...(message.links.runId ? [`Run:       ${message.links.runId}`] : []),
     "",
     "Details:",
-    ...Object.entries(message.details).map(([key, value]) =>
-      `  ${key}: ${typeof value === "string" ? value.replace(/\n/g, "\n    ") : JSON.stringify(value)}`
-    ),
+    ...Object.entries(message.details).map(([key, value]) => `  ${key}: ${detail(value)}`),
     "",
     "To see more:",
     ...message.links.commands.map((c) => `  ${c}`),
@@ -124,4 +122,11 @@ export function emailText(message: AlertMessage): string {
     `Incident #${message.incidentId}, delivery #${message.deliveryId}, from ingest-graph.`,
   ];
   return `${lines.join("\n")}\n`;
+}
+
+/** A detail as a line (a string's own lines indented), long JSON cut at 500 characters. */
+function detail(value: unknown): string {
+  if (typeof value === "string") return value.replace(/\n/g, "\n    ");
+  const json = JSON.stringify(value) ?? String(value);
+  return json.length > 500 ? `${json.slice(0, 499)}…` : json;
 }

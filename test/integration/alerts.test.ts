@@ -437,11 +437,11 @@ describe("alerts from `ingest daemon`", () => {
   });
 
   it("a restarted daemon carries on with a delivery the receiver asked to retry later, and sends nothing twice", async () => {
-    // The next failure's POST is answered 503 with Retry-After: 3 s; the daemons stop before that is up.
+    // The next failure's POST is answered 503 with Retry-After: 5 s; the daemons stop before that is up.
     script.push({
       match: (m) => m.kind === "run-failed" && m.event === "opened",
       status: 503,
-      headers: { "retry-after": "3" },
+      headers: { "retry-after": "5" },
     });
     writeFileSync(flag, "");
     expect((await materialize([`${p}/flaky`])).status).toBe("failed");
@@ -450,14 +450,14 @@ describe("alerts from `ingest daemon`", () => {
       async () => good.received.find((r) => r.status === 503 && r.message.kind === "run-failed"),
       30_000,
     );
-    for (const daemon of daemons) expect(await daemon.stop()).toBe(0);
+    expect(await Promise.all(daemons.map((d) => d.stop()))).toEqual([0, 0]);
     const before = good.received.length;
     const mailsBefore = mails.length;
     const pending = (await deliveriesOf(refused.message.incidentId)).find((d) => d.channel.startsWith("webhook:"))!;
     expect(pending).toMatchObject({ status: "pending", attempts: 1, last_status: 503, claimed_by: null });
     expect(pending.last_error).toBe("HTTP 503 Service Unavailable: receiver says no");
-    // Retry-After (3 s) counts over the backoff (300 ms).
-    expect(new Date(pending.next_attempt_at).getTime() - refused.at).toBeGreaterThan(2_000);
+    // Retry-After (5 s) counts over the backoff (300 ms).
+    expect(new Date(pending.next_attempt_at).getTime() - refused.at).toBeGreaterThan(4_000);
 
     daemons = [await daemon(clockArgs)];
     const retried = await eventually("the retry from the restarted daemon", async () => {
