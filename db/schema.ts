@@ -204,6 +204,7 @@ export interface MetadataDatabase {
   "ingest.instigator_state": InstigatorStateTable;
   /** File sensors' cursors, per file. */
   "ingest.sensor_files": SensorFileTable;
+  "ingest.step_progress": StepProgressTable;
   /** What the daemon's alerts found wrong, open until it clears. */
   "ingest.incidents": IncidentTable;
   /** Each incident's opening and resolution, per alert channel. */
@@ -300,6 +301,22 @@ export interface InstigatorStateTable {
 }
 
 /** A file sensor's cursor: the last version of each file it requested a run for. */
+/** How far a running materialisation has got (migration 0007); its row goes when it ends. */
+export interface StepProgressTable {
+  /** The asset being materialised. */
+  asset_key: string;
+  /** Its partition, or "" when unpartitioned. */
+  partition_key: string;
+  /** Records done so far. */
+  done: number;
+  /** Records in all, when the asset knows it (a load of what changed); null while it streams a source. */
+  total: number | null;
+  /** When the materialisation started. */
+  started_at: Timestamp;
+  /** When `done` was last written. */
+  updated_at: Generated<Date>;
+}
+
 export interface SensorFileTable {
   /** The file sensor's name. */
   sensor: string;
