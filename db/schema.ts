@@ -204,6 +204,7 @@ export interface MetadataDatabase {
   "ingest.instigator_state": InstigatorStateTable;
   /** File sensors' cursors, per file. */
   "ingest.sensor_files": SensorFileTable;
+  /** How far each running materialisation has got (`ctx.progress`). */
   "ingest.step_progress": StepProgressTable;
   /** What the daemon's alerts found wrong, open until it clears. */
   "ingest.incidents": IncidentTable;
@@ -300,7 +301,6 @@ export interface InstigatorStateTable {
   updated_at: Generated<Date>;
 }
 
-/** A file sensor's cursor: the last version of each file it requested a run for. */
 /** How far a running materialisation has got (migration 0007); its row goes when it ends. */
 export interface StepProgressTable {
   /** The asset being materialised. */
@@ -317,6 +317,7 @@ export interface StepProgressTable {
   updated_at: Generated<Date>;
 }
 
+/** A file sensor's cursor: the last version of each file it requested a run for. */
 export interface SensorFileTable {
   /** The file sensor's name. */
   sensor: string;

@@ -55,13 +55,20 @@ const port = (name: string, fallback: number) => Number(process.env[name] ?? fal
 
 /**
  * Ports of the private local stack, chosen away from each server's default so a user's own servers
- * are left alone (`INGEST_POSTGRES_PORT`, `INGEST_NEO4J_PORT`, `INGEST_CHROMA_PORT`, `INGEST_CRM_API_PORT` move them).
+ * are left alone (`INGEST_POSTGRES_PORT`, `INGEST_NEO4J_PORT`, `INGEST_CHROMA_PORT`, `INGEST_CRM_API_PORT`,
+ * `INGEST_JAEGER_OTLP_GRPC_PORT`, `INGEST_JAEGER_OTLP_HTTP_PORT`, `INGEST_JAEGER_QUERY_PORT`,
+ * `INGEST_JAEGER_QUERY_GRPC_PORT` move them).
  */
 export const localPorts = {
   postgres: port("INGEST_POSTGRES_PORT", 55432),
   neo4j: port("INGEST_NEO4J_PORT", 57687),
   chroma: port("INGEST_CHROMA_PORT", 58000),
   crmApi: port("INGEST_CRM_API_PORT", 58080),
+  jaegerOtlpGrpc: port("INGEST_JAEGER_OTLP_GRPC_PORT", 54317),
+  jaegerOtlpHttp: port("INGEST_JAEGER_OTLP_HTTP_PORT", 54318),
+  jaegerQuery: port("INGEST_JAEGER_QUERY_PORT", 56686),
+  // Jaeger's query extension always serves gRPC too, on a port of its own.
+  jaegerQueryGrpc: port("INGEST_JAEGER_QUERY_GRPC_PORT", 56685),
 } as const;
 
 export type SecretName = "postgres" | "neo4j" | "crm";
@@ -132,8 +139,18 @@ export interface Settings {
   };
   /** A folder holding `<modelId>/config.json, tokenizer.json, onnx/model.onnx`. */
   modelPath: string;
+  /** Where traces go and are read back: the local stack's Jaeger (`ingest stack up jaeger`) or your own. */
+  jaeger: {
+    /** `JAEGER_QUERY_URL`, else the local stack's `http://127.0.0.1:56686`: the query API (`/api/traces/<traceId>`). */
+    queryUrl: string;
+    /**
+     * The local stack's OTLP/HTTP endpoint, `http://127.0.0.1:54318` (`INGEST_JAEGER_OTLP_HTTP_PORT` moves
+     * it): give it as `OTEL_EXPORTER_OTLP_ENDPOINT` to trace into the stack's Jaeger.
+     */
+    otlpEndpoint: string;
+  };
   /**
-   * Which services the environment names (`DATABASE_URL`, `CHROMA_URL`, `EMBEDDING_MODEL_PATH`):
+   * Which services the environment names (`DATABASE_URL`, `CHROMA_URL`, `EMBEDDING_MODEL_PATH`, `JAEGER_QUERY_URL`):
    * `ingest stack up` only checks those, and connection errors say where the address came from.
    */
   external: {
@@ -143,6 +160,8 @@ export interface Settings {
     chroma: boolean;
     /** `EMBEDDING_MODEL_PATH` is set. */
     model: boolean;
+    /** `JAEGER_QUERY_URL` is set. */
+    jaeger: boolean;
   };
 }
 
@@ -167,6 +186,7 @@ export function settings(): Settings {
   const neo4jUri = process.env.NEO4J_URI;
   const chromaUrl = process.env.CHROMA_URL;
   const modelPath = process.env.EMBEDDING_MODEL_PATH;
+  const jaegerQueryUrl = process.env.JAEGER_QUERY_URL;
   return {
     databaseUrl: databaseUrl ?? localDatabaseUrl("ingest"),
     shopDatabaseUrl: envSecret("SHOP_DATABASE_URL") ?? databaseUrl ?? localDatabaseUrl("shop"),
@@ -183,10 +203,15 @@ export function settings(): Settings {
       clientSecret: envSecret("CRM_CLIENT_SECRET") ?? stateSecret("crm"),
     },
     modelPath: resolve(modelPath ?? join(cacheDir, "models")),
+    jaeger: {
+      queryUrl: jaegerQueryUrl ?? `http://127.0.0.1:${localPorts.jaegerQuery}`,
+      otlpEndpoint: `http://127.0.0.1:${localPorts.jaegerOtlpHttp}`,
+    },
     external: {
       postgres: databaseUrl !== undefined,
       chroma: chromaUrl !== undefined,
       model: modelPath !== undefined,
+      jaeger: jaegerQueryUrl !== undefined,
     },
   };
 }

@@ -13,6 +13,11 @@ export interface LocalService {
    * in this repository, and elsewhere only when named.
    */
   sample?: boolean;
+  /**
+   * Slow to install (Jaeger's first build takes minutes): `stack up`, `down` and `status` without
+   * names leave it out unless it already runs; named, it starts.
+   */
+  optional?: boolean;
   /** Installs what is missing, starts the server and resolves once it really answers. */
   start(): Promise<void>;
 }

@@ -1,5 +1,6 @@
 import { chroma } from "./chroma.ts";
 import { crmApi } from "./crm-api.ts";
+import { jaeger } from "./jaeger.ts";
 import { embeddingModel } from "./model.ts";
 import { neo4j } from "./neo4j.ts";
 import { postgres } from "./postgres.ts";
@@ -13,6 +14,7 @@ export const services: Record<string, LocalService> = {
   chroma,
   model: embeddingModel,
   "crm-api": crmApi,
+  jaeger,
 };
 export type ServiceName = keyof typeof services;
 
@@ -28,8 +30,14 @@ export interface ServiceStatus {
   startSeconds?: number;
 }
 
-function selected(names: string[]): LocalService[] {
-  if (names.length === 0) return Object.values(services).filter((s) => !s.sample || projectDir === packageRoot);
+async function selected(names: string[]): Promise<LocalService[]> {
+  if (names.length === 0) {
+    const candidates = Object.values(services).filter((s) => !s.sample || projectDir === packageRoot);
+    const included = await Promise.all(
+      candidates.map((s) => !s.optional || runningPid(s.name) !== undefined || s.isReachable()),
+    );
+    return candidates.filter((_, i) => included[i]);
+  }
   return names.map((name) => {
     const service = services[name];
     if (!service) throw new Error(`unknown service '${name}'; known: ${Object.keys(services).join(", ")}`);
@@ -62,7 +70,7 @@ export function stackUp(names: string[] = [], report: (s: ServiceStatus) => void
 
 async function startMissing(names: string[], report: (s: ServiceStatus) => void): Promise<ServiceStatus[]> {
   const statuses: ServiceStatus[] = [];
-  for (const service of selected(names)) {
+  for (const service of await selected(names)) {
     if (await service.isReachable()) {
       statuses.push(await statusOf(service));
     } else if (service.external) {
@@ -83,7 +91,7 @@ async function startMissing(names: string[], report: (s: ServiceStatus) => void)
 export function stackDown(names: string[] = []): Promise<string[]> {
   return withStackLock(async () => {
     const stopped: string[] = [];
-    for (const service of selected(names).reverse()) {
+    for (const service of (await selected(names)).reverse()) {
       if (await stopServer(service.name)) stopped.push(service.name);
     }
     return stopped;
@@ -91,7 +99,7 @@ export function stackDown(names: string[] = []): Promise<string[]> {
 }
 
 export async function stackStatus(names: string[] = []): Promise<ServiceStatus[]> {
-  return Promise.all(selected(names).map((service) => statusOf(service)));
+  return Promise.all((await selected(names)).map((service) => statusOf(service)));
 }
 
 export { logFile };

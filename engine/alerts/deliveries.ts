@@ -1,6 +1,7 @@
 import { sql } from "kysely";
 import type { IncidentRow, MetadataStore } from "../../db/schema.ts";
 import { logger } from "../../resources/logger.ts";
+import { redactText } from "../../resources/redact.ts";
 import { retryDelayMs } from "../asset.ts";
 import type { ChannelSpec, ResolvedAlerts } from "./config.ts";
 import { emailSender } from "./email.ts";
@@ -132,7 +133,9 @@ export class Dispatcher {
     }
   }
 
-  async #record(id: number, attempts: number, attempt: Attempt): Promise<void> {
+  async #record(id: number, attempts: number, unredacted: Attempt): Promise<void> {
+    // What a receiver or SMTP server said could quote a URL or a credential: it is stored and shown redacted.
+    const attempt = unredacted.delivered ? unredacted : { ...unredacted, error: redactText(unredacted.error) };
     const base = { claimed_by: null, claimed_until: null, last_status: attempt.status ?? null };
     let query;
     if (attempt.delivered) {
