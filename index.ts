@@ -104,6 +104,7 @@ export type {
   RunStepTable,
   RunTable,
   SensorFileTable,
+  StepProgressTable,
   StepStatus,
   Tick,
   TickRow,
