@@ -49,10 +49,12 @@ export async function crmApi(options: { port: number; data: string }): Promise<v
       `port ${options.port} on 127.0.0.1 is in use: the local stack may serve the CRM API there already (ingest stack status); give another with --port`,
     );
   });
-  console.log(`crm-api ready ${api.url}`);
-  await new Promise<void>((resolve) => {
+  // The handlers go in before "ready" is printed: a signal sent on reading it must find them.
+  const stopped = new Promise<void>((resolve) => {
     process.once("SIGTERM", resolve);
     process.once("SIGINT", resolve);
   });
+  console.log(`crm-api ready ${api.url}`);
+  await stopped;
   await api.close();
 }

@@ -39,10 +39,12 @@ export async function worker(options: WorkerCommandOptions, command: Command): P
     liveness: { heartbeatMs: seconds(options.heartbeat), timeoutMs: seconds(options.timeout) },
   });
   await using served = await serveMetricsIfAsked(options, "worker", store.db);
-  logger.info({ worker: worker.id, concurrency, assets: graph.order.length, metrics: served.url }, "worker started");
   // Our own handler, not graphile-worker's: in-flight materialisations finish (within the grace
-  // period), or their jobs go back to the queue for another worker; then it exits 0.
-  const signal = await Promise.race([nextSignal(), worker.runner.promise.then(() => undefined)]);
+  // period), or their jobs go back to the queue for another worker; then it exits 0. It goes in
+  // before "worker started" is logged, so a signal sent on reading that line finds it.
+  const signalled = nextSignal();
+  logger.info({ worker: worker.id, concurrency, assets: graph.order.length, metrics: served.url }, "worker started");
+  const signal = await Promise.race([signalled, worker.runner.promise.then(() => undefined)]);
   if (!signal) {
     await worker.stop();
     return;

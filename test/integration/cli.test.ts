@@ -260,9 +260,10 @@ describe("asset checks", () => {
 
     const shown = ingest("runs", "show", id);
     expect(shown.status, shown.stderr).toBe(0);
-    expect(shown.stdout).toMatch(/^ {2}succeeded\s+shop\/revenue\s+attempts 1\s+\d+\.\ds\s+\w+$/m);
+    expect(shown.stdout).toMatch(/^ {2}STATUS\s+STEP\s+TRIES\s+TIME\s+EXTRACTED\s+WRITTEN/m);
+    expect(shown.stdout).toMatch(/^ {2}succeeded\s+shop\/revenue\s+1\s+\d+\.\ds\s+\w+$/m);
     expect(shown.stdout).toContain("      ✗ has revenue (warn): revenue 0");
-    expect(shown.stdout).toMatch(/^ {2}failed\s+shop\/audit\s+attempts 1/m);
+    expect(shown.stdout).toMatch(/^ {2}failed\s+shop\/audit\s+1\s+\d+\.\ds$/m);
     expect(shown.stdout).toContain("      BlockingChecksFailed: blocking check failed: ledger balanced");
     expect(shown.stdout).toContain("      ✗ ledger balanced (error): difference 12.5");
     expect(shown.stdout).toContain("      ✓ not empty");
