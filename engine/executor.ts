@@ -124,7 +124,7 @@ async function execute(
           .execute()).map((r) => ({ runId: r.id, tags: r.tags })),
       progress: (done, total) => progress.report(done, total),
     };
-    log.info("materializing");
+    log.debug("materializing");
     const result = reconcile(await asset.materialize(ctx).finally(() => progress.end()), deadLetters.count);
     await deadLetters.flush();
     if (result.counts?.extracted !== undefined) await deadLetters.supersedeEarlier();

@@ -18,7 +18,9 @@ export const traceMixin = (): { trace_id?: string; span_id?: string } => {
  */
 async function defaultDestination(): Promise<pino.DestinationStream> {
   const format = process.env.LOG_FORMAT ?? (process.stderr.isTTY ? "pretty" : "json");
-  if (format === "json") return pino.destination({ fd: 2, sync: true });
+  // Asynchronous: a line does not wait for its write, and lines logged while one is being written go
+  // out together; pino flushes what is pending when the process exits.
+  if (format === "json") return pino.destination({ fd: 2, sync: false });
   if (format !== "pretty") throw new Error(`LOG_FORMAT must be 'json' or 'pretty', not '${format}'`);
   const { default: pretty } = await import("pino-pretty");
   return pretty({

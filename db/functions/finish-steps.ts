@@ -60,19 +60,25 @@ begin
   end if;
   -- ('canceled': what is downstream of the step was canceled with its run.)
 
-  -- The runs' open-step counts go down last: the run rows stay locked only until commit.
+  -- The runs' open-step counts go down last, in one statement (the run rows stay locked only until
+  -- commit); the run that reaches zero closes in the same one: CASE reads the failed steps only then.
   update ingest.runs r
-  set open_steps = r.open_steps - 1 - coalesce((v_skipped->>r.id)::int, 0)
-  where r.id = any(v_runs);
-  update ingest.runs r
-  set status = case
+  set open_steps = r.open_steps - 1 - coalesce((v_skipped->>r.id)::int, 0),
+      status = case
+        when r.open_steps - 1 - coalesce((v_skipped->>r.id)::int, 0) > 0
+          or r.status not in ('queued', 'running', 'canceling') then r.status
         when r.status = 'canceling' then 'canceled'
         when exists (select 1 from ingest.run_steps s where s.run_id = r.id and s.status = 'failed') then 'failed'
         else 'succeeded' end,
-      error = case when r.status = 'canceling' then r.error else
-        (select string_agg(s.step_key || ': ' || split_part(s.error, E'\n', 1), E'\n' order by s.step_key)
-         from ingest.run_steps s where s.run_id = r.id and s.status = 'failed') end,
-      finished_at = now()
-  where r.id = any(v_runs) and r.open_steps = 0 and r.status in ('queued', 'running', 'canceling');
+      error = case
+        when r.open_steps - 1 - coalesce((v_skipped->>r.id)::int, 0) > 0
+          or r.status not in ('queued', 'running', 'canceling') or r.status = 'canceling' then r.error
+        else (select string_agg(s.step_key || ': ' || split_part(s.error, E'\n', 1), E'\n' order by s.step_key)
+              from ingest.run_steps s where s.run_id = r.id and s.status = 'failed') end,
+      finished_at = case
+        when r.open_steps - 1 - coalesce((v_skipped->>r.id)::int, 0) > 0
+          or r.status not in ('queued', 'running', 'canceling') then r.finished_at
+        else now() end
+  where r.id = any(v_runs);
 end $$;
 `;

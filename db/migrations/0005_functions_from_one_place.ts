@@ -1,5 +1,8 @@
 import { type Kysely, sql } from "kysely";
-import { formerSignatures, functionBodies } from "../functions/index.ts";
+import {
+  formerSignatures0005 as formerSignatures,
+  functionBodies0005 as functionBodies,
+} from "./0005_function_bodies.ts";
 
 /**
  * Re-creates every `ingest.*` function from `db/functions/` (their bodies as they are now) and drops

@@ -5,6 +5,7 @@ import * as automation from "./0004_automation.ts";
 import * as functionsFromOnePlace from "./0005_functions_from_one_place.ts";
 import * as alerts from "./0006_alerts.ts";
 import * as stepProgress from "./0007_step_progress.ts";
+import * as lighterSteps from "./0008_lighter_steps.ts";
 
 /**
  * Every migration, in order. Listed statically so the same code runs on Node and Deno without a file
@@ -18,4 +19,5 @@ export const migrations: Record<string, Migration> = {
   "0005_functions_from_one_place": functionsFromOnePlace,
   "0006_alerts": alerts,
   "0007_step_progress": stepProgress,
+  "0008_lighter_steps": lighterSteps,
 };

@@ -245,11 +245,11 @@ it("logs on a terminal are one readable line each (LOG_FORMAT=pretty), JSON othe
     "--wait",
   );
   expect(pretty.status, pretty.stderr).toBe(0);
-  expect(pretty.stderr).toMatch(/^\[\d\d:\d\d:\d\d\] INFO: shop\/orders materializing$/m);
+  expect(pretty.stderr).toMatch(/^\[\d\d:\d\d:\d\d\] INFO: shop\/orders materialized$/m);
   expect(pretty.stderr).not.toContain('"level"');
   const json = ingestWith({ LOG_LEVEL: "info" }, "materialize", "shop/orders", "--wait");
-  const line = JSON.parse(json.stderr.split("\n").find((l) => l.includes("materializing"))!) as Record<string, unknown>;
-  expect(line).toMatchObject({ level: 30, asset: "shop/orders", msg: "materializing" });
+  const line = JSON.parse(json.stderr.split("\n").find((l) => l.includes('"materialized"'))!) as Record<string, unknown>;
+  expect(line).toMatchObject({ level: 30, asset: "shop/orders", msg: "materialized" });
 });
 
 describe("asset checks", () => {
