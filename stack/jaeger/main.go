@@ -1,9 +1,9 @@
 // The local stack's Jaeger v2: the collector with only the components `ingest stack up jaeger`
 // configures (OTLP receiver, batch processor, Jaeger storage exporter, jaeger_storage with its memory
 // backend, jaeger_query), assembled as Jaeger's cmd/jaeger/internal/components.go does. Leaving out
-// the Kafka, Zipkin, Jaeger-protocol, Prometheus, tail-sampling and health/debug components cuts
-// about a fifth of the packages and a third of the CPU time of a first build, and nothing we do not
-// configure can listen.
+// the Kafka, Zipkin, Jaeger-protocol, Prometheus, tail-sampling and health/debug components cuts a
+// fifth of the packages, 15-30% of a first build's CPU time (193 s instead of 238 s on two idle
+// cores) and 25 MB of binary, and nothing we do not configure exists to listen.
 //
 // The module path sits under github.com/jaegertracing/jaeger/cmd/jaeger because those components
 // live in cmd/jaeger/internal: Go allows importing an internal package from import paths rooted at
