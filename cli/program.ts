@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { Command, Option } from "commander";
-import { tickStatuses } from "../db/schema.ts";
+import { type RunStatus, tickStatuses } from "../db/schema.ts";
 import { localPorts, packageVersion, sourcesDir } from "../resources/settings.ts";
 import { isoTime, nonNegativeNumber, positiveNumber, wholeNumber } from "./options.ts";
 
@@ -24,6 +24,8 @@ const metricsPort = [
   wholeNumber(0, 65535),
 ] as const;
 const metricsHost = ["--metrics-host <host>", "the address the metrics are served on", "127.0.0.1"] as const;
+
+const runStatuses: RunStatus[] = ["queued", "running", "canceling", "succeeded", "failed", "canceled"];
 
 const program = new Command()
   .name("ingest")
@@ -54,7 +56,7 @@ program
   .action(lazy(() => import("./doctor.ts"), (m) => m.doctor));
 
 const stack = program.command("stack").description(
-  "the local servers: PostgreSQL, Neo4j, Chroma, the embedding model and the sample CRM API",
+  "the local servers: PostgreSQL, Neo4j, Chroma, the embedding model, the sample CRM API and, when named, Jaeger",
 );
 stack
   .command("up [services...]")
@@ -148,6 +150,10 @@ const runs = program
   .command("runs")
   .description("recent runs")
   .option("-n, --limit <n>", "how many", wholeNumber(1), 20)
+  .addOption(new Option("--status <status>", "only runs with this status").choices(runStatuses))
+  .option("-a, --asset <key>", "only runs with a step of this asset")
+  .option("--tag <name[=value]>", "only runs with this tag (of this value)")
+  .option("--instigator <name>", "only runs this schedule or sensor requested")
   .action(lazy(() => import("./runs.ts"), (m) => m.list));
 runs
   .command("show <runId>")

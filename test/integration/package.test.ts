@@ -62,7 +62,10 @@ beforeAll(async () => {
   // Nothing of this repository's test setup leaks into the user's project: no source condition,
   // no state folder, no definitions file, no secret file.
   for (const name of Object.keys(env)) {
-    if (name.startsWith("INGEST_") || name.endsWith("_FILE") || name.startsWith("VITEST") || name === "NODE_OPTIONS") {
+    if (
+      name.startsWith("INGEST_") || name.endsWith("_FILE") || name.startsWith("VITEST") || name === "NODE_OPTIONS" ||
+      name === "DENO_CONDITIONS"
+    ) {
       delete env[name];
     }
   }
