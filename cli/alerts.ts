@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import type { AlertDelivery } from "../db/schema.ts";
-import { resolveAlerts } from "../engine/alerts/config.ts";
+import { alertChannels } from "../engine/alerts/channels.ts";
 import { type Incident, listIncidents } from "../engine/alerts/incidents.ts";
 import { globals, loadGraph, openMetadata, output } from "./context.ts";
 import { shortTime, table } from "./table.ts";
@@ -8,17 +8,7 @@ import { shortTime, table } from "./table.ts";
 /** `ingest alerts`: open and recent incidents, their deliveries, and the channels this project has. */
 export async function alerts(options: { open?: boolean; limit: number }, command: Command): Promise<void> {
   const graph = await loadGraph(globals(command).definitions);
-  let channels: { id: string; kind: string; description: string }[] = [];
-  let channelProblem: string | undefined;
-  try {
-    channels = resolveAlerts(graph.definitions.alerts).channels.map(({ id, kind, description }) => ({
-      id,
-      kind,
-      description,
-    }));
-  } catch (error) {
-    channelProblem = error instanceof Error ? error.message : String(error);
-  }
+  const { channels, channelProblem } = alertChannels(graph.definitions.alerts);
   await using store = await openMetadata({ migrate: "if-behind" });
   const incidents = await listIncidents(store.db, { status: options.open ? "open" : "all", limit: options.limit });
   output(command, { channels, ...(channelProblem && { channelProblem }), incidents }, () => {

@@ -3,7 +3,7 @@ import { requestRun, runDetails, type RunRequest, waitForRun } from "../engine/r
 import { startWorker } from "../engine/worker.ts";
 import { logger } from "../resources/logger.ts";
 import { runHeading, stepTable, watchRun } from "./run-report.ts";
-import { traceUrlOf } from "./runs.ts";
+import { traceUrlOf } from "../resources/jaeger-query.ts";
 import { selectAssets } from "../engine/selection.ts";
 import { countLiveWorkers } from "../engine/liveness.ts";
 import { globals, loadGraph, openMetadata, output } from "./context.ts";

@@ -230,6 +230,25 @@ program
   .action(lazy(() => import("./demo.ts"), (m) => m.demo));
 
 program
+  .command("ui")
+  .description(
+    "serve the web UI: the asset graph and its states, assets, runs and their traces, record lineage, dead letters, automation",
+  )
+  .option(
+    "-p, --port <port>",
+    "the port (default: INGEST_UI_PORT, else 58090; 0 picks a free one)",
+    wholeNumber(0, 65535),
+    localPorts.ui,
+  )
+  .option(
+    "--host <address>",
+    "the address to bind; any but 127.0.0.1/localhost needs INGEST_UI_TOKEN, which every request must then carry",
+    "127.0.0.1",
+  )
+  .option("--worker", "execute runs in this process too, as `ingest worker` does")
+  .action(lazy(() => import("./ui.ts"), (m) => m.ui));
+
+program
   .command("daemon")
   .description(
     "run the schedules and sensors, recording every tick (run as many as you like: one leads, the others stand by)",

@@ -1,16 +1,16 @@
 import type { Command } from "commander";
 import { cancelRun } from "../engine/cancel.ts";
-import { listRuns, runDetails } from "../engine/runs.ts";
+import { describeRun, listRuns, type RunFilter } from "../engine/runs.ts";
 import { openMetadata, output } from "./context.ts";
 import { duration, shortTime, table } from "./table.ts";
 import { runHeading, stepTable } from "./run-report.ts";
-import { runningPid } from "../resources/local-services.ts";
-import { settings } from "../resources/settings.ts";
+import { traceUrlOf } from "../resources/jaeger-query.ts";
 
 /** `ingest runs`. */
-export async function list(options: { limit: number }, command: Command): Promise<void> {
+export async function list(options: { limit: number } & RunFilter, command: Command): Promise<void> {
   await using store = await openMetadata({ migrate: "if-behind" });
-  const runs = await listRuns(store.db, options.limit);
+  const { limit, ...filter } = options;
+  const runs = await listRuns(store.db, limit, filter);
   output(command, runs, () => {
     if (runs.length === 0) return "no runs yet: `ingest materialize` requests one";
     const rows = runs.map((r) => [
@@ -28,26 +28,15 @@ export async function list(options: { limit: number }, command: Command): Promis
   });
 }
 
-/**
- * Where a trace can be read: the query API of the Jaeger the traces go to (`JAEGER_QUERY_URL`, or the
- * local stack's while it runs), else nowhere we know of.
- */
-export function traceUrlOf(): ((traceId: string) => string) | undefined {
-  const { jaeger, external } = settings();
-  if (!external.jaeger && runningPid("jaeger") === undefined) return undefined;
-  return (traceId) => `${jaeger.queryUrl}/api/traces/${traceId}`;
-}
-
 /** `ingest runs show <runId>`. */
 export async function show(runId: string, _options: unknown, command: Command): Promise<void> {
   await using store = await openMetadata({ migrate: "if-behind" });
-  const details = await runDetails(store.db, runId);
-  if (!details) throw new Error(`no run ${runId}: \`ingest runs\` lists the recent ones`);
   const traceUrl = traceUrlOf();
-  const traceId = details.run.traceparent?.split("-")[1];
+  const details = await describeRun(store.db, runId, traceUrl);
+  if (!details) throw new Error(`no run ${runId}: \`ingest runs\` lists the recent ones`);
   output(
     command,
-    { ...details, traceId, traceUrl: traceId && traceUrl ? traceUrl(traceId) : undefined },
+    details,
     () =>
       [...runHeading(details.run, traceUrl), details.steps.length ? stepTable(details.steps) : "  no steps"].join("\n"),
   );

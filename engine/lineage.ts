@@ -110,3 +110,51 @@ export function renderLineage(node: LineageNode, prefix = "", last = true, root 
     ...node.upstream.flatMap((child, i) => renderLineage(child, childPrefix, i === node.upstream.length - 1, false)),
   ];
 }
+
+/** A materialisation that read another, as {@link downstreamOf} finds it. */
+export interface DownstreamNode {
+  /** The asset materialised. */
+  assetKey: string;
+  /** Its partition, or `""`. */
+  partitionKey: string;
+  /** The materialisation's id. */
+  materializationId: number;
+  /** The run it served. */
+  runId: string;
+  /** The data version it reported. */
+  dataVersion: string;
+  /** When it finished. */
+  finishedAt: Date;
+  /** The materialisations that read it in turn (fewer when `depth` ran out). */
+  downstream: DownstreamNode[];
+}
+
+/**
+ * Lineage the other way: the successful materialisations that read materialisation `id`, and those that
+ * read them, `depth` levels deep (default 3), at most `limit` per level and materialisation (default 20).
+ */
+export async function downstreamOf(
+  db: MetadataStore,
+  id: number,
+  depth = 3,
+  limit = 20,
+): Promise<DownstreamNode[]> {
+  if (depth <= 0) return [];
+  const rows = await db.selectFrom("ingest.lineage_edges as e")
+    .innerJoin("ingest.materializations as m", "m.id", "e.materialization_id")
+    .select(["m.id", "m.asset_key", "m.partition_key", "m.run_id", "m.data_version", "m.finished_at"])
+    .where("e.upstream_materialization_id", "=", id)
+    .where("m.status", "=", "succeeded")
+    .orderBy("m.id")
+    .limit(limit)
+    .execute();
+  return await Promise.all(rows.map(async (m) => ({
+    assetKey: m.asset_key,
+    partitionKey: m.partition_key,
+    materializationId: Number(m.id),
+    runId: m.run_id,
+    dataVersion: m.data_version!,
+    finishedAt: m.finished_at,
+    downstream: await downstreamOf(db, Number(m.id), depth - 1, limit),
+  })));
+}

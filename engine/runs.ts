@@ -4,7 +4,7 @@ import type pg from "pg";
 import { sql } from "kysely";
 import { camelCased } from "../db/camel-case.ts";
 import { type CheckResult, checkResults } from "./checks.ts";
-import type { MetadataStore, Run, RunStep } from "../db/schema.ts";
+import type { MetadataStore, Run, RunStatus, RunStep } from "../db/schema.ts";
 import { metadataDb } from "../resources/postgres.ts";
 import { ROOT_CONTEXT, trace } from "@opentelemetry/api";
 import { initTracing } from "../resources/tracer.ts";
@@ -139,8 +139,39 @@ export async function runSteps(db: MetadataStore, runId: string): Promise<RunSte
   return rows.map(camelCased);
 }
 
-export async function listRuns(db: MetadataStore, limit = 20): Promise<Run[]> {
-  const rows = await db.selectFrom("ingest.runs").selectAll().orderBy("created_at", "desc").limit(limit).execute();
+/** Which runs {@link listRuns} gives. */
+export interface RunFilter {
+  /** Only runs of this status. */
+  status?: RunStatus;
+  /** Only runs with a step of this asset. */
+  assetKey?: string;
+  /** Only runs carrying this tag: `name` (any value) or `name=value`. */
+  tag?: string;
+  /** Only runs a schedule or sensor of this name requested. */
+  instigator?: string;
+}
+
+/** The latest runs first, at most `limit`, of those `filter` lets through. */
+export async function listRuns(db: MetadataStore, limit = 20, filter: RunFilter = {}): Promise<Run[]> {
+  let query = db.selectFrom("ingest.runs").selectAll().orderBy("created_at", "desc").limit(limit);
+  if (filter.status) query = query.where("status", "=", filter.status);
+  if (filter.instigator) query = query.where(sql<boolean>`tags ->> 'ingest/instigator' = ${filter.instigator}`);
+  if (filter.assetKey) {
+    const assetKey = filter.assetKey;
+    query = query.where((eb) =>
+      eb.exists(
+        eb.selectFrom("ingest.run_steps as s").select(sql.lit(1).as("one")).whereRef("s.run_id", "=", "ingest.runs.id")
+          .where("s.asset_key", "=", assetKey),
+      )
+    );
+  }
+  if (filter.tag) {
+    const [name, ...value] = filter.tag.split("=");
+    query = value.length > 0
+      ? query.where(sql<boolean>`tags ->> ${name} = ${value.join("=")}`)
+      : query.where(sql<boolean>`tags ? ${name}`);
+  }
+  const rows = await query.execute();
   return rows.map(camelCased);
 }
 
@@ -152,6 +183,20 @@ export interface StepDetail extends RunStep {
   durationMs: number | null;
   traceId: string | null;
   checks: CheckResult[];
+  /** Each attempt this run saw of the step, oldest first: when it ran and how it ended (a timeline's bars). */
+  tries: StepTry[];
+}
+
+/** One attempt at a step, as its materialisation recorded it. */
+export interface StepTry {
+  /** Which attempt, from 1. */
+  attempt: number;
+  status: "succeeded" | "failed";
+  startedAt: Date;
+  finishedAt: Date;
+  durationMs: number;
+  /** The first line of its error, for a failed attempt. */
+  error: string | null;
 }
 
 /**
@@ -184,6 +229,26 @@ export async function runDetails(
     order by s.step_key, m.id desc`.execute(db);
   const byStep = new Map(rows.map((r) => [r.step_key, r]));
   const checks = await checkResults(db, rows.map((r) => Number(r.id)));
+  // A job serves every run waiting for its step: the attempts are those of the step's materialisation's
+  // run, and the run's own attempts of the step.
+  const { rows: attempts } = await sql<
+    {
+      step_key: string;
+      attempt: number;
+      status: "succeeded" | "failed";
+      started_at: Date;
+      finished_at: Date;
+      duration_ms: number;
+      error: string | null;
+    }
+  >`select s.step_key, m.attempt, m.status, m.started_at, m.finished_at, m.duration_ms, split_part(m.error, e'\n', 1) as error
+    from ingest.run_steps s
+    join ingest.materializations m on m.asset_key = s.asset_key and m.partition_key = s.partition_key
+      and (m.run_id = s.run_id or m.id = s.materialization_id
+        or m.run_id = (select run_id from ingest.materializations where id = s.materialization_id))
+    where s.run_id = ${runId}
+    order by s.step_key, m.id`.execute(db);
+  const tries = Map.groupBy(attempts, (a) => a.step_key);
   return {
     run,
     steps: steps.map((step) => {
@@ -195,7 +260,37 @@ export async function runDetails(
         durationMs: m?.duration_ms ?? null,
         traceId: m?.trace_id ?? null,
         checks: m ? checks.get(Number(m.id)) ?? [] : [],
+        tries: (tries.get(step.stepKey) ?? []).map((t) => ({
+          attempt: t.attempt,
+          status: t.status,
+          startedAt: t.started_at,
+          finishedAt: t.finished_at,
+          durationMs: t.duration_ms,
+          error: t.error || null,
+        })),
       };
     }),
   };
+}
+
+/** A run as `ingest runs show --json` and the UI give it: {@link runDetails}, with its trace's id and where to read it. */
+export interface RunDescription {
+  run: Run;
+  steps: StepDetail[];
+  /** The run's trace id (from the traceparent of its root span), when it was traced. */
+  traceId?: string;
+  /** The Jaeger query API's address of the trace, when a Jaeger is known. */
+  traceUrl?: string;
+}
+
+/** {@link runDetails} with the run's trace id and, given where traces are read (`traceUrlOf`), its address. */
+export async function describeRun(
+  db: MetadataStore,
+  runId: string,
+  traceUrl?: (traceId: string) => string,
+): Promise<RunDescription | undefined> {
+  const details = await runDetails(db, runId);
+  if (!details) return undefined;
+  const traceId = details.run.traceparent?.split("-")[1];
+  return { ...details, traceId, traceUrl: traceId && traceUrl ? traceUrl(traceId) : undefined };
 }

@@ -56,7 +56,7 @@ const port = (name: string, fallback: number) => Number(process.env[name] ?? fal
 /**
  * Ports of the private local stack, chosen away from each server's default so a user's own servers
  * are left alone (`INGEST_POSTGRES_PORT`, `INGEST_NEO4J_PORT`, `INGEST_CHROMA_PORT`, `INGEST_CRM_API_PORT`,
- * `INGEST_JAEGER_OTLP_GRPC_PORT`, `INGEST_JAEGER_OTLP_HTTP_PORT`, `INGEST_JAEGER_QUERY_PORT`,
+ * `INGEST_UI_PORT`, `INGEST_JAEGER_OTLP_GRPC_PORT`, `INGEST_JAEGER_OTLP_HTTP_PORT`, `INGEST_JAEGER_QUERY_PORT`,
  * `INGEST_JAEGER_QUERY_GRPC_PORT` move them).
  */
 export const localPorts = {
@@ -64,6 +64,8 @@ export const localPorts = {
   neo4j: port("INGEST_NEO4J_PORT", 57687),
   chroma: port("INGEST_CHROMA_PORT", 58000),
   crmApi: port("INGEST_CRM_API_PORT", 58080),
+  /** `ingest ui`'s. */
+  ui: port("INGEST_UI_PORT", 58090),
   jaegerOtlpGrpc: port("INGEST_JAEGER_OTLP_GRPC_PORT", 54317),
   jaegerOtlpHttp: port("INGEST_JAEGER_OTLP_HTTP_PORT", 54318),
   jaegerQuery: port("INGEST_JAEGER_QUERY_PORT", 56686),

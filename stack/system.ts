@@ -40,3 +40,15 @@ export function promtool(): string | undefined {
   if (!hasCommand("promtool")) aptInstall(["prometheus"], "promtool");
   return hasCommand("promtool") ? "promtool" : undefined;
 }
+
+/** Debian's Chromium, where the browser tests and the UI bench find it. */
+export const chromiumPath = "/usr/bin/chromium";
+
+/**
+ * Debian's `chromium`, installed when missing (never a browser download of Playwright's), for the UI's
+ * browser tests and bench; undefined when it cannot be had.
+ */
+export function chromium(): string | undefined {
+  if (!existsSync(chromiumPath)) aptInstall(["chromium"], "browser tests");
+  return existsSync(chromiumPath) ? chromiumPath : undefined;
+}

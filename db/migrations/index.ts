@@ -6,6 +6,7 @@ import * as functionsFromOnePlace from "./0005_functions_from_one_place.ts";
 import * as alerts from "./0006_alerts.ts";
 import * as stepProgress from "./0007_step_progress.ts";
 import * as lighterSteps from "./0008_lighter_steps.ts";
+import * as uiNotify from "./0009_ui_notify.ts";
 
 /**
  * Every migration, in order. Listed statically so the same code runs on Node and Deno without a file
@@ -20,4 +21,5 @@ export const migrations: Record<string, Migration> = {
   "0006_alerts": alerts,
   "0007_step_progress": stepProgress,
   "0008_lighter_steps": lighterSteps,
+  "0009_ui_notify": uiNotify,
 };

@@ -1,0 +1,2 @@
+// Vite bundles the stylesheet an import names.
+declare module "*.css";
