@@ -12,6 +12,7 @@ import { rewriteBench } from "./rewrite.ts";
 import { type BenchResult, combineRuns, writeResults } from "./report.ts";
 import { sensorBench } from "./sensor.ts";
 import { tracingBench } from "./tracing.ts";
+import { uiBench } from "./ui.ts";
 
 const benches: Record<string, () => Promise<BenchResult[]>> = {
   cli: cliBench,
@@ -22,6 +23,7 @@ const benches: Record<string, () => Promise<BenchResult[]>> = {
   rewrite: rewriteBench,
   sensor: sensorBench,
   tracing: tracingBench,
+  ui: uiBench,
 };
 
 const names = process.argv.slice(2);

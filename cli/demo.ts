@@ -148,7 +148,14 @@ export async function demo(options: { scale: number; seed: number }, command: Co
   }
   await neo4j.close();
 
+  console.log("6. the UI");
+  if (globals(command).definitions) process.env.INGEST_DEFINITIONS = globals(command).definitions;
+  const [ui] = await stackUp(["ui"], () => {});
+  console.log(`   the asset graph, runs, lineage and dead letters at ${ui!.location} (with a worker: its buttons run)`);
+
   console.log(
-    `\nThe stack keeps running: \`npx ingest status\`, \`npx ingest lineage --node Product:<id>\`, \`npx ingest stack down\`.`,
+    `\nThe stack and the UI keep running: open ${
+      ui!.location
+    }, or \`npx ingest status\`, \`npx ingest lineage --node Product:<id>\`; \`npx ingest stack down\` stops them.`,
   );
 }

@@ -4,6 +4,7 @@ import { jaeger } from "./jaeger.ts";
 import { embeddingModel } from "./model.ts";
 import { neo4j } from "./neo4j.ts";
 import { postgres } from "./postgres.ts";
+import { ui } from "./ui.ts";
 import { logFile, runningPid, stopServer, withStackLock } from "./process.ts";
 import type { LocalService } from "./service.ts";
 import { packageRoot, projectDir } from "../resources/settings.ts";
@@ -15,6 +16,7 @@ export const services: Record<string, LocalService> = {
   model: embeddingModel,
   "crm-api": crmApi,
   jaeger,
+  ui,
 };
 export type ServiceName = keyof typeof services;
 

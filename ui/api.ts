@@ -72,7 +72,9 @@ class Refusal extends Error {
 export function api(context: ApiContext): Hono {
   const { graph, db } = context;
   const app = new Hono();
-  let layout: GraphLayout | undefined;
+  // Computed as the server starts, in a worker thread: the first visitor seldom waits for it.
+  const layout: Promise<GraphLayout> = cachedLayout(graph, context.layoutFolder);
+  layout.catch(() => {});
 
   app.onError((error, c) => {
     if (error instanceof Refusal) return c.json({ error: error.message }, error.status);
@@ -101,10 +103,7 @@ export function api(context: ApiContext): Hono {
   });
 
   app.get("/assets", (c) => c.json(summarise(graph, selected(c.req.query("select")))));
-  app.get("/layout", (c) => {
-    layout ??= cachedLayout(graph, context.layoutFolder);
-    return c.json(layout);
-  });
+  app.get("/layout", async (c) => c.json(await layout));
   app.get("/status", async (c) => c.json(await assetStatuses(db, graph, selected(c.req.query("select")))));
   app.get("/select", (c) => c.json({ keys: [...selectAssets(graph, c.req.query("q") ?? "")] }));
 

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { extname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import dagre from "@dagrejs/dagre";
 import type { AssetGraph } from "../engine/asset-graph.ts";
 import { stateDir } from "../resources/settings.ts";
@@ -42,14 +43,29 @@ const framePadding = 24;
 const frameHeader = 26;
 
 /** Dagre's network simplex ranks best, but its time grows steeply with size; longest path is linear. */
-const rankerFor = (nodes: number) => (nodes <= 150 ? "network-simplex" : "longest-path");
+const rankerFor = (nodes: number) => (nodes <= 60 ? "network-simplex" : "longest-path");
+
+/** What a layout is made of: each asset's key, group and dependencies, in the graph's order. */
+export interface LayoutInput {
+  hash: string;
+  assets: { key: string; group: string; deps: string[] }[];
+}
+
+export function layoutInput(graph: AssetGraph): LayoutInput {
+  return {
+    hash: graphHash(graph),
+    assets: graph.order.map((key) => ({ key, group: graph.byKey.get(key)!.group, deps: graph.byKey.get(key)!.deps })),
+  };
+}
 
 /**
  * Lays out each group on its own with dagre, then the groups, as boxes of their size, by the edges
  * between them: dagre over the whole of a 5,000-asset graph takes minutes, group by group seconds.
  */
-export function layoutGraph(graph: AssetGraph): GraphLayout {
+export function layoutGraph(input: LayoutInput): GraphLayout {
   const started = performance.now();
+  const byKey = new Map(input.assets.map((a) => [a.key, a]));
+  const graph = { order: input.assets.map((a) => a.key), byKey };
   const groups = Map.groupBy(graph.order, (key) => graph.byKey.get(key)!.group);
   const local = new Map<string, { width: number; height: number; at: Map<string, { x: number; y: number }> }>();
   for (const [group, keys] of groups) {
@@ -108,7 +124,7 @@ export function layoutGraph(graph: AssetGraph): GraphLayout {
     }
   }
   return {
-    hash: graphHash(graph),
+    hash: input.hash,
     nodeWidth,
     nodeHeight,
     width: Math.ceil(width),
@@ -129,22 +145,41 @@ export function graphHash(graph: AssetGraph): string {
   return hash.digest("hex").slice(0, 24);
 }
 
+/** Computes a layout in a worker thread, so the server answers other requests meanwhile; in process where there are none. */
+async function computeLayout(input: LayoutInput): Promise<GraphLayout> {
+  let Worker: typeof import("node:worker_threads").Worker;
+  try {
+    ({ Worker } = await import("node:worker_threads"));
+  } catch {
+    return layoutGraph(input);
+  }
+  const file = new URL(`./layout-worker${extname(fileURLToPath(import.meta.url))}`, import.meta.url);
+  return await new Promise<GraphLayout>((resolve, reject) => {
+    const worker = new Worker(file, { workerData: input });
+    worker.once("message", (layout: GraphLayout) => {
+      resolve(layout);
+      void worker.terminate();
+    });
+    worker.once("error", reject);
+  }).catch(() => layoutGraph(input));
+}
+
 /**
- * The layout of `graph`, computed once per set of assets and edges and kept in the state folder
- * (`<state>/ui/layout-<hash>.json`), so a restarted `ingest ui` draws a large graph at once.
+ * The layout of `graph`, computed once per set of assets and edges (in a worker thread) and kept in the
+ * state folder (`<state>/ui/layout-<hash>.json`), so a restarted `ingest ui` draws a large graph at once.
  */
-export function cachedLayout(graph: AssetGraph, folder = join(stateDir, "ui")): GraphLayout {
-  const hash = graphHash(graph);
-  const file = join(folder, `layout-${hash}.json`);
+export async function cachedLayout(graph: AssetGraph, folder = join(stateDir, "ui")): Promise<GraphLayout> {
+  const input = layoutInput(graph);
+  const file = join(folder, `layout-${input.hash}.json`);
   if (existsSync(file)) {
     try {
       const cached = JSON.parse(readFileSync(file, "utf8")) as GraphLayout;
-      if (cached.hash === hash) return { ...cached, computedMs: 0 };
+      if (cached.hash === input.hash) return { ...cached, computedMs: 0 };
     } catch {
       // A cache file cut short by a crash is computed again.
     }
   }
-  const layout = layoutGraph(graph);
+  const layout = await computeLayout(input);
   try {
     mkdirSync(folder, { recursive: true });
     writeFileSync(`${file}.tmp`, JSON.stringify(layout));

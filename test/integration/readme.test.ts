@@ -11,7 +11,7 @@ import { readmeShellBlocks, walkthroughHeading } from "../readme.ts";
  * Every `npx ingest …` command the README shows, run as a reader would run it, in the order the README
  * gives them, in this repository against a stack of its own: its own state folder and ports, started by
  * the README's own `npx ingest stack up` and stopped by its `npx ingest stack down` (run last, whatever
- * its place in the text). Commands that serve until stopped (worker, daemon, crm-api) are stopped with
+ * its place in the text). Commands that serve until stopped (worker, daemon, crm-api, ui) are stopped with
  * SIGTERM once they are up, and must exit 0. `<runId>` stands for the latest run. The walkthrough's
  * commands ("Writing your own project") run in a project of their own, in test/integration/package.test.ts.
  */
@@ -30,6 +30,7 @@ const env: NodeJS.ProcessEnv = {
   INGEST_NEO4J_PORT: "56687",
   INGEST_CHROMA_PORT: "56000",
   INGEST_CRM_API_PORT: "56080",
+  INGEST_UI_PORT: "56090",
   LOG_LEVEL: "warn",
   NO_COLOR: "1",
 };
@@ -38,6 +39,7 @@ const serving: Record<string, RegExp> = {
   worker: /worker started/,
   daemon: /daemon started/,
   "crm-api": /crm-api ready/,
+  ui: /ingest ui listening on /,
 };
 
 const readme = readmeShellBlocks();

@@ -130,9 +130,14 @@ export function GraphPage({ query }: { query: URLSearchParams }) {
     if (!layout || !svg.current) return;
     const box = svg.current.getBoundingClientRect();
     const fitK = Math.min(box.width / layout.width, box.height / layout.height);
+    const widthK = box.width / layout.width;
     if (whole || fitK >= 0.5) {
       const k = Math.min(1, fitK);
       view.current = { k, x: (box.width - layout.width * k) / 2, y: (box.height - layout.height * k) / 2 };
+    } else if (widthK >= 0.5) {
+      // As wide as the screen, read from the top; the minimap shows what is below.
+      const k = Math.min(1, widthK);
+      view.current = { k, x: (box.width - layout.width * k) / 2, y: 0 };
     } else {
       // Too big to read whole: start at the sources, on the left, at a size that reads; the minimap shows the rest.
       const k = 0.7;

@@ -73,7 +73,10 @@ export function Waterfall({ runId }: { runId: string }) {
   return (
     <div class="waterfall" data-spans={trace.spans.length}>
       <div class="axis">
-        <span>{trace.spans.length} spans in {Object.keys(trace.processes).length} processes</span>
+        <span>
+          {trace.spans.length} spans in {Object.keys(trace.processes).length}{" "}
+          process{Object.keys(trace.processes).length === 1 ? "" : "es"}
+        </span>
         <span>{duration(span / 1000)}</span>
         <button type="button" onClick={load}>Reload</button>
       </div>
