@@ -7,12 +7,19 @@ import { runHeading, stepTable } from "./run-report.ts";
 import { traceUrlOf } from "../resources/jaeger-query.ts";
 
 /** `ingest runs`. */
-export async function list(options: { limit: number } & RunFilter, command: Command): Promise<void> {
+export async function list(
+  options: { limit: number; asset?: string } & Omit<RunFilter, "assetKey">,
+  command: Command,
+): Promise<void> {
   await using store = await openMetadata({ migrate: "if-behind" });
-  const { limit, ...filter } = options;
-  const runs = await listRuns(store.db, limit, filter);
+  const { limit, asset, status, tag, instigator } = options;
+  const runs = await listRuns(store.db, limit, { assetKey: asset, status, tag, instigator });
   output(command, runs, () => {
-    if (runs.length === 0) return "no runs yet: `ingest materialize` requests one";
+    if (runs.length === 0) {
+      return asset || status || tag || instigator
+        ? "no runs match these filters"
+        : "no runs yet: `ingest materialize` requests one";
+    }
     const rows = runs.map((r) => [
       r.id,
       r.status,
