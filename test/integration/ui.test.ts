@@ -224,6 +224,30 @@ describe("the web UI", () => {
     await shot("automation");
   });
 
+  it("answers with what the CLI's --json prints: one query layer", async () => {
+    // deno-lint-ignore no-explicit-any -- JSON compared as it comes
+    const api = async (path: string): Promise<any> => await (await fetch(`${url}/api${path}`)).json();
+    const cli = (...args: string[]) => {
+      const done = ingest("--json", ...args);
+      expect(done.status, done.stderr).toBe(0);
+      return JSON.parse(done.stdout);
+    };
+    expect(await api("/status")).toEqual(cli("status"));
+    expect(await api("/assets")).toEqual(cli("assets"));
+    expect(await api(`/runs?asset=graph/${label}&limit=5`)).toEqual(
+      cli("runs", "-n", "5", "--asset", `graph/${label}`),
+    );
+    const [latest] = cli("runs", "-n", "1") as { id: string }[];
+    const { progress, ...shown } = await api(`/runs/${latest!.id}`);
+    expect(progress).toEqual([]);
+    expect(shown).toEqual(cli("runs", "show", latest!.id));
+    expect(await api("/dead-letters/summary")).toEqual(cli("dead-letters", "--summary"));
+    expect(await api(`/dead-letters?status=all&limit=50`)).toEqual(cli("dead-letters", "--all"));
+    expect(await api(`/lineage?node=${label}:1`)).toEqual(cli("lineage", "--node", `${label}:1`));
+    expect(await api("/ticks?limit=20")).toEqual(cli("ticks"));
+    expect(await api("/alerts")).toEqual(cli("alerts"));
+  });
+
   it("refuses a cross-origin request, or one without an Origin, even on loopback", async () => {
     const post = (headers: Record<string, string>) =>
       fetch(`${url}/api/runs`, {
