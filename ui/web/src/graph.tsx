@@ -73,7 +73,13 @@ export function GraphPage({ query }: { query: URLSearchParams }) {
   const [layout, setLayout] = useState<Layout>();
   const [assets, setAssets] = useState<AssetSummary[]>();
   const [loadError, setLoadError] = useState<string>();
-  const [statuses] = useLiveData(() => get<AssetStatus[]>("/status"), ["runs", "run_steps", "materializations"]);
+  // A large graph's states are a large answer: at most one a second while runs go on.
+  const [statuses] = useLiveData(
+    () => get<AssetStatus[]>("/status"),
+    ["runs", "run_steps", "materializations"],
+    [],
+    (assets?.length ?? 0) > 1000 ? 1000 : 250,
+  );
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [filter, setFilter] = useState(query.get("select") ?? "");
   const [matched, setMatched] = useState<Set<string> | undefined>();

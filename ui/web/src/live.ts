@@ -48,8 +48,8 @@ function connect() {
   source.onerror = () => startPolling();
 }
 
-/** Calls `reload` when one of `tables` changes (at most every 250 ms), and once a minute regardless. */
-export function useLive(tables: string[], reload: () => void): void {
+/** Calls `reload` when one of `tables` changes (at most every `minIntervalMs`), and once a minute regardless. */
+export function useLive(tables: string[], reload: () => void, minIntervalMs = 250): void {
   const latest = useRef(reload);
   latest.current = reload;
   useEffect(() => {
@@ -58,7 +58,7 @@ export function useLive(tables: string[], reload: () => void): void {
     let last = 0;
     const listener: Listener = (changed) => {
       if (!changed.some((t) => tables.includes(t))) return;
-      const wait = Math.max(0, 250 - (Date.now() - last));
+      const wait = Math.max(0, minIntervalMs - (Date.now() - last));
       timer ??= setTimeout(() => {
         timer = undefined;
         last = Date.now();
@@ -72,7 +72,7 @@ export function useLive(tables: string[], reload: () => void): void {
       clearTimeout(timer);
       clearInterval(minute);
     };
-  }, [tables.join(",")]);
+  }, [tables.join(","), minIntervalMs]);
 }
 
 /** The feed's state, for the header's indicator. */
@@ -91,6 +91,7 @@ export function useLiveData<T>(
   load: () => Promise<T>,
   tables: string[],
   deps: unknown[] = [],
+  minIntervalMs = 250,
 ): [T | undefined, string | undefined, () => void] {
   const [data, setData] = useState<T | undefined>(undefined);
   const [error, setError] = useState<string | undefined>(undefined);
@@ -110,6 +111,6 @@ export function useLiveData<T>(
     setData(undefined);
     reload();
   }, deps);
-  useLive(tables, reload);
+  useLive(tables, reload, minIntervalMs);
   return [data, error, reload];
 }
