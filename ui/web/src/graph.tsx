@@ -154,6 +154,12 @@ export function GraphPage({ query }: { query: URLSearchParams }) {
   };
 
   useEffect(() => fit(false), [layout]);
+  useEffect(() => {
+    // A larger window shows more of the world: draw what comes into view.
+    const onResize = () => layout && svg.current && apply();
+    addEventListener("resize", onResize);
+    return () => removeEventListener("resize", onResize);
+  });
 
   useEffect(() => {
     if (!layout || !statuses || !win || globalThis.__graphRenderedAt !== undefined) return;
