@@ -55,7 +55,10 @@ const sampler = setInterval(() => {
   const { rss, heapUsed } = process.memoryUsage();
   samples.push({ at: Date.now(), rss, heap: heapUsed });
 }, 1000);
-const { run } = await runInProcess(pool, graph, { selection, keys, fullRefresh: flag === "--full-refresh" }, {
+// A partitioned asset in the selection (graph/DailySales) runs every partition there is: a backfill.
+const partitioned = [...keys].map((key) => graph.byKey.get(key)!.partitions?.keys()).find((k) => k !== undefined);
+const range = partitioned?.length ? { from: partitioned[0]!, to: partitioned.at(-1)! } : undefined;
+const { run } = await runInProcess(pool, graph, { selection, keys, range, fullRefresh: flag === "--full-refresh" }, {
   concurrency: 2,
   pollIntervalMs: 200,
 });

@@ -248,7 +248,10 @@ it("logs on a terminal are one readable line each (LOG_FORMAT=pretty), JSON othe
   expect(pretty.stderr).toMatch(/^\[\d\d:\d\d:\d\d\] INFO: shop\/orders materialized$/m);
   expect(pretty.stderr).not.toContain('"level"');
   const json = ingestWith({ LOG_LEVEL: "info" }, "materialize", "shop/orders", "--wait");
-  const line = JSON.parse(json.stderr.split("\n").find((l) => l.includes('"materialized"'))!) as Record<string, unknown>;
+  const line = JSON.parse(json.stderr.split("\n").find((l) => l.includes('"materialized"'))!) as Record<
+    string,
+    unknown
+  >;
   expect(line).toMatchObject({ level: 30, asset: "shop/orders", msg: "materialized" });
 });
 
