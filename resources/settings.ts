@@ -57,7 +57,7 @@ const port = (name: string, fallback: number) => Number(process.env[name] ?? fal
  * Ports of the private local stack, chosen away from each server's default so a user's own servers
  * are left alone (`INGEST_POSTGRES_PORT`, `INGEST_NEO4J_PORT`, `INGEST_CHROMA_PORT`, `INGEST_CRM_API_PORT`,
  * `INGEST_UI_PORT`, `INGEST_JAEGER_OTLP_GRPC_PORT`, `INGEST_JAEGER_OTLP_HTTP_PORT`, `INGEST_JAEGER_QUERY_PORT`,
- * `INGEST_JAEGER_QUERY_GRPC_PORT` move them).
+ * `INGEST_JAEGER_QUERY_GRPC_PORT`, `INGEST_FERRETDB_PORT` move them).
  */
 export const localPorts = {
   postgres: port("INGEST_POSTGRES_PORT", 55432),
@@ -71,9 +71,11 @@ export const localPorts = {
   jaegerQuery: port("INGEST_JAEGER_QUERY_PORT", 56686),
   // Jaeger's query extension always serves gRPC too, on a port of its own.
   jaegerQueryGrpc: port("INGEST_JAEGER_QUERY_GRPC_PORT", 56685),
+  /** FerretDB's MongoDB wire protocol. */
+  ferretdb: port("INGEST_FERRETDB_PORT", 57017),
 } as const;
 
-export type SecretName = "postgres" | "neo4j" | "crm";
+export type SecretName = "postgres" | "neo4j" | "crm" | "ferretdb";
 
 /** A secret kept in the state folder by `ingest stack up`; undefined until it exists. */
 export function stateSecret(name: SecretName): string | undefined {
@@ -141,6 +143,16 @@ export interface Settings {
   };
   /** A folder holding `<modelId>/config.json, tokenizer.json, onnx/model.onnx`. */
   modelPath: string;
+  /** The bundled project's product catalogue and sessions, in MongoDB (the local stack's FerretDB). */
+  mongo: {
+    /**
+     * `MONGODB_URL` (or the file `MONGODB_URL_FILE` names), else the local stack's
+     * `mongodb://ferretdb:…@127.0.0.1:57017/catalog?authMechanism=PLAIN` (`INGEST_FERRETDB_PORT` moves it).
+     */
+    url: string;
+    /** true when `MONGODB_URL` set it: `stack up` then only checks it, never starts FerretDB. */
+    external: boolean;
+  };
   /** Where traces go and are read back: the local stack's Jaeger (`ingest stack up jaeger`) or your own. */
   jaeger: {
     /** `JAEGER_QUERY_URL`, else the local stack's `http://127.0.0.1:56686`: the query API (`/api/traces/<traceId>`). */
@@ -189,6 +201,7 @@ export function settings(): Settings {
   const chromaUrl = process.env.CHROMA_URL;
   const modelPath = process.env.EMBEDDING_MODEL_PATH;
   const jaegerQueryUrl = process.env.JAEGER_QUERY_URL;
+  const mongoUrl = envSecret("MONGODB_URL");
   return {
     databaseUrl: databaseUrl ?? localDatabaseUrl("ingest"),
     shopDatabaseUrl: envSecret("SHOP_DATABASE_URL") ?? databaseUrl ?? localDatabaseUrl("shop"),
@@ -205,6 +218,13 @@ export function settings(): Settings {
       clientSecret: envSecret("CRM_CLIENT_SECRET") ?? stateSecret("crm"),
     },
     modelPath: resolve(modelPath ?? join(cacheDir, "models")),
+    mongo: {
+      url: mongoUrl ??
+        `mongodb://ferretdb:${
+          encodeURIComponent(stateSecret("ferretdb") ?? "")
+        }@127.0.0.1:${localPorts.ferretdb}/catalog?authMechanism=PLAIN`,
+      external: mongoUrl !== undefined,
+    },
     jaeger: {
       queryUrl: jaegerQueryUrl ?? `http://127.0.0.1:${localPorts.jaegerQuery}`,
       otlpEndpoint: `http://127.0.0.1:${localPorts.jaegerOtlpHttp}`,
