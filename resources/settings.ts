@@ -57,7 +57,7 @@ const port = (name: string, fallback: number) => Number(process.env[name] ?? fal
  * Ports of the private local stack, chosen away from each server's default so a user's own servers
  * are left alone (`INGEST_POSTGRES_PORT`, `INGEST_NEO4J_PORT`, `INGEST_CHROMA_PORT`, `INGEST_CRM_API_PORT`,
  * `INGEST_UI_PORT`, `INGEST_JAEGER_OTLP_GRPC_PORT`, `INGEST_JAEGER_OTLP_HTTP_PORT`, `INGEST_JAEGER_QUERY_PORT`,
- * `INGEST_JAEGER_QUERY_GRPC_PORT`, `INGEST_FERRETDB_PORT` move them).
+ * `INGEST_JAEGER_QUERY_GRPC_PORT`, `INGEST_FERRETDB_PORT`, `INGEST_MARIADB_PORT` move them).
  */
 export const localPorts = {
   postgres: port("INGEST_POSTGRES_PORT", 55432),
@@ -73,9 +73,11 @@ export const localPorts = {
   jaegerQueryGrpc: port("INGEST_JAEGER_QUERY_GRPC_PORT", 56685),
   /** FerretDB's MongoDB wire protocol. */
   ferretdb: port("INGEST_FERRETDB_PORT", 57017),
+  /** MariaDB's, for the bundled CRM's own database. */
+  mariadb: port("INGEST_MARIADB_PORT", 53306),
 } as const;
 
-export type SecretName = "postgres" | "neo4j" | "crm" | "ferretdb";
+export type SecretName = "postgres" | "neo4j" | "crm" | "ferretdb" | "mariadb";
 
 /** A secret kept in the state folder by `ingest stack up`; undefined until it exists. */
 export function stateSecret(name: SecretName): string | undefined {
@@ -153,6 +155,16 @@ export interface Settings {
     /** true when `MONGODB_URL` set it: `stack up` then only checks it, never starts FerretDB. */
     external: boolean;
   };
+  /** The bundled CRM's own database, in MySQL or MariaDB (the local stack's MariaDB). */
+  mariadb: {
+    /**
+     * `MARIADB_URL` (or the file `MARIADB_URL_FILE` names), else the local stack's
+     * `mysql://ingest:…@127.0.0.1:53306/crm` (`INGEST_MARIADB_PORT` moves it).
+     */
+    url: string;
+    /** true when `MARIADB_URL` set it: `stack up` then only checks it, never starts MariaDB. */
+    external: boolean;
+  };
   /** Where traces go and are read back: the local stack's Jaeger (`ingest stack up jaeger`) or your own. */
   jaeger: {
     /** `JAEGER_QUERY_URL`, else the local stack's `http://127.0.0.1:56686`: the query API (`/api/traces/<traceId>`). */
@@ -202,6 +214,7 @@ export function settings(): Settings {
   const modelPath = process.env.EMBEDDING_MODEL_PATH;
   const jaegerQueryUrl = process.env.JAEGER_QUERY_URL;
   const mongoUrl = envSecret("MONGODB_URL");
+  const mariadbUrl = envSecret("MARIADB_URL");
   return {
     databaseUrl: databaseUrl ?? localDatabaseUrl("ingest"),
     shopDatabaseUrl: envSecret("SHOP_DATABASE_URL") ?? databaseUrl ?? localDatabaseUrl("shop"),
@@ -224,6 +237,11 @@ export function settings(): Settings {
           encodeURIComponent(stateSecret("ferretdb") ?? "")
         }@127.0.0.1:${localPorts.ferretdb}/catalog?authMechanism=PLAIN`,
       external: mongoUrl !== undefined,
+    },
+    mariadb: {
+      url: mariadbUrl ??
+        `mysql://ingest:${encodeURIComponent(stateSecret("mariadb") ?? "")}@127.0.0.1:${localPorts.mariadb}/crm`,
+      external: mariadbUrl !== undefined,
     },
     jaeger: {
       queryUrl: jaegerQueryUrl ?? `http://127.0.0.1:${localPorts.jaegerQuery}`,
