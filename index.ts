@@ -180,9 +180,12 @@ export type { Logger } from "./resources/logger.ts";
 
 // Source readers: each streams its records in bounded memory; input that is not a record comes as a
 // BadRow, which a staged asset dead-letters as `unparseable`.
-export { type CsvOptions, type CsvRecord, readCsv } from "./connectors/csv/index.ts";
+export { type CsvOptions, type CsvRecord, readCsv, readTsv } from "./connectors/csv/index.ts";
 export { type ExcelRecord, type ExcelValue, readExcelSheet } from "./connectors/excel/index.ts";
 export { type JsonLine, readJsonLines } from "./connectors/jsonl/index.ts";
+export { type JsonOptions, type JsonValue, readJson } from "./connectors/json/index.ts";
+export { readXml, type XmlElement, type XmlOptions, type XmlValue } from "./connectors/xml/index.ts";
+export { type ParquetOptions, type ParquetRecord, readParquet } from "./connectors/parquet/index.ts";
 export { BadRow, isBadRow, SourceError } from "./connectors/bad-rows.ts";
 export type { BadRowCallback, HandleBadRows, OnBadRow, YieldBadRows } from "./connectors/bad-rows.ts";
 export {

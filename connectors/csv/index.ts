@@ -1,2 +1,2 @@
-export { readCsv } from "./read-csv.ts";
+export { readCsv, readTsv } from "./read-csv.ts";
 export type { CsvOptions, CsvRecord } from "./read-csv.ts";

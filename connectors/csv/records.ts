@@ -1,5 +1,5 @@
-import { createReadStream } from "node:fs";
 import { SourceError } from "../bad-rows.ts";
+import { fileLines, type Line } from "../file-input.ts";
 
 /** One CSV record's text, possibly spanning lines (a quoted field with line breaks), before parsing. */
 export interface CsvRecordText {
@@ -9,11 +9,6 @@ export interface CsvRecordText {
   text: string;
   /** A quote opened on `line` was never closed: `text` is that line alone. */
   unclosedQuote?: true;
-}
-
-interface Line {
-  number: number;
-  text: string;
 }
 
 /**
@@ -29,8 +24,9 @@ export async function* csvRecordTexts(
   path: string,
   delimiter: string,
   maxRecordSize: number,
+  quoted = true,
 ): AsyncGenerator<CsvRecordText> {
-  const source = physicalLines(path, maxRecordSize);
+  const source = fileLines(path, maxRecordSize);
   let replay: Line[] = [];
   const nextLine = async (): Promise<Line | undefined> => {
     const replayed = replay.shift();
@@ -43,7 +39,7 @@ export async function* csvRecordTexts(
       if (first.text.trim() === "") continue;
       const lines = [first];
       let size = first.text.length;
-      let open = quoteOpenAfter(first.text, false, delimiter);
+      let open = quoted && quoteOpenAfter(first.text, false, delimiter);
       while (open && size <= maxRecordSize) {
         const more = await nextLine();
         if (!more) break;
@@ -65,28 +61,6 @@ export async function* csvRecordTexts(
 
 /** A CRLF file's records end in `\r`; line breaks inside quoted fields keep theirs. */
 const withoutCr = (text: string) => (text.endsWith("\r") ? text.slice(0, -1) : text);
-
-async function* physicalLines(path: string, maxLineSize: number): AsyncGenerator<Line> {
-  const stream = createReadStream(path, { encoding: "utf8", highWaterMark: 64 * 1024 });
-  let number = 0;
-  let partial = "";
-  try {
-    for await (const chunk of stream as AsyncIterable<string>) {
-      const parts = (partial + chunk).split("\n");
-      partial = parts.pop() ?? "";
-      if (partial.length > maxLineSize) {
-        throw new SourceError(`${path}:${number + parts.length + 1}: line longer than ${maxLineSize} characters`);
-      }
-      for (const text of parts) {
-        number += 1;
-        yield { number, text: number === 1 ? text.replace(/^\uFEFF/, "") : text };
-      }
-    }
-    if (partial !== "") yield { number: number + 1, text: number === 0 ? partial.replace(/^\uFEFF/, "") : partial };
-  } finally {
-    stream.destroy();
-  }
-}
 
 const QUOTE = 34;
 const isBlank = (code: number) => code === 32 || code === 9 || code === 13;

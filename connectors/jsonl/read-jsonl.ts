@@ -1,6 +1,5 @@
-import { createReadStream } from "node:fs";
-import { createInterface } from "node:readline";
 import { BadRow, type HandleBadRows, handleBadRows, type OnBadRow, type YieldBadRows } from "../bad-rows.ts";
+import { fileLines } from "../file-input.ts";
 
 /** One object of a JSON Lines file, with where it came from. */
 export interface JsonLine {
@@ -14,7 +13,8 @@ export interface JsonLine {
 
 /**
  * Streams JSON Lines files one after another, a line at a time (memory is bounded by the longest
- * line), yielding each object with its file and line number. Blank lines are skipped.
+ * line), yielding each object with its file and line number. Blank lines are skipped. A file whose name
+ * ends in `.gz` is gunzipped as it is read; a truncated or corrupt one throws a `SourceError` naming it.
  *
  * A line that is not JSON, or is JSON but not an object, is never dropped: by default it is yielded in
  * place as a {@link BadRow} (file, line, parse error, raw text); `onBadRow: "throw"` stops there, and a
@@ -56,19 +56,10 @@ async function* readFiles(paths: readonly string[]): AsyncGenerator<JsonLine | B
 }
 
 async function* readFile(source: string): AsyncGenerator<JsonLine | BadRow> {
-  const input = createReadStream(source, { encoding: "utf8" });
-  const lines = createInterface({ input, crlfDelay: Infinity });
-  let line = 0;
-  try {
-    for await (const text of lines) {
-      line += 1;
-      const raw = line === 1 ? text.replace(/^\uFEFF/, "") : text;
-      if (raw.trim() === "") continue;
-      yield parseLine(source, line, raw);
-    }
-  } finally {
-    lines.close();
-    input.destroy();
+  for await (const { number, text } of fileLines(source)) {
+    const raw = text.endsWith("\r") ? text.slice(0, -1) : text;
+    if (raw.trim() === "") continue;
+    yield parseLine(source, number, raw);
   }
 }
 

@@ -1,0 +1,65 @@
+import { createReadStream } from "node:fs";
+import { pipeline, type Readable } from "node:stream";
+import { createGunzip } from "node:zlib";
+import { SourceError } from "./bad-rows.ts";
+
+/** Whether a file reader decompresses `path` as it reads it: its name ends in `.gz`. */
+export const isGzip = (path: string): boolean => path.toLowerCase().endsWith(".gz");
+
+/**
+ * A file's content as it streams, in chunks of about 64 KiB, gunzipped on the fly when the name ends in
+ * `.gz`; text decoded as UTF-8 when `encoding` is given (a character split between chunks stays whole).
+ * A gzip stream that ends early or is corrupt throws a {@link SourceError} naming the file: a truncated
+ * download never reads as a shorter file. Every file reader reads through it.
+ */
+export function fileChunks(path: string, encoding: "utf8"): AsyncIterable<string>;
+export function fileChunks(path: string): AsyncIterable<Buffer>;
+export async function* fileChunks(path: string, encoding?: "utf8"): AsyncIterable<string | Buffer> {
+  const file = createReadStream(path, { highWaterMark: 64 * 1024 });
+  // pipeline: a read error of the file reaches the gunzip stream we iterate, and either end destroys both
+  const stream: Readable = isGzip(path) ? pipeline(file, createGunzip(), () => {}) : file;
+  if (encoding) stream.setEncoding(encoding);
+  try {
+    for await (const chunk of stream) yield chunk as string | Buffer;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (typeof code === "string" && code.startsWith("Z_")) {
+      throw new SourceError(`${path}: not a complete gzip file (truncated or corrupt): ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+    throw error;
+  } finally {
+    stream.destroy();
+    file.destroy();
+  }
+}
+
+/** One line of a file: its 1-based number and its text, without the `\n` (a CRLF line keeps its `\r`). */
+export interface Line {
+  number: number;
+  text: string;
+}
+
+/**
+ * A text file's lines as it streams ({@link fileChunks}: `.gz` included), a byte-order mark dropped from the
+ * first. A line longer than `maxLineSize` characters throws a {@link SourceError} naming the file and line,
+ * so one missing line break cannot fill memory.
+ */
+export async function* fileLines(path: string, maxLineSize = 64 * 1024 * 1024): AsyncGenerator<Line> {
+  let number = 0;
+  let partial = "";
+  // leaving the loop early (the consumer stopped) closes the file: for-await returns the iterator
+  for await (const chunk of fileChunks(path, "utf8")) {
+    const parts = (partial + chunk).split("\n");
+    partial = parts.pop() ?? "";
+    if (partial.length > maxLineSize) {
+      throw new SourceError(`${path}:${number + parts.length + 1}: line longer than ${maxLineSize} characters`);
+    }
+    for (const text of parts) {
+      number += 1;
+      yield { number, text: number === 1 ? text.replace(/^\uFEFF/, "") : text };
+    }
+  }
+  if (partial !== "") yield { number: number + 1, text: number === 0 ? partial.replace(/^\uFEFF/, "") : partial };
+}
