@@ -7,6 +7,7 @@ export const badReasons = [
   "unknown_currency",
   "unparseable_date",
   "non_numeric_price",
+  "truncated_file",
 ] as const;
 export type BadReason = (typeof badReasons)[number];
 
@@ -28,6 +29,8 @@ export const entities = [
   "agents",
   "conversations",
   "chat_messages",
+  "tracking_events",
+  "order_analytics",
 ] as const;
 export type Entity = (typeof entities)[number];
 
@@ -73,6 +76,10 @@ export const defectRules: Readonly<Record<Entity, DefectRule>> = {
     duplicateOffset: 71,
   },
   chat_messages: { badOffset: 47, reasons: ["missing_required_field", "unparseable_date"] },
+  // Index: the event's position in the tracking feed; a duplicate is the same scan sent twice in a row.
+  tracking_events: { badOffset: 83, reasons: ["unparseable_date", "missing_required_field"], duplicateOffset: 19 },
+  // Index: the order's. The truncated last file is one more bad record, `truncated_file` (see writeAnalytics).
+  order_analytics: { badOffset: 89, reasons: ["missing_required_field", "unknown_currency"] },
 };
 
 /** Why record `index` of `entity` is bad, or undefined when it is good. */

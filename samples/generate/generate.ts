@@ -3,6 +3,8 @@ import { join } from "node:path";
 import type pg from "pg";
 import { writeChat } from "./chat/write-chat.ts";
 import { writeCrm } from "./crm/write-crm.ts";
+import { writeAnalytics } from "./analytics/write-analytics.ts";
+import { writeTracking } from "./shipping/write-tracking.ts";
 import type { OnProgress } from "./progress.ts";
 import { type GenerationReport, orderedEntities } from "./report.ts";
 import { writeShop } from "./shop/write-shop.ts";
@@ -14,7 +16,7 @@ export interface GenerateOptions {
   scale: number;
   /** Same scale and seed, same bytes and rows. */
   seed: number;
-  /** Receives `crm/`, `chat/` and `report.json` (both folders are replaced). */
+  /** Receives `crm/`, `chat/`, `shipping/`, `analytics/` and `report.json` (the folders are replaced). */
   outDir: string;
   /** The shop database: its `shop` schema's eight tables are dropped and recreated. */
   shopPool: pg.Pool;
@@ -35,9 +37,14 @@ export async function generate(options: GenerateOptions): Promise<GenerationRepo
   const { outDir, onProgress } = options;
   await mkdir(outDir, { recursive: true });
   await Promise.all(
-    ["crm", "chat", "report.json"].map((name) => rm(join(outDir, name), { recursive: true, force: true })),
+    ["crm", "chat", "shipping", "analytics", "report.json"].map((name) =>
+      rm(join(outDir, name), { recursive: true, force: true })
+    ),
   );
 
+  // the shipping provider's tracking feed and the analytics platform's order export: files of their own
+  const exported = Promise.all([writeTracking(world, outDir, onProgress), writeAnalytics(world, outDir, onProgress)]);
+  exported.catch(() => undefined); // awaited below, unless another source failed first
   // three independent sources: the database works while the files are written
   const results = await Promise.allSettled([
     writeShop(world, options.shopPool, onProgress),
@@ -46,13 +53,20 @@ export async function generate(options: GenerateOptions): Promise<GenerationRepo
   ]);
   const failure = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
   if (failure) throw failure.reason;
+  const [shipping, analytics] = await exported;
   const [shop, crm, chat] = results.map((r) => (r as PromiseFulfilledResult<unknown>).value) as [
     Awaited<ReturnType<typeof writeShop>>,
     Awaited<ReturnType<typeof writeCrm>>,
     Awaited<ReturnType<typeof writeChat>>,
   ];
 
-  const entities = orderedEntities({ ...shop.reports, ...crm.reports, ...chat.reports });
+  const entities = orderedEntities({
+    ...shop.reports,
+    ...crm.reports,
+    ...chat.reports,
+    ...shipping.reports,
+    ...analytics.reports,
+  });
   const report: GenerationReport = {
     scale: options.scale,
     seed: options.seed,
@@ -65,7 +79,12 @@ export async function generate(options: GenerateOptions): Promise<GenerationRepo
       distinctPeople: entities.customers.expectedLoaded + crm.contactsWhoAreNotCustomers +
         chat.requestersWhoAreNotCustomers,
     },
-    files: Object.fromEntries(Object.entries({ ...crm.files, ...chat.files }).sort(([a], [b]) => (a < b ? -1 : 1))),
+    files: Object.fromEntries(
+      Object.entries({ ...crm.files, ...chat.files, ...shipping.files, ...analytics.files }).sort((
+        [a],
+        [b],
+      ) => (a < b ? -1 : 1)),
+    ),
     tables: shop.tables,
   };
   await writeFile(join(outDir, "report.json"), `${JSON.stringify(report, null, 2)}\n`);

@@ -30,7 +30,10 @@ export interface GenerationReport {
   epoch: string;
   entities: Record<Entity, EntityReport>;
   people: PeopleReport;
-  /** Records per file, by path relative to the output folder: lines of JSONL, data rows of CSV and XLSX. */
+  /**
+   * Records per file, by path relative to the output folder: lines of JSONL, data rows of CSV and XLSX, `<event>`
+   * elements of the tracking feed's XML, rows written to a Parquet file (the truncated one included).
+   */
   files: Record<string, number>;
   /** Rows per shop table. */
   tables: Record<string, number>;

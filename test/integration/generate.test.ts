@@ -2,8 +2,10 @@ import { createHash } from "node:crypto";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
+import { gunzipSync } from "node:zlib";
 import { parse } from "csv-parse/sync";
 import ExcelJS from "exceljs";
+import { parquetMetadata } from "hyparquet";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { createPool, type pg } from "../../resources/postgres.ts";
 import { settings } from "../../resources/settings.ts";
@@ -53,6 +55,9 @@ function filesUnder(dir: string): string[] {
     .sort();
 }
 
+/** The analytics export's monthly files, oldest first. */
+const parquetFiles = () => Object.keys(report.files).filter((path) => path.endsWith(".parquet")).sort();
+
 const sha256 = (path: string) => createHash("sha256").update(readFileSync(path)).digest("hex");
 
 /** Row count and a digest of every row of each shop table, in a fixed order. */
@@ -99,7 +104,14 @@ it("writes exactly the rows, lines and files the report lists", async () => {
     const full = join(outDir, path);
     if (path.endsWith(".jsonl")) expect(lines(full).length, path).toBe(count);
     else if (path.endsWith(".csv")) expect(parse(readFileSync(full), { columns: true }).length, path).toBe(count);
-    else {
+    else if (path.endsWith(".xml.gz")) {
+      expect(gunzipSync(readFileSync(full)).toString("utf8").match(/<event /g)?.length, path).toBe(count);
+    } else if (path.endsWith(".parquet")) {
+      const bytes = new Uint8Array(readFileSync(full)).buffer;
+      // the last month's export was cut short: its footer, and so every row, is gone
+      if (path === parquetFiles().at(-1)) expect(() => parquetMetadata(bytes), path).toThrow(/footer/);
+      else expect(Number(parquetMetadata(bytes).num_rows), path).toBe(count);
+    } else {
       const workbook = new ExcelJS.Workbook();
       await workbook.xlsx.readFile(full);
       const sheet = workbook.getWorksheet("Reps");
@@ -128,6 +140,12 @@ it("writes exactly the rows, lines and files the report lists", async () => {
   );
   expect(webhooks).toBeGreaterThan(0);
   expect(e.chat_messages.generated).toBe(exported + webhooks);
+  const sumOf = (paths: string[]) => paths.reduce((sum, path) => sum + files[path]!, 0);
+  expect(e.tracking_events.generated).toBe(sumOf(Object.keys(files).filter((p) => p.endsWith(".xml.gz"))));
+  // the rows of the complete files, and the truncated file as one unreadable record
+  expect(e.order_analytics.generated).toBe(sumOf(parquetFiles().slice(0, -1)) + 1);
+  expect(e.order_analytics.bad.truncated_file).toBe(1);
+  expect(sumOf(parquetFiles())).toBe(scale);
   // the counts of samples/SOURCES.md at N = 2,000
   expect([
     e.customers.generated,
