@@ -6,6 +6,8 @@ import * as customers from "./assets/ec/customers.ts";
 import * as orders from "./assets/ec/orders.ts";
 import * as reviews from "./assets/ec/reviews.ts";
 import { dailySales } from "./assets/ec/sales.ts";
+import * as analytics from "./assets/ec/analytics.ts";
+import * as tracking from "./assets/shipping/tracking.ts";
 import { persons } from "./assets/people/persons.ts";
 import type { AssetDefinition } from "./engine/asset.ts";
 import { defineDefinitions } from "./engine/definitions.ts";
@@ -27,7 +29,11 @@ const assetsOf = (...modules: Record<string, unknown>[]) =>
 
 /** This project's assets and the resources they use: what `ingest` loads unless given `--definitions`. */
 export default defineDefinitions({
-  assets: [...assetsOf(catalog, customers, orders, reviews, accounts, sales, support), persons, dailySales],
+  assets: [
+    ...assetsOf(catalog, customers, orders, reviews, analytics, tracking, accounts, sales, support),
+    persons,
+    dailySales,
+  ],
   schedules,
   sensors,
   // The sample sources are about 1% bad by design, and a small one a record in 30: dead letters are an

@@ -1,0 +1,64 @@
+import { existsSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { defineNodeAsset, defineRelationshipAsset } from "../../connectors/neo4j/index.ts";
+import { defineStagedAsset } from "../../connectors/staging/index.ts";
+import { isBadRow } from "../../connectors/bad-rows.ts";
+import { readXml, type XmlElement } from "../../connectors/xml/index.ts";
+import { sourcesDir } from "../../resources/settings.ts";
+import { shipmentNodes } from "../ec/orders.ts";
+import { TrackingEvent, trackingEventKey } from "./models.ts";
+
+const feedDir = join(sourcesDir, "shipping", "tracking");
+
+/** The feed's files in the landing folder, oldest first (`feed-0001.xml.gz`, …; plain `.xml` too). */
+function feedFiles(): string[] {
+  if (!existsSync(feedDir)) return [];
+  return readdirSync(feedDir).filter((f) => /\.xml(\.gz)?$/.test(f)).sort().map((f) => join(feedDir, f));
+}
+
+/** A `<shipment>`'s scans, each with the shipment's reference, carrier and tracking number. */
+function eventsOf(shipment: XmlElement): unknown[] {
+  const { event, reference, carrier, trackingNumber } = shipment;
+  const events = event === undefined ? [] : Array.isArray(event) ? event : [event];
+  return events.map((e) => ({ ...(typeof e === "string" ? { "#text": e } : e), reference, carrier, trackingNumber }));
+}
+
+/** Tracking events from the shipping provider's XML feed; a scan the provider sent twice is staged once. */
+export const stagedTrackingEvents = defineStagedAsset<TrackingEvent>({
+  key: "shipping/tracking_events",
+  codeVersion: "1",
+  table: "shipping_tracking_events",
+  source: "shipping/tracking/*.xml.gz",
+  model: TrackingEvent,
+  sourceKey: trackingEventKey,
+  rawKey: (event) => event.id,
+  async *extract() {
+    for (const file of feedFiles()) {
+      for await (const shipment of readXml(file, { record: "shipment" })) {
+        if (isBadRow(shipment)) yield shipment;
+        else yield* eventsOf(shipment);
+      }
+    }
+  },
+});
+
+export const trackingEventNodes = defineNodeAsset<TrackingEvent>({
+  key: "graph/TrackingEvent",
+  codeVersion: "1",
+  label: "TrackingEvent",
+  keyProperty: "eventId",
+  indexes: ["occurredAt", "status"],
+  from: stagedTrackingEvents,
+  properties: (e) => ({ ...e }),
+});
+
+/** `(:Shipment)-[:HAD_EVENT]->(:TrackingEvent)`. */
+export const hadEvent = defineRelationshipAsset<TrackingEvent>({
+  key: "graph/HAD_EVENT",
+  codeVersion: "1",
+  type: "HAD_EVENT",
+  from: stagedTrackingEvents,
+  start: { node: shipmentNodes, value: (e) => e.shipmentId },
+  end: { node: trackingEventNodes, value: (e) => e.eventId },
+  properties: (e) => ({ status: e.status, occurredAt: e.occurredAt }),
+});
