@@ -34,6 +34,8 @@ const entities = [
   ["chat/agents", "agents", "SupportAgent"],
   ["chat/sessions", "conversations", "ChatSession"],
   ["chat/messages", "chat_messages", "ChatMessage"],
+  ["shipping/tracking_events", "tracking_events", "TrackingEvent"],
+  ["ec/order_analytics", "order_analytics", "OrderAnalytics"],
 ] as const;
 
 const badCount = (entity: keyof GenerationReport["entities"]) =>
@@ -86,6 +88,7 @@ describe("EC, CRM and chat into one graph and four collections", () => {
     shipments: { unparseable_date: "shippedAt", missing_required_field: "orderId" },
     contacts: { invalid_email: "email", missing_required_field: "email" },
     deals: { non_numeric_price: "amount", unknown_currency: "currency", unparseable_date: "closeDate" },
+    tracking_events: { unparseable_date: "occurredAt", missing_required_field: "status" },
   };
 
   it.each(entities.filter(([, entity]) => defectPaths[entity]))(
@@ -113,6 +116,40 @@ describe("EC, CRM and chat into one graph and four collections", () => {
       expect([label, records[0]!.get("n").toNumber()]).toEqual([label, report.entities[entity].expectedLoaded]);
       expect(records[0]!.get("runs")).toEqual([runId]);
     }
+  });
+
+  it("dead-letters the truncated Parquet export as one unparseable record naming the file, its bad rows for their defect", async () => {
+    const letters = await listDeadLetters(env.db, { runId, assetKey: "ec/order_analytics" });
+    const unreadable = letters.filter((l) => l.reason === "unparseable");
+    expect(unreadable.map((l) => l.issues[0]!.message)).toEqual([
+      expect.stringMatching(/analytics\/orders-2025-12\.parquet:1: not a complete Parquet file/),
+    ]);
+    const paths: Record<string, string> = { missing_required_field: "channel", unknown_currency: "currency" };
+    const invalid = letters.filter((l) => l.reason === "invalid");
+    expect(invalid).toHaveLength(badCount("order_analytics") - 1);
+    expect(invalid.map((l) => [l.sourceKey, l.issues[0]!.path])).toEqual(
+      invalid.map((l) => [l.sourceKey, paths[badReasonOf("order_analytics", indexOfId(l.sourceKey!))!]]),
+    );
+  });
+
+  it("links each tracking event to its shipment and each order's analytics to its order, where both were loaded", async () => {
+    const links = async (type: string, start: string, end: string) =>
+      (await env.neo4j.executeQuery(`MATCH (:${start})-[r:${type}]->(:${end}) RETURN count(r) AS n`)).records[0]!
+        .get("n").toNumber();
+    const staged = async (table: string, key: string, other: string) =>
+      Number(
+        (await env.pool.query<{ n: string }>(
+          `select count(*) as n from staging.${table} t where not t.removed
+             and exists (select 1 from staging.${other} o where not o.removed and o.source_key = t.record->>'${key}')`,
+        )).rows[0]!.n,
+      );
+    const events = await staged("shipping_tracking_events", "shipmentId", "ec_shipments");
+    const analytics = await staged("ec_order_analytics", "orderId", "ec_orders");
+    // every event of a good shipment is in the feed's window, every good order's analytics outside the cut month
+    expect(events).toBeGreaterThan(report.entities.tracking_events.expectedLoaded * 0.9);
+    expect(analytics).toBeGreaterThan(report.entities.order_analytics.expectedLoaded * 0.9);
+    expect(await links("HAD_EVENT", "Shipment", "TrackingEvent")).toBe(events);
+    expect(await links("HAS_ANALYTICS", "Order", "OrderAnalytics")).toBe(analytics);
   });
 
   it("sums each day's orders into a (:Day) node, one partition a day, from the staged orders of that Berlin day", async () => {
