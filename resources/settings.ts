@@ -55,7 +55,7 @@ const port = (name: string, fallback: number) => Number(process.env[name] ?? fal
 
 /**
  * Ports of the private local stack, chosen away from each server's default so a user's own servers
- * are left alone (`INGEST_POSTGRES_PORT`, `INGEST_NEO4J_PORT`, `INGEST_CHROMA_PORT`, `INGEST_CRM_API_PORT`,
+ * are left alone (`INGEST_POSTGRES_PORT`, `INGEST_NEO4J_PORT`, `INGEST_CHROMA_PORT`, `INGEST_CRM_API_PORT`, `INGEST_SAMPLE_APIS_PORT`,
  * `INGEST_UI_PORT`, `INGEST_JAEGER_OTLP_GRPC_PORT`, `INGEST_JAEGER_OTLP_HTTP_PORT`, `INGEST_JAEGER_QUERY_PORT`,
  * `INGEST_JAEGER_QUERY_GRPC_PORT`, `INGEST_FERRETDB_PORT`, `INGEST_MARIADB_PORT` move them).
  */
@@ -64,6 +64,8 @@ export const localPorts = {
   neo4j: port("INGEST_NEO4J_PORT", 57687),
   chroma: port("INGEST_CHROMA_PORT", 58000),
   crmApi: port("INGEST_CRM_API_PORT", 58080),
+  /** `ingest sample-apis`': the chat, shop GraphQL and payments APIs, under `/chat`, `/shop` and `/payments`. */
+  sampleApis: port("INGEST_SAMPLE_APIS_PORT", 58082),
   /** `ingest ui`'s. */
   ui: port("INGEST_UI_PORT", 58090),
   jaegerOtlpGrpc: port("INGEST_JAEGER_OTLP_GRPC_PORT", 54317),
@@ -143,6 +145,27 @@ export interface Settings {
     /** `CRM_CLIENT_SECRET` (or `CRM_CLIENT_SECRET_FILE`), else the local sample CRM's; undefined when there is none. */
     clientSecret: string | undefined;
   };
+  /** The support chat's API (Zendesk-shaped) and its API token. */
+  chatApi: {
+    /** `CHAT_API_URL`, else the local sample's `http://127.0.0.1:58082/chat`: `/api/v2/…` is resolved against it. */
+    url: string;
+    /** `CHAT_API_TOKEN` (or `CHAT_API_TOKEN_FILE`), else the local sample's; undefined when there is none. */
+    token: string | undefined;
+  };
+  /** The online store's GraphQL Admin API (Shopify-shaped) and its access token. */
+  shopApi: {
+    /** `SHOP_GRAPHQL_URL`, else the local sample's `http://127.0.0.1:58082/shop/admin/api/2025-01/graphql.json`. */
+    url: string;
+    /** `SHOP_ACCESS_TOKEN` (or `SHOP_ACCESS_TOKEN_FILE`), else the local sample's; undefined when there is none. */
+    accessToken: string | undefined;
+  };
+  /** The payment provider's API (Stripe-shaped) and its secret key. */
+  paymentsApi: {
+    /** `PAYMENTS_API_URL`, else the local sample's `http://127.0.0.1:58082/payments`: `/v1/…` is resolved against it. */
+    url: string;
+    /** `PAYMENTS_SECRET_KEY` (or `PAYMENTS_SECRET_KEY_FILE`), else the local sample's; undefined when there is none. */
+    secretKey: string | undefined;
+  };
   /** A folder holding `<modelId>/config.json, tokenizer.json, onnx/model.onnx`. */
   modelPath: string;
   /** The bundled project's product catalogue and sessions, in MongoDB (the local stack's FerretDB). */
@@ -191,6 +214,8 @@ export interface Settings {
   };
 }
 
+const localSampleApis = () => `http://127.0.0.1:${localPorts.sampleApis}`;
+
 function localDatabaseUrl(database: string): string {
   const password = stateSecret("postgres") ?? "";
   return `postgres://ingest:${encodeURIComponent(password)}@127.0.0.1:${localPorts.postgres}/${database}`;
@@ -229,6 +254,18 @@ export function settings(): Settings {
       url: process.env.CRM_API_URL ?? `http://127.0.0.1:${localPorts.crmApi}`,
       clientId: process.env.CRM_CLIENT_ID ?? "ingest-local",
       clientSecret: envSecret("CRM_CLIENT_SECRET") ?? stateSecret("crm"),
+    },
+    chatApi: {
+      url: process.env.CHAT_API_URL ?? `${localSampleApis()}/chat`,
+      token: envSecret("CHAT_API_TOKEN") ?? stateSecret("chat-api"),
+    },
+    shopApi: {
+      url: process.env.SHOP_GRAPHQL_URL ?? `${localSampleApis()}/shop/admin/api/2025-01/graphql.json`,
+      accessToken: envSecret("SHOP_ACCESS_TOKEN") ?? stateSecret("shop-api"),
+    },
+    paymentsApi: {
+      url: process.env.PAYMENTS_API_URL ?? `${localSampleApis()}/payments`,
+      secretKey: envSecret("PAYMENTS_SECRET_KEY") ?? stateSecret("payments-api"),
     },
     modelPath: resolve(modelPath ?? join(cacheDir, "models")),
     mongo: {
