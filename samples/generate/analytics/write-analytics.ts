@@ -23,7 +23,7 @@ export interface AnalyticsOutput {
 }
 
 /** The columns of the export, in file order: what `schemaFromColumnData` types them as, and whether null may occur. */
-const columns = [
+export const analyticsColumns = [
   { name: "order_id", type: "STRING", nullable: false },
   { name: "customer_id", type: "STRING", nullable: false },
   { name: "ordered_at", type: "TIMESTAMP", nullable: false },
@@ -36,14 +36,15 @@ const columns = [
   { name: "revenue_eur", type: "DOUBLE", nullable: false },
   { name: "margin_eur", type: "DOUBLE", nullable: false },
 ] as const satisfies readonly Omit<ColumnSource, "data">[];
-type Column = (typeof columns)[number]["name"];
-type Row = Record<Column, string | number | Date | null>;
+type Column = (typeof analyticsColumns)[number]["name"];
+/** One row of the export, by column. */
+export type AnalyticsRow = Record<Column, string | number | Date | null>;
 
 const round2 = (value: number) => Math.round(value * 100) / 100;
 const month = (ms: number) => new Date(ms).toISOString().slice(0, 7);
 
 /** Order `o` as the analytics platform exports it: attribution, basket size, revenue in EUR and margin. */
-function analyticsRow(world: World, o: Order): Row {
+export function analyticsRow(world: World, o: Order): AnalyticsRow {
   const random = recordStream(world.seed, ANALYTICS, o.index);
   const channel = weighted(random, [["web", 55], ["app", 30], ["marketplace", 10], ["phone", 5]] as const);
   const device = channel === "app"
@@ -75,16 +76,16 @@ function analyticsRow(world: World, o: Order): Row {
 class MonthFile {
   readonly path: string;
   rows = 0;
-  #pending: Row[] = [];
+  #pending: AnalyticsRow[] = [];
   readonly #writer: ParquetWriter;
 
   constructor(path: string) {
     this.path = path;
-    const schema = schemaFromColumnData({ columnData: columns.map((c) => ({ ...c, data: [] })) });
+    const schema = schemaFromColumnData({ columnData: analyticsColumns.map((c) => ({ ...c, data: [] })) });
     this.#writer = new ParquetWriter({ writer: fileWriter(path), schema, createdBy: "ingest-graph sample analytics" });
   }
 
-  add(row: Row): void {
+  add(row: AnalyticsRow): void {
     this.#pending.push(row);
     this.rows += 1;
     if (this.#pending.length === ROW_GROUP) this.#flush();
@@ -95,7 +96,7 @@ class MonthFile {
     const rows = this.#pending;
     this.#pending = [];
     void this.#writer.write({
-      columnData: columns.map(({ name }) => ({ name, data: rows.map((row) => row[name]) })),
+      columnData: analyticsColumns.map(({ name }) => ({ name, data: rows.map((row) => row[name]) })),
       rowGroupSize: ROW_GROUP,
     });
   }

@@ -11,7 +11,8 @@ import type { World } from "../world.ts";
 import { FEED_START, type TrackedShipment, trackedShipment, type TrackingEvent } from "./tracking.ts";
 
 const SHIPMENTS_PER_FILE = 500;
-const NAMESPACE = "urn:parcelhub:tracking:2";
+/** The feed's XML namespace (the default namespace of its documents). */
+export const NAMESPACE = "urn:parcelhub:tracking:2";
 
 export interface ShippingOutput {
   reports: Partial<Record<Entity, EntityReport>>;
@@ -33,7 +34,8 @@ function eventXml(e: TrackingEvent): string {
   ].join("\n");
 }
 
-function shipmentXml(s: TrackedShipment): string {
+/** A `<shipment>` element of the feed, its scans in it (a duplicated scan twice), indented as in the files. */
+export function shipmentXml(s: TrackedShipment): string {
   const events = s.events.flatMap((e) => (e.duplicated ? [eventXml(e), eventXml(e)] : [eventXml(e)]));
   return [
     `  <shipment carrier="${escape(s.carrier)}" trackingNumber="${s.trackingNumber}">`,
@@ -42,6 +44,12 @@ function shipmentXml(s: TrackedShipment): string {
     `  </shipment>`,
   ].join("\n");
 }
+
+/** The lines a feed file starts with; it ends with `</feed>`. */
+export const feedStart = () => [
+  '<?xml version="1.0" encoding="UTF-8"?>',
+  `<feed xmlns="${NAMESPACE}" provider="ParcelHub" exportedAt="${isoSeconds(EPOCH)}">`,
+];
 
 /**
  * The shipping provider's tracking feed: `shipping/tracking/feed-0001.xml.gz` …, gzip'd XML of 500 shipments
@@ -79,8 +87,7 @@ export async function writeTracking(
       file = new LineFile(join(outDir, fileName));
       inFile = 0;
       eventsInFile = 0;
-      await file.write('<?xml version="1.0" encoding="UTF-8"?>');
-      await file.write(`<feed xmlns="${NAMESPACE}" provider="ParcelHub" exportedAt="${isoSeconds(EPOCH)}">`);
+      for (const line of feedStart()) await file.write(line);
     }
     await file.write(shipmentXml(shipment));
     inFile += 1;
