@@ -1,4 +1,3 @@
-import { SourceError } from "../bad-rows.ts";
 import { fileLines, type Line } from "../file-input.ts";
 
 /** One CSV record's text, possibly spanning lines (a quoted field with line breaks), before parsing. */

@@ -7,8 +7,7 @@ import { type OnProgress, progressOf } from "../progress.ts";
 import { chance, pick, recordStream, streamTag, weighted } from "../random.ts";
 import { type EntityReport, Tally } from "../report.ts";
 import { type Order, order } from "../shop/orders.ts";
-import { unknownCurrencies } from "../vocabulary/people.ts";
-import { eurRates } from "../vocabulary/people.ts";
+import { eurRates, unknownCurrencies } from "../vocabulary/people.ts";
 import type { World } from "../world.ts";
 
 const ANALYTICS = streamTag("analytics.orders");
