@@ -16,6 +16,7 @@ import { fileChunks } from "../file-input.ts";
  * text, if any besides whitespace, is `#text`.
  */
 export interface XmlElement {
+  /** An attribute or child element by its local name, or the element's own text as `#text`. */
   [name: string]: XmlValue;
 }
 
