@@ -1,4 +1,5 @@
-import { createReadStream } from "node:fs";
+import { createReadStream, existsSync, readdirSync } from "node:fs";
+import { join } from "node:path";
 import { pipeline, type Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
 import { SourceError } from "./bad-rows.ts";
@@ -62,4 +63,13 @@ export async function* fileLines(path: string, maxLineSize = 64 * 1024 * 1024): 
     }
   }
   if (partial !== "") yield { number: number + 1, text: number === 0 ? partial.replace(/^\uFEFF/, "") : partial };
+}
+
+/**
+ * The files of a landing folder whose names match `pattern`, as full paths in name order (the order exports
+ * numbered or dated in their names were written in); none when the folder does not exist yet.
+ */
+export function filesIn(dir: string, pattern: RegExp): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).filter((name) => pattern.test(name)).sort().map((name) => join(dir, name));
 }

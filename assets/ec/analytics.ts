@@ -1,6 +1,6 @@
-import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
+import { filesIn } from "../../connectors/file-input.ts";
 import { defineNodeAsset, defineRelationshipAsset } from "../../connectors/neo4j/index.ts";
 import { readParquet } from "../../connectors/parquet/index.ts";
 import { defineStagedAsset } from "../../connectors/staging/index.ts";
@@ -39,13 +39,8 @@ export const OrderAnalytics = fromSource(
 );
 export type OrderAnalytics = z.infer<typeof OrderAnalytics>;
 
-const exportDir = join(sourcesDir, "analytics");
-
 /** The export's monthly files, oldest first. */
-function exportFiles(): string[] {
-  if (!existsSync(exportDir)) return [];
-  return readdirSync(exportDir).filter((f) => f.endsWith(".parquet")).sort().map((f) => join(exportDir, f));
-}
+const exportFiles = () => filesIn(join(sourcesDir, "analytics"), /\.parquet$/);
 
 /**
  * Order analytics from the monthly Parquet export, a row group at a time. A file that cannot be read

@@ -1,20 +1,15 @@
-import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { defineNodeAsset, defineRelationshipAsset } from "../../connectors/neo4j/index.ts";
 import { defineStagedAsset } from "../../connectors/staging/index.ts";
 import { isBadRow } from "../../connectors/bad-rows.ts";
+import { filesIn } from "../../connectors/file-input.ts";
 import { readXml, type XmlElement } from "../../connectors/xml/index.ts";
 import { sourcesDir } from "../../resources/settings.ts";
 import { shipmentNodes } from "../ec/orders.ts";
 import { TrackingEvent, trackingEventKey } from "./models.ts";
 
-const feedDir = join(sourcesDir, "shipping", "tracking");
-
 /** The feed's files in the landing folder, oldest first (`feed-0001.xml.gz`, …; plain `.xml` too). */
-function feedFiles(): string[] {
-  if (!existsSync(feedDir)) return [];
-  return readdirSync(feedDir).filter((f) => /\.xml(\.gz)?$/.test(f)).sort().map((f) => join(feedDir, f));
-}
+const feedFiles = () => filesIn(join(sourcesDir, "shipping", "tracking"), /\.xml(\.gz)?$/);
 
 /** A `<shipment>`'s scans, each with the shipment's reference, carrier and tracking number. */
 function eventsOf(shipment: XmlElement): unknown[] {
