@@ -1,5 +1,5 @@
 import { eagerDownstream } from "./eager.ts";
-import { chatExports, chatWebhooks, crmExports } from "./landing.ts";
+import { analyticsExports, chatExports, chatWebhooks, crmExports, shippingFeed } from "./landing.ts";
 
 /** Sensors of this project, run by `ingest daemon`. */
-export const sensors = [chatWebhooks, chatExports, crmExports, eagerDownstream];
+export const sensors = [chatWebhooks, chatExports, crmExports, shippingFeed, analyticsExports, eagerDownstream];

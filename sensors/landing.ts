@@ -32,3 +32,22 @@ export const crmExports = defineFileSensor({
   ],
   complete: { quietMs: 2_000 },
 });
+
+/** The shipping provider's tracking feed: each new file refreshes the tracking events, which read the whole folder. */
+export const shippingFeed = defineFileSensor({
+  name: "shipping_feed",
+  folder: "shipping/tracking",
+  files: [{ glob: "*.xml.gz", select: "shipping/tracking_events" }, {
+    glob: "*.xml",
+    select: "shipping/tracking_events",
+  }],
+  complete: { quietMs: 2_000 },
+});
+
+/** The analytics platform's monthly Parquet exports of orders. */
+export const analyticsExports = defineFileSensor({
+  name: "analytics_exports",
+  folder: "analytics",
+  files: [{ glob: "orders-*.parquet", select: "ec/order_analytics" }],
+  complete: { quietMs: 2_000 },
+});
