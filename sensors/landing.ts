@@ -44,10 +44,13 @@ export const shippingFeed = defineFileSensor({
   complete: { quietMs: 2_000 },
 });
 
-/** The analytics platform's monthly Parquet exports of orders. */
+/** The analytics platform's exports: orders, a Parquet file a month, and the campaigns, gzip'd JSON. */
 export const analyticsExports = defineFileSensor({
   name: "analytics_exports",
   folder: "analytics",
-  files: [{ glob: "orders-*.parquet", select: "ec/order_analytics" }],
+  files: [
+    { glob: "orders-*.parquet", select: "ec/order_analytics" },
+    { glob: "campaigns.json.gz", select: "ec/campaigns" },
+  ],
   complete: { quietMs: 2_000 },
 });

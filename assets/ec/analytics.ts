@@ -2,6 +2,7 @@ import { join } from "node:path";
 import { z } from "zod";
 import { filesIn } from "../../connectors/file-input.ts";
 import { defineNodeAsset, defineRelationshipAsset } from "../../connectors/neo4j/index.ts";
+import { readJson } from "../../connectors/json/index.ts";
 import { readParquet } from "../../connectors/parquet/index.ts";
 import { defineStagedAsset } from "../../connectors/staging/index.ts";
 import { sourcesDir } from "../../resources/settings.ts";
@@ -79,4 +80,73 @@ export const hasAnalytics = defineRelationshipAsset<OrderAnalytics>({
   from: stagedOrderAnalytics,
   start: { node: orderNodes, value: (a) => a.orderId },
   end: { node: orderAnalyticsNodes, value: (a) => a.orderId },
+});
+
+export const campaignChannels = ["search", "social", "affiliate", "email"] as const;
+
+/**
+ * A marketing campaign from the analytics platform's `analytics/campaigns.json.gz` (one JSON document, the
+ * campaigns nested in it): its budget, and its spend summed over the days it ran (`daily_spend`).
+ */
+export const Campaign = fromSource(
+  z.object({
+    campaignId: field.id,
+    name: field.text,
+    channel: field.oneOf(campaignChannels),
+    startsAt: field.timestamp,
+    endsAt: field.optionalTimestamp,
+    budget: field.amount,
+    currency: field.currency,
+    dailySpend: z.array(z.object({ date: z.string(), eur: z.number().nonnegative("Must not be negative") })),
+  }),
+  {
+    campaignId: ["id"],
+    startsAt: ["starts_at"],
+    endsAt: ["ends_at"],
+    budget: ["budget.amount"],
+    currency: ["budget.currency"],
+    dailySpend: ["daily_spend"],
+  },
+).transform(({ dailySpend, ...campaign }) => ({
+  ...campaign,
+  days: dailySpend.length,
+  spendEur: Math.round(dailySpend.reduce((sum, day) => sum + day.eur, 0) * 100) / 100,
+}));
+export type Campaign = z.infer<typeof Campaign>;
+
+/** Campaigns, streamed out of the gzip'd JSON document one at a time (`$.campaigns.*`). */
+export const stagedCampaigns = defineStagedAsset<Campaign>({
+  key: "ec/campaigns",
+  codeVersion: "1",
+  table: "ec_campaigns",
+  source: "analytics/campaigns.json.gz",
+  model: Campaign,
+  sourceKey: (c) => c.campaignId,
+  rawKey: (raw) => raw.id,
+  async *extract() {
+    for (const file of filesIn(join(sourcesDir, "analytics"), /^campaigns\.json(\.gz)?$/)) {
+      yield* readJson(file, { path: "$.campaigns.*" });
+    }
+  },
+});
+
+export const campaignNodes = defineNodeAsset<Campaign>({
+  key: "graph/Campaign",
+  codeVersion: "1",
+  label: "Campaign",
+  keyProperty: "campaignId",
+  from: stagedCampaigns,
+  properties: (c) => ({ ...c }),
+  integers: ["days"],
+});
+
+/** `(:OrderAnalytics)-[:ATTRIBUTED_TO]->(:Campaign)`, for the orders the export attributes to a campaign. */
+export const attributedTo = defineRelationshipAsset<OrderAnalytics>({
+  key: "graph/ATTRIBUTED_TO",
+  codeVersion: "1",
+  type: "ATTRIBUTED_TO",
+  from: stagedOrderAnalytics,
+  where: (a) => a.campaign !== null,
+  start: { node: orderAnalyticsNodes, value: (a) => a.orderId },
+  end: { node: campaignNodes, value: (a) => a.campaign },
 });

@@ -31,6 +31,7 @@ export const entities = [
   "chat_messages",
   "tracking_events",
   "order_analytics",
+  "campaigns",
 ] as const;
 export type Entity = (typeof entities)[number];
 
@@ -80,6 +81,8 @@ export const defectRules: Readonly<Record<Entity, DefectRule>> = {
   tracking_events: { badOffset: 83, reasons: ["unparseable_date", "missing_required_field"], duplicateOffset: 19 },
   // Index: the order's. The truncated last file is one more bad record, `truncated_file` (see writeAnalytics).
   order_analytics: { badOffset: 89, reasons: ["missing_required_field", "unknown_currency"] },
+  // 29 campaigns at every scale: campaign 7 is the one bad one.
+  campaigns: { badOffset: 7, reasons: ["unknown_currency"] },
 };
 
 /** Why record `index` of `entity` is bad, or undefined when it is good. */

@@ -36,6 +36,7 @@ const entities = [
   ["chat/messages", "chat_messages", "ChatMessage"],
   ["shipping/tracking_events", "tracking_events", "TrackingEvent"],
   ["ec/order_analytics", "order_analytics", "OrderAnalytics"],
+  ["ec/campaigns", "campaigns", "Campaign"],
 ] as const;
 
 const badCount = (entity: keyof GenerationReport["entities"]) =>
@@ -132,7 +133,7 @@ describe("EC, CRM and chat into one graph and four collections", () => {
     );
   });
 
-  it("links each tracking event to its shipment and each order's analytics to its order, where both were loaded", async () => {
+  it("links tracking events to shipments, analytics to orders and campaigns, where both ends were loaded", async () => {
     const links = async (type: string, start: string, end: string) =>
       (await env.neo4j.executeQuery(`MATCH (:${start})-[r:${type}]->(:${end}) RETURN count(r) AS n`)).records[0]!
         .get("n").toNumber();
@@ -150,6 +151,9 @@ describe("EC, CRM and chat into one graph and four collections", () => {
     expect(analytics).toBeGreaterThan(report.entities.order_analytics.expectedLoaded * 0.9);
     expect(await links("HAD_EVENT", "Shipment", "TrackingEvent")).toBe(events);
     expect(await links("HAS_ANALYTICS", "Order", "OrderAnalytics")).toBe(analytics);
+    const attributed = await staged("ec_order_analytics", "campaign", "ec_campaigns");
+    expect(attributed).toBeGreaterThan(0);
+    expect(await links("ATTRIBUTED_TO", "OrderAnalytics", "Campaign")).toBe(attributed);
   });
 
   it("sums each day's orders into a (:Day) node, one partition a day, from the staged orders of that Berlin day", async () => {

@@ -106,6 +106,9 @@ it("writes exactly the rows, lines and files the report lists", async () => {
     else if (path.endsWith(".csv")) expect(parse(readFileSync(full), { columns: true }).length, path).toBe(count);
     else if (path.endsWith(".xml.gz")) {
       expect(gunzipSync(readFileSync(full)).toString("utf8").match(/<event /g)?.length, path).toBe(count);
+    } else if (path.endsWith(".json.gz")) {
+      const document = JSON.parse(gunzipSync(readFileSync(full)).toString("utf8")) as { campaigns: unknown[] };
+      expect(document.campaigns.length, path).toBe(count);
     } else if (path.endsWith(".parquet")) {
       const bytes = new Uint8Array(readFileSync(full)).buffer;
       // the last month's export was cut short: its footer, and so every row, is gone
@@ -146,6 +149,7 @@ it("writes exactly the rows, lines and files the report lists", async () => {
   expect(e.order_analytics.generated).toBe(sumOf(parquetFiles().slice(0, -1)) + 1);
   expect(e.order_analytics.bad.truncated_file).toBe(1);
   expect(sumOf(parquetFiles())).toBe(scale);
+  expect(e.campaigns.generated).toBe(files["analytics/campaigns.json.gz"]);
   // the counts of samples/SOURCES.md at N = 2,000
   expect([
     e.customers.generated,

@@ -4,11 +4,14 @@ import { type ColumnSource, fileWriter, ParquetWriter, schemaFromColumnData } fr
 import { badReasonOf, type Entity } from "../defects.ts";
 import { ids } from "../links.ts";
 import { type OnProgress, progressOf } from "../progress.ts";
+import { LineFile } from "../sinks/line-file.ts";
+import { EPOCH, isoSeconds } from "../time.ts";
 import { chance, pick, recordStream, streamTag, weighted } from "../random.ts";
 import { type EntityReport, Tally } from "../report.ts";
 import { type Order, order } from "../shop/orders.ts";
 import { eurRates, unknownCurrencies } from "../vocabulary/people.ts";
 import type { World } from "../world.ts";
+import { campaignIdsFor, campaigns } from "./campaigns.ts";
 
 const ANALYTICS = streamTag("analytics.orders");
 /** Rows per row group: a month of 1,000,000 orders (about 41,000) is five. */
@@ -51,9 +54,6 @@ export function analyticsRow(world: World, o: Order): AnalyticsRow {
     : channel === "phone"
     ? null
     : weighted(random, [["desktop", 50], ["mobile", 42], ["tablet", 8]] as const);
-  const m = month(o.orderedAt);
-  const campaigns = [`newsletter-${m}`, "google-shopping", "instagram-ads", "affiliate-deals"];
-  if (m.endsWith("-11")) campaigns.push(`black-friday-${m.slice(0, 4)}`);
   const revenueEur = round2(o.total / (eurRates[o.currency] ?? 1));
   const bad = badReasonOf("order_analytics", o.index);
   return {
@@ -62,7 +62,7 @@ export function analyticsRow(world: World, o: Order): AnalyticsRow {
     ordered_at: new Date(o.orderedAt),
     channel: bad === "missing_required_field" ? null : channel,
     device,
-    campaign: chance(random, 0.4) ? pick(random, campaigns) : null,
+    campaign: chance(random, 0.4) ? pick(random, campaignIdsFor(o.orderedAt)) : null,
     items: o.lines.reduce((sum, line) => sum + line.quantity, 0),
     revenue: o.total,
     currency: bad === "unknown_currency" ? pick(random, unknownCurrencies) : o.currency,
@@ -106,10 +106,26 @@ class MonthFile {
   }
 }
 
+/** `analytics/campaigns.json.gz`: the campaigns the orders are attributed to, one JSON document, a campaign a line. */
+async function writeCampaigns(world: World, outDir: string): Promise<{ report: EntityReport; count: number }> {
+  const tally = new Tally("campaigns", "analytics/campaigns.json.gz");
+  const list = campaigns(world.seed);
+  const file = new LineFile(join(outDir, "analytics", "campaigns.json.gz"));
+  await file.write(`{"exportedAt": "${isoSeconds(EPOCH)}", "campaigns": [`);
+  for (const [c, campaign] of list.entries()) {
+    await file.write(`  ${JSON.stringify(campaign)}${c < list.length - 1 ? "," : ""}`);
+    tally.record(badReasonOf("campaigns", c));
+  }
+  await file.write("]}");
+  await file.close();
+  return { report: tally.report(), count: list.length };
+}
+
 /**
- * The analytics platform's export of orders: `analytics/orders-2024-01.parquet` …, one file a month of
- * `ordered_at` (UTC), row groups of 10,000. The last month's file is cut to 60 % of its bytes (copied
- * while it was being written): unreadable, it counts as one bad record, `truncated_file`, in the report.
+ * The analytics platform's exports: `analytics/orders-2024-01.parquet` …, every order, one file a month of
+ * `ordered_at` (UTC), row groups of 10,000; and `analytics/campaigns.json.gz`, the campaigns they name. The
+ * last month's Parquet file is cut to 60 % of its bytes (copied while it was being written): unreadable, it
+ * counts as one bad record, `truncated_file`, in the report.
  */
 export async function writeAnalytics(world: World, outDir: string, onProgress?: OnProgress): Promise<AnalyticsOutput> {
   await mkdir(join(outDir, "analytics"), { recursive: true });
@@ -146,5 +162,7 @@ export async function writeAnalytics(world: World, outDir: string, onProgress?: 
     tally.record("truncated_file");
   }
   progress.done(world.sizes.orders);
-  return { reports: { order_analytics: tally.report() }, files };
+  const written = await writeCampaigns(world, outDir);
+  files["analytics/campaigns.json.gz"] = written.count;
+  return { reports: { order_analytics: tally.report(), campaigns: written.report }, files };
 }
