@@ -7,7 +7,7 @@ import * as orders from "./assets/ec/orders.ts";
 import * as reviews from "./assets/ec/reviews.ts";
 import { dailySales } from "./assets/ec/sales.ts";
 import * as analytics from "./assets/ec/analytics.ts";
-import * as tracking from "./assets/shipping/tracking.ts";
+import * as tracking from "./assets/ec/tracking.ts";
 import { persons } from "./assets/people/persons.ts";
 import type { AssetDefinition } from "./engine/asset.ts";
 import { defineDefinitions } from "./engine/definitions.ts";

@@ -37,9 +37,9 @@ export const crmExports = defineFileSensor({
 export const shippingFeed = defineFileSensor({
   name: "shipping_feed",
   folder: "shipping/tracking",
-  files: [{ glob: "*.xml.gz", select: "shipping/tracking_events" }, {
+  files: [{ glob: "*.xml.gz", select: "ec/tracking_events" }, {
     glob: "*.xml",
-    select: "shipping/tracking_events",
+    select: "ec/tracking_events",
   }],
   complete: { quietMs: 2_000 },
 });

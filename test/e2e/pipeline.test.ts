@@ -34,7 +34,7 @@ const entities = [
   ["chat/agents", "agents", "SupportAgent"],
   ["chat/sessions", "conversations", "ChatSession"],
   ["chat/messages", "chat_messages", "ChatMessage"],
-  ["shipping/tracking_events", "tracking_events", "TrackingEvent"],
+  ["ec/tracking_events", "tracking_events", "TrackingEvent"],
   ["ec/order_analytics", "order_analytics", "OrderAnalytics"],
   ["ec/campaigns", "campaigns", "Campaign"],
 ] as const;
@@ -144,7 +144,7 @@ describe("EC, CRM and chat into one graph and four collections", () => {
              and exists (select 1 from staging.${other} o where not o.removed and o.source_key = t.record->>'${key}')`,
         )).rows[0]!.n,
       );
-    const events = await staged("shipping_tracking_events", "shipmentId", "ec_shipments");
+    const events = await staged("ec_tracking_events", "shipmentId", "ec_shipments");
     const analytics = await staged("ec_order_analytics", "orderId", "ec_orders");
     // every event of a good shipment is in the feed's window, every good order's analytics outside the cut month
     expect(events).toBeGreaterThan(report.entities.tracking_events.expectedLoaded * 0.9);

@@ -1,12 +1,53 @@
+/**
+ * The shipping provider's tracking feed (`shipping/tracking/*.xml.gz`, see samples/SOURCES.md): each
+ * `<shipment>` holds the parcel's scans, and each scan becomes one record with its shipment's fields.
+ */
 import { join } from "node:path";
+import { z } from "zod";
 import { defineNodeAsset, defineRelationshipAsset } from "../../connectors/neo4j/index.ts";
 import { defineStagedAsset } from "../../connectors/staging/index.ts";
 import { isBadRow } from "../../connectors/bad-rows.ts";
 import { filesIn } from "../../connectors/file-input.ts";
 import { readXml, type XmlElement } from "../../connectors/xml/index.ts";
 import { sourcesDir } from "../../resources/settings.ts";
-import { shipmentNodes } from "../ec/orders.ts";
-import { TrackingEvent, trackingEventKey } from "./models.ts";
+import { field, fromSource } from "../shared/clean.ts";
+import { shipmentNodes } from "./orders.ts";
+
+export const trackingStatuses = [
+  "info_received",
+  "picked_up",
+  "in_transit",
+  "delivery_failed",
+  "out_for_delivery",
+  "delivered",
+] as const;
+
+/**
+ * A scan of a parcel: what happened (`status`), when and where. `shipmentId` is the shop's shipment the
+ * provider was given as reference; `occurredAt` is read from UTC ISO or psql-style Berlin time.
+ */
+export const TrackingEvent = fromSource(
+  z.object({
+    eventId: field.id,
+    shipmentId: field.id,
+    carrier: field.optionalText,
+    trackingNumber: field.text,
+    status: field.oneOf(trackingStatuses),
+    occurredAt: field.timestamp,
+    city: field.optionalText,
+    country: field.country,
+    description: field.optionalText,
+  }),
+  {
+    eventId: ["id"],
+    shipmentId: ["reference"],
+    occurredAt: ["timestamp"],
+    city: ["location.city"],
+    country: ["location.country"],
+  },
+);
+export type TrackingEvent = z.infer<typeof TrackingEvent>;
+export const trackingEventKey = (e: TrackingEvent): string => e.eventId;
 
 /** The feed's files in the landing folder, oldest first (`feed-0001.xml.gz`, …; plain `.xml` too). */
 const feedFiles = () => filesIn(join(sourcesDir, "shipping", "tracking"), /\.xml(\.gz)?$/);
@@ -20,9 +61,9 @@ function eventsOf(shipment: XmlElement): unknown[] {
 
 /** Tracking events from the shipping provider's XML feed; a scan the provider sent twice is staged once. */
 export const stagedTrackingEvents = defineStagedAsset<TrackingEvent>({
-  key: "shipping/tracking_events",
+  key: "ec/tracking_events",
   codeVersion: "1",
-  table: "shipping_tracking_events",
+  table: "ec_tracking_events",
   source: "shipping/tracking/*.xml.gz",
   model: TrackingEvent,
   sourceKey: trackingEventKey,
