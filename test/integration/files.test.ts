@@ -261,39 +261,41 @@ describe("readXml", () => {
   });
 });
 
+/** A small Parquet file: 25 rows in row groups of 10, with a column of each kind the export has. */
+const n = 25;
+const columns = (offsetIndex: boolean): ColumnSource[] => [
+  { name: "order_id", data: Array.from({ length: n }, (_, i) => `O-${i + 1}`), type: "STRING", offsetIndex },
+  { name: "items", data: Array.from({ length: n }, (_, i) => i % 4), type: "INT32", offsetIndex },
+  {
+    name: "views",
+    data: Array.from({ length: n }, (_, i) => (i === 0 ? 2n ** 60n : BigInt(i * 1000))),
+    type: "INT64",
+    offsetIndex,
+  },
+  {
+    name: "ordered_at",
+    data: Array.from({ length: n }, (_, i) => new Date(Date.UTC(2025, 11, 1 + i))),
+    type: "TIMESTAMP",
+    offsetIndex,
+  },
+  {
+    name: "campaign",
+    data: Array.from({ length: n }, (_, i) => (i % 3 === 0 ? null : `c${i % 3}`)),
+    type: "STRING",
+    offsetIndex,
+  },
+];
+const expected = Array.from({ length: n }, (_, i) => ({
+  order_id: `O-${i + 1}`,
+  items: i % 4,
+  views: i === 0 ? String(2n ** 60n) : i * 1000,
+  ordered_at: new Date(Date.UTC(2025, 11, 1 + i)),
+  campaign: i % 3 === 0 ? null : `c${i % 3}`,
+}));
+const write = (name: string, offsetIndex = true) =>
+  file(name, new Uint8Array(parquetWriteBuffer({ columnData: columns(offsetIndex), rowGroupSize: 10 })));
+
 describe("readParquet", () => {
-  const n = 25;
-  const columns = (offsetIndex: boolean): ColumnSource[] => [
-    { name: "order_id", data: Array.from({ length: n }, (_, i) => `O-${i + 1}`), type: "STRING", offsetIndex },
-    { name: "items", data: Array.from({ length: n }, (_, i) => i % 4), type: "INT32", offsetIndex },
-    {
-      name: "views",
-      data: Array.from({ length: n }, (_, i) => (i === 0 ? 2n ** 60n : BigInt(i * 1000))),
-      type: "INT64",
-      offsetIndex,
-    },
-    {
-      name: "ordered_at",
-      data: Array.from({ length: n }, (_, i) => new Date(Date.UTC(2025, 11, 1 + i))),
-      type: "TIMESTAMP",
-      offsetIndex,
-    },
-    {
-      name: "campaign",
-      data: Array.from({ length: n }, (_, i) => (i % 3 === 0 ? null : `c${i % 3}`)),
-      type: "STRING",
-      offsetIndex,
-    },
-  ];
-  const expected = Array.from({ length: n }, (_, i) => ({
-    order_id: `O-${i + 1}`,
-    items: i % 4,
-    views: i === 0 ? String(2n ** 60n) : i * 1000,
-    ordered_at: new Date(Date.UTC(2025, 11, 1 + i)),
-    campaign: i % 3 === 0 ? null : `c${i % 3}`,
-  }));
-  const write = (name: string, offsetIndex = true) =>
-    file(name, new Uint8Array(parquetWriteBuffer({ columnData: columns(offsetIndex), rowGroupSize: 10 })));
   let path: string;
   beforeAll(() => {
     path = write("orders.parquet");
