@@ -32,6 +32,8 @@ export type {
   AssetTarget,
   MaterializeContext,
   MaterializeResult,
+  ObserveContext,
+  ObservedVersion,
   RetryPolicy,
 } from "./engine/asset.ts";
 export { buildAssetGraph } from "./engine/asset-graph.ts";
@@ -39,14 +41,26 @@ export type { AssetGraph, GraphInput } from "./engine/asset-graph.ts";
 export { defineDefinitions } from "./engine/definitions.ts";
 export type { Definitions } from "./engine/definitions.ts";
 export type { DeadLetterInput } from "./engine/dead-letters.ts";
-export { defineResource } from "./engine/resource.ts";
+export { defineResource, ResourcePool } from "./engine/resource.ts";
 export type { ResourceDefinition, ResourceKind, ResourceNeed } from "./engine/resource.ts";
 export { dailyPartitions, hourlyPartitions, PartitionError, staticPartitions } from "./engine/partitions.ts";
 export type { PartitionsDefinition, TimeWindowPartitions } from "./engine/partitions.ts";
 
 // Asset kinds: staged sources, and the Neo4j labels, relationships and Chroma collections built from them.
 export { defineStagedAsset } from "./connectors/staging/index.ts";
-export type { StagedAsset, StagedAssetSpec } from "./connectors/staging/index.ts";
+export type {
+  CursorValue,
+  ExtractContext,
+  ExtractCursorState,
+  FieldDrift,
+  FieldType,
+  IncrementalSpec,
+  KnownFields,
+  SchemaContract,
+  SchemaDrift,
+  StagedAsset,
+  StagedAssetSpec,
+} from "./connectors/staging/index.ts";
 export { defineNodeAsset, defineRelationshipAsset } from "./connectors/neo4j/index.ts";
 export type {
   GraphResources,
@@ -70,6 +84,7 @@ export { prepareDatabase, startWorker } from "./engine/worker.ts";
 export type { IngestWorker, WorkerOptions } from "./engine/worker.ts";
 export type { LivenessOptions, ReleasedJob } from "./engine/liveness.ts";
 export { assetStatuses } from "./engine/status.ts";
+export { latestObservations, type Observation, observeSources } from "./engine/observations.ts";
 export type { AssetStatus } from "./engine/status.ts";
 export type { CheckResult } from "./engine/checks.ts";
 export type { ChangesSince, StaleCause } from "./engine/staleness.ts";
@@ -95,6 +110,7 @@ export type {
   MaterializationTable,
   MetadataDatabase,
   MetadataStore,
+  ObservationsTable,
   Run,
   RunRequestTable,
   RunRow,
@@ -170,6 +186,7 @@ export { connectNeo4j, type Driver, neo4jKind, neo4jResource } from "./connector
 export { Staging, stagingKind, stagingResource } from "./connectors/staging/index.ts";
 export type { LoadCursor, PendingRecord, StageCounts, StagedRecord, StagingLoad } from "./connectors/staging/index.ts";
 export { postgresResource, readTable, type ReadTableOptions } from "./connectors/postgres/index.ts";
+export { observeTable, type ObserveTableOptions, type TableObservation } from "./connectors/postgres/index.ts";
 export type { Embedder, EmbedderOptions, EmbeddingDtype } from "./resources/embedder.ts";
 export { embedderKind, embedderResource, loadEmbedder } from "./resources/embedder-resource.ts";
 // `pg` is node-postgres itself (its namespace and types), for `pg.Pool`; its documentation is node-postgres's.

@@ -51,11 +51,12 @@ if (runOutput) {
 }
 
 /** Runs one bench once in a fresh process (its own heap, JIT and servers), returning its results. */
-function runOnce(name: string): BenchResult[] {
+function runOnce(name: string, index: number): BenchResult[] {
   const output = join(mkdtempSync(join(tmpdir(), "ingest-bench-")), "results.json");
   const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), name], {
     stdio: "inherit",
-    env: { ...process.env, BENCH_RUN_OUTPUT: output },
+    // BENCH_RUN_INDEX (1, 2, …) lets a bench of two variants alternate which goes first.
+    env: { ...process.env, BENCH_RUN_OUTPUT: output, BENCH_RUN_INDEX: String(index) },
   });
   if (child.status !== 0) throw new Error(`bench ${name} failed (exit ${child.status ?? child.signal})`);
   try {
@@ -69,7 +70,7 @@ for (const name of names) {
   const all: BenchResult[][] = [];
   for (let run = 1; run <= runs; run++) {
     console.log(`${name}: run ${run} of ${runs}`);
-    all.push(runOnce(name));
+    all.push(runOnce(name, run));
   }
   const results = combineRuns(all);
   writeResults(resultsName ?? name, results);

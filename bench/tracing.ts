@@ -11,8 +11,8 @@ import { type BenchResult, result } from "./report.ts";
 /**
  * What tracing costs: the e2e pipeline (staging and graph, no collections) at TRACING_SCALE orders
  * (default 100,000), once with spans exported over OTLP to the stack's Jaeger and once without an
- * exporter, each on a fresh metadata database and a fresh Neo4j, the two taking turns (off, on) in one
- * run; and how many spans the traced run made, read back from Jaeger.
+ * exporter, each on a fresh metadata database and a fresh Neo4j, the two side by side in one run
+ * (which goes first alternates from run to run); and how many spans the traced run made, read back from Jaeger.
  */
 export async function tracingBench(): Promise<BenchResult[]> {
   if (runningPid("jaeger") === undefined) throw new Error("the stack's Jaeger must run: ingest stack up jaeger");
@@ -56,8 +56,11 @@ export async function tracingBench(): Promise<BenchResult[]> {
       };
       return await withNeo4j((server) => pipeline({ ...env, ...neo4jEnv(server) }, "not group:vectors"));
     };
-    const off = await run(false);
-    const on = await run(true);
+    // Which variant goes first alternates from run to run (BENCH_RUN_INDEX), so neither always gets the warmer machine.
+    const offFirst = Number(process.env.BENCH_RUN_INDEX ?? 1) % 2 === 1;
+    const first = await run(!offFirst);
+    const second = await run(offFirst);
+    const [off, on] = offFirst ? [first, second] : [second, first];
     // The traced run's spans, as Jaeger holds them (the exporter flushed before its process exited).
     const pool = createPool(databaseUrl(base, "ingest_tracing_on"), 1);
     const { rows } = await pool.query<{ traceparent: string }>("select traceparent from ingest.runs where id = $1", [
@@ -70,7 +73,7 @@ export async function tracingBench(): Promise<BenchResult[]> {
     const records = on.assets.reduce((sum, a) => sum + (a.counts.extracted ?? 0), 0);
     const notes = `Scale ${
       scale.toLocaleString("en")
-    } orders, seed 42; the staging and graph assets ('not group:vectors') in a child process, worker concurrency 2, each variant on a fresh metadata database and a fresh Neo4j; off first, then on, in one run.`;
+    } orders, seed 42; the staging and graph assets ('not group:vectors') in a child process, worker concurrency 2, each variant on a fresh metadata database and a fresh Neo4j, both in one run, which goes first alternating from run to run.`;
     return [
       result(
         "tracing: e2e wall time with spans exported to Jaeger vs without an exporter",

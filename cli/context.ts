@@ -97,6 +97,27 @@ export async function openMetadata(
   return { pool, db, close, [Symbol.asyncDispose]: close };
 }
 
+/**
+ * Observes the observable source assets among `keys` now and records what they report (or their
+ * errors), with the project's resources set up for it and closed after: what `status` and
+ * `materialize --stale` do first, so a source that changed is stale. Nothing is loaded when none of
+ * `keys` is observable.
+ */
+export async function observeSelected(
+  db: MetadataStore,
+  graph: AssetGraph<Definitions>,
+  keys: Iterable<string>,
+): Promise<void> {
+  const observable = [...keys].filter((key) => graph.byKey.get(key)?.observe);
+  if (observable.length === 0) return;
+  const [{ ResourcePool }, { observeSources }] = await Promise.all([
+    import("../engine/resource.ts"),
+    import("../engine/observations.ts"),
+  ]);
+  await using resources = new ResourcePool(graph.definitions.resources);
+  await observeSources(db, graph, resources, observable);
+}
+
 export function output(command: Command, value: unknown, human: () => string): void {
   console.log(globals(command).json ? JSON.stringify(value, null, 2) : human());
 }

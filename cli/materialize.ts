@@ -6,7 +6,7 @@ import { runHeading, stepTable, watchRun } from "./run-report.ts";
 import { traceUrlOf } from "../resources/jaeger-query.ts";
 import { selectAssets } from "../engine/selection.ts";
 import { countLiveWorkers } from "../engine/liveness.ts";
-import { globals, loadGraph, openMetadata, output } from "./context.ts";
+import { globals, loadGraph, observeSelected, openMetadata, output } from "./context.ts";
 
 interface MaterializeOptions {
   select?: string;
@@ -39,6 +39,7 @@ export async function materialize(words: string[], options: MaterializeOptions, 
   const selection = options.select ?? (words.length > 0 ? words.join(" ") : "*");
   const keys = selectAssets(graph, selection);
   await using store = await openMetadata();
+  if (options.stale) await observeSelected(store.db, graph, keys);
   const request: RunRequest = {
     selection,
     keys,

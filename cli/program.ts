@@ -144,7 +144,15 @@ program
   .command("status [selection...]")
   .description("each asset's state (fresh, stale and why, failed), its latest materialisation and its checks")
   .option("--partitions", "list every partition of partitioned assets")
+  .option("--no-observe", "judge observable sources by their latest recorded observation, without asking them now")
   .action(lazy(() => import("./status.ts"), (m) => m.status));
+
+program
+  .command("observe [selection...]")
+  .description(
+    "ask the observable sources among the selected assets for their version now, and record it (status and --stale do too)",
+  )
+  .action(lazy(() => import("./observe.ts"), (m) => m.observe));
 
 const runs = program
   .command("runs")

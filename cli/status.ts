@@ -1,9 +1,10 @@
 import type { Command } from "commander";
 import { describeCheck } from "../engine/checks.ts";
+import { describeDrift } from "../connectors/staging/schema-drift.ts";
 import { selectAssets } from "../engine/selection.ts";
 import { type AssetStatus, assetStatuses } from "../engine/status.ts";
 import { formatVersion } from "../engine/versions.ts";
-import { globals, loadGraph, openMetadata, output } from "./context.ts";
+import { globals, loadGraph, observeSelected, openMetadata, output } from "./context.ts";
 import { shortTime, table } from "./table.ts";
 
 /** A partitioned asset in one row: how many partitions are fresh, stale, never materialised. */
@@ -33,6 +34,8 @@ function statusRow(s: AssetStatus): string[] {
 /** What is worth a line of its own under an asset: why it is stale, its freshness, a failure, failed checks. */
 function details(s: AssetStatus): string[] {
   const lines = [...s.reasons];
+  if (s.observation?.error) lines.push(`observing its source failed: ${s.observation.error}`);
+  if (s.lastMaterialization?.schemaDrift) lines.push(...describeDrift(s.lastMaterialization.schemaDrift));
   if (s.freshness) lines.push(`freshness ${s.freshness.reason}`);
   if (s.lastFailure) {
     lines.push(
@@ -47,10 +50,15 @@ function details(s: AssetStatus): string[] {
 }
 
 /** `ingest status [selection…]`. */
-export async function status(words: string[], options: { partitions?: boolean }, command: Command): Promise<void> {
+export async function status(
+  words: string[],
+  options: { partitions?: boolean; observe: boolean },
+  command: Command,
+): Promise<void> {
   const graph = await loadGraph(globals(command).definitions);
   const keys = selectAssets(graph, words.length > 0 ? words.join(" ") : "*");
   await using store = await openMetadata({ migrate: "if-behind" });
+  if (options.observe) await observeSelected(store.db, graph, keys);
   const statuses = await assetStatuses(store.db, graph, keys);
   output(command, statuses, () => {
     const rows: string[][] = [];

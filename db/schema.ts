@@ -206,6 +206,8 @@ export interface MetadataDatabase {
   "ingest.sensor_files": SensorFileTable;
   /** How far each running materialisation has got (`ctx.progress`). */
   "ingest.step_progress": StepProgressTable;
+  /** The latest observation of each observable source asset (`observe`). */
+  "ingest.observations": ObservationsTable;
   /** What the daemon's alerts found wrong, open until it clears. */
   "ingest.incidents": IncidentTable;
   /** Each incident's opening and resolution, per alert channel. */
@@ -315,6 +317,18 @@ export interface StepProgressTable {
   started_at: Timestamp;
   /** When `done` was last written. */
   updated_at: Generated<Date>;
+}
+
+/** The latest observation of each observable source asset (migration 0010). */
+export interface ObservationsTable {
+  /** The source asset. */
+  asset_key: string;
+  /** The version its `observe` reported, or null when it failed. */
+  version: string | null;
+  /** Why the observation failed, when it did. */
+  error: string | null;
+  /** When it was observed. */
+  observed_at: Generated<Date>;
 }
 
 /** A file sensor's cursor: the last version of each file it requested a run for. */

@@ -22,6 +22,11 @@ export interface MaterializeResult {
   /** Anything worth showing with the materialisation (JSON-serialisable). */
   metadata?: Record<string, unknown>;
   /**
+   * The extract read only part of its source (an incremental read of what changed): open dead letters of
+   * earlier runs stay open, as their records were not read again. After a whole read they are superseded.
+   */
+  partialExtract?: boolean;
+  /**
    * A hash of what the asset now holds. When two materialisations report the same data version,
    * downstream assets are not stale. Defaults to a hash of `counts` and `metadata`.
    */
@@ -80,6 +85,24 @@ export interface MaterializeContext<R> {
    */
   progress(done: number, total?: number): void;
 }
+
+/**
+ * What an asset's `observe` receives: the asset's key, its resources (as `materialize` gets them), a
+ * logger and a signal aborted when the observation takes too long (10 s).
+ */
+export interface ObserveContext<R> {
+  /** The asset being observed. */
+  assetKey: string;
+  /** The resources the asset declared. */
+  resources: R;
+  /** A pino logger bound to the asset. */
+  log: Logger;
+  /** Aborted when the observation has taken too long: a query should be given it, or be quick. */
+  signal: AbortSignal;
+}
+
+/** What an asset's `observe` reports: a version text, or a small object of facts compared as canonical JSON. */
+export type ObservedVersion = string | Record<string, unknown>;
 
 /** How often and how patiently a failed materialisation is tried again. */
 export interface RetryPolicy {
@@ -189,6 +212,21 @@ export interface AssetSpec<R> {
    */
   target?: AssetTarget;
   /**
+   * Makes the asset an observable source (Dagster's observable source assets): a cheap version of what
+   * it would extract, read without extracting it — `max(updated_at)` and a row count, a file's size and
+   * time, an API's latest change. `ingest status`, `ingest observe` and `materialize --stale` ask for it;
+   * when it differs from the version its latest materialisation saw, the asset is stale ("source
+   * changed") and so is what reads it. Each materialisation observes first and records what it saw.
+   * It should take well under a second; after 10 s it counts as failed, which changes nothing.
+   *
+   * @example
+   * ```ts
+   * observe: async ({ resources: { shop } }) =>
+   *   (await shop.query("select max(updated_at) as latest, count(*)::int as n from shop.orders")).rows[0],
+   * ```
+   */
+  observe?(ctx: ObserveContext<R>): Promise<ObservedVersion>;
+  /**
    * Builds the asset from its upstream assets. A throw fails the attempt: it is retried by `retry`,
    * then the step fails and what is downstream of it is skipped.
    */
@@ -275,12 +313,12 @@ export function retryDelayMs(policy: RetryPolicy, attempt: number, random = Math
 
 /**
  * The fields an asset kind (a connector's `define…Asset`) passes through to `defineAsset` unchanged:
- * `key`, `group`, `description`, `codeVersion`, `retry`, `checks`, `partitions` and `freshness`, documented
+ * `key`, `group`, `description`, `codeVersion`, `retry`, `checks`, `partitions`, `freshness` and `observe`, documented
  * on {@link AssetSpec}.
  */
 export type AssetKindSpec<R> = Pick<
   AssetSpec<R>,
-  "key" | "group" | "description" | "codeVersion" | "retry" | "checks" | "partitions" | "freshness"
+  "key" | "group" | "description" | "codeVersion" | "retry" | "checks" | "partitions" | "freshness" | "observe"
 >;
 
 /**

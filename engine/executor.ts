@@ -1,7 +1,7 @@
 import { SpanStatusCode, trace } from "@opentelemetry/api";
 import type { JobHelpers, Task } from "graphile-worker";
 import type { MetadataStore, RunStepRow } from "../db/schema.ts";
-import { logger } from "../resources/logger.ts";
+import { type Logger, logger } from "../resources/logger.ts";
 import { metrics } from "../resources/metrics.ts";
 import { contextFromTraceparent, withSpan } from "../resources/spans.ts";
 import { type AssetDefinition, type MaterializeContext, type MaterializeResult, retryDelayMs } from "./asset.ts";
@@ -12,7 +12,8 @@ import { InFlight, JobReleased, RunCanceled } from "./in-flight.ts";
 import { StepProgress } from "./progress.ts";
 import type { ResourcePool } from "./resource.ts";
 import { currentUpstreamVersions, stalenessOf } from "./staleness.ts";
-import type { VersionIndex } from "./versions.ts";
+import { observedSourceKey, type VersionIndex } from "./versions.ts";
+import { observeAsset, recordObservation } from "./observations.ts";
 import { stepKeyOf, type StepRef } from "./steps.ts";
 import {
   claimSteps,
@@ -69,6 +70,10 @@ async function execute(
   const attempt = Math.max(...steps.map((s) => s.attempts));
   const log = logger.child({ runIds, asset: asset.key, partition: ref.partitionKey || undefined, attempt });
 
+  // An observable source is observed first: whether it is stale may depend on it, and its materialisation
+  // records the version it saw (observed before extracting, so a change during the extract makes it stale again).
+  const observed = asset.observe ? await observeBeforeMaterializing(services, asset, signal, log) : undefined;
+  if (observed !== undefined) index.observe(asset.key, observed);
   if (steps.every((s) => s.only_if_stale) && stalenessOf(graph, index, ref).length === 0) {
     log.info("fresh: upstream data versions unchanged, not materialising");
     await finishSteps(db, { jobId, ref, status: "fresh" });
@@ -84,6 +89,7 @@ async function execute(
   };
 
   const { versions, edges } = currentUpstreamVersions(graph, index, ref);
+  if (observed !== undefined) versions[observedSourceKey] = observed;
   const startedAt = new Date();
   const record = (fields: Partial<MaterializationRecord>): MaterializationRecord => ({
     runId: runIds[0]!,
@@ -127,7 +133,7 @@ async function execute(
     log.debug("materializing");
     const result = reconcile(await asset.materialize(ctx).finally(() => progress.end()), deadLetters.count);
     await deadLetters.flush();
-    if (result.counts?.extracted !== undefined) await deadLetters.supersedeEarlier();
+    if (result.counts?.extracted !== undefined && !result.partialExtract) await deadLetters.supersedeEarlier();
     const checks = await runChecks(asset, ctx, result);
     const blocking = checks.filter((c) => !c.passed && c.severity === "error");
     if (blocking.length > 0) throw new BlockingChecksFailed(checks, blocking.map((c) => c.name));
@@ -190,6 +196,24 @@ async function execute(
       await finishSteps(db, { jobId, ref, status: "failed", materialization: failed, error: failed.error! });
       attemptEnded("failed");
     }
+  }
+}
+
+/** The source's version now, recorded as the latest observation; undefined (and a warning) when observing fails. */
+async function observeBeforeMaterializing(
+  services: WorkerServices,
+  asset: AssetDefinition,
+  signal: AbortSignal,
+  log: Logger,
+): Promise<string | undefined> {
+  try {
+    const version = await observeAsset(asset, services.resources, signal);
+    await recordObservation(services.db, asset.key, { version });
+    return version;
+  } catch (error) {
+    log.warn({ err: error }, "observing the source failed; materialising without its version");
+    await recordObservation(services.db, asset.key, { error: (error as Error)?.message ?? String(error) });
+    return undefined;
   }
 }
 

@@ -90,12 +90,22 @@ export function resolveResource(resources: Resources, need: ResourceNeed): { nam
   };
 }
 
-/** Sets resources up on first use and tears down only those that were (`close`, or `await using`). */
+/**
+ * A project's resources, each set up on first use and torn down only if it was (`close`, or `await
+ * using`): what a worker gives assets, and what a script that observes sources or reads staging needs.
+ *
+ * @example
+ * ```ts
+ * await using resources = new ResourcePool(definitions.resources);
+ * const staging = (await resources.get(stagingKind)) as Staging;
+ * ```
+ */
 export class ResourcePool implements AsyncDisposable {
   readonly #definitions: Resources;
   readonly #instances = new Map<string, Promise<unknown>>();
 
-  constructor(definitions: Resources) {
+  /** Over the project's resource definitions (`defineDefinitions`' `resources`). */
+  constructor(definitions: Record<string, ResourceDefinition<unknown>>) {
     this.#definitions = definitions;
   }
 
@@ -135,10 +145,12 @@ export class ResourcePool implements AsyncDisposable {
     return Object.fromEntries(entries);
   }
 
+  /** What `await using` calls: {@link ResourcePool.close}. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
 
+  /** Tears down every resource that was set up (a failed setup needs none), then forgets them. */
   async close(): Promise<void> {
     for (const [name, instance] of this.#instances) {
       const value = await instance.catch(() => undefined);

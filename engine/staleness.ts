@@ -1,7 +1,7 @@
 import type { AssetDefinition } from "./asset.ts";
 import type { AssetGraph } from "./asset-graph.ts";
 import type { StepRef } from "./steps.ts";
-import { formatVersion, missingVersion, versionHash, type VersionIndex } from "./versions.ts";
+import { formatVersion, missingVersion, observedSourceKey, versionHash, type VersionIndex } from "./versions.ts";
 
 /**
  * The partitions of `dep` that a step of `asset` reads: the same partition when both share a
@@ -54,12 +54,20 @@ export function currentUpstreamVersions(graph: AssetGraph, index: VersionIndex, 
 
 /**
  * Why an asset (partition) is stale: never materialised, its code version or dependencies changed
- * since, or an upstream's data version is not the one it consumed.
+ * since, its source (an observable source asset's) was observed changed, or an upstream's data version
+ * is not the one it consumed.
  */
 export type StaleCause =
   | { kind: "never-materialized" }
   | { kind: "code-version"; was: string; now: string }
   | { kind: "dependencies"; was: string[]; now: string[] }
+  | {
+    kind: "source-changed";
+    /** The source's version the latest materialisation saw. */
+    was: string;
+    /** The one observed since. */
+    now: string;
+  }
   | {
     kind: "upstream-data";
     upstream: string;
@@ -87,6 +95,8 @@ export function describeCause(cause: StaleCause): string {
       return `code version changed (${cause.was} → ${cause.now})`;
     case "dependencies":
       return `dependencies changed ([${cause.was.join(", ")}] → [${cause.now.join(", ")}])`;
+    case "source-changed":
+      return `source changed (${observedText(cause.was)} → ${observedText(cause.now)})`;
     case "upstream-data": {
       const versions = `${formatVersion(cause.consumed)} → ${formatVersion(cause.current)}`;
       const since = cause.since;
@@ -101,6 +111,11 @@ export function describeCause(cause: StaleCause): string {
       })`;
     }
   }
+}
+
+/** An observed source version as people read it: whole when short, else by the start of its hash. */
+function observedText(version: string): string {
+  return version.length <= 120 ? version : formatVersion(versionHash(version));
 }
 
 /**
@@ -120,8 +135,16 @@ export function stalenessOf(graph: AssetGraph, index: VersionIndex, step: StepRe
   if (deps.join("\n") !== [...latest.dependencies].sort().join("\n")) {
     causes.push({ kind: "dependencies", was: [...latest.dependencies].sort(), now: deps });
   }
+  // An observable source: compared only when both sides have a version (an observation that failed, or a
+  // materialisation from before `observe` was declared, says nothing).
+  const seen = latest.upstreamVersions[observedSourceKey];
+  const observed = asset.observe ? index.observed(step.assetKey) : undefined;
+  if (seen !== undefined && observed !== undefined && seen !== observed) {
+    causes.push({ kind: "source-changed", was: seen, now: observed });
+  }
   const { versions } = currentUpstreamVersions(graph, index, step, now);
   for (const [upstream, current] of Object.entries(versions)) {
+    if (upstream === observedSourceKey) continue;
     const consumed = latest.upstreamVersions[upstream];
     if (consumed !== undefined && consumed !== current) {
       causes.push({ kind: "upstream-data", upstream, consumed, current });

@@ -6,6 +6,8 @@ import type { MetadataStore } from "../db/schema.ts";
 import { type CheckResult, checkResults } from "./checks.ts";
 import type { Clock } from "./automation/clock.ts";
 import { type Freshness, freshnessOf } from "./freshness.ts";
+import { latestObservations, type Observation } from "./observations.ts";
+import type { SchemaDrift } from "../connectors/staging/schema-drift.ts";
 
 /** One asset (or asset partition) as `ingest status` shows it: fresh or stale, and why. */
 export interface AssetStatus {
@@ -29,6 +31,8 @@ export interface AssetStatus {
     dataVersion: string;
     /** When it finished. */
     finishedAt: Date;
+    /** How its source's fields differed from before, when they did (a staged asset's `schemaDrift`). */
+    schemaDrift?: SchemaDrift;
   };
   /** The results of the checks of the latest successful materialisation. */
   checks: CheckResult[];
@@ -53,6 +57,8 @@ export interface AssetStatus {
    * asset's, so each partition of a partitioned asset carries the same.
    */
   freshness?: Freshness;
+  /** An observable source's latest observation (its source's version, or why observing it failed). */
+  observation?: Observation;
 }
 
 /**
@@ -84,6 +90,11 @@ export async function assetStatuses(
     .execute();
   const selected = new Set(keys);
   const failures = await latestFailures(db, [...selected]);
+  const drifts = await schemaDrifts(
+    db,
+    [...selected].flatMap((key) => [...index.partitionsOf(key).values()].map((m) => m.id)),
+  );
+  const observations = await latestObservations(db, [...selected].filter((key) => graph.byKey.get(key)?.observe));
   const checks = await checkResults(db, [
     ...[...selected].flatMap((key) => [...index.partitionsOf(key).values()].map((m) => m.id)),
     ...[...failures.values()].map((f) => f.id),
@@ -107,8 +118,12 @@ export async function assetStatuses(
         state: causes.length === 0 ? "fresh" : "stale",
         causes,
         reasons: causes.map(describeCause),
-        lastMaterialization: latest &&
-          { runId: latest.runId, dataVersion: latest.dataVersion, finishedAt: latest.finishedAt },
+        lastMaterialization: latest && {
+          runId: latest.runId,
+          dataVersion: latest.dataVersion,
+          finishedAt: latest.finishedAt,
+          ...(drifts.has(latest.id) && { schemaDrift: drifts.get(latest.id) }),
+        },
         checks: latest ? checks.get(latest.id) ?? [] : [],
         lastFailure: failure && (!latest || failure.id > latest.id)
           ? {
@@ -122,6 +137,7 @@ export async function assetStatuses(
           .filter((s) => s.asset_key === assetKey && s.partition_key === partitionKey)
           .map((s) => ({ runId: s.run_id, status: s.status })),
         ...(freshness && { freshness }),
+        ...(observations.has(assetKey) && { observation: observations.get(assetKey) }),
       });
     }
   }
@@ -142,6 +158,15 @@ export async function assetFreshness(
   const targeted = [...keys].filter((key) => graph.byKey.get(key)?.freshness);
   const index = await VersionIndex.load(db, targeted);
   return new Map(targeted.map((key) => [key, freshnessFromIndex(graph, index, key, clock)!]));
+}
+
+/** The schema drift the given materialisations recorded, by id (only those that recorded one). */
+async function schemaDrifts(db: MetadataStore, ids: number[]): Promise<Map<number, SchemaDrift>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db.selectFrom("ingest.materializations")
+    .select(["id", sql<SchemaDrift>`metadata->'schemaDrift'`.as("drift")])
+    .where("id", "in", ids).where(sql<boolean>`metadata ? 'schemaDrift'`).execute();
+  return new Map(rows.map((r) => [Number(r.id), r.drift]));
 }
 
 /** A fixed instant as a clock that reads it, taking recorded (real) times as they are. */

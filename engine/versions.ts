@@ -31,6 +31,12 @@ export function formatVersion(version: string | undefined): string {
 
 export const missingVersion = "never-materialized";
 
+/**
+ * Where a materialisation of an observable source keeps the source's version it saw, beside the data
+ * versions of its upstream assets (no asset key can start with `@`).
+ */
+export const observedSourceKey = "@source";
+
 export interface LatestMaterialization {
   id: number;
   runId: string;
@@ -56,6 +62,7 @@ interface MaterializationRow {
 /** The latest successful materialisation of each (asset, partition): what staleness is judged on. */
 export class VersionIndex {
   readonly #latest = new Map<string, Map<string, LatestMaterialization>>();
+  readonly #observed = new Map<string, string>();
 
   static async load(db: MetadataStore, assetKeys?: readonly string[]): Promise<VersionIndex> {
     let query = db
@@ -76,11 +83,17 @@ export class VersionIndex {
       .orderBy("asset_key")
       .orderBy("partition_key")
       .orderBy("id", "desc");
+    let observations = db.selectFrom("ingest.observations").select(["asset_key", "version"])
+      .where("version", "is not", null);
     if (assetKeys) {
       if (assetKeys.length === 0) return new VersionIndex();
       query = query.where("asset_key", "in", [...assetKeys]);
+      observations = observations.where("asset_key", "in", [...assetKeys]);
     }
-    return VersionIndex.fromRows(await query.execute());
+    const [rows, observed] = await Promise.all([query.execute(), observations.execute()]);
+    const index = VersionIndex.fromRows(rows);
+    for (const o of observed) index.observe(o.asset_key, o.version!);
+    return index;
   }
 
   /** From rows of `ingest.materializations` (as the query above, or as JSON from `ingest.claim_steps`). */
@@ -104,6 +117,16 @@ export class VersionIndex {
 
   latest(assetKey: string, partitionKey = ""): LatestMaterialization | undefined {
     return this.#latest.get(assetKey)?.get(partitionKey);
+  }
+
+  /** The latest version observed of an observable source asset's source, if any. */
+  observed(assetKey: string): string | undefined {
+    return this.#observed.get(assetKey);
+  }
+
+  /** Takes a newer observation of a source asset into account. */
+  observe(assetKey: string, version: string): void {
+    this.#observed.set(assetKey, version);
   }
 
   partitionsOf(assetKey: string): ReadonlyMap<string, LatestMaterialization> {

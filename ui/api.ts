@@ -16,6 +16,7 @@ import type { ResourcePool } from "../engine/resource.ts";
 import { describeRun, listRuns, requestRun } from "../engine/runs.ts";
 import { selectAssets, SelectionError } from "../engine/selection.ts";
 import { assetStatuses } from "../engine/status.ts";
+import { observeSources } from "../engine/observations.ts";
 import { traceLineage } from "../connectors/record-lineage.ts";
 import { replayDeadLetters, Staging, stagingKind } from "../connectors/staging/index.ts";
 import { traceUrlOf } from "../resources/jaeger-query.ts";
@@ -192,6 +193,8 @@ export function api(context: ApiContext): Hono {
     const selection = body.selection?.trim() || "*";
     const keys = [...selectAssets(graph, selection)];
     let runId: string;
+    // "Materialise stale" asks the observable sources first, as `materialize --stale` does.
+    if (body.stale === true) await observeSources(db, graph, context.resources, keys);
     try {
       runId = await requestRun(db, graph, { selection, keys, staleOnly: body.stale === true });
     } catch (error) {

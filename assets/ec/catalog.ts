@@ -2,7 +2,7 @@ import { defineCollectionAsset } from "../../connectors/chroma/index.ts";
 import { defineNodeAsset, defineRelationshipAsset } from "../../connectors/neo4j/index.ts";
 import { defineStagedAsset } from "../../connectors/staging/index.ts";
 import type { pg } from "../../resources/postgres.ts";
-import { readTable } from "../../connectors/postgres/index.ts";
+import { observeTable, readTable } from "../../connectors/postgres/index.ts";
 import { Category, categoryKey, Product, productKey } from "./models.ts";
 
 type Shop = { shop: pg.Pool };
@@ -19,6 +19,7 @@ export const stagedCategories = defineStagedAsset<Category, Shop>({
   updatedAt: (c) => c.updatedAt,
   resources: ["shop"],
   extract: ({ resources: { shop } }) => readTable(shop, "select * from shop.categories order by category_id"),
+  observe: ({ resources: { shop } }) => observeTable(shop, "shop.categories", { updatedAt: "updated_at" }),
 });
 
 export const categoryNodes = defineNodeAsset<Category>({
@@ -54,6 +55,7 @@ export const stagedProducts = defineStagedAsset<Product, Shop>({
   updatedAt: (p) => p.updatedAt,
   resources: ["shop"],
   extract: ({ resources: { shop } }) => readTable(shop, "select * from shop.products order by product_id"),
+  observe: ({ resources: { shop } }) => observeTable(shop, "shop.products", { updatedAt: "updated_at" }),
 });
 
 export const productNodes = defineNodeAsset<Product>({

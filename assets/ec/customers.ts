@@ -1,7 +1,7 @@
 import { defineNodeAsset } from "../../connectors/neo4j/index.ts";
 import { defineStagedAsset } from "../../connectors/staging/index.ts";
 import type { pg } from "../../resources/postgres.ts";
-import { readTable } from "../../connectors/postgres/index.ts";
+import { observeTable, readTable } from "../../connectors/postgres/index.ts";
 import { Customer, customerKey } from "./models.ts";
 
 /** Shop customers: emails normalised, phones in E.164, countries as ISO codes. */
@@ -16,6 +16,7 @@ export const stagedCustomers = defineStagedAsset<Customer, { shop: pg.Pool }>({
   updatedAt: (c) => c.updatedAt,
   resources: ["shop"],
   extract: ({ resources: { shop } }) => readTable(shop, "select * from shop.customers order by customer_id"),
+  observe: ({ resources: { shop } }) => observeTable(shop, "shop.customers", { updatedAt: "updated_at" }),
 });
 
 export const customerNodes = defineNodeAsset<Customer>({

@@ -1,7 +1,7 @@
 import { defineNodeAsset, defineRelationshipAsset } from "../../connectors/neo4j/index.ts";
 import { defineStagedAsset } from "../../connectors/staging/index.ts";
 import type { pg } from "../../resources/postgres.ts";
-import { readTable } from "../../connectors/postgres/index.ts";
+import { observeTable, readTable } from "../../connectors/postgres/index.ts";
 import { productNodes } from "./catalog.ts";
 import { customerNodes } from "./customers.ts";
 import { Order, OrderItem, orderItemKey, orderKey, Payment, paymentKey, Shipment, shipmentKey } from "./models.ts";
@@ -9,6 +9,9 @@ import { Order, OrderItem, orderItemKey, orderKey, Payment, paymentKey, Shipment
 type Shop = { shop: pg.Pool };
 const fromShop = (table: string, orderBy: string) => ({ resources: { shop } }: { resources: Shop }) =>
   readTable(shop, `select * from shop.${table} order by ${orderBy}`, [], { batchSize: 5_000 });
+/** The table's row count and latest `updated_at` (where it has one): an observable source. */
+const observeShop = (table: string, updatedAt?: string) => ({ resources: { shop } }: { resources: Shop }) =>
+  observeTable(shop, `shop.${table}`, { updatedAt });
 
 export const stagedOrders = defineStagedAsset<Order, Shop>({
   key: "ec/orders",
@@ -21,6 +24,7 @@ export const stagedOrders = defineStagedAsset<Order, Shop>({
   updatedAt: (o) => o.updatedAt,
   resources: ["shop"],
   extract: fromShop("orders", "order_id"),
+  observe: observeShop("orders", "updated_at"),
 });
 
 export const orderNodes = defineNodeAsset<Order>({
@@ -54,6 +58,7 @@ export const stagedOrderItems = defineStagedAsset<OrderItem, Shop>({
   rawKey: (row) => `${row.order_id}:${row.line_no}`,
   resources: ["shop"],
   extract: fromShop("order_items", "order_id, line_no"),
+  observe: observeShop("order_items"),
 });
 
 /** `(:Order)-[:CONTAINS {quantity, unitPrice, discount}]->(:Product)`, one per order line. */
@@ -78,6 +83,7 @@ export const stagedPayments = defineStagedAsset<Payment, Shop>({
   rawKey: (row) => row.payment_id,
   resources: ["shop"],
   extract: fromShop("payments", "payment_id"),
+  observe: observeShop("payments"),
 });
 
 export const paymentNodes = defineNodeAsset<Payment>({
@@ -109,6 +115,7 @@ export const stagedShipments = defineStagedAsset<Shipment, Shop>({
   rawKey: (row) => row.shipment_id,
   resources: ["shop"],
   extract: fromShop("shipments", "shipment_id"),
+  observe: observeShop("shipments"),
 });
 
 export const shipmentNodes = defineNodeAsset<Shipment>({

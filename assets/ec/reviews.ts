@@ -2,7 +2,7 @@ import { defineCollectionAsset } from "../../connectors/chroma/index.ts";
 import { defineNodeAsset, defineRelationshipAsset } from "../../connectors/neo4j/index.ts";
 import { defineStagedAsset } from "../../connectors/staging/index.ts";
 import type { pg } from "../../resources/postgres.ts";
-import { readTable } from "../../connectors/postgres/index.ts";
+import { observeTable, readTable } from "../../connectors/postgres/index.ts";
 import { productNodes } from "./catalog.ts";
 import { customerNodes } from "./customers.ts";
 import { Review, reviewKey } from "./models.ts";
@@ -18,6 +18,7 @@ export const stagedReviews = defineStagedAsset<Review, { shop: pg.Pool }>({
   resources: ["shop"],
   extract: ({ resources: { shop } }) =>
     readTable(shop, "select * from shop.reviews order by review_id", [], { batchSize: 5_000 }),
+  observe: ({ resources: { shop } }) => observeTable(shop, "shop.reviews"),
 });
 
 export const reviewNodes = defineNodeAsset<Review>({

@@ -1,5 +1,7 @@
 export { defineStagedAsset, issuesOf } from "./staged-asset.ts";
-export type { StagedAsset, StagedAssetSpec } from "./staged-asset.ts";
+export type { ExtractContext, IncrementalSpec, StagedAsset, StagedAssetSpec } from "./staged-asset.ts";
+export type { CursorValue, ExtractCursorState } from "./extract-cursor.ts";
+export type { FieldDrift, FieldType, KnownFields, SchemaContract, SchemaDrift } from "./schema-drift.ts";
 export { loadChanges } from "./load-changes.ts";
 export type { LoadCounts, StagedSink, WriteOutcome } from "./load-changes.ts";
 export { contentHash } from "./records.ts";

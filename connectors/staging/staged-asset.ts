@@ -12,6 +12,16 @@ import { assertIdentifier } from "../identifiers.ts";
 import type { Staging } from "./staging.ts";
 import { stagingKind } from "./resource.ts";
 import type { ResourceNeed } from "../../engine/resource.ts";
+import { fullRefreshTag } from "../../engine/run-tags.ts";
+import { type SchemaContract, SchemaTracker } from "./schema-drift.ts";
+import {
+  comparable,
+  compareCursors,
+  cursorText,
+  type CursorValue,
+  type ExtractCursorState,
+  minusLag,
+} from "./extract-cursor.ts";
 
 /**
  * A staged source asset: what node, relationship and collection assets read (their `from`), typed by
@@ -30,6 +40,46 @@ export interface StagedAsset<T> extends AssetDefinition<any> {
     /** A record's source key. */
     sourceKey(record: T): string;
   };
+}
+
+/**
+ * An incremental source: each read asks only for what changed since the last one (`ctx.since` in
+ * `extract`), as dlt's `incremental` does. The only state is the greatest cursor staged, kept in the
+ * staging schema and moved in the transaction that stages the read; the records a lag window reads
+ * again are found unchanged by their content hash, so the boundary needs no list of seen keys.
+ * An incremental read cannot see deletes: the source is read whole on the first run, on a new code
+ * version, on `--full-refresh`, every `fullReadEveryMs`, and whenever `latest` shows the cursor moved
+ * backwards (a restored or truncated table) — with a warning, never a silent 0-record success.
+ */
+export interface IncrementalSpec<T, R> {
+  /**
+   * The cursor of a validated record: a value the source raises on every insert and update — an
+   * `updated_at` as a `Date`, a sequence number, or ISO 8601 text of one zone.
+   */
+  cursor(record: T): CursorValue;
+  /**
+   * How far before the last cursor each read starts again, for changes committed late with an earlier
+   * cursor (a long transaction's `updated_at`): milliseconds for a `Date` cursor, units for a number;
+   * text cursors take none. Default 0.
+   */
+  lag?: number;
+  /** Read the source whole (finding what was deleted) when the last whole read is older than this (ms). */
+  fullReadEveryMs?: number;
+  /**
+   * The greatest cursor the source holds now, or null when it holds nothing: cheap, checked before each
+   * incremental read. Below the last cursor staged, the source went back in time (restored, truncated,
+   * replaced) and is read whole, with a warning.
+   */
+  latest?(ctx: MaterializeContext<R>): Promise<CursorValue | null>;
+}
+
+/** What a staged asset's `extract` receives: the materialisation's context and, for an incremental source, where to read from. */
+export interface ExtractContext<R> extends MaterializeContext<R> {
+  /**
+   * Only for an asset with `incremental`: read the records whose cursor is at or after this (the last
+   * cursor staged, less the lag); undefined when this read must be of the whole source.
+   */
+  since?: CursorValue;
 }
 
 /**
@@ -68,6 +118,29 @@ export interface StagedAssetSpec<T, R> extends AssetKindSpec<R> {
   /** Upstream assets, if the source is itself built by another asset (usually none). */
   deps?: string[];
   /**
+   * Read only what changed since the last read (see {@link IncrementalSpec}); `extract` then gets
+   * `ctx.since`. Not for partitioned assets.
+   *
+   * @example
+   * ```ts
+   * incremental: { cursor: (o) => new Date(o.updatedAt), lag: 60_000, fullReadEveryMs: 24 * 3600_000 },
+   * extract: ({ resources: { shop }, since }) =>
+   *   since === undefined
+   *     ? readTable(shop, "select * from shop.orders order by order_id")
+   *     : readTable(shop, "select * from shop.orders where updated_at >= $1 order by order_id", [since]),
+   * ```
+   */
+  incremental?: IncrementalSpec<T, R>;
+  /**
+   * What to do with a field the source did not have before (schema drift, judged on raw records'
+   * top-level fields against those of earlier reads): `discard` (default) lets the model drop it;
+   * `evolve` keeps it on the staged record as an extra property (and so on nodes whose properties
+   * spread the record); `freeze` dead-letters each record that has one (reason `schema`). Fields added,
+   * gone and with a new kind of value are reported on the materialisation (`schemaDrift`) and by
+   * `ingest status` under every contract. A new code version starts what is known afresh.
+   */
+  schema?: SchemaContract;
+  /**
    * Raw source records: an iterable, an async iterable (a reader such as `readCsv`, `readTable`, or an
    * async generator) or a promise of either. A reader's `BadRow` (input that is not a record at all) is
    * dead-lettered as `unparseable`. Unpartitioned, what it yields is the source's whole content: a staged
@@ -75,7 +148,7 @@ export interface StagedAssetSpec<T, R> extends AssetKindSpec<R> {
    * A throw aborts the load and nothing is staged.
    */
   extract(
-    ctx: MaterializeContext<R>,
+    ctx: ExtractContext<R>,
   ): AsyncIterable<unknown> | Iterable<unknown> | Promise<AsyncIterable<unknown> | Iterable<unknown>>;
 }
 
@@ -136,24 +209,51 @@ function rawKey<T>(spec: StagedAssetSpec<T, never>, raw: unknown): string | unde
 export function defineStagedAsset<T, R extends Record<string, unknown> = Record<string, unknown>>(
   spec: StagedAssetSpec<T, R>,
 ): StagedAsset<T> {
-  checkAssetDefinition(spec.key, () => assertIdentifier("staging table", spec.table));
+  checkAssetDefinition(spec.key, () => {
+    assertIdentifier("staging table", spec.table);
+    if (spec.incremental && spec.partitions) throw new Error("an incremental source cannot be partitioned");
+    const lag = spec.incremental?.lag ?? 0;
+    if (!Number.isFinite(lag) || lag < 0) throw new Error(`incremental.lag must be a number ≥ 0, not ${lag}`);
+  });
   const asset = defineAsset<R & { staging: Staging }>({
     ...spec,
     resources: [stagingKind, ...(spec.resources ?? [])] as ResourceNeed<keyof (R & { staging: Staging }) & string>[],
     target: { kind: "staging-table", table: spec.table },
     async materialize(ctx) {
       const { staging } = ctx.resources;
+      const read = spec.incremental
+        ? await planRead(spec, ctx, await staging.extractCursor(spec.table))
+        : { since: undefined, reason: "" };
+      const contract = spec.schema ?? "discard";
+      const known = await staging.knownFields(spec.table);
+      const fields = new SchemaTracker(known?.codeVersion === spec.codeVersion ? known.known : undefined);
       const load = await staging.begin(spec.table, ctx.runId);
       let extracted = 0;
       let invalid = 0;
+      let greatest: CursorValue | null = read.since === undefined ? null : read.previous ?? null;
       // One span for the stream: reading the source, validating each record, copying it into the load's table.
       const extract = async () => {
-        for await (const raw of await spec.extract(ctx)) {
+        for await (const raw of await spec.extract({ ...ctx, since: read.since })) {
           extracted += 1;
           if (extracted % 1_000 === 0) ctx.progress(extracted);
           if (isBadRow(raw)) {
             invalid += 1;
             await ctx.deadLetter(raw.toDeadLetter(spec.source));
+            continue;
+          }
+          const { unexpected, extra } = fields.see(raw, rawKey(spec, raw));
+          if (contract === "freeze" && unexpected.length > 0) {
+            invalid += 1;
+            await ctx.deadLetter({
+              source: spec.source,
+              sourceKey: rawKey(spec, raw),
+              reason: "schema",
+              issues: unexpected.map((field) => ({
+                path: field,
+                message: "a field the source did not have before (the asset's schema is frozen)",
+              })),
+              payload: raw,
+            });
             continue;
           }
           const parsed = spec.model.safeParse(raw);
@@ -168,7 +268,9 @@ export function defineStagedAsset<T, R extends Record<string, unknown> = Record<
             });
             continue;
           }
-          await load.add(spec.sourceKey(parsed.data), parsed.data, spec.updatedAt?.(parsed.data));
+          if (spec.incremental) greatest = greater(greatest, spec.incremental.cursor(parsed.data));
+          const record = contract === "evolve" && extra.length > 0 ? withExtra(parsed.data, raw, extra) : parsed.data;
+          await load.add(spec.sourceKey(parsed.data), record, spec.updatedAt?.(parsed.data));
         }
       };
       try {
@@ -181,11 +283,17 @@ export function defineStagedAsset<T, R extends Record<string, unknown> = Record<
         throw error;
       }
       // An unpartitioned extract is the source's full content: what it no longer has becomes a
-      // tombstone. (A partition's extract is only part of it, so partitioned assets keep what they staged.)
+      // tombstone. (A partition's extract is only part of it, so partitioned assets keep what they staged;
+      // an incremental read is only what changed, so it removes nothing.)
       const staged = await withDbSpan(
         { system: "postgresql", operation: "MERGE", collection: `staging.${spec.table}`, client: staging },
         async (span) => {
-          const counts = await load.finish({ complete: !spec.partitions });
+          const counts = await load.finish({
+            complete: !spec.partitions && read.since === undefined,
+            extractCursor: spec.incremental &&
+              { cursor: greatest, fullRead: read.since === undefined, codeVersion: spec.codeVersion },
+            knownFields: { known: fields.nextKnown(contract, read.since === undefined), codeVersion: spec.codeVersion },
+          });
           span.setAttributes({
             "ingest.records.written": counts.written,
             "ingest.records.unchanged": counts.unchanged,
@@ -195,6 +303,8 @@ export function defineStagedAsset<T, R extends Record<string, unknown> = Record<
           return counts;
         },
       );
+      const drift = fields.drift(read.since === undefined);
+      if (drift) ctx.log.warn({ source: spec.source, schemaDrift: drift }, "the source's fields changed");
       return {
         counts: {
           extracted,
@@ -204,6 +314,16 @@ export function defineStagedAsset<T, R extends Record<string, unknown> = Record<
           unchanged: staged.unchanged,
           removed: staged.removed,
         },
+        metadata: {
+          ...(spec.incremental && {
+            read: read.since === undefined ? "whole source" : "incremental",
+            ...(read.since !== undefined && { since: cursorText(read.since) }),
+            ...(read.reason && { why: read.reason }),
+            cursor: cursorText(greatest),
+          }),
+          ...(drift && { schemaDrift: drift }),
+        },
+        partialExtract: read.since !== undefined,
         dataVersion: await staging.dataVersion(spec.table),
       };
     },
@@ -211,4 +331,57 @@ export function defineStagedAsset<T, R extends Record<string, unknown> = Record<
   return Object.assign(asset, {
     staged: { table: spec.table, source: spec.source, model: spec.model, sourceKey: spec.sourceKey },
   });
+}
+
+/** The greater of two cursors (a cursor of another kind than the one before replaces it). */
+function greater(a: CursorValue | null, b: CursorValue): CursorValue {
+  if (a === null || !comparable(a, b)) return b;
+  return compareCursors(b, a) > 0 ? b : a;
+}
+
+/**
+ * Whether this read of an incremental source is of what changed (from `since`) or of the whole source,
+ * and why: a whole read the first time, after a new code version, when the run is a full refresh, when
+ * the last whole read is older than `fullReadEveryMs`, and when the source's latest cursor went back.
+ */
+async function planRead<T, R>(
+  spec: StagedAssetSpec<T, R>,
+  ctx: MaterializeContext<R>,
+  state: ExtractCursorState | undefined,
+): Promise<{ since?: CursorValue; previous?: CursorValue; reason: string }> {
+  const incremental = spec.incremental!;
+  if (!state || state.cursor === null) return { reason: "first read" };
+  if (state.codeVersion !== spec.codeVersion) {
+    return { reason: `code version changed (${state.codeVersion} → ${spec.codeVersion})` };
+  }
+  if ((await ctx.runs()).some((run) => run.tags[fullRefreshTag] === "true")) return { reason: "full refresh" };
+  const every = incremental.fullReadEveryMs;
+  if (every !== undefined && (state.fullReadAt === null || Date.now() - state.fullReadAt.getTime() >= every)) {
+    return { reason: `last whole read ${state.fullReadAt?.toISOString() ?? "never"}: more than ${every} ms ago` };
+  }
+  if (incremental.latest) {
+    const latest = await incremental.latest(ctx);
+    const back = latest === null
+      ? "the source holds nothing now"
+      : !comparable(latest, state.cursor)
+      ? `its latest cursor ${cursorText(latest)} is not of the kind staged (${cursorText(state.cursor)})`
+      : compareCursors(latest, state.cursor) < 0
+      ? `its latest cursor ${cursorText(latest)} is before the last one staged, ${cursorText(state.cursor)}`
+      : undefined;
+    if (back) {
+      ctx.log.warn(
+        { source: spec.source, latest: cursorText(latest), staged: cursorText(state.cursor) },
+        `the source's cursor moved backwards (${back}): reading it whole`,
+      );
+      return { reason: `cursor moved backwards: ${back}` };
+    }
+  }
+  return { since: minusLag(state.cursor, incremental.lag ?? 0), previous: state.cursor, reason: "" };
+}
+
+/** A validated record with the raw record's `extra` fields beside the model's (which win on a clash). */
+function withExtra<T>(record: T, raw: unknown, extra: string[]): T {
+  const source = raw as Record<string, unknown>;
+  const kept = Object.fromEntries(extra.filter((field) => !(field in (record as object))).map((f) => [f, source[f]]));
+  return { ...kept, ...record };
 }

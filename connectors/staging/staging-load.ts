@@ -1,6 +1,8 @@
 import type pg from "pg";
 import { canonicalJson } from "../../engine/canonical-json.ts";
 import { sha256, type StageCounts } from "./records.ts";
+import { type CursorValue, storeCursor } from "./extract-cursor.ts";
+import type { KnownFields } from "./schema-drift.ts";
 
 const insertBatchSize = 5_000;
 
@@ -68,9 +70,28 @@ export class StagingLoad {
    * and with `complete` (the load was the source's whole content) staged records it did not contain
    * become tombstones. Tombstones every consumer has read past are purged.
    */
-  async finish({ complete }: {
+  async finish({ complete, extractCursor, knownFields }: {
     /** The load was the source's whole content: staged records it lacks become tombstones. */
     complete: boolean;
+    /**
+     * For an incremental source: where its reads got to after this one (recorded in the same transaction
+     * as the records, so it moves only when they commit), and whether this read was of the whole source.
+     */
+    extractCursor?: {
+      /** The greatest cursor staged, this read's included (null: none yet). */
+      cursor: CursorValue | null;
+      /** This read was of the whole source. */
+      fullRead: boolean;
+      /** The staged asset's code version. */
+      codeVersion: string;
+    };
+    /** The fields the source is known to have after this read (schema drift), recorded in the same transaction. */
+    knownFields?: {
+      /** The fields and their kinds of value. */
+      known: KnownFields;
+      /** The staged asset's code version that learnt them. */
+      codeVersion: string;
+    };
   }): Promise<StageCounts> {
     await this.#flush();
     const client = this.#client;
@@ -112,6 +133,27 @@ export class StagingLoad {
         await client.query(
           "update staging.tables set version = greatest(version, $2), updated_at = now() where name = $1",
           [this.#name, top],
+        );
+      }
+      if (extractCursor) {
+        await client.query(
+          `insert into staging.extract_cursors (table_name, cursor, full_read_at, code_version)
+           values ($1, $2, case when $3 then now() end, $4)
+           on conflict (table_name) do update set cursor = excluded.cursor, code_version = excluded.code_version,
+             full_read_at = coalesce(excluded.full_read_at, staging.extract_cursors.full_read_at), updated_at = now()`,
+          [
+            this.#name,
+            extractCursor.cursor === null ? null : JSON.stringify(storeCursor(extractCursor.cursor)),
+            extractCursor.fullRead,
+            extractCursor.codeVersion,
+          ],
+        );
+      }
+      if (knownFields) {
+        await client.query(
+          `insert into staging.source_fields (table_name, fields, code_version) values ($1, $2, $3)
+           on conflict (table_name) do update set fields = excluded.fields, code_version = excluded.code_version, updated_at = now()`,
+          [this.#name, JSON.stringify(knownFields.known), knownFields.codeVersion],
         );
       }
       await client.query(

@@ -7,6 +7,8 @@ import { sameServer } from "../../resources/servers.ts";
 import { stagingMigrations } from "./migrations/index.ts";
 import type { LoadCursor, PendingRecord, StageCounts, StagedRecord } from "./records.ts";
 import { StagingLoad } from "./staging-load.ts";
+import { type ExtractCursorState, loadCursor, type StoredCursor } from "./extract-cursor.ts";
+import type { KnownFields } from "./schema-drift.ts";
 
 /**
  * `CREATE … IF NOT EXISTS` run by two sessions at once can still fail, on the catalog's unique index
@@ -93,6 +95,11 @@ export class Staging {
       removed boolean not null default false,
       staged_at timestamptz not null default now())`));
     await ignoringCreateRace(this.#pool.query(`create index if not exists ${name}_version on ${t} (version)`));
+    // A table made anew holds nothing: where an earlier one's reads got to no longer applies.
+    if (!existed) {
+      await this.#pool.query("delete from staging.extract_cursors where table_name = $1", [name]);
+      await this.#pool.query("delete from staging.source_fields where table_name = $1", [name]);
+    }
     await this.#pool.query(
       `insert into staging.tables (name, generation) values ($1, $2)
        on conflict (name) do update set generation = case when $3 then staging.tables.generation else excluded.generation end`,
@@ -113,6 +120,34 @@ export class Staging {
       throw error;
     }
     return new StagingLoad(client, name, this.#table(name), runId);
+  }
+
+  /**
+   * Where the incremental reads of the source staged in `name` got to: the greatest cursor staged and when
+   * the source was last read whole. Undefined before the first read that recorded one.
+   */
+  async extractCursor(name: string): Promise<ExtractCursorState | undefined> {
+    await this.ensureTable(name);
+    const { rows } = await this.#pool.query(
+      "select cursor, full_read_at, code_version from staging.extract_cursors where table_name = $1",
+      [name],
+    );
+    if (rows.length === 0) return undefined;
+    return {
+      cursor: rows[0].cursor === null ? null : loadCursor(rows[0].cursor as StoredCursor),
+      fullReadAt: rows[0].full_read_at,
+      codeVersion: rows[0].code_version,
+    };
+  }
+
+  /** The fields the source staged in `name` is known to have, and the code version that learnt them (undefined: none yet). */
+  async knownFields(name: string): Promise<{ known: KnownFields; codeVersion: string } | undefined> {
+    await this.ensureTable(name);
+    const { rows } = await this.#pool.query(
+      "select fields, code_version from staging.source_fields where table_name = $1",
+      [name],
+    );
+    return rows[0] && { known: rows[0].fields, codeVersion: rows[0].code_version };
   }
 
   /** Stages some records (not the source's whole content: nothing is removed), as a dead-letter replay does. */

@@ -7,6 +7,7 @@ import * as alerts from "./0006_alerts.ts";
 import * as stepProgress from "./0007_step_progress.ts";
 import * as lighterSteps from "./0008_lighter_steps.ts";
 import * as uiNotify from "./0009_ui_notify.ts";
+import * as observations from "./0010_observations.ts";
 
 /**
  * Every migration, in order. Listed statically so the same code runs on Node and Deno without a file
@@ -22,4 +23,5 @@ export const migrations: Record<string, Migration> = {
   "0007_step_progress": stepProgress,
   "0008_lighter_steps": lighterSteps,
   "0009_ui_notify": uiNotify,
+  "0010_observations": observations,
 };

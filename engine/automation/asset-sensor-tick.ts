@@ -83,6 +83,7 @@ export class AssetSensorEvaluator implements Evaluator {
       }
     }
     const staleOnly = this.#sensor.staleOnly;
+    if (staleOnly) await this.#ctx.observe?.(this.#keys);
     const nothingStale = staleOnly &&
       plan(this.#ctx.graph, { keys: this.#keys, staleOnly, index: await VersionIndex.load(db, this.#reads) }).length ===
         0;

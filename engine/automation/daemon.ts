@@ -3,6 +3,8 @@ import type pg from "pg";
 import { logger } from "../../resources/logger.ts";
 import { metrics } from "../../resources/metrics.ts";
 import { metadataDb } from "../../resources/postgres.ts";
+import { ResourcePool } from "../resource.ts";
+import { observeSources } from "../observations.ts";
 import { sourcesDir } from "../../resources/settings.ts";
 import { AlertEvaluator } from "../alerts/evaluator.ts";
 import type { AssetGraph } from "../asset-graph.ts";
@@ -65,6 +67,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const daemon = `${hostname()}:${process.pid}`;
   const ticks = new TickLog(db, daemon);
   let wake: () => void = () => {};
+  // Set up on first use: only a stale-only tick over observable sources needs the resources they observe with.
+  const resources = new ResourcePool(graph.definitions.resources);
   const ctx: EvaluationContext = {
     db,
     graph,
@@ -73,6 +77,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     ticks,
     submit: async (runIds) => void (await submitRunRequests(db, graph, runIds)),
     wake: () => wake(),
+    observe: async (keys) => void (await observeSources(db, graph, resources, keys)),
   };
   const { schedules = [], sensors = [] } = graph.definitions;
   const evaluators: Evaluator[] = [
@@ -147,6 +152,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       await sleep(Math.max(0, next - Date.now()));
     }
     await Promise.all(evaluators.map((e) => e.stop?.()));
+    await resources.close();
     await ticks.flush().catch((error: unknown) =>
       logger.warn({ err: error }, "could not record the last folded ticks")
     );

@@ -15,6 +15,11 @@ export interface EvaluationContext {
   submit(runIds: string[]): Promise<void>;
   /** Ends the daemon's sleep: something an evaluator started in the background may make it due sooner. */
   wake?(): void;
+  /**
+   * Observes the observable source assets among `keys` and records what they report (never throws), so
+   * a stale-only evaluation sees a source that changed. Without it, the latest recorded observations count.
+   */
+  observe?(keys: readonly string[]): Promise<void>;
 }
 
 /** One schedule, sensor (or the alerts) as the daemon drives it. */

@@ -51,6 +51,8 @@ export class ScheduleEvaluator implements Evaluator {
     }
     if (this.#next > now) return;
     const { db } = this.#ctx;
+    // Outside the tick's transaction: observing a source is a query to another system.
+    if (this.#schedule.staleOnly) await this.#ctx.observe?.(this.#keys);
     const { ids, last } = await db.transaction().execute(async (tx) => {
       const row = await tx.selectFrom("ingest.instigator_state").select("cursor").where("instigator", "=", this.name)
         .forUpdate().executeTakeFirstOrThrow();

@@ -245,7 +245,10 @@ it("logs on a terminal are one readable line each (LOG_FORMAT=pretty), JSON othe
     "--wait",
   );
   expect(pretty.status, pretty.stderr).toBe(0);
-  expect(pretty.stderr).toMatch(/^\[\d\d:\d\d:\d\d\] INFO: shop\/orders materialized$/m);
+  // One line: the asset, the message, then the rest of its fields (counts, data version, milliseconds) as JSON.
+  expect(pretty.stderr).toMatch(
+    /^\[\d\d:\d\d:\d\d\] INFO: shop\/orders materialized \{"counts":\{.*\},"dataVersion":.*\}$/m,
+  );
   expect(pretty.stderr).not.toContain('"level"');
   const json = ingestWith({ LOG_LEVEL: "info" }, "materialize", "shop/orders", "--wait");
   const line = JSON.parse(json.stderr.split("\n").find((l) => l.includes('"materialized"'))!) as Record<
