@@ -114,7 +114,16 @@ async function* readFile(path: string, options: ParquetOptions): AsyncGenerator<
         const rowEnd = groupStart + Math.min(start + step, rows);
         let batch: Record<string, unknown>[];
         try {
-          batch = await parquetReadObjects({ file, metadata, columns, rowStart, rowEnd, compressors });
+          // useOffsetIndex: a batch reads only the pages that hold its rows (parquetRead's default reads whole chunks)
+          batch = await parquetReadObjects({
+            file,
+            metadata,
+            columns,
+            rowStart,
+            rowEnd,
+            compressors,
+            useOffsetIndex: indexed,
+          });
         } catch (error) {
           yield new BadRow(
             path,
