@@ -71,7 +71,9 @@ async function* parseFile(path: string, paths: string[]): AsyncGenerator<JsonVal
   parser.onEnd = () => {
     if (!tokenizer.isEnded) tokenizer.end();
   };
-  for await (const chunk of fileChunks(path)) {
+  for await (let chunk of fileChunks(path)) {
+    // a byte-order mark, as Windows tools write one, is not JSON
+    if (position.total === 0 && chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf) chunk = chunk.subarray(3);
     position.next(chunk);
     tokenizer.write(chunk);
     yield* values;

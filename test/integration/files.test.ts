@@ -62,7 +62,7 @@ describe("readJson", () => {
     expect(await collect(readJson(gzipped, { path: "$.orders.*" }))).toEqual(orders);
     expect(await collect(readJson(path, { path: "$.orders.*.lines.*" }))).toEqual(orders.flatMap((o) => o.lines));
     expect(await collect(readJson(path, { path: ["$.exportedAt", "$.total"] }))).toEqual(["2026-01-01T00:00:00Z", 3]);
-    const array = file("array.json", JSON.stringify(orders));
+    const array = file("array.json", `\uFEFF${JSON.stringify(orders)}`);
     expect(await collect(readJson(array))).toEqual(orders);
   });
 
