@@ -12,6 +12,7 @@ import { connectNeo4j, type Driver, runInBatches } from "../connectors/neo4j/ind
 import { createPool } from "../resources/postgres.ts";
 import { packageRoot, settings } from "../resources/settings.ts";
 import { startCrmApi } from "../samples/crm-api.ts";
+import { startScratchSampleApis } from "../samples/apis/scratch.ts";
 import { generate } from "../samples/generate/index.ts";
 import { startThrowawayChroma } from "../stack/chroma.ts";
 import { startThrowawayNeo4j, type ThrowawayNeo4j } from "../stack/neo4j.ts";
@@ -364,8 +365,10 @@ export async function e2eBench(): Promise<BenchResult[]> {
       await startCrmApi({ dataDir: join(sourcesDir, "crm", "api"), ...crm, requestsPerSecond: 10_000 }),
       (api) => api.close(),
     );
+    const apis = scratch.add(await startScratchSampleApis(sourcesDir, databaseUrl(base, "shop_bench")), (a) => a.close());
     const env: NodeJS.ProcessEnv = {
       ...process.env,
+      ...apis.env,
       DATABASE_URL: databaseUrl(base, "ingest_bench"),
       SHOP_DATABASE_URL: databaseUrl(base, "shop_bench"),
       INGEST_SOURCES_DIR: sourcesDir,

@@ -6,6 +6,7 @@ import { dirname, join } from "node:path";
 import { createPool } from "../resources/postgres.ts";
 import { packageRoot, settings } from "../resources/settings.ts";
 import { generate } from "../samples/generate/index.ts";
+import { startScratchSampleApis } from "../samples/apis/scratch.ts";
 import { startThrowawayNeo4j } from "../stack/neo4j.ts";
 import type { PipelineResult } from "./e2e-pipeline.ts";
 import { type BenchResult, result } from "./report.ts";
@@ -56,12 +57,16 @@ export async function rewriteBench(): Promise<BenchResult[]> {
       await admin.query(`create database ${name}`);
     }
     const shop = createPool(databaseUrl(base, "shop_bench_rewrite"));
+    let apis: Awaited<ReturnType<typeof startScratchSampleApis>> | undefined;
     try {
       log(`generating ${orders.toLocaleString("en")} orders…`);
       await generate({ scale: orders, seed: 42, outDir: sourcesDir, shopPool: shop });
       const items = Number((await shop.query("select count(*) from shop.order_items")).rows[0].count);
+      // graph/Product, upstream of CONTAINS, reads the products through the shop GraphQL API.
+      apis = await startScratchSampleApis(sourcesDir, databaseUrl(base, "shop_bench_rewrite"));
       const env: NodeJS.ProcessEnv = {
         ...process.env,
+        ...apis.env,
         DATABASE_URL: databaseUrl(base, "ingest_bench_rewrite"),
         SHOP_DATABASE_URL: databaseUrl(base, "shop_bench_rewrite"),
         INGEST_SOURCES_DIR: sourcesDir,
@@ -97,6 +102,7 @@ export async function rewriteBench(): Promise<BenchResult[]> {
         ),
       ];
     } finally {
+      await apis?.close();
       await shop.end();
     }
   } finally {

@@ -22,13 +22,33 @@ export class BadRow {
   readonly __source: string;
   /** The input exactly as read, without its line break (for Excel, the row's cells as JSON). */
   readonly raw: string;
+  /** The source key of the record, when the input still says it (an API's record with a field error). */
+  readonly __sourceKey: string | undefined;
+  /** The field the error is about, when known (`price`); the dead letter's issue path, else `line <n>`. */
+  readonly __path: string | undefined;
 
-  /** `source` and `line` say where; `error` why (it is prefixed with `source:line:`); `raw` is the input as read. */
-  constructor(source: string, line: number, error: string, raw: string) {
+  /**
+   * `source` and `line` say where; `error` why (it is prefixed with `source:line:`); `raw` is the input as
+   * read. `at` names the record's source key and the field at fault, when the reader knows them.
+   */
+  constructor(
+    source: string,
+    line: number,
+    error: string,
+    raw: string,
+    at: {
+      /** The record's source key, when the input still says it. */
+      sourceKey?: string;
+      /** The field at fault (`price`). */
+      path?: string;
+    } = {},
+  ) {
     this.__source = source;
     this.__line = line;
     this.__error = `${source}:${line}: ${error}`;
     this.raw = raw;
+    this.__sourceKey = at.sourceKey;
+    this.__path = at.path;
   }
 
   /**
@@ -38,8 +58,9 @@ export class BadRow {
   toDeadLetter(source: string = this.__source): DeadLetterInput & { payload: { line: number; raw: string } } {
     return {
       source,
+      ...(this.__sourceKey === undefined ? {} : { sourceKey: this.__sourceKey }),
       reason: "unparseable",
-      issues: [{ path: `line ${this.__line}`, message: this.__error }],
+      issues: [{ path: this.__path ?? `line ${this.__line}`, message: this.__error }],
       payload: { line: this.__line, raw: this.raw },
     };
   }

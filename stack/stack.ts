@@ -1,5 +1,6 @@
 import { chroma } from "./chroma.ts";
 import { crmApi } from "./crm-api.ts";
+import { sampleApis } from "./sample-apis.ts";
 import { jaeger } from "./jaeger.ts";
 import { embeddingModel } from "./model.ts";
 import { neo4j } from "./neo4j.ts";
@@ -15,6 +16,7 @@ export const services: Record<string, LocalService> = {
   chroma,
   model: embeddingModel,
   "crm-api": crmApi,
+  "sample-apis": sampleApis,
   jaeger,
   ui,
 };

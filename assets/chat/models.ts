@@ -101,3 +101,32 @@ export function messageOfWebhookEvent(event: unknown): unknown {
   const { conversation_id, message } = event as { conversation_id?: unknown; message?: unknown };
   return typeof message === "object" && message !== null ? { ...message, conversation_id } : message;
 }
+
+/** The custom fields of the chat API's tickets that hold the conversation's order and product. */
+export const ticketFields = { orderRef: 360_001, productRef: 360_002 } as const;
+
+/**
+ * A ticket of the chat API's incremental export (Zendesk-shaped, its `requester` and `assignee` side-loaded
+ * by the `ChatClient`) as the conversation line {@link ChatSession} reads: `external_id` is the
+ * conversation's id, the assignee's `external_id` the agent's, order and product are custom fields.
+ */
+export function sessionOfTicket(ticket: unknown): unknown {
+  if (typeof ticket !== "object" || ticket === null) return ticket;
+  const t = ticket as Record<string, unknown> & {
+    requester?: { email?: unknown; name?: unknown };
+    assignee?: { external_id?: unknown };
+    via?: { channel?: unknown };
+    custom_fields?: { id?: unknown; value?: unknown }[];
+  };
+  const field = (id: number) => t.custom_fields?.find((f) => f.id === id)?.value ?? null;
+  return {
+    id: t.external_id,
+    created_at: t.created_at,
+    updated_at: t.updated_at,
+    channel: t.via?.channel ?? null,
+    assignee_id: t.assignee?.external_id ?? null,
+    ...(t.requester ? { requester: { email: t.requester.email, name: t.requester.name } } : {}),
+    order_ref: field(ticketFields.orderRef),
+    product_ref: field(ticketFields.productRef),
+  };
+}

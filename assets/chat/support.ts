@@ -6,6 +6,7 @@ import { defineStagedAsset } from "../../connectors/staging/index.ts";
 import { sourcesDir } from "../../resources/settings.ts";
 import { isBadRow } from "../../connectors/bad-rows.ts";
 import { readJsonLines } from "../../connectors/jsonl/index.ts";
+import type { ChatClient } from "../../connectors/chat-api/index.ts";
 import {
   ChatMessage,
   chatMessageKey,
@@ -13,6 +14,7 @@ import {
   chatSessionKey,
   messageOfWebhookEvent,
   messagesOfConversation,
+  sessionOfTicket,
   SupportAgent,
   supportAgentKey,
 } from "./models.ts";
@@ -54,17 +56,23 @@ export const agentNodes = defineNodeAsset<SupportAgent>({
   properties: (a) => ({ ...a }),
 });
 
-/** Chat sessions from the conversations export. */
-export const stagedSessions = defineStagedAsset<ChatSession>({
+/**
+ * Chat sessions from the chat API's incremental ticket export (Zendesk-shaped), requesters and agents
+ * side-loaded. A ticket changed while the export pages comes again, later: the latest `updated_at` wins.
+ */
+export const stagedSessions = defineStagedAsset<ChatSession, { chat: ChatClient }>({
   key: "chat/sessions",
-  codeVersion: "1",
+  codeVersion: "2",
   table: "chat_sessions",
-  source: "chat/export/conversations.jsonl",
+  source: "chat API: incremental ticket export",
   model: ChatSession,
   sourceKey: chatSessionKey,
   rawKey: (line) => line.id,
   updatedAt: (s) => s.updatedAt,
-  extract: () => values(chatFile("export", "conversations.jsonl")),
+  resources: ["chat"],
+  async *extract({ resources: { chat } }) {
+    for await (const ticket of chat.tickets({ startTime: 0 })) yield sessionOfTicket(ticket);
+  },
 });
 
 export const sessionNodes = defineNodeAsset<ChatSession>({

@@ -159,3 +159,48 @@ export const Shipment = fromSource(
 );
 export type Shipment = z.infer<typeof Shipment>;
 export const shipmentKey = (s: Shipment): string => s.shipmentId;
+
+/**
+ * A product node of the shop's GraphQL Admin API (Shopify-shaped: `legacyResourceId`, `title`,
+ * `descriptionHtml`, `category { id }`, `price`, `currencyCode`, `updatedAt`) as the shop row
+ * {@link Product} reads. Anything else (a bad row with the GraphQL error of its price) is passed on as it is.
+ */
+export function productOfShopify(node: unknown): unknown {
+  if (typeof node !== "object" || node === null || !("legacyResourceId" in node)) return node;
+  const p = node as Record<string, unknown> & { category?: { id?: unknown } | null };
+  return {
+    product_id: p.legacyResourceId,
+    sku: p.sku,
+    name: p.title,
+    description: p.descriptionHtml,
+    category_id: p.category?.id ?? null,
+    price: p.price,
+    currency: p.currencyCode,
+    updated_at: p.updatedAt,
+  };
+}
+
+/**
+ * A charge of the payment provider's API (Stripe-shaped: `amount` in minor units, lower-case `currency`,
+ * `created` in unix seconds, the shop's ids in `metadata`) as the shop row {@link Payment} reads. An unpaid
+ * (`pending`) charge has no `paid_at`; a `created` that is not a number is passed on for the model to refuse.
+ */
+export function paymentOfCharge(charge: unknown): unknown {
+  if (typeof charge !== "object" || charge === null) return charge;
+  const c = charge as Record<string, unknown> & {
+    metadata?: { order_id?: unknown; payment_id?: unknown };
+    payment_method_details?: { type?: unknown } | null;
+  };
+  return {
+    payment_id: c.metadata?.payment_id,
+    order_id: c.metadata?.order_id,
+    method: c.payment_method_details?.type ?? null,
+    amount: typeof c.amount === "number" ? c.amount / 100 : c.amount,
+    currency: typeof c.currency === "string" ? c.currency.toUpperCase() : c.currency,
+    paid_at: c.paid === false
+      ? null
+      : typeof c.created === "number"
+      ? new Date(c.created * 1000).toISOString()
+      : c.created,
+  };
+}

@@ -1,5 +1,4 @@
-import { type Logger, logger as rootLogger } from "../../resources/logger.ts";
-import { sleep, TokenBucket } from "../token-bucket.ts";
+import { ApiError, type Authorization, HttpClient, type HttpClientOptions, paginate } from "../http/index.ts";
 
 /** The object types `CrmClient.objects` pages through: `/crm/v3/objects/<type>`. */
 export type CrmObjectType = "companies" | "contacts" | "deals" | "owners";
@@ -18,34 +17,18 @@ export interface CrmObject {
   archived: boolean;
 }
 
-/** How a {@link CrmClient} reaches the API and how patient it is. */
-export interface CrmClientOptions {
+/** How a {@link CrmClient} reaches the API and how patient it is (the rest as every API client: `HttpClientOptions`). */
+export interface CrmClientOptions extends HttpClientOptions {
   /** Where the API lives, e.g. `https://api.example-crm.com`: `/oauth/token` and `/crm/v3/…` are resolved against it. */
   baseUrl: string;
   /** The OAuth2 client id. */
   clientId: string;
   /** Sent only in the token request's body; never logged, and scrubbed from any error text. */
   clientSecret: string;
-  /** The `fetch` to send requests with (default the global one): tests pass a fake. */
-  fetch?: typeof globalThis.fetch;
-  /** Client-side rate limit across all requests (default 10 a second, the API's limit per token). */
-  requestsPerSecond?: number;
-  /** Requests that may go out at once after a quiet spell (default 1: evenly spaced). */
-  burst?: number;
-  /** Tries per request in all, whatever failed: 429, 5xx, a timeout or the network (default 8). */
-  maxAttempts?: number;
-  /** Backoff before the first retry of a 5xx or network failure (default 500 ms); doubled each time, with jitter. */
-  backoffMs?: number;
-  /** Longest backoff, in milliseconds (default 30 000); a `Retry-After` is honoured whatever its length. */
-  maxBackoffMs?: number;
-  /** Per request (default 30 s). */
-  timeoutMs?: number;
-  /** Where retries and token renewals are logged (default the framework's logger), as component `crm`. */
-  logger?: Logger;
 }
 
 /**
- * A request that failed for good: names the URL and the last status, never a secret.
+ * A request to the CRM API that failed for good: names the API, the URL and the last status, never a secret.
  *
  * @example
  * ```ts
@@ -57,20 +40,9 @@ export interface CrmClientOptions {
  * }
  * ```
  */
-export class CrmError extends Error {
+export class CrmError extends ApiError {
   /** Always `"CrmError"`. */
   override name = "CrmError";
-  /** The URL requested, without credentials. */
-  readonly url: string;
-  /** The last HTTP status, or undefined when no response came (a timeout, the network). */
-  readonly status: number | undefined;
-
-  /** A failure of the request to `url`; `status` as above. */
-  constructor(message: string, url: string, status: number | undefined, options?: ErrorOptions) {
-    super(message, options);
-    this.url = url;
-    this.status = status;
-  }
 }
 
 /** What the client did, for an asset's metadata (and tests). */
@@ -93,14 +65,11 @@ interface AccessToken {
   renewAt: number;
 }
 
-const retryable = (status: number) => status === 408 || status === 429 || status >= 500;
-
 /**
  * A client for a HubSpot-shaped CRM REST API (see samples/SOURCES.md): OAuth2 client credentials with
- * the token renewed before it expires (and once on a 401), paging through `after` cursors, a token
- * bucket keeping under the rate limit, 429s honoured by their `Retry-After`, and 5xx, timeouts and
- * network errors retried with exponential backoff and jitter, a bounded number of times. A request that
- * still fails throws a {@link CrmError} naming the URL and status; the secret never appears in errors or logs.
+ * the token renewed before it expires (and once on a 401), paging through `after` cursors, and the
+ * retries, backoff and rate limit of the package's HTTP core (`HttpClient`). A request that still fails
+ * throws a {@link CrmError} naming the API, the URL and status; the secret never appears in errors or logs.
  *
  * @example A resource of the project, and a staged asset that reads it
  * ```ts
@@ -118,18 +87,12 @@ const retryable = (status: number) => status === 408 || status === 429 || status
  * ```
  */
 export class CrmClient {
-  /** What the client did so far: requests, retries, rate limiting, tokens. */
-  readonly stats: CrmClientStats = { requests: 0, retries: 0, rateLimited: 0, unauthorized: 0, tokensFetched: 0 };
   readonly #base: string;
   readonly #clientId: string;
   readonly #clientSecret: string;
-  readonly #fetch: typeof globalThis.fetch;
-  readonly #bucket: TokenBucket;
-  readonly #maxAttempts: number;
-  readonly #backoffMs: number;
-  readonly #maxBackoffMs: number;
-  readonly #timeoutMs: number;
-  readonly #log: Logger;
+  readonly #http: HttpClient;
+  readonly #auth: Authorization;
+  #tokensFetched = 0;
   #token: AccessToken | undefined;
   #tokenRequest: Promise<AccessToken> | undefined;
 
@@ -138,20 +101,32 @@ export class CrmClient {
     this.#base = options.baseUrl.replace(/\/+$/, "");
     this.#clientId = options.clientId;
     this.#clientSecret = options.clientSecret;
-    this.#fetch = options.fetch ?? globalThis.fetch;
-    this.#bucket = new TokenBucket(options.requestsPerSecond ?? 10, options.burst ?? 1);
-    this.#maxAttempts = options.maxAttempts ?? 8;
-    this.#backoffMs = options.backoffMs ?? 500;
-    this.#maxBackoffMs = options.maxBackoffMs ?? 30_000;
-    this.#timeoutMs = options.timeoutMs ?? 30_000;
-    this.#log = (options.logger ?? rootLogger).child({ component: "crm" });
+    this.#http = new HttpClient(
+      "CRM API",
+      options,
+      [options.clientSecret],
+      (message, details, init) => new CrmError(message, details, init),
+    );
+    this.#auth = {
+      headers: async () => ({ authorization: `Bearer ${await this.#accessToken()}` }),
+      // Expired early or revoked: one new token, one more try; a second 401 is an error.
+      renew: (refused) => {
+        if (this.#token && refused.authorization === `Bearer ${this.#token.value}`) this.#token = undefined;
+        return true;
+      },
+    };
+  }
+
+  /** What the client did so far: requests, retries, rate limiting, tokens. */
+  get stats(): CrmClientStats {
+    return { ...this.#http.stats, tokensFetched: this.#tokensFetched };
   }
 
   /**
    * Every object of a type, page after page (`limit` = `pageSize`, at most 100 for HubSpot). A page
    * without a `results` array, or a cursor that does not advance, throws a {@link CrmError}.
    */
-  async *objects(
+  objects(
     type: CrmObjectType,
     { pageSize = 100, signal }: {
       /** Objects per page (default 100). */
@@ -160,63 +135,31 @@ export class CrmClient {
       signal?: AbortSignal;
     } = {},
   ): AsyncGenerator<CrmObject> {
-    let after: string | undefined;
-    do {
+    const url = (after: string | undefined) => {
       const url = new URL(`${this.#base}/crm/v3/objects/${type}`);
       url.searchParams.set("limit", String(pageSize));
       if (after !== undefined) url.searchParams.set("after", after);
-      const page = (await this.#get(url, signal)) as { results?: unknown; paging?: { next?: { after?: unknown } } };
-      if (!Array.isArray(page?.results)) {
-        throw new CrmError(`GET ${safeUrl(url)}: unexpected response: no "results" array`, safeUrl(url), 200);
-      }
-      yield* page.results as CrmObject[];
-      const next = page.paging?.next?.after;
-      if (next !== undefined && (typeof next !== "string" || next === after)) {
-        throw new CrmError(
-          `GET ${safeUrl(url)}: the next page's cursor ${JSON.stringify(next)} does not advance`,
-          safeUrl(url),
-          200,
-        );
-      }
-      after = next;
-    } while (after !== undefined);
-  }
-
-  async #get(url: URL, signal: AbortSignal | undefined): Promise<unknown> {
-    for (let renewed = false;; renewed = true) {
-      let token = "";
-      // The token is taken at each attempt, after any wait for the rate limit, so that it is current when sent.
-      const authorized = async (): Promise<RequestInit> => {
-        token = await this.#accessToken();
-        return { headers: { authorization: `Bearer ${token}`, accept: "application/json" } };
+      return url;
+    };
+    return paginate<CrmObject, string>(undefined, async (after) => {
+      const page = (await this.#http.json(url(after), this.#auth, { signal })) as {
+        results?: unknown;
+        paging?: { next?: { after?: unknown } };
       };
-      const response = await this.#send(url, authorized, signal);
-      if (response.status === 401 && !renewed) {
-        // Expired early or revoked: one new token, one more try; a second 401 is an error.
-        this.stats.unauthorized += 1;
-        await response.body?.cancel();
-        if (this.#token?.value === token) this.#token = undefined;
-        continue;
+      if (!Array.isArray(page?.results)) {
+        throw this.#http.error(`GET ${url(after).href}: unexpected response: no "results" array`, url(after), 200);
       }
-      if (!response.ok) {
-        throw await this.#failure(
-          `GET ${safeUrl(url)}`,
-          url,
-          response,
-          renewed && response.status === 401 ? " (even with a new token)" : "",
-        );
+      const next = page.paging?.next?.after;
+      if (next !== undefined && typeof next !== "string") {
+        throw this.#http.error(`GET ${url(after).href}: the next page's cursor is not a string`, url(after), 200);
       }
-      try {
-        return await response.json();
-      } catch (error) {
-        throw new CrmError(
-          `GET ${safeUrl(url)}: the response is not JSON: ${errorText(error)}`,
-          safeUrl(url),
-          response.status,
-          { cause: error },
-        );
-      }
-    }
+      return { records: page.results as CrmObject[], next };
+    }, (next) =>
+      this.#http.error(
+        `GET ${url(next).href}: the next page's cursor ${JSON.stringify(next)} does not advance`,
+        url(next),
+        200,
+      ));
   }
 
   async #accessToken(): Promise<string> {
@@ -234,136 +177,19 @@ export class CrmClient {
       client_id: this.#clientId,
       client_secret: this.#clientSecret,
     });
-    const request = {
+    const token = (await this.#http.json(url, undefined, {
       method: "POST",
-      headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json" },
       body,
-    };
-    const response = await this.#send(url, async () => request, undefined);
-    if (!response.ok) {
-      throw await this.#failure(
-        `POST ${safeUrl(url)}: token request refused`,
-        url,
-        response,
-        " (check the client id and secret)",
-      );
+      what: `POST ${url.href}: token request refused`,
+      hint: " (check the client id and secret)",
+    })) as { access_token?: unknown; expires_in?: unknown };
+    if (typeof token?.access_token !== "string" || typeof token.expires_in !== "number") {
+      throw this.#http.error(`POST ${url.href}: unexpected token response: no access_token or expires_in`, url, 200);
     }
-    const token = (await response.json().catch(() => ({}))) as { access_token?: unknown; expires_in?: unknown };
-    if (typeof token.access_token !== "string" || typeof token.expires_in !== "number") {
-      throw new CrmError(
-        `POST ${safeUrl(url)}: unexpected token response: no access_token or expires_in`,
-        safeUrl(url),
-        response.status,
-      );
-    }
-    this.stats.tokensFetched += 1;
-    this.#log.debug({ expiresInSeconds: token.expires_in }, "CRM access token fetched");
+    this.#tokensFetched += 1;
+    this.#http.log.debug({ expiresInSeconds: token.expires_in }, "CRM access token fetched");
     // Renewed a tenth of its life (at most 30 s) early, so that no request goes out with a token about to expire.
     const lifeMs = token.expires_in * 1000;
     return { value: token.access_token, renewAt: performance.now() + lifeMs - Math.min(30_000, lifeMs / 10) };
   }
-
-  /** One request, tried again on 429 (after its Retry-After), 5xx, a timeout or a network error. */
-  async #send(url: URL, init: () => Promise<RequestInit>, signal: AbortSignal | undefined): Promise<Response> {
-    let method = "GET";
-    for (let attempt = 1;; attempt++) {
-      await this.#bucket.take();
-      const request = await init();
-      method = request.method ?? "GET";
-      this.stats.requests += 1;
-      let response: Response | undefined;
-      let failure: string;
-      try {
-        const timeout = AbortSignal.timeout(this.#timeoutMs);
-        response = await this.#fetch(url, {
-          ...request,
-          signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
-        });
-        if (!retryable(response.status)) return response;
-        failure = `${response.status} ${response.statusText}`.trim();
-      } catch (error) {
-        if (signal?.aborted) throw signal.reason;
-        failure = this.#scrub(errorText(error));
-      }
-      if (attempt >= this.#maxAttempts) {
-        if (response) {
-          throw await this.#failure(`${method} ${safeUrl(url)}`, url, response, ` after ${attempt} attempts`);
-        }
-        throw new CrmError(
-          `${method} ${safeUrl(url)} failed after ${attempt} attempts: ${failure}`,
-          safeUrl(url),
-          undefined,
-        );
-      }
-      const retryAfter = response ? retryAfterMs(response.headers.get("retry-after")) : undefined;
-      const delayMs = retryAfter ?? this.#backoff(attempt);
-      if (response?.status === 429) {
-        this.stats.rateLimited += 1;
-        this.#bucket.pause(delayMs);
-      }
-      await response?.body?.cancel();
-      this.stats.retries += 1;
-      this.#log[response?.status === 429 ? "debug" : "warn"](
-        { method, url: safeUrl(url), failure, attempt, delayMs },
-        "CRM request retried",
-      );
-      if (response?.status !== 429) await sleep(delayMs, signal);
-    }
-  }
-
-  #backoff(attempt: number): number {
-    const ceiling = Math.min(this.#maxBackoffMs, this.#backoffMs * 2 ** (attempt - 1));
-    return Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
-  }
-
-  async #failure(what: string, url: URL, response: Response, hint: string): Promise<CrmError> {
-    const detail = this.#scrub(await responseDetail(response));
-    const status = `${response.status} ${response.statusText}`.trim();
-    return new CrmError(`${what}: ${status}${detail ? ` (${detail})` : ""}${hint}`, safeUrl(url), response.status);
-  }
-
-  /** Server text echoed into an error could, in principle, quote the secret: it never leaves here. */
-  #scrub(text: string): string {
-    if (!this.#clientSecret) return text;
-    return text.split(this.#clientSecret).join("[redacted]").split(encodeURIComponent(this.#clientSecret)).join(
-      "[redacted]",
-    );
-  }
 }
-
-/** The server's own explanation (OAuth `error_description`/`error`, HubSpot `message`), shortened. */
-async function responseDetail(response: Response): Promise<string> {
-  const text = (await response.text().catch(() => "")).slice(0, 500);
-  try {
-    const body = JSON.parse(text) as { error_description?: unknown; error?: unknown; message?: unknown };
-    const detail = body.error_description ?? body.message ?? body.error;
-    if (typeof detail === "string") return detail;
-  } catch {
-    // not JSON: the text itself
-  }
-  return text.replace(/\s+/g, " ").trim().slice(0, 200);
-}
-
-/** `Retry-After` as seconds or an HTTP date, in milliseconds; undefined when absent or unreadable. */
-function retryAfterMs(header: string | null): number | undefined {
-  if (header === null || header.trim() === "") return undefined;
-  const seconds = Number(header);
-  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
-  const date = Date.parse(header);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
-}
-
-/** A URL fit for messages and logs: credentials in it, if any, removed. */
-function safeUrl(url: URL): string {
-  if (!url.username && !url.password) return url.href;
-  const copy = new URL(url);
-  copy.username = "";
-  copy.password = "";
-  return copy.href;
-}
-
-const errorText = (error: unknown): string => {
-  const e = error as { message?: string; cause?: { message?: string; code?: string } };
-  const cause = e.cause?.code ?? e.cause?.message;
-  return `${e.message ?? String(error)}${cause ? ` (${cause})` : ""}`;
-};

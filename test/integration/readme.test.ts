@@ -20,7 +20,7 @@ const node = join(packageRoot, "node_modules", ".bin");
 const env: NodeJS.ProcessEnv = {
   ...Object.fromEntries(
     Object.entries(process.env).filter(([name]) =>
-      !/^(INGEST_|DATABASE_URL|SHOP_DATABASE_URL|NEO4J_|CHROMA_URL|CRM_|EMBEDDING_MODEL_PATH|VITEST)/.test(name) &&
+      !/^(INGEST_|DATABASE_URL|SHOP_DATABASE_URL|NEO4J_|CHROMA_URL|CRM_|CHAT_API_|SHOP_GRAPHQL_URL|SHOP_ACCESS_TOKEN|PAYMENTS_|EMBEDDING_MODEL_PATH|VITEST)/.test(name) &&
       name !== "NODE_OPTIONS"
     ),
   ),
@@ -30,6 +30,7 @@ const env: NodeJS.ProcessEnv = {
   INGEST_NEO4J_PORT: "56687",
   INGEST_CHROMA_PORT: "56000",
   INGEST_CRM_API_PORT: "56080",
+  INGEST_SAMPLE_APIS_PORT: "56082",
   INGEST_UI_PORT: "56090",
   LOG_LEVEL: "warn",
   NO_COLOR: "1",
@@ -39,6 +40,7 @@ const serving: Record<string, RegExp> = {
   worker: /worker started/,
   daemon: /daemon started/,
   "crm-api": /crm-api ready/,
+  "sample-apis": /sample-apis ready/,
   ui: /ingest ui listening on /,
 };
 

@@ -303,7 +303,7 @@ describe("CrmClient against the sample CRM API", () => {
       expect(server.serviceUnavailable).toBeGreaterThan(0);
       expect(client.stats.retries).toBe(server.serviceUnavailable + server.tooManyRequests);
       // The retries were logged, without a secret or a token.
-      expect(lines.filter((line) => line.includes("CRM request retried"))).toHaveLength(client.stats.retries);
+      expect(lines.filter((line) => line.includes("CRM API request retried"))).toHaveLength(client.stats.retries);
       expect(lines.join("\n")).not.toMatch(new RegExp(`${credentials.clientSecret}|Bearer|access_token`, "i"));
     } finally {
       await api.close();
@@ -328,7 +328,7 @@ describe("CrmClient against the sample CRM API", () => {
         (e: Error) => e,
       );
       expect(error?.message).toBe(
-        `POST ${api.url}/oauth/token: token request refused: 401 Unauthorized (client authentication failed) (check the client id and secret)`,
+        `CRM API: POST ${api.url}/oauth/token: token request refused: 401 Unauthorized (client authentication failed) (check the client id and secret)`,
       );
       expect(error?.message).not.toContain(wrongSecret);
       expect(JSON.stringify(error)).not.toContain(wrongSecret);
@@ -350,7 +350,7 @@ describe("CrmClient against the sample CRM API", () => {
         logger: createLogger({ write: () => {} }),
       });
       await expect(collect(client.objects("deals", { pageSize: 5 }))).rejects.toThrow(
-        `GET ${api.url}/crm/v3/objects/deals?limit=5: 503 Service Unavailable (the service is temporarily unavailable) after 3 attempts`,
+        `CRM API: GET ${api.url}/crm/v3/objects/deals?limit=5: 503 Service Unavailable (the service is temporarily unavailable) after 3 attempts`,
       );
       expect(api.stats.serviceUnavailable).toBe(3);
     } finally {

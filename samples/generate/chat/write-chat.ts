@@ -12,6 +12,7 @@ import { invalidEmail } from "../vocabulary/people.ts";
 import type { World } from "../world.ts";
 import { agentObject } from "./agents.ts";
 import { type ChatMessage, type Conversation, conversation } from "./conversations.ts";
+import { agentUser, commentOf, requesterUser, ticketOf } from "./zendesk.ts";
 
 const CONVERSATION_ROW = streamTag("chat.conversations.row");
 const MESSAGE_ROW = streamTag("chat.messages.row");
@@ -98,19 +99,31 @@ async function writeAgents(world: World, outDir: string, onProgress: OnProgress 
 }
 
 /**
- * `chat/export/agents.jsonl`, `chat/export/conversations.jsonl` and `chat/webhooks/events-NNNN.jsonl`. The
- * webhook events (messages after the export, about 1 % of N) are kept in memory to be written in delivery order.
+ * `chat/export/agents.jsonl`, `chat/export/conversations.jsonl` and `chat/webhooks/events-NNNN.jsonl`, and
+ * the same conversations as the chat API serves them: `chat/api/tickets.jsonl` (a ticket for every export
+ * line, snapshots included), `users.jsonl` (agents, then requesters) and `comments.jsonl` (every message,
+ * webhook ones too, once). The webhook events (messages after the export, about 1 % of N) are kept in memory
+ * to be written in delivery order.
  */
 export async function writeChat(world: World, outDir: string, onProgress?: OnProgress): Promise<ChatOutput> {
   await mkdir(join(outDir, "chat", "export"), { recursive: true });
   await mkdir(join(outDir, "chat", "webhooks"), { recursive: true });
+  await mkdir(join(outDir, "chat", "api"), { recursive: true });
   const files: Record<string, number> = {};
   const agents = await writeAgents(world, outDir, onProgress);
   files["chat/export/agents.jsonl"] = agents.lines;
+  const api = {
+    tickets: new LineFile(join(outDir, "chat", "api", "tickets.jsonl")),
+    users: new LineFile(join(outDir, "chat", "api", "users.jsonl")),
+    comments: new LineFile(join(outDir, "chat", "api", "comments.jsonl")),
+  };
+  for (let a = 0; a < world.sizes.agents; a++) await api.users.write(JSON.stringify(agentUser(world, a)));
 
   const path = "chat/export/conversations.jsonl";
   const file = new LineFile(join(outDir, path));
-  const conversations = new Tally("conversations", path);
+  // The bundled chat/sessions reads the chat API's tickets: one for each line of the export, alike.
+  const conversations = new Tally("conversations", "chat/api/tickets.jsonl (the chat API's ticket export)");
+  const delayedTickets = new DelayedLines();
   const messages = new Tally("chat_messages", `${path} (messages) + chat/webhooks/events-*.jsonl`);
   const delayed = new DelayedLines();
   const events: { deliveredAt: number; order: string; line: string }[] = [];
@@ -127,6 +140,7 @@ export async function writeChat(world: World, outDir: string, onProgress?: OnPro
     for (const m of conv.messages) {
       const index = messageIndex++;
       const json = messageJson(world, m, index);
+      await api.comments.write(JSON.stringify(commentOf(conv, m.position, json)));
       messages.record(badReasonOf("chat_messages", index));
       if (m.position < conv.exported) {
         exported.push(json);
@@ -147,7 +161,11 @@ export async function writeChat(world: World, outDir: string, onProgress?: OnPro
         messages.duplicate();
       }
     }
-    await file.write(JSON.stringify(conversationJson(world, conv, exported)));
+    const line = conversationJson(world, conv, exported);
+    await file.write(JSON.stringify(line));
+    await api.tickets.write(JSON.stringify(ticketOf(conv, line)));
+    const user = requesterUser(c, line);
+    if (user) await api.users.write(JSON.stringify(user));
     const bad = badReasonOf("conversations", c);
     conversations.record(bad);
     if (bad === undefined) {
@@ -157,18 +175,26 @@ export async function writeChat(world: World, outDir: string, onProgress?: OnPro
     if (isDuplicated("conversations", c)) {
       // the older snapshot repeats the first message: a duplicate message too (or a bad one, if it was bad)
       const first = exported[0] as MessageJson;
-      delayed.hold(c + DUPLICATE_LAG, JSON.stringify(conversationJson(world, conv, [first], true)));
+      const snapshot = conversationJson(world, conv, [first], true);
+      delayed.hold(c + DUPLICATE_LAG, JSON.stringify(snapshot));
+      delayedTickets.hold(c + DUPLICATE_LAG, JSON.stringify(ticketOf(conv, snapshot)));
       conversations.duplicate();
       const firstBad = badReasonOf("chat_messages", messageIndex - conv.messages.length);
       if (firstBad) messages.record(firstBad);
       else messages.duplicate();
     }
-    for (const line of delayed.due(c)) await file.write(line);
+    for (const held of delayed.due(c)) await file.write(held);
+    for (const held of delayedTickets.due(c)) await api.tickets.write(held);
     progress.tick(conversations.generated);
   }
-  for (const line of delayed.rest()) await file.write(line);
+  for (const held of delayed.rest()) await file.write(held);
+  for (const held of delayedTickets.rest()) await api.tickets.write(held);
   await file.close();
   files[path] = file.lines;
+  for (const [name, out] of Object.entries(api)) {
+    await out.close();
+    files[`chat/api/${name}.jsonl`] = out.lines;
+  }
   progress.done(conversations.generated);
 
   events.sort((a, b) => a.deliveredAt - b.deliveredAt || (a.order < b.order ? -1 : a.order > b.order ? 1 : 0));

@@ -1,0 +1,3 @@
+export { GraphqlClient, GraphqlError } from "./client.ts";
+export type { ConnectionOptions, GraphqlClientOptions, GraphqlClientStats, GraphqlErrorEntry } from "./client.ts";
+export { shopGraphqlResource } from "./resource.ts";
