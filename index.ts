@@ -203,6 +203,7 @@ export { type JsonLine, readJsonLines } from "./connectors/jsonl/index.ts";
 export { type JsonOptions, type JsonValue, readJson } from "./connectors/json/index.ts";
 export { readXml, type XmlElement, type XmlOptions, type XmlValue } from "./connectors/xml/index.ts";
 export { type ParquetOptions, type ParquetRecord, readParquet } from "./connectors/parquet/index.ts";
+export { filesIn, type FilesObservation, observeFiles } from "./connectors/file-input.ts";
 export { BadRow, isBadRow, SourceError } from "./connectors/bad-rows.ts";
 export type { BadRowCallback, HandleBadRows, OnBadRow, YieldBadRows } from "./connectors/bad-rows.ts";
 export {

@@ -1,5 +1,7 @@
+import { createHash } from "node:crypto";
 import { createReadStream, existsSync, readdirSync } from "node:fs";
-import { join } from "node:path";
+import { stat } from "node:fs/promises";
+import { basename, join } from "node:path";
 import { pipeline, type Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
 import { SourceError } from "./bad-rows.ts";
@@ -68,8 +70,65 @@ export async function* fileLines(path: string, maxLineSize = 64 * 1024 * 1024): 
 /**
  * The files of a landing folder whose names match `pattern`, as full paths in name order (the order exports
  * numbered or dated in their names were written in); none when the folder does not exist yet.
+ *
+ * @example
+ * ```ts
+ * async *extract() {
+ *   for (const file of filesIn(join(sourcesDir, "analytics"), /^orders-.*\.parquet$/)) yield* readParquet(file);
+ * },
+ * ```
  */
 export function filesIn(dir: string, pattern: RegExp): string[] {
   if (!existsSync(dir)) return [];
   return readdirSync(dir).filter((name) => pattern.test(name)).sort().map((name) => join(dir, name));
+}
+
+/** Files as {@link observeFiles} sees them (a type, not an interface: `observe` returns it as a record). */
+export type FilesObservation = {
+  /** How many files there are. */
+  files: number;
+  /** Their sizes, added up. */
+  bytes: number;
+  /** The latest modification time among them, ISO 8601 (null when there are none). */
+  modified: string | null;
+  /** A digest of every file's name, size and modification time: it moves when any one of them does. */
+  digest: string;
+};
+
+/**
+ * A cheap version of file sources for an observable staged asset (its `observe`): how many files, their
+ * bytes, the latest modification time and a digest of each file's name, size and modification time, read
+ * with one `stat` a file and nothing of their content. The source is stale as soon as a file lands, goes, or
+ * is rewritten. A file that is gone by the time it is looked at is left out.
+ *
+ * @example
+ * ```ts
+ * export const stagedTrackingEvents = defineStagedAsset<TrackingEvent>({
+ *   // …key, table, model, extract…
+ *   observe: () => observeFiles(filesIn(join(sourcesDir, "shipping", "tracking"), /\.xml(\.gz)?$/)),
+ * });
+ * ```
+ */
+export async function observeFiles(paths: readonly string[]): Promise<FilesObservation> {
+  const digest = createHash("sha256");
+  let files = 0;
+  let bytes = 0;
+  let modified = -Infinity;
+  for (const path of paths) {
+    const info = await stat(path).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === "ENOENT") return undefined;
+      throw error;
+    });
+    if (!info) continue;
+    files += 1;
+    bytes += info.size;
+    modified = Math.max(modified, info.mtimeMs);
+    digest.update(`${basename(path)}\t${info.size}\t${info.mtimeMs}\n`);
+  }
+  return {
+    files,
+    bytes,
+    modified: files === 0 ? null : new Date(modified).toISOString(),
+    digest: digest.digest("hex").slice(0, 16),
+  };
 }

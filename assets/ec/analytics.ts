@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { z } from "zod";
-import { filesIn } from "../../connectors/file-input.ts";
+import { filesIn, observeFiles } from "../../connectors/file-input.ts";
 import { defineNodeAsset, defineRelationshipAsset } from "../../connectors/neo4j/index.ts";
 import { readJson } from "../../connectors/json/index.ts";
 import { readParquet } from "../../connectors/parquet/index.ts";
@@ -55,6 +55,7 @@ export const stagedOrderAnalytics = defineStagedAsset<OrderAnalytics>({
   model: OrderAnalytics,
   sourceKey: (a) => a.orderId,
   rawKey: (row) => row.order_id,
+  observe: () => observeFiles(exportFiles()),
   async *extract() {
     for (const file of exportFiles()) yield* readParquet(file);
   },
@@ -114,6 +115,8 @@ export const Campaign = fromSource(
 }));
 export type Campaign = z.infer<typeof Campaign>;
 
+const campaignFiles = () => filesIn(join(sourcesDir, "analytics"), /^campaigns\.json(\.gz)?$/);
+
 /** Campaigns, streamed out of the gzip'd JSON document one at a time (`$.campaigns.*`). */
 export const stagedCampaigns = defineStagedAsset<Campaign>({
   key: "ec/campaigns",
@@ -123,8 +126,9 @@ export const stagedCampaigns = defineStagedAsset<Campaign>({
   model: Campaign,
   sourceKey: (c) => c.campaignId,
   rawKey: (raw) => raw.id,
+  observe: () => observeFiles(campaignFiles()),
   async *extract() {
-    for (const file of filesIn(join(sourcesDir, "analytics"), /^campaigns\.json(\.gz)?$/)) {
+    for (const file of campaignFiles()) {
       yield* readJson(file, { path: "$.campaigns.*" });
     }
   },

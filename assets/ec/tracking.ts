@@ -7,7 +7,7 @@ import { z } from "zod";
 import { defineNodeAsset, defineRelationshipAsset } from "../../connectors/neo4j/index.ts";
 import { defineStagedAsset } from "../../connectors/staging/index.ts";
 import { isBadRow } from "../../connectors/bad-rows.ts";
-import { filesIn } from "../../connectors/file-input.ts";
+import { filesIn, observeFiles } from "../../connectors/file-input.ts";
 import { readXml, type XmlElement } from "../../connectors/xml/index.ts";
 import { sourcesDir } from "../../resources/settings.ts";
 import { field, fromSource } from "../shared/clean.ts";
@@ -68,6 +68,7 @@ export const stagedTrackingEvents = defineStagedAsset<TrackingEvent>({
   model: TrackingEvent,
   sourceKey: trackingEventKey,
   rawKey: (event) => event.id,
+  observe: () => observeFiles(feedFiles()),
   async *extract() {
     for (const file of feedFiles()) {
       for await (const shipment of readXml(file, { record: "shipment" })) {
