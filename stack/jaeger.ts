@@ -1,21 +1,10 @@
-import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { once } from "node:events";
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
-import { dirname, join } from "node:path";
-import { cacheDir, localPorts, packageRoot, settings, stateDir } from "../resources/settings.ts";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { localPorts, packageRoot, settings, stateDir } from "../resources/settings.ts";
+import { goBinary } from "./go-build.ts";
 import { printsFromNow, startDetached, waitUntilReady } from "./process.ts";
 import type { LocalService } from "./service.ts";
-import { hasCommand } from "./system.ts";
 
 /** Our Go module: go.mod, go.sum and main.go, which assembles the Jaeger components the stack uses. */
 const moduleDir = join(packageRoot, "stack", "jaeger");
@@ -35,69 +24,22 @@ function jaegerVersion(): string {
   return version;
 }
 
-/** `<cache>/jaeger/<version>-<hash of our module's files>/jaeger`: a changed module is a new build. */
-function binaryPath(): string {
+/** `<version>-<hash of our module's files>`: a changed module is a new build. */
+function buildVersion(): string {
   const hash = createHash("sha256");
   for (const name of moduleFiles()) hash.update(name).update(readFileSync(join(moduleDir, name)));
-  return join(cacheDir, "jaeger", `${jaegerVersion()}-${hash.digest("hex").slice(0, 12)}`, "jaeger");
+  return `${jaegerVersion()}-${hash.digest("hex").slice(0, 12)}`;
 }
 
-const minutes = (since: number) => ((performance.now() - since) / 60_000).toFixed(1);
-
-/** Runs `go build`, telling the user every minute that it still runs: a first build takes minutes. */
-async function goBuild(output: string): Promise<void> {
-  const args = ["build", "-trimpath", "-buildvcs=false", "-ldflags=-s -w", "-o", output, "."];
-  const child = spawn("go", args, { cwd: moduleDir, stdio: ["ignore", "pipe", "pipe"] });
-  let log = "";
-  const collect = (chunk: Buffer) => void (log = (log + chunk.toString()).slice(-16_000));
-  child.stdout!.on("data", collect);
-  child.stderr!.on("data", collect);
-  const started = performance.now();
-  const ticker = setInterval(() => console.error(`jaeger: still building (${minutes(started)} min)…`), 60_000);
-  try {
-    const [code] = await once(child, "close");
-    if (code !== 0) {
-      throw new Error(
-        `go ${args.join(" ")} in ${moduleDir} failed (exit ${code}):\n${log.trim().split("\n").slice(-40).join("\n")}`,
-      );
-    }
-  } finally {
-    clearInterval(ticker);
-  }
-  console.error(`jaeger: built in ${minutes(started)} min`);
-}
-
-/**
- * Builds the Jaeger binary into the user's cache once per version of our module. The build goes to a
- * folder aside that is renamed into place, so a half-built binary is never run, and a build racing
- * another project's finds theirs as good as its own.
- */
-async function buildJaeger(): Promise<string> {
-  const binary = binaryPath();
-  if (existsSync(binary)) return binary;
-  if (!hasCommand("go")) {
-    throw new Error(
-      "'go' (Go 1.24 or later) is needed to build the local Jaeger: install it (https://go.dev/doc/install), " +
-        "or run a Jaeger of your own and set JAEGER_QUERY_URL to its query address",
-    );
-  }
-  const builds = join(cacheDir, "jaeger");
-  mkdirSync(builds, { recursive: true });
-  console.error(
-    `jaeger: building Jaeger ${jaegerVersion()} with Go from the module proxy into ${builds} ` +
-      "(once; several minutes on two cores)…",
-  );
-  const aside = mkdtempSync(join(builds, ".building-"));
-  try {
-    await goBuild(join(aside, "jaeger"));
-    renameSync(aside, dirname(binary));
-  } catch (error) {
-    if (!existsSync(binary)) throw error;
-  } finally {
-    rmSync(aside, { recursive: true, force: true });
-  }
-  return binary;
-}
+/** The Jaeger binary, built into `<cache>/jaeger/<version>-<hash>/` once per version of our module. */
+const buildJaeger = () =>
+  goBinary({
+    name: "jaeger",
+    version: buildVersion(),
+    cwd: moduleDir,
+    args: (dir) => ["build", "-trimpath", "-buildvcs=false", "-ldflags=-s -w", "-o", join(dir, "jaeger"), "."],
+    withoutGo: "run a Jaeger of your own and set JAEGER_QUERY_URL to its query address",
+  });
 
 /**
  * The collector configuration: OTLP in, a bounded in-memory store, the query API out, each on its
