@@ -4,6 +4,7 @@ import type { Command } from "commander";
 import { deadLetterCounts } from "../engine/dead-letters.ts";
 import { runInProcess } from "../engine/runs.ts";
 import { connectChroma } from "../connectors/chroma/index.ts";
+import { connectMongo } from "../connectors/mongodb/index.ts";
 import { loadEmbedder } from "../resources/embedder.ts";
 import { logger } from "../resources/logger.ts";
 import { connectNeo4j, type Driver } from "../connectors/neo4j/index.ts";
@@ -28,13 +29,15 @@ async function ensureSamples(scale: number, seed: number): Promise<void> {
     }
   }
   const shopPool = createPool(settings().shopDatabaseUrl);
+  const catalog = await connectMongo();
   try {
-    const report = await generate({ scale, seed, outDir: sourcesDir, shopPool });
+    const report = await generate({ scale, seed, outDir: sourcesDir, shopPool, catalog });
     console.log(
       `   scale ${scale}, seed ${seed}: ${report.entities.orders.generated} orders, ${report.entities.contacts.generated} CRM contacts, ${report.entities.conversations.generated} chat conversations`,
     );
   } finally {
     await shopPool.end();
+    await catalog.client.close();
   }
 }
 

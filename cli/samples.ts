@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { connectMongo } from "../connectors/mongodb/index.ts";
 import { createPool } from "../resources/postgres.ts";
 import { settings } from "../resources/settings.ts";
 import { startCrmApi } from "../samples/crm-api.ts";
@@ -12,16 +13,18 @@ export async function generateSamples(
   command: Command,
 ): Promise<void> {
   const shopPool = createPool(settings().shopDatabaseUrl);
+  const catalog = await connectMongo();
   try {
     const report = await generate({
       scale: options.scale,
       seed: options.seed,
       outDir: options.out,
       shopPool,
+      catalog,
     });
     output(command, report, () =>
       [
-        `generated scale ${report.scale}, seed ${report.seed} into ${options.out} and the shop database (report.json beside the files)`,
+        `generated scale ${report.scale}, seed ${report.seed} into ${options.out}, the shop database and the MongoDB catalogue (report.json beside the files)`,
         ...Object.entries(report.entities).map(([entity, e]) => {
           const bad = Object.values(e.bad).reduce((a, b) => a + (b ?? 0), 0);
           return `  ${entity.padEnd(15)} ${String(e.generated).padStart(9)} generated  ${
@@ -32,6 +35,7 @@ export async function generateSamples(
       ].join("\n"));
   } finally {
     await shopPool.end();
+    await catalog.client.close();
   }
 }
 

@@ -8,10 +8,11 @@ export const badReasons = [
   "unparseable_date",
   "non_numeric_price",
   "truncated_file",
+  "wrong_type",
 ] as const;
 export type BadReason = (typeof badReasons)[number];
 
-/** The 16 entities of `samples/SOURCES.md`, in the order `report.json` lists them. */
+/** The entities of `samples/SOURCES.md`, in the order `report.json` lists them. */
 export const entities = [
   "categories",
   "customers",
@@ -32,8 +33,14 @@ export const entities = [
   "tracking_events",
   "order_analytics",
   "campaigns",
+  "variants",
+  "sessions",
 ] as const;
 export type Entity = (typeof entities)[number];
+
+/** The entities of the MongoDB catalogue, written only when `generate` is given a database for it. */
+export const catalogueEntities = ["variants", "sessions"] as const;
+export type CatalogueEntity = (typeof catalogueEntities)[number];
 
 export interface DefectRule {
   /** Record `i` is bad when `i % 100 === badOffset`. */
@@ -83,7 +90,18 @@ export const defectRules: Readonly<Record<Entity, DefectRule>> = {
   order_analytics: { badOffset: 89, reasons: ["missing_required_field", "unknown_currency"] },
   // 29 campaigns at every scale: campaign 7 is the one bad one.
   campaigns: { badOffset: 7, reasons: ["unknown_currency"] },
+  // Index: the variant's position among all variant subdocuments, in (product, variant) order.
+  variants: { badOffset: 43, reasons: ["wrong_type", "missing_required_field"] },
+  sessions: { badOffset: 83, reasons: ["wrong_type", "unparseable_date"] },
 };
+
+/**
+ * Whether catalogue product `p`'s `variants` is a number (how many it has) instead of the array: type drift
+ * that leaves no variant to read, one bad `variants` record of reason `wrong_type` instead of its variants.
+ */
+export function variantsNotAnArray(p: number): boolean {
+  return p % 100 === 71;
+}
 
 /** Why record `index` of `entity` is bad, or undefined when it is good. */
 export function badReasonOf(entity: Entity, index: number): BadReason | undefined {

@@ -1,6 +1,8 @@
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import type { Db } from "mongodb";
 import type pg from "pg";
+import { writeCatalogue } from "./catalogue/write-catalogue.ts";
 import { writeChat } from "./chat/write-chat.ts";
 import { writeCrm } from "./crm/write-crm.ts";
 import { writeAnalytics } from "./analytics/write-analytics.ts";
@@ -20,6 +22,11 @@ export interface GenerateOptions {
   outDir: string;
   /** The shop database: its `shop` schema's eight tables are dropped and recreated. */
   shopPool: pg.Pool;
+  /**
+   * The catalogue's MongoDB database: its `products` and `sessions` collections are dropped and rewritten.
+   * Without it the catalogue is not written, and the report has no `variants`, `sessions` or `catalogue`.
+   */
+  catalog?: Db;
   onProgress?: OnProgress;
 }
 
@@ -50,14 +57,16 @@ export async function generate(options: GenerateOptions): Promise<GenerationRepo
     writeShop(world, options.shopPool, onProgress),
     writeCrm(world, outDir, onProgress),
     writeChat(world, outDir, onProgress),
+    options.catalog ? writeCatalogue(world, options.catalog, onProgress) : undefined,
   ]);
   const failure = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
   if (failure) throw failure.reason;
   const [shipping, analytics] = await exported;
-  const [shop, crm, chat] = results.map((r) => (r as PromiseFulfilledResult<unknown>).value) as [
+  const [shop, crm, chat, catalogue] = results.map((r) => (r as PromiseFulfilledResult<unknown>).value) as [
     Awaited<ReturnType<typeof writeShop>>,
     Awaited<ReturnType<typeof writeCrm>>,
     Awaited<ReturnType<typeof writeChat>>,
+    Awaited<ReturnType<typeof writeCatalogue>> | undefined,
   ];
 
   const entities = orderedEntities({
@@ -66,6 +75,7 @@ export async function generate(options: GenerateOptions): Promise<GenerationRepo
     ...chat.reports,
     ...shipping.reports,
     ...analytics.reports,
+    ...catalogue?.reports,
   });
   const report: GenerationReport = {
     scale: options.scale,
@@ -86,6 +96,7 @@ export async function generate(options: GenerateOptions): Promise<GenerationRepo
       ) => (a < b ? -1 : 1)),
     ),
     tables: shop.tables,
+    ...(catalogue ? { catalogue: catalogue.catalogue, collections: catalogue.collections } : {}),
   };
   await writeFile(join(outDir, "report.json"), `${JSON.stringify(report, null, 2)}\n`);
   return report;

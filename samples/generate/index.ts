@@ -1,16 +1,20 @@
 export { generate, type GenerateOptions } from "./generate.ts";
-export type { EntityReport, GenerationReport, PeopleReport } from "./report.ts";
+export type { CatalogueReport, EntityReport, GenerationReport, PeopleReport } from "./report.ts";
 export type { GenerationProgress, OnProgress } from "./progress.ts";
 export {
   type BadReason,
   badReasonOf,
   badReasons,
+  catalogueEntities,
+  type CatalogueEntity,
   defectRules,
   entities,
   type Entity,
   isDuplicated,
   isRedelivered,
+  variantsNotAnArray,
 } from "./defects.ts";
+export { customerOfSession } from "./catalogue/sessions.ts";
 export { mulberry32, type Random, recordStream, streamTag } from "./random.ts";
 export { createWorld, minimumScale, type Sizes, sizesFor, type World } from "./world.ts";
 export {

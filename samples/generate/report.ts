@@ -1,4 +1,11 @@
-import { type BadReason, defectRules, entities, type Entity } from "./defects.ts";
+import {
+  type BadReason,
+  catalogueEntities,
+  type CatalogueEntity,
+  defectRules,
+  entities,
+  type Entity,
+} from "./defects.ts";
 
 /** What was produced for one entity; `expectedLoaded = generated - Σ bad - duplicates` by construction. */
 export interface EntityReport {
@@ -23,12 +30,22 @@ export interface PeopleReport {
   distinctPeople: number;
 }
 
+export interface CatalogueReport {
+  /** Loaded variants of loaded shop products: `(:Product)-[:HAS_VARIANT]->(:Variant)`. */
+  variantsOfLoadedProducts: number;
+  /** Loaded sessions of loaded customers: `(:Customer)-[:HAD_SESSION]->(:Session)`. */
+  sessionsOfLoadedCustomers: number;
+}
+
 export interface GenerationReport {
   scale: number;
   seed: number;
   /** The instant every timestamp is derived from. */
   epoch: string;
-  entities: Record<Entity, EntityReport>;
+  /** Every entity; the MongoDB catalogue's (`variants`, `sessions`) only when it was written. */
+  entities: Record<Exclude<Entity, CatalogueEntity>, EntityReport> & Partial<Record<CatalogueEntity, EntityReport>>;
+  /** What the graph links of the MongoDB catalogue must hold, when it was written. */
+  catalogue?: CatalogueReport;
   people: PeopleReport;
   /**
    * Records per file, by path relative to the output folder: lines of JSONL, data rows of CSV and XLSX, `<event>`
@@ -37,6 +54,8 @@ export interface GenerationReport {
   files: Record<string, number>;
   /** Rows per shop table. */
   tables: Record<string, number>;
+  /** Documents per MongoDB collection (`catalog.products`), when the catalogue was written. */
+  collections?: Record<string, number>;
 }
 
 /** Counts one entity's records as they are emitted. */
@@ -77,10 +96,11 @@ export class Tally {
   }
 }
 
-export function orderedEntities(reports: Partial<Record<Entity, EntityReport>>): Record<Entity, EntityReport> {
-  return Object.fromEntries(entities.map((entity) => {
+export function orderedEntities(reports: Partial<Record<Entity, EntityReport>>): GenerationReport["entities"] {
+  return Object.fromEntries(entities.flatMap((entity) => {
     const report = reports[entity];
-    if (!report) throw new Error(`no report for ${entity}`);
-    return [entity, report];
-  })) as Record<Entity, EntityReport>;
+    if (report) return [[entity, report]];
+    if ((catalogueEntities as readonly Entity[]).includes(entity)) return [];
+    throw new Error(`no report for ${entity}`);
+  })) as GenerationReport["entities"];
 }

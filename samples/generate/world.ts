@@ -16,6 +16,8 @@ export interface Sizes {
   interactions: number;
   agents: number;
   conversations: number;
+  /** Web-shop sessions, in the MongoDB catalogue. */
+  sessions: number;
 }
 
 /** The smallest scale whose arithmetic links (contacts and requesters onto distinct customers) still hold. */
@@ -41,6 +43,7 @@ export function sizesFor(scale: number): Sizes {
     interactions: atLeastOne(n / 10),
     agents: 5 + Math.floor(n / 20_000),
     conversations: atLeastOne(n / 10),
+    sessions: atLeastOne(n / 4),
   };
 }
 
