@@ -19,6 +19,8 @@ export interface PipelineResult {
   status: string;
   error: string | null;
   wallSeconds: number;
+  /** CPU time (user and system) of this process during the run, in seconds: the engine's own work, without the servers'. */
+  cpuSeconds: number;
   /** process.resourceUsage().maxRSS at the end, in MiB (Linux reports KiB). */
   peakRssMiB: number;
   /** When RSS, sampled every second, was highest, and which assets were running then. */
@@ -50,6 +52,7 @@ const pool = createPool(settings().databaseUrl, 20);
 await prepareDatabase(pool);
 
 const started = Date.now();
+const cpuAtStart = process.cpuUsage();
 const samples: { at: number; rss: number; heap: number }[] = [];
 const sampler = setInterval(() => {
   const { rss, heapUsed } = process.memoryUsage();
@@ -63,6 +66,7 @@ const { run } = await runInProcess(pool, graph, { selection, keys, range, fullRe
   pollIntervalMs: 200,
 });
 const wallSeconds = (Date.now() - started) / 1000;
+const cpu = process.cpuUsage(cpuAtStart);
 clearInterval(sampler);
 
 const { rows } = await pool.query(
@@ -94,6 +98,7 @@ const result: PipelineResult = {
   status: run.status,
   error: run.error,
   wallSeconds,
+  cpuSeconds: (cpu.user + cpu.system) / 1e6,
   peakRssMiB: process.resourceUsage().maxRSS / 1024,
   rssPeak: {
     atSecond,
