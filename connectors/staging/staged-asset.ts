@@ -71,6 +71,12 @@ export interface IncrementalSpec<T, R> {
    * replaced) and is read whole, with a warning.
    */
   latest?(ctx: MaterializeContext<R>): Promise<CursorValue | null>;
+  /**
+   * How many records the source holds now (a `count(*)`): checked before each incremental read. Fewer
+   * than are staged means some were deleted (a source never has fewer records than passed into staging),
+   * and the source is read whole, so they are removed without waiting for `fullReadEveryMs`.
+   */
+  count?(ctx: MaterializeContext<R>): Promise<number>;
 }
 
 /** What a staged asset's `extract` receives: the materialisation's context and, for an incremental source, where to read from. */
@@ -222,7 +228,7 @@ export function defineStagedAsset<T, R extends Record<string, unknown> = Record<
     async materialize(ctx) {
       const { staging } = ctx.resources;
       const read = spec.incremental
-        ? await planRead(spec, ctx, await staging.extractCursor(spec.table))
+        ? await planRead(spec, ctx, await staging.extractCursor(spec.table), () => staging.count(spec.table))
         : { since: undefined, reason: "" };
       const contract = spec.schema ?? "discard";
       const known = await staging.knownFields(spec.table);
@@ -348,6 +354,7 @@ async function planRead<T, R>(
   spec: StagedAssetSpec<T, R>,
   ctx: MaterializeContext<R>,
   state: ExtractCursorState | undefined,
+  stagedCount: () => Promise<number>,
 ): Promise<{ since?: CursorValue; previous?: CursorValue; reason: string }> {
   const incremental = spec.incremental!;
   if (!state || state.cursor === null) return { reason: "first read" };
@@ -374,6 +381,16 @@ async function planRead<T, R>(
         `the source's cursor moved backwards (${back}): reading it whole`,
       );
       return { reason: `cursor moved backwards: ${back}` };
+    }
+  }
+  if (incremental.count) {
+    const [now, staged] = await Promise.all([incremental.count(ctx), stagedCount()]);
+    if (now < staged) {
+      ctx.log.info(
+        { source: spec.source, records: now, staged },
+        "the source has fewer records than staged: reading it whole",
+      );
+      return { reason: `the source has fewer records than staged (${now} < ${staged}): some were deleted` };
     }
   }
   return { since: minusLag(state.cursor, incremental.lag ?? 0), previous: state.cursor, reason: "" };

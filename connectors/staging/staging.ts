@@ -162,6 +162,13 @@ export class Staging {
     return load.finish({ complete: false });
   }
 
+  /** How many records are staged in `name` (tombstones aside). */
+  async count(name: string): Promise<number> {
+    await this.ensureTable(name);
+    const { rows } = await this.#pool.query(`select count(*)::bigint as n from ${this.#table(name)} where not removed`);
+    return Number(rows[0].n);
+  }
+
   /** Every staged record that is not a tombstone, by source key. Loads them all: for tests and small tables. */
   async read<T>(name: string): Promise<StagedRecord<T>[]> {
     const result = await this.#pool.query(`select * from ${this.#table(name)} where not removed order by source_key`);

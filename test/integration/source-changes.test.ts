@@ -59,7 +59,13 @@ async function sourceTable() {
  */
 function project(
   table: string,
-  options: { incremental?: boolean; failObserve?: () => boolean; schema?: SchemaContract; allColumns?: boolean } = {},
+  options: {
+    incremental?: boolean;
+    count?: boolean;
+    failObserve?: () => boolean;
+    schema?: SchemaContract;
+    allColumns?: boolean;
+  } = {},
 ) {
   // The model's names; `allColumns` reads the others too, in their source names (for schema drift).
   const columns = `${options.allColumns ? "*, " : ""}item_id as "itemId", name, updated_at as "updatedAt"`;
@@ -84,6 +90,9 @@ function project(
         lag: 60_000,
         latest: async ({ resources: { shop } }) =>
           (await shop.query(`select max(updated_at) as latest from ${table}`)).rows[0].latest,
+        count: options.count
+          ? async ({ resources: { shop } }) => Number((await shop.query(`select count(*) from ${table}`)).rows[0].count)
+          : undefined,
       }
       : undefined,
     extract: ({ resources: { shop }, since }) =>
@@ -276,6 +285,19 @@ describe("incremental sources", () => {
     expect(whole.staged.metadata).toMatchObject({ read: "whole source", why: "full refresh" });
     expect(whole.staged.counts).toMatchObject({ written: 1, removed: 1 });
     expect(await p.holds()).toEqual(await wholeLoad(source.table));
+
+    // With a row count to compare, a delete is seen at once: fewer records than staged means a whole read.
+    const counted = project(source.table, { incremental: true, count: true });
+    await counted.run();
+    await source.sql("delete from items where item_id = 'i0007'");
+    const afterDelete = await counted.run();
+    expect(afterDelete.staged.metadata).toMatchObject({
+      read: "whole source",
+      why: "the source has fewer records than staged (199 < 200): some were deleted",
+    });
+    expect(afterDelete.staged.counts).toMatchObject({ removed: 1 });
+    expect((await counted.run()).staged.metadata).toMatchObject({ read: "incremental" });
+    expect(await counted.holds()).toEqual(await wholeLoad(source.table));
   });
 
   it("reads the whole source, with a warning, when its cursor went back (a table restored or truncated)", async () => {
