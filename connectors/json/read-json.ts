@@ -56,15 +56,22 @@ async function* parseFile(path: string, paths: string[]): AsyncGenerator<JsonVal
   let values: JsonValue[] = [];
   let failure: Error | undefined;
   let tokenOffset = 0;
+  /** The offset of the token the parser could not place, when it is the parser that failed. */
+  let failedAt = 0;
   let tokens = 0;
   tokenizer.onToken = (token) => {
+    if (failure) return;
     tokens += 1;
     tokenOffset = token.offset;
     parser.write(token);
   };
   parser.onValue = ({ value }) => void values.push(value as JsonValue);
   // Both report errors here instead of throwing; the parser then ignores further input.
-  tokenizer.onError = parser.onError = (error) => void (failure ??= error);
+  tokenizer.onError = parser.onError = (error) => {
+    if (failure) return;
+    failure = error;
+    failedAt = tokenOffset;
+  };
   tokenizer.onEnd = () => {
     if (!parser.isEnded) parser.end();
   };
@@ -78,7 +85,7 @@ async function* parseFile(path: string, paths: string[]): AsyncGenerator<JsonVal
     tokenizer.write(chunk);
     yield* values;
     values = [];
-    if (failure) return yield badJson(path, failure, position, tokenOffset);
+    if (failure) return yield badJson(path, failure, position, failedAt);
   }
   // a complete document has ended the parser (and so the tokenizer) at its last token already
   if (!tokenizer.isEnded) tokenizer.end();
