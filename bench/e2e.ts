@@ -365,7 +365,10 @@ export async function e2eBench(): Promise<BenchResult[]> {
       await startCrmApi({ dataDir: join(sourcesDir, "crm", "api"), ...crm, requestsPerSecond: 10_000 }),
       (api) => api.close(),
     );
-    const apis = scratch.add(await startScratchSampleApis(sourcesDir, databaseUrl(base, "shop_bench")), (a) => a.close());
+    const apis = scratch.add(
+      await startScratchSampleApis(sourcesDir, databaseUrl(base, "shop_bench")),
+      (a) => a.close(),
+    );
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       ...apis.env,

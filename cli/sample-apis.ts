@@ -12,7 +12,11 @@ export async function sampleApis(options: { port: number; data: string }): Promi
     port: options.port,
     host: "127.0.0.1",
     // Generous limits, so that the bundled pipeline is not slowed at scale; tests start their own, stricter.
-    chat: { dataDir: join(options.data, "chat", "api"), token: chatApi.token ?? ensureSecret("chat-api"), requestsPerSecond: 50 },
+    chat: {
+      dataDir: join(options.data, "chat", "api"),
+      token: chatApi.token ?? ensureSecret("chat-api"),
+      requestsPerSecond: 50,
+    },
     // Shopify Plus' bucket and restore rate.
     shop: {
       pool,
@@ -37,7 +41,9 @@ export async function sampleApis(options: { port: number; data: string }): Promi
     process.once("SIGTERM", resolve);
     process.once("SIGINT", resolve);
   });
-  console.log(`sample-apis ready ${apis.url} (chat ${apis.chat!.url}, shop ${apis.shop!.url}, payments ${apis.payments!.url})`);
+  console.log(
+    `sample-apis ready ${apis.url} (chat ${apis.chat!.url}, shop ${apis.shop!.url}, payments ${apis.payments!.url})`,
+  );
   await stopped;
   await apis.close();
   await pool.end();

@@ -34,7 +34,11 @@ export const sampleApis: LocalService = {
   async start() {
     for (const name of ["chat-api", "shop-api", "payments-api"] as const) ensureSecret(name);
     const printed = printsFromNow("sample-apis");
-    const pid = startDetached({ name: "sample-apis", command: nodeBinary(), args: [codeFile("cli/main"), "sample-apis"] });
+    const pid = startDetached({
+      name: "sample-apis",
+      command: nodeBinary(),
+      args: [codeFile("cli/main"), "sample-apis"],
+    });
     await waitUntilReady("sample-apis", pid, async () => printed("sample-apis ready") && (await answers()), 30_000);
   },
 };

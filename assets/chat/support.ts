@@ -59,6 +59,8 @@ export const agentNodes = defineNodeAsset<SupportAgent>({
 /**
  * Chat sessions from the chat API's incremental ticket export (Zendesk-shaped), requesters and agents
  * side-loaded. A ticket changed while the export pages comes again, later: the latest `updated_at` wins.
+ * Incremental: each read starts at the latest `updated_at` staged (less ten minutes), as the export's
+ * `start_time`; the whole export is read once a day, to find deleted tickets.
  */
 export const stagedSessions = defineStagedAsset<ChatSession, { chat: ChatClient }>({
   key: "chat/sessions",
@@ -70,8 +72,10 @@ export const stagedSessions = defineStagedAsset<ChatSession, { chat: ChatClient 
   rawKey: (line) => line.id,
   updatedAt: (s) => s.updatedAt,
   resources: ["chat"],
-  async *extract({ resources: { chat } }) {
-    for await (const ticket of chat.tickets({ startTime: 0 })) yield sessionOfTicket(ticket);
+  incremental: { cursor: (s) => new Date(s.updatedAt), lag: 10 * 60_000, fullReadEveryMs: 24 * 3600_000 },
+  async *extract({ resources: { chat }, since }) {
+    const startTime = since instanceof Date ? Math.floor(since.getTime() / 1000) : 0;
+    for await (const ticket of chat.tickets({ startTime })) yield sessionOfTicket(ticket);
   },
 });
 

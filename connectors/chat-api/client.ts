@@ -1,4 +1,10 @@
-import { type Authorization, HttpClient, type HttpClientOptions, type HttpClientStats, paginate } from "../http/index.ts";
+import {
+  type Authorization,
+  HttpClient,
+  type HttpClientOptions,
+  type HttpClientStats,
+  paginate,
+} from "../http/index.ts";
 
 /** How a {@link ChatClient} reaches a Zendesk-shaped API (the rest as every API client: `HttpClientOptions`). */
 export interface ChatClientOptions extends HttpClientOptions {

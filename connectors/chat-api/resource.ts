@@ -15,7 +15,9 @@ import { ChatClient, type ChatClientOptions } from "./client.ts";
  * extract: ({ resources: { chat } }) => chat.tickets({ startTime: 0 }),
  * ```
  */
-export function chatResource(options: Omit<ChatClientOptions, "baseUrl" | "token"> = {}): ResourceDefinition<ChatClient> {
+export function chatResource(
+  options: Omit<ChatClientOptions, "baseUrl" | "token"> = {},
+): ResourceDefinition<ChatClient> {
   return apiClientResource(
     "chat-api",
     { variable: "CHAT_API_TOKEN", value: () => settings().chatApi.token, sample: "the local sample chat API" },

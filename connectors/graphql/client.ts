@@ -1,6 +1,12 @@
 import { sleep } from "../token-bucket.ts";
 import { BadRow } from "../bad-rows.ts";
-import { ApiError, type Authorization, HttpClient, type HttpClientOptions, type HttpClientStats } from "../http/index.ts";
+import {
+  ApiError,
+  type Authorization,
+  HttpClient,
+  type HttpClientOptions,
+  type HttpClientStats,
+} from "../http/index.ts";
 
 /** How a {@link GraphqlClient} reaches a GraphQL API (the rest as every API client: `HttpClientOptions`). */
 export interface GraphqlClientOptions extends HttpClientOptions {
@@ -169,9 +175,11 @@ export class GraphqlClient {
         typeof e.path[path.length + 1] === "number";
       const other = (response.errors ?? []).filter((e) => !inEdge(e));
       if (other.length > 0 || !Array.isArray(page?.edges)) {
-        throw other.length > 0
-          ? this.#error(other)
-          : this.#http.error(`POST ${this.#endpoint.href}: no connection at "${options.path}" in the data`, this.#endpoint, 200);
+        throw other.length > 0 ? this.#error(other) : this.#http.error(
+          `POST ${this.#endpoint.href}: no connection at "${options.path}" in the data`,
+          this.#endpoint,
+          200,
+        );
       }
       const errorsAt = Map.groupBy((response.errors ?? []).filter(inEdge), (e) => e.path![path.length + 1] as number);
       for (const [i, edge] of page.edges.entries()) {
@@ -185,10 +193,16 @@ export class GraphqlClient {
         const node = edge?.node ?? undefined;
         const field = errors[0]!.path!.slice(path.length + 3).join(".");
         const message = errors.map((e) => `${e.message} (at ${e.path!.join(".")})`).join("; ");
-        yield new BadRow(`${this.#http.name} ${options.path}`, position, `GraphQL error: ${message}`, JSON.stringify(edge ?? null), {
-          sourceKey: node === undefined ? undefined : options.keyOf?.(node),
-          path: field || undefined,
-        });
+        yield new BadRow(
+          `${this.#http.name} ${options.path}`,
+          position,
+          `GraphQL error: ${message}`,
+          JSON.stringify(edge ?? null),
+          {
+            sourceKey: node === undefined ? undefined : options.keyOf?.(node),
+            path: field || undefined,
+          },
+        );
       }
       const more = page.pageInfo?.hasNextPage === true;
       if (!more) return;
@@ -205,7 +219,11 @@ export class GraphqlClient {
   }
 
   /** One query: held back while the cost bucket is short, retried on THROTTLED and internal errors. */
-  async #query<T>(query: string, variables: Record<string, unknown>, signal: AbortSignal | undefined): Promise<Response<T>> {
+  async #query<T>(
+    query: string,
+    variables: Record<string, unknown>,
+    signal: AbortSignal | undefined,
+  ): Promise<Response<T>> {
     for (let attempt = 1;; attempt++) {
       await this.#waitForBucket(signal);
       const response = (await this.#http.json(this.#endpoint, this.#auth, {

@@ -132,7 +132,11 @@ export class HttpClient {
       let used: Record<string, string> = {};
       const init = async (): Promise<RequestInit> => {
         used = auth ? await auth.headers() : {};
-        return { method, ...encodeBody(request.body), headers: { accept: "application/json", ...used, ...bodyHeaders(request.body), ...request.headers } };
+        return {
+          method,
+          ...encodeBody(request.body),
+          headers: { accept: "application/json", ...used, ...bodyHeaders(request.body), ...request.headers },
+        };
       };
       const response = await this.send(url, init, request.signal);
       if (response.status === 401 && !renewed && auth?.renew) {
@@ -155,7 +159,11 @@ export class HttpClient {
     try {
       return await response.json();
     } catch (error) {
-      throw this.error(`${method} ${safeUrl(url)}: the response is not JSON: ${errorText(error)}`, url, response.status);
+      throw this.error(
+        `${method} ${safeUrl(url)}: the response is not JSON: ${errorText(error)}`,
+        url,
+        response.status,
+      );
     }
   }
 
@@ -173,7 +181,10 @@ export class HttpClient {
       let failure: string;
       try {
         const timeout = AbortSignal.timeout(this.#timeoutMs);
-        response = await this.#fetch(url, { ...request, signal: signal ? AbortSignal.any([signal, timeout]) : timeout });
+        response = await this.#fetch(url, {
+          ...request,
+          signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+        });
         if (!retryableStatus(response.status)) return response;
         failure = `${response.status} ${response.statusText}`.trim();
       } catch (error) {
@@ -181,7 +192,9 @@ export class HttpClient {
         failure = this.scrub(errorText(error));
       }
       if (attempt >= this.#maxAttempts) {
-        if (response) throw await this.failure(`${method} ${safeUrl(url)}`, url, response, ` after ${attempt} attempts`);
+        if (response) {
+          throw await this.failure(`${method} ${safeUrl(url)}`, url, response, ` after ${attempt} attempts`);
+        }
         throw this.error(`${method} ${safeUrl(url)} failed after ${attempt} attempts: ${failure}`, url, undefined);
       }
       const retryAfter = response ? retryAfterMs(response.headers.get("retry-after")) : undefined;
@@ -226,7 +239,12 @@ export class HttpClient {
   async failure(what: string, url: URL, response: Response, hint = ""): Promise<ApiError> {
     const detail = await responseDetail(response);
     const status = `${response.status} ${response.statusText}`.trim();
-    return this.error(`${what}: ${status}${detail.text ? ` (${detail.text})` : ""}${hint}`, url, response.status, detail.code);
+    return this.error(
+      `${what}: ${status}${detail.text ? ` (${detail.text})` : ""}${hint}`,
+      url,
+      response.status,
+      detail.code,
+    );
   }
 
   /** Server text echoed into an error could, in principle, quote a secret: it never leaves here. */

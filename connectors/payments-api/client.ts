@@ -1,5 +1,11 @@
 import { randomUUID } from "node:crypto";
-import { type Authorization, HttpClient, type HttpClientOptions, type HttpClientStats, paginate } from "../http/index.ts";
+import {
+  type Authorization,
+  HttpClient,
+  type HttpClientOptions,
+  type HttpClientStats,
+  paginate,
+} from "../http/index.ts";
 
 /** How a {@link PaymentsClient} reaches a Stripe-shaped API (the rest as every API client: `HttpClientOptions`). */
 export interface PaymentsClientOptions extends HttpClientOptions {
@@ -92,7 +98,9 @@ export class PaymentsClient {
     return paginate<T, string>(undefined, async (after) => {
       const at = url(after);
       const page = (await this.#http.json(at, this.#auth, { signal })) as { data?: unknown; has_more?: unknown };
-      if (!Array.isArray(page?.data)) throw this.#http.error(`GET ${at.href}: unexpected response: no "data" array`, at, 200);
+      if (!Array.isArray(page?.data)) {
+        throw this.#http.error(`GET ${at.href}: unexpected response: no "data" array`, at, 200);
+      }
       const data = page.data as T[];
       const last = data.at(-1)?.id;
       if (page.has_more === true && typeof last !== "string") {
@@ -136,7 +144,7 @@ export class PaymentsClient {
     } = {},
   ): Promise<T> {
     const at = new URL(`${this.#base}/v1/${resource}`);
-    const body = new URLSearchParams(Object.entries(params).map(([k, v]) => [k, String(v)]));
+    const body = new URLSearchParams(Object.entries(params).map(([k, v]): [string, string] => [k, String(v)]));
     return (await this.#http.json(at, this.#auth, {
       method: "POST",
       body,

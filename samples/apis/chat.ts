@@ -200,7 +200,9 @@ export function chatApi(options: ChatApiOptions): MountedApi<ChatApiStats> {
     let from = range.from;
     if (afterParam !== null) {
       const position = decodeCursor(afterParam) as { t?: unknown; p?: unknown } | undefined;
-      if (position?.t !== ticket || typeof position.p !== "number" || position.p < range.from || position.p > range.to) {
+      if (
+        position?.t !== ticket || typeof position.p !== "number" || position.p < range.from || position.p > range.to
+      ) {
         return invalid(response, "InvalidPaginationParameter", "page[after] is not valid");
       }
       from = position.p;
@@ -216,7 +218,11 @@ export function chatApi(options: ChatApiOptions): MountedApi<ChatApiStats> {
     stats.commentPages += 1;
     sendJson(response, 200, {
       comments: page,
-      meta: { has_more: hasMore, after_cursor: hasMore ? after : null, before_cursor: encodeCursor({ t: ticket, p: from }) },
+      meta: {
+        has_more: hasMore,
+        after_cursor: hasMore ? after : null,
+        before_cursor: encodeCursor({ t: ticket, p: from }),
+      },
       links: {
         next: hasMore ? `${base}/api/v2/tickets/${ticket}/comments.json?page[size]=${size}&page[after]=${after}` : null,
         prev: null,
@@ -232,7 +238,10 @@ export function chatApi(options: ChatApiOptions): MountedApi<ChatApiStats> {
       const commentRoute = /^\/api\/v2\/tickets\/(\d+)\/comments\.json$/.exec(path);
       const known = path === "/api/v2/incremental/tickets/cursor.json" || commentRoute !== null;
       if (request.method !== "GET" || !known) {
-        return sendJson(response, 404, { error: "InvalidEndpoint", description: `Not found: ${request.method} ${path}` });
+        return sendJson(response, 404, {
+          error: "InvalidEndpoint",
+          description: `Not found: ${request.method} ${path}`,
+        });
       }
       if (!admit(request, response)) return;
       if (commentRoute) return ticketComments(Number(commentRoute[1]), url, base, response);

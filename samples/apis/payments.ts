@@ -83,12 +83,14 @@ const mask = (key: string) => `${key.slice(0, key.indexOf("_", 3) + 1)}****${key
 /** `created[gte]=…` and friends: a test on `created`; undefined when a bound is not an integer. */
 function createdFilter(url: URL): ((created: number) => boolean) | undefined {
   const tests: ((created: number) => boolean)[] = [];
-  for (const [op, test] of [
-    ["gte", (c: number, v: number) => c >= v],
-    ["gt", (c: number, v: number) => c > v],
-    ["lte", (c: number, v: number) => c <= v],
-    ["lt", (c: number, v: number) => c < v],
-  ] as const) {
+  for (
+    const [op, test] of [
+      ["gte", (c: number, v: number) => c >= v],
+      ["gt", (c: number, v: number) => c > v],
+      ["lte", (c: number, v: number) => c <= v],
+      ["lt", (c: number, v: number) => c < v],
+    ] as const
+  ) {
     const raw = url.searchParams.get(`created[${op}]`);
     if (raw === null) continue;
     if (!/^\d+$/.test(raw)) return undefined;
@@ -206,7 +208,9 @@ export function paymentsApi(options: PaymentsApiOptions): MountedApi<PaymentsApi
     const memory = resource === "refunds" ? createdRefunds : [];
     // One list, newest first: what was created here is newer than anything in the files.
     const total = memory.length + listing.order.length;
-    const keyAt = (p: number) => (p < memory.length ? memory[p]! : listing.index.keys[listing.order[p - memory.length]!]!);
+    const keyAt = (
+      p: number,
+    ) => (p < memory.length ? memory[p]! : listing.index.keys[listing.order[p - memory.length]!]!);
     const positionOf = (id: string) => {
       const inMemory = memory.findIndex((r) => r.id === id);
       if (inMemory >= 0) return inMemory;
@@ -289,18 +293,24 @@ export function paymentsApi(options: PaymentsApiOptions): MountedApi<PaymentsApi
   ): Promise<{ status: number; body: unknown }> {
     const chargeId = params.get("charge");
     if (!chargeId) {
-      return answer(400, stripeError("invalid_request_error", "Missing required param: charge.", {
-        code: "parameter_missing",
-        param: "charge",
-      }));
+      return answer(
+        400,
+        stripeError("invalid_request_error", "Missing required param: charge.", {
+          code: "parameter_missing",
+          param: "charge",
+        }),
+      );
     }
     const charges = await listings.charges();
     const position = charges.positionOf.get(chargeId);
     if (position === undefined) {
-      return answer(400, stripeError("invalid_request_error", `No such charge: '${chargeId}'`, {
-        code: "resource_missing",
-        param: "charge",
-      }));
+      return answer(
+        400,
+        stripeError("invalid_request_error", `No such charge: '${chargeId}'`, {
+          code: "resource_missing",
+          param: "charge",
+        }),
+      );
     }
     const [charge] = (await readLinesAt(charges.index, [charges.order[position]!])) as {
       amount: number;
@@ -312,13 +322,16 @@ export function paymentsApi(options: PaymentsApiOptions): MountedApi<PaymentsApi
     );
     const amount = params.has("amount") ? Number(params.get("amount")) : charge!.amount - refunded;
     if (!Number.isInteger(amount) || amount < 1 || amount > charge!.amount - refunded) {
-      return answer(400, stripeError(
-        "invalid_request_error",
-        `Refund amount (${params.get("amount")}) is greater than the unrefunded amount on the charge (${
-          charge!.amount - refunded
-        }).`,
-        { code: "amount_too_large", param: "amount" },
-      ));
+      return answer(
+        400,
+        stripeError(
+          "invalid_request_error",
+          `Refund amount (${params.get("amount")}) is greater than the unrefunded amount on the charge (${
+            charge!.amount - refunded
+          }).`,
+          { code: "amount_too_large", param: "amount" },
+        ),
+      );
     }
     const created = Math.floor(Date.now() / 1000);
     const object = {

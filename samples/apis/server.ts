@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import { type ChatApiOptions, type ChatApiStats, chatApi } from "./chat.ts";
+import { chatApi, type ChatApiOptions, type ChatApiStats } from "./chat.ts";
 import { closeServer, listen, type MountedApi, sendJson } from "./http.ts";
-import { type PaymentsApiOptions, type PaymentsApiStats, paymentsApi } from "./payments.ts";
+import { paymentsApi, type PaymentsApiOptions, type PaymentsApiStats } from "./payments.ts";
 import { shopApi, type ShopApiOptions, type ShopApiStats, shopGraphqlPath } from "./shop.ts";
 
 /** Which APIs to serve (each left out unless given) and where. */
@@ -64,13 +64,18 @@ export async function startSampleApis(options: SampleApisOptions): Promise<Sampl
         return api.handle(request, response, url.pathname.slice(prefix.length), url);
       }
     }
-    sendJson(response, 404, { error: `nothing is served at ${url.pathname}; APIs: ${mounted.map(([p]) => p).join(", ")}` });
+    sendJson(response, 404, {
+      error: `nothing is served at ${url.pathname}; APIs: ${mounted.map(([p]) => p).join(", ")}`,
+    });
   }
 
   const server = createServer((request, response) => {
-    handle(request, response).catch((error: Error) => {
-      if (!response.headersSent) sendJson(response, 500, { error: "internal", message: error.message });
-      else response.destroy(error);
+    handle(request, response).catch((error: Error & { code?: string; path?: string }) => {
+      if (response.headersSent) response.destroy(error);
+      // Nothing generated yet: say so, and not as a failure worth retrying.
+      else if (error.code === "ENOENT") {
+        sendJson(response, 404, { error: "no data", message: `${error.path} does not exist: run \`ingest generate\`` });
+      } else sendJson(response, 500, { error: "internal", message: error.message });
     });
   });
   const url = await listen(server, options.port ?? 0, options.host ?? "127.0.0.1");

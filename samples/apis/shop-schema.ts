@@ -5,8 +5,8 @@ import {
   GraphQLInt,
   GraphQLList,
   GraphQLNonNull,
+  type GraphQLNullableOutputType,
   GraphQLObjectType,
-  type GraphQLOutputType,
   GraphQLScalarType,
   GraphQLSchema,
   GraphQLString,
@@ -39,7 +39,7 @@ const DateTime = new GraphQLScalarType({
   coerceOutputValue: (value) => (value instanceof Date ? value.toISOString() : String(value)),
 });
 
-const nonNull = <T extends GraphQLOutputType>(type: T) => new GraphQLNonNull(type);
+const nonNull = <T extends GraphQLNullableOutputType>(type: T) => new GraphQLNonNull(type);
 
 const PageInfo = new GraphQLObjectType({
   name: "PageInfo",
@@ -82,7 +82,7 @@ function connectionOf<T>(rows: T[], first: number, after: unknown, keyOf: (row: 
     nodes: page,
     pageInfo: {
       hasNextPage: rows.length > first,
-      hasPreviousPage: after !== undefined,
+      hasPreviousPage: after !== undefined && after !== null,
       startCursor: edges[0]?.cursor ?? null,
       endCursor: edges.at(-1)?.cursor ?? null,
     },
@@ -223,8 +223,12 @@ export const shopSchema: GraphQLSchema = new GraphQLSchema({
         type: nonNull(connectionType(Product)),
         args: connectionArgs,
         resolve: async (_, args, context) =>
-          connectionOf(await page(context, "products", "product_id", args), pageSize(args.first), args.after, (p) =>
-            String(p.product_id)),
+          connectionOf(
+            await page(context, "products", "product_id", args),
+            pageSize(args.first),
+            args.after,
+            (p) => String(p.product_id),
+          ),
       },
       orders: {
         type: nonNull(connectionType(Order)),

@@ -146,9 +146,11 @@ export function shopApi(options: ShopApiOptions): MountedApi<ShopApiStats> {
     try {
       body = JSON.parse(await readBody(request, 256 * 1024));
     } catch {
-      return sendJson(response, 400, { errors: "The request body is not JSON: send {\"query\": …, \"variables\": …}" });
+      return sendJson(response, 400, { errors: 'The request body is not JSON: send {"query": …, "variables": …}' });
     }
-    if (typeof body.query !== "string") return sendJson(response, 400, { errors: "Parameter Missing or Invalid: query" });
+    if (typeof body.query !== "string") {
+      return sendJson(response, 400, { errors: "Parameter Missing or Invalid: query" });
+    }
     const variables = (typeof body.variables === "object" && body.variables !== null ? body.variables : {}) as Record<
       string,
       unknown

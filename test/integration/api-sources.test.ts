@@ -21,7 +21,11 @@ import { type SampleApisOptions, startSampleApis } from "../../samples/apis/serv
 
 const dir = mkdtempSync(join(tmpdir(), "ingest-api-sources-"));
 const world = createWorld(800, 5);
-const secrets = { chat: "chat-t0ken-do-not-leak-41c2", shop: "shpat_do-not-leak-93be", payments: "sk_test_do-not-leak-5d17" };
+const secrets = {
+  chat: "chat-t0ken-do-not-leak-41c2",
+  shop: "shpat_do-not-leak-93be",
+  payments: "sk_test_do-not-leak-5d17",
+};
 const quiet = createLogger({ write: () => {} });
 /** Fast retries, so that a test waits for the server's limits rather than for backoff. */
 const patient = { backoffMs: 10, maxBackoffMs: 100, maxAttempts: 12, logger: quiet };
@@ -54,7 +58,10 @@ function recordingLogger() {
   return { logger, lines };
 }
 
-async function withApis<T>(options: Omit<SampleApisOptions, "port" | "host">, use: (apis: Awaited<ReturnType<typeof startSampleApis>>) => Promise<T>) {
+async function withApis<T>(
+  options: Omit<SampleApisOptions, "port" | "host">,
+  use: (apis: Awaited<ReturnType<typeof startSampleApis>>) => Promise<T>,
+) {
   const apis = await startSampleApis(options);
   try {
     return await use(apis);
@@ -72,7 +79,14 @@ describe("ChatClient against the sample Zendesk-shaped API", () => {
   it("exports every ticket once, in export order with its users side-loaded, through 429s and 503s, and resumes from the cursor it returns", async () => {
     await withApis(chat({ requestsPerSecond: 4, failureRate: 0.2, seed: 3 }), async (apis) => {
       const { logger, lines } = recordingLogger();
-      const client = new ChatClient({ baseUrl: apis.chat!.url, token: secrets.chat, requestsPerSecond: 40, burst: 4, ...patient, logger });
+      const client = new ChatClient({
+        baseUrl: apis.chat!.url,
+        token: secrets.chat,
+        requestsPerSecond: 40,
+        burst: 4,
+        ...patient,
+        logger,
+      });
       const run = client.tickets({ startTime: 0 }, { perPage: 10 });
       const tickets = await collect(run);
 
@@ -132,7 +146,9 @@ describe("ChatClient against the sample Zendesk-shaped API", () => {
       const client = new ChatClient({ baseUrl: apis.chat!.url, token: wrong, ...patient, logger });
       const error = await failureOf(collect(client.tickets({ startTime: 0 }, { perPage: 5 })));
       expect(error?.message).toBe(
-        `chat API: GET ${apis.chat!.url}/api/v2/incremental/tickets/cursor.json?per_page=5&include=users&start_time=0: 401 Unauthorized (Couldn't authenticate you) (check the API token)`,
+        `chat API: GET ${
+          apis.chat!.url
+        }/api/v2/incremental/tickets/cursor.json?per_page=5&include=users&start_time=0: 401 Unauthorized (Couldn't authenticate you) (check the API token)`,
       );
       expect(JSON.stringify(error) + error?.message + lines.join("\n")).not.toContain(wrong);
       expect(apis.chat!.stats.unauthorized).toBe(1);
@@ -152,7 +168,11 @@ describe("ChatClient against the sample Zendesk-shaped API", () => {
     expect(read).toHaveLength(10);
     expect(error).toBeInstanceOf(ApiError);
     expect(error!.message).toMatch(
-      new RegExp(`^chat API: GET ${apis.chat!.url}/api/v2/incremental/tickets/cursor\\.json\\?\\S+ failed after 3 attempts: fetch failed`),
+      new RegExp(
+        `^chat API: GET ${
+          apis.chat!.url
+        }/api/v2/incremental/tickets/cursor\\.json\\?\\S+ failed after 3 attempts: fetch failed`,
+      ),
     );
     expect(error!.message).not.toContain(secrets.chat);
     expect(client.stats.retries).toBe(2);
@@ -171,7 +191,15 @@ describe("PaymentsClient against the sample Stripe-shaped API", () => {
 
   it("lists every charge once, newest first, through 429s and 500s; created[gte] gives exactly the newer ones", async () => {
     await withApis(payments({ requestsPerSecond: 5, failureRate: 0.2, seed: 9 }), async (apis) => {
-      const client = new PaymentsClient({ baseUrl: apis.payments!.url, secretKey: secrets.payments, requestsPerSecond: 50, burst: 5, ...patient });
+      // Stripe's 429s say no Retry-After: the backoff alone must outlast the limit.
+      const client = new PaymentsClient({
+        baseUrl: apis.payments!.url,
+        secretKey: secrets.payments,
+        requestsPerSecond: 50,
+        burst: 5,
+        ...patient,
+        maxBackoffMs: 2_000,
+      });
       const all = await collect(client.list("charges", { limit: 40 }));
       expect(all.map((c) => c.id)).toEqual(newestFirst(charges()));
       expect(all).toHaveLength(world.sizes.orders);
@@ -192,12 +220,16 @@ describe("PaymentsClient against the sample Stripe-shaped API", () => {
       const client = new PaymentsClient({ baseUrl: apis.payments!.url, secretKey: secrets.payments, ...patient });
       const charge = charges().find((c) => c.refunded === false && c.paid === true)!;
       // The connection drops after the refund is made: the client retries with the same key.
-      const refund = await client.create("refunds", { charge: charge.id as string, amount: 100 }, { idempotencyKey: "refund-1" });
+      const refund = await client.create("refunds", { charge: charge.id as string, amount: 100 }, {
+        idempotencyKey: "refund-1",
+      });
       expect(refund).toMatchObject({ object: "refund", charge: charge.id, amount: 100 });
       expect(apis.payments!.stats).toMatchObject({ created: 1, droppedAfterCreate: 1, replayed: 1 });
       expect(client.stats.retries).toBe(1);
 
-      const again = await client.create("refunds", { charge: charge.id as string, amount: 100 }, { idempotencyKey: "refund-1" });
+      const again = await client.create("refunds", { charge: charge.id as string, amount: 100 }, {
+        idempotencyKey: "refund-1",
+      });
       expect(again.id).toBe(refund.id);
       expect(apis.payments!.stats).toMatchObject({ created: 1, replayed: 2 });
 
@@ -221,7 +253,9 @@ describe("PaymentsClient against the sample Stripe-shaped API", () => {
       const client = new PaymentsClient({ baseUrl: apis.payments!.url, secretKey: wrong, ...patient });
       const error = await failureOf(collect(client.list("charges", { limit: 3 })));
       expect(error?.message).toBe(
-        `payments API: GET ${apis.payments!.url}/v1/charges?limit=3: 401 Unauthorized (Invalid API Key provided: sk_test_****0000) (check the secret key)`,
+        `payments API: GET ${
+          apis.payments!.url
+        }/v1/charges?limit=3: 401 Unauthorized (Invalid API Key provided: sk_test_****0000) (check the secret key)`,
       );
       expect(JSON.stringify(error) + error?.message).not.toContain(wrong);
     });
@@ -291,7 +325,9 @@ describe("GraphqlClient against the sample Shopify-shaped API", () => {
         reason: "unparseable",
         issues: [{
           path: "price",
-          message: expect.stringContaining('GraphQL error: Decimal cannot represent a non-numeric value: "N/A" (at products.edges.16.node.price)'),
+          message: expect.stringContaining(
+            'GraphQL error: Decimal cannot represent a non-numeric value: "N/A" (at products.edges.16.node.price)',
+          ),
         }],
       });
 
@@ -309,15 +345,17 @@ describe("GraphqlClient against the sample Shopify-shaped API", () => {
   it("pages a nested connection and follows a search query", async () => {
     await withApis(shop(), async (apis) => {
       const client = new GraphqlClient({ endpoint: apis.shop!.url, accessToken: secrets.shop, ...patient });
-      const orders = await collect(client.connection<{ name: string; lineItems: { edges: { node: { quantity: number } }[] } }>(
-        `query ($first: Int!, $after: String) {
+      const orders = await collect(
+        client.connection<{ name: string; lineItems: { edges: { node: { quantity: number } }[] } }>(
+          `query ($first: Int!, $after: String) {
           orders(first: $first, after: $after) {
             pageInfo { hasNextPage endCursor }
             edges { node { name lineItems(first: 10) { edges { node { quantity } } } } }
           }
         }`,
-        { path: "orders", pageSize: 5 },
-      ));
+          { path: "orders", pageSize: 5 },
+        ),
+      );
       expect(orders.map((o) => !isBadRow(o) && [o.name, o.lineItems.edges.map((e) => e.node.quantity)])).toEqual(
         Array.from({ length: 12 }, (_, i) => [`#O-${String(i + 1).padStart(4, "0")}`, [1, 2, 3]]),
       );
@@ -341,7 +379,9 @@ describe("GraphqlClient against the sample Shopify-shaped API", () => {
       expect(invalid).toBeInstanceOf(GraphqlError);
       expect(invalid).toMatchObject({ status: 200, source: "GraphQL API" });
       expect(invalid!.message).toBe(
-        `GraphQL API: POST ${apis.shop!.url}: GraphQL errors in the response: Cannot query field "colour" on type "Product".`,
+        `GraphQL API: POST ${
+          apis.shop!.url
+        }: GraphQL errors in the response: Cannot query field "colour" on type "Product".`,
       );
       const costly = await failureOf(
         client.request("{ orders(first: 250) { edges { node { lineItems(first: 250) { edges { node { id } } } } } } }"),
@@ -358,7 +398,9 @@ describe("GraphqlClient against the sample Shopify-shaped API", () => {
       const client = new GraphqlClient({ endpoint: apis.shop!.url, accessToken: wrong, name: "shop API", ...patient });
       const error = await failureOf(client.request(productsQuery, { first: 1 }));
       expect(error?.message).toBe(
-        `shop API: POST ${apis.shop!.url}: 401 Unauthorized ([API] Invalid API key or access token (unrecognized login or wrong password)) (check the access token)`,
+        `shop API: POST ${
+          apis.shop!.url
+        }: 401 Unauthorized ([API] Invalid API key or access token (unrecognized login or wrong password)) (check the access token)`,
       );
       expect(JSON.stringify(error) + error?.message).not.toContain(wrong);
     });
@@ -366,7 +408,12 @@ describe("GraphqlClient against the sample Shopify-shaped API", () => {
 
   it("retries a server gone mid-read a bounded number of times, then fails naming it", async () => {
     const apis = await startSampleApis(shop());
-    const client = new GraphqlClient({ endpoint: apis.shop!.url, accessToken: secrets.shop, ...patient, maxAttempts: 2 });
+    const client = new GraphqlClient({
+      endpoint: apis.shop!.url,
+      accessToken: secrets.shop,
+      ...patient,
+      maxAttempts: 2,
+    });
     const read: unknown[] = [];
     const error = await failureOf((async () => {
       for await (const node of client.connection(productsQuery, { path: "products", pageSize: 20 })) {
@@ -375,6 +422,8 @@ describe("GraphqlClient against the sample Shopify-shaped API", () => {
       }
     })());
     expect(read).toHaveLength(20);
-    expect(error!.message).toMatch(new RegExp(`^GraphQL API: POST ${apis.shop!.url} failed after 2 attempts: fetch failed`));
+    expect(error!.message).toMatch(
+      new RegExp(`^GraphQL API: POST ${apis.shop!.url} failed after 2 attempts: fetch failed`),
+    );
   });
 });

@@ -4,7 +4,7 @@ import { badReasonOf, type Entity } from "../defects.ts";
 import { pick, type Random, recordStream, streamTag } from "../random.ts";
 import { type EntityReport, Tally } from "../report.ts";
 import { LineFile } from "../sinks/line-file.ts";
-import { order, type Order } from "../shop/orders.ts";
+import { type Order, order } from "../shop/orders.ts";
 import { unparseableDate } from "../time.ts";
 import { unknownCurrencies } from "../vocabulary/people.ts";
 import type { World } from "../world.ts";
