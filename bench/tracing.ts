@@ -4,6 +4,7 @@ import { createPool } from "../resources/postgres.ts";
 import { settings } from "../resources/settings.ts";
 import { runningPid } from "../resources/local-services.ts";
 import { startCrmApi } from "../samples/crm-api.ts";
+import { startScratchSampleApis } from "../samples/apis/scratch.ts";
 import { generate } from "../samples/generate/index.ts";
 import { databaseUrl, neo4jEnv, pipeline, Scratch, withNeo4j } from "./e2e.ts";
 import { type BenchResult, result } from "./report.ts";
@@ -36,8 +37,10 @@ export async function tracingBench(): Promise<BenchResult[]> {
       await startCrmApi({ dataDir: join(sourcesDir, "crm", "api"), ...crm, requestsPerSecond: 10_000 }),
       (api) => api.close(),
     );
+    const apis = scratch.add(await startScratchSampleApis(sourcesDir, shopUrl), (a) => a.close());
     const common: NodeJS.ProcessEnv = {
       ...Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith("OTEL_"))),
+      ...apis.env,
       SHOP_DATABASE_URL: shopUrl,
       INGEST_SOURCES_DIR: sourcesDir,
       CRM_API_URL: crmApi.url,

@@ -79,7 +79,15 @@ export const localPorts = {
   mariadb: port("INGEST_MARIADB_PORT", 53306),
 } as const;
 
-export type SecretName = "postgres" | "neo4j" | "crm" | "ferretdb" | "mariadb" | "chat-api" | "shop-api" | "payments-api";
+export type SecretName =
+  | "postgres"
+  | "neo4j"
+  | "crm"
+  | "ferretdb"
+  | "mariadb"
+  | "chat-api"
+  | "shop-api"
+  | "payments-api";
 
 /** A secret kept in the state folder by `ingest stack up`; undefined until it exists. */
 export function stateSecret(name: SecretName): string | undefined {
