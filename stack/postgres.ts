@@ -1,15 +1,13 @@
-import { execFileSync, spawnSync } from "node:child_process";
-import { createHash } from "node:crypto";
+import { spawnSync } from "node:child_process";
 import { chownSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import pg from "pg";
-import { localPorts, settings, stateDir } from "../resources/settings.ts";
+import { localPorts, settings } from "../resources/settings.ts";
 import { startDetached, waitUntilReady } from "./process.ts";
 import { ensureSecret } from "./secrets.ts";
+import { serverHome, type ServerUser, serverUser } from "./server-user.ts";
 import type { LocalService } from "./service.ts";
 import { aptInstall } from "./system.ts";
-
-const isRoot = process.getuid?.() === 0;
 
 /** Debian keeps each major version's server binaries in /usr/lib/postgresql/<major>/bin; take the newest. */
 function serverBinDir(): string | undefined {
@@ -34,33 +32,6 @@ function installServer(): string {
       "(Debian/Ubuntu: sudo apt-get install postgresql; macOS: brew install postgresql@17) " +
       "or point DATABASE_URL at a PostgreSQL server you already run.",
   );
-}
-
-interface ServerUser {
-  uid?: number;
-  gid?: number;
-}
-
-/** Postgres will not run as root; as root we run it as the `postgres` user the Debian package creates. */
-function serverUser(): ServerUser {
-  if (!isRoot) return {};
-  const uid = Number(execFileSync("id", ["-u", "postgres"], { encoding: "utf8" }));
-  const gid = Number(execFileSync("id", ["-g", "postgres"], { encoding: "utf8" }));
-  return { uid, gid };
-}
-
-/**
- * The cluster lives in the state folder unless the `postgres` user cannot reach it (a checkout under
- * /root, say); then in /var/tmp, in a folder named after the state folder so each checkout has its own.
- */
-function dataDirFor(user: ServerUser): string {
-  const preferred = join(stateDir, "postgres");
-  if (user.uid === undefined) return preferred;
-  mkdirSync(stateDir, { recursive: true });
-  const reachable = spawnSync("test", ["-x", stateDir], { uid: user.uid, gid: user.gid }).status === 0;
-  if (reachable) return preferred;
-  const key = createHash("sha256").update(stateDir).digest("hex").slice(0, 12);
-  return `/var/tmp/ingest-postgres-${key}`;
 }
 
 function initCluster(bin: string, home: string, user: ServerUser): void {
@@ -130,8 +101,8 @@ export const postgres: LocalService = {
   isReachable: () => canConnect(settings().databaseUrl),
   async start() {
     const bin = serverBinDir() ?? installServer();
-    const user = serverUser();
-    const home = dataDirFor(user);
+    const user = serverUser("postgres");
+    const home = serverHome("postgres", user);
     if (!existsSync(join(home, "data", "PG_VERSION"))) initCluster(bin, home, user);
     const pid = startDetached({
       name: "postgres",

@@ -1,7 +1,9 @@
 import { chroma } from "./chroma.ts";
 import { crmApi } from "./crm-api.ts";
+import { ferretdb } from "./ferretdb.ts";
 import { sampleApis } from "./sample-apis.ts";
 import { jaeger } from "./jaeger.ts";
+import { mariadb } from "./mariadb.ts";
 import { embeddingModel } from "./model.ts";
 import { neo4j } from "./neo4j.ts";
 import { postgres } from "./postgres.ts";
@@ -12,10 +14,12 @@ import { packageRoot, projectDir } from "../resources/settings.ts";
 
 export const services: Record<string, LocalService> = {
   postgres,
+  ferretdb,
   neo4j,
   chroma,
   model: embeddingModel,
   "crm-api": crmApi,
+  mariadb,
   "sample-apis": sampleApis,
   jaeger,
   ui,

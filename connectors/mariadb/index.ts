@@ -1,0 +1,3 @@
+export { createMysqlPool, type mysql, type MysqlPoolOptions } from "./pool.ts";
+export { readMysql, type ReadMysqlOptions } from "./read-mysql.ts";
+export { mariadbResource } from "./resource.ts";
