@@ -2,7 +2,8 @@
  * The CRM entities (see samples/SOURCES.md). Companies, contacts, owners and deals come from the
  * HubSpot-shaped API as `{ id, properties: {...}, createdAt, updatedAt, archived }`; the models
  * take that object as it comes (flattened by {@link flattenHubSpotObject}) or already flat
- * (`{ id, ...properties, createdAt, updatedAt }`, as a database or CSV export would give it).
+ * (`{ id, ...properties, createdAt, updatedAt }`, as a CSV export would give it). Companies, contacts
+ * and deals are also read as rows of the CRM's own database (`deal_id`, `deal_name`, `created_at`, …).
  * Interactions come from `interactions.csv`, sales reps also from the `sales-reps.xlsx` roster.
  */
 import { z } from "zod";
@@ -36,7 +37,7 @@ export const Company = hubSpot(
     createdAt: field.timestamp,
     updatedAt: field.timestamp,
   }),
-  { companyId: ["id"] },
+  { companyId: ["id", "company_id"], createdAt: ["created_at"], updatedAt: ["updated_at"] },
 );
 export type Company = z.infer<typeof Company>;
 export const companyKey = (c: Company): string => c.companyId;
@@ -66,11 +67,13 @@ export const Contact = hubSpot(
     updatedAt: field.timestamp,
   }),
   {
-    contactId: ["id"],
-    firstName: ["firstname"],
-    lastName: ["lastname"],
+    contactId: ["id", "contact_id"],
+    firstName: ["firstname", "first_name"],
+    lastName: ["lastname", "last_name"],
     companyId: ["company_id"],
-    jobTitle: ["jobtitle"],
+    jobTitle: ["jobtitle", "job_title"],
+    createdAt: ["created_at"],
+    updatedAt: ["updated_at"],
   },
 ).transform((contact) => {
   let phone: string | null = null;
@@ -166,12 +169,14 @@ export const Deal = hubSpot(
     updatedAt: field.timestamp,
   }),
   {
-    dealId: ["id"],
-    name: ["dealname"],
+    dealId: ["id", "deal_id"],
+    name: ["dealname", "deal_name"],
     stage: ["dealstage"],
-    closeDate: ["closedate"],
+    closeDate: ["closedate", "close_date"],
     companyId: ["company_id"],
     salesRepId: ["owner_id"],
+    createdAt: ["created_at"],
+    updatedAt: ["updated_at"],
   },
 );
 export type Deal = z.infer<typeof Deal>;

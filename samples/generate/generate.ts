@@ -1,6 +1,7 @@
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Db } from "mongodb";
+import type { Pool as MysqlPool } from "mysql2/promise";
 import type pg from "pg";
 import { writeCatalogue } from "./catalogue/write-catalogue.ts";
 import { writeChat } from "./chat/write-chat.ts";
@@ -22,6 +23,13 @@ export interface GenerateOptions {
   outDir: string;
   /** The shop database: its `shop` schema's eight tables are dropped and recreated. */
   shopPool: pg.Pool;
+  /**
+   * The CRM's own database (MySQL or MariaDB): its tables `companies`, `contacts` and `deals` are dropped and
+   * refilled with the records the API serves, and the report's `deals` are then that table's (the bundled
+   * project reads its deals there), `crmDatabase` says what each table holds. Without it only the API's files
+   * are written.
+   */
+  crmDatabase?: MysqlPool;
   /**
    * The catalogue's MongoDB database: its `products` and `sessions` collections are dropped and rewritten.
    * Without it the catalogue is not written, and the report has no `variants`, `sessions` or `catalogue`.
@@ -55,7 +63,7 @@ export async function generate(options: GenerateOptions): Promise<GenerationRepo
   // three independent sources: the database works while the files are written
   const results = await Promise.allSettled([
     writeShop(world, options.shopPool, onProgress),
-    writeCrm(world, outDir, onProgress),
+    writeCrm(world, outDir, onProgress, options.crmDatabase),
     writeChat(world, outDir, onProgress),
     options.catalog ? writeCatalogue(world, options.catalog, onProgress) : undefined,
   ]);
@@ -96,6 +104,7 @@ export async function generate(options: GenerateOptions): Promise<GenerationRepo
       ) => (a < b ? -1 : 1)),
     ),
     tables: shop.tables,
+    ...(crm.database ? { crmDatabase: crm.database } : {}),
     ...(catalogue ? { catalogue: catalogue.catalogue, collections: catalogue.collections } : {}),
   };
   await writeFile(join(outDir, "report.json"), `${JSON.stringify(report, null, 2)}\n`);

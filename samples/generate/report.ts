@@ -54,6 +54,11 @@ export interface GenerationReport {
   files: Record<string, number>;
   /** Rows per shop table. */
   tables: Record<string, number>;
+  /**
+   * What the CRM's own database holds, per table (`companies`, `contacts`, `deals`), when it was written: one
+   * row per source key, so no duplicates; the bad records are the API's.
+   */
+  crmDatabase?: Partial<Record<Entity, EntityReport>>;
   /** Documents per MongoDB collection (`catalog.products`), when the catalogue was written. */
   collections?: Record<string, number>;
 }

@@ -1,5 +1,6 @@
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
+import type { Pool } from "mysql2/promise";
 import { badReasonOf, type Entity, isDuplicated } from "../defects.ts";
 import { customerOfContact } from "../links.ts";
 import { type OnProgress, progressOf } from "../progress.ts";
@@ -16,12 +17,16 @@ import { dealObject } from "./deals.ts";
 import type { HubSpotObject } from "./hubspot.ts";
 import { interactionHeader, interactionRecord } from "./interactions.ts";
 import { owner, ownerObject } from "./owners.ts";
+import { writeCrmDatabase } from "./write-crm-database.ts";
 
 /** A duplicate follows its original this many records later. */
 const DUPLICATE_LAG = 7;
 
 export interface CrmOutput {
+  /** Per entity, what the bundled project reads: deals from the CRM's database when it was written, else its API. */
   reports: Partial<Record<Entity, EntityReport>>;
+  /** What each table of the CRM's database holds, when it was written. */
+  database?: Partial<Record<Entity, EntityReport>>;
   files: Record<string, number>;
   /** Good contacts who are good customers, and good contacts who are not customers. */
   contactsWhoAreCustomers: number;
@@ -117,8 +122,25 @@ function* rosterRows(world: World) {
   }
 }
 
-/** `crm/api/{companies,contacts,owners,deals}.jsonl`, `crm/exports/interactions.csv` and `crm/exports/sales-reps.xlsx`. */
-export async function writeCrm(world: World, outDir: string, onProgress?: OnProgress): Promise<CrmOutput> {
+/**
+ * `crm/api/{companies,contacts,owners,deals}.jsonl`, `crm/exports/interactions.csv`, `crm/exports/sales-reps.xlsx`
+ * and, given its `database`, the CRM's own tables (written while the files are).
+ */
+export async function writeCrm(
+  world: World,
+  outDir: string,
+  onProgress?: OnProgress,
+  database?: Pool,
+): Promise<CrmOutput> {
+  const [files, tables] = await Promise.all([
+    writeCrmFiles(world, outDir, onProgress),
+    database && writeCrmDatabase(world, database),
+  ]);
+  if (!tables) return files;
+  return { ...files, reports: { ...files.reports, deals: tables.reports.deals }, database: tables.reports };
+}
+
+async function writeCrmFiles(world: World, outDir: string, onProgress: OnProgress | undefined): Promise<CrmOutput> {
   await mkdir(join(outDir, "crm", "api"), { recursive: true });
   await mkdir(join(outDir, "crm", "exports"), { recursive: true });
   const reports: Partial<Record<Entity, EntityReport>> = {};
