@@ -16,11 +16,15 @@ import { chromaResource } from "./connectors/chroma/index.ts";
 import { embedderResource } from "./resources/embedder-resource.ts";
 import { neo4jResource } from "./connectors/neo4j/index.ts";
 import { postgresResource } from "./connectors/postgres/index.ts";
+import { mariadbResource } from "./connectors/mariadb/index.ts";
 import { settings } from "./resources/settings.ts";
 import { CrmClient } from "./connectors/crm-api/index.ts";
 import { stagingResource } from "./connectors/staging/index.ts";
 import { schedules } from "./schedules/index.ts";
 import { sensors } from "./sensors/index.ts";
+import { chatResource } from "./connectors/chat-api/index.ts";
+import { shopGraphqlResource } from "./connectors/graphql/index.ts";
+import { paymentsResource } from "./connectors/payments-api/index.ts";
 
 const assetsOf = (...modules: Record<string, unknown>[]) =>
   modules.flatMap((m) =>
@@ -41,6 +45,8 @@ export default defineDefinitions({
   alerts: { deadLetters: { fraction: 0.05 } },
   resources: {
     shop: postgresResource(() => settings().shopDatabaseUrl, { setting: "SHOP_DATABASE_URL" }),
+    // The CRM's own database: the bundled project reads its deals there (MARIADB_URL, else the local stack's).
+    crmDatabase: mariadbResource(),
     staging: stagingResource(),
     neo4j: neo4jResource(),
     chroma: chromaResource(),
@@ -58,3 +64,7 @@ export default defineDefinitions({
     }),
   },
 });
+    // The SaaS-shaped APIs (the local stack's `sample-apis` unless CHAT_API_URL, SHOP_GRAPHQL_URL, PAYMENTS_API_URL).
+    chat: chatResource(),
+    shopApi: shopGraphqlResource({ requestsPerSecond: 50 }),
+    payments: paymentsResource({ requestsPerSecond: 100 }),

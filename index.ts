@@ -186,6 +186,15 @@ export { connectNeo4j, type Driver, neo4jKind, neo4jResource } from "./connector
 export { Staging, stagingKind, stagingResource } from "./connectors/staging/index.ts";
 export type { LoadCursor, PendingRecord, StageCounts, StagedRecord, StagingLoad } from "./connectors/staging/index.ts";
 export { postgresResource, readTable, type ReadTableOptions } from "./connectors/postgres/index.ts";
+// `mysql` is mysql2's promise API (its namespace and types), for `mysql.Pool`; its documentation is mysql2's.
+export {
+  createMysqlPool,
+  mariadbResource,
+  type mysql,
+  type MysqlPoolOptions,
+  readMysql,
+  type ReadMysqlOptions,
+} from "./connectors/mariadb/index.ts";
 export { observeTable, type ObserveTableOptions, type TableObservation } from "./connectors/postgres/index.ts";
 export type { Embedder, EmbedderOptions, EmbeddingDtype } from "./resources/embedder.ts";
 export { embedderKind, embedderResource, loadEmbedder } from "./resources/embedder-resource.ts";
@@ -214,3 +223,45 @@ export {
   type CrmObject,
   type CrmObjectType,
 } from "./connectors/crm-api/index.ts";
+// API clients on one HTTP core (rate limit, retries with backoff and jitter, Retry-After, credentials renewed
+// on a 401, errors naming the API and never a secret): a Zendesk-shaped chat API, Shopify-shaped GraphQL and
+// a Stripe-shaped payments API, besides the CRM's.
+export {
+  ApiError,
+  type Authorization,
+  HttpClient,
+  type HttpClientOptions,
+  type HttpClientStats,
+  type JsonRequest,
+  type NewApiError,
+  type Page,
+  paginate,
+} from "./connectors/http/index.ts";
+export {
+  ChatClient,
+  type ChatClientOptions,
+  type ChatClientStats,
+  type ChatComment,
+  type ChatExportPosition,
+  type ChatExportStart,
+  chatResource,
+  type ChatTicket,
+  type ChatUser,
+  TicketExport,
+} from "./connectors/chat-api/index.ts";
+export {
+  type ConnectionOptions,
+  GraphqlClient,
+  type GraphqlClientOptions,
+  type GraphqlClientStats,
+  GraphqlError,
+  type GraphqlErrorEntry,
+  shopGraphqlResource,
+} from "./connectors/graphql/index.ts";
+export {
+  type CreatedRange,
+  PaymentsClient,
+  type PaymentsClientOptions,
+  type PaymentsObject,
+  paymentsResource,
+} from "./connectors/payments-api/index.ts";

@@ -18,6 +18,7 @@ import { startThrowawayChroma } from "../stack/chroma.ts";
 import { startThrowawayNeo4j, type ThrowawayNeo4j } from "../stack/neo4j.ts";
 import type { PipelineResult } from "./e2e-pipeline.ts";
 import { type BenchResult, result } from "./report.ts";
+import { scratchMysqlDatabase } from "./sources-mariadb.ts";
 
 const seed = 42;
 const graphAndStaging = "not group:vectors";
@@ -355,9 +356,13 @@ export async function e2eBench(): Promise<BenchResult[]> {
     }
     const sourcesDir = scratch.folder("ingest-e2e-sources-");
     const shopPool = createPool(databaseUrl(base, "shop_bench"));
+    // The CRM's own database, where the bundled project reads its deals.
+    const crmDatabase = scratch.add(await scratchMysqlDatabase("crm_bench"), (database) => database.drop());
     log(`generating scale ${scale.toLocaleString("en")}, seed ${seed}…`);
     const [report, generateSeconds] = await timed(() =>
-      generate({ scale, seed, outDir: sourcesDir, shopPool }).finally(() => shopPool.end())
+      generate({ scale, seed, outDir: sourcesDir, shopPool, crmDatabase: crmDatabase.pool }).finally(() =>
+        shopPool.end()
+      )
     );
     log(`generated in ${seconds(generateSeconds)}`);
     const crm = { clientId: "ingest-e2e", clientSecret: randomBytes(18).toString("base64url") };
@@ -374,6 +379,7 @@ export async function e2eBench(): Promise<BenchResult[]> {
       ...apis.env,
       DATABASE_URL: databaseUrl(base, "ingest_bench"),
       SHOP_DATABASE_URL: databaseUrl(base, "shop_bench"),
+      MARIADB_URL: crmDatabase.url,
       INGEST_SOURCES_DIR: sourcesDir,
       CRM_API_URL: crmApi.url,
       CRM_CLIENT_ID: crm.clientId,

@@ -8,6 +8,7 @@ import { startScratchSampleApis } from "../samples/apis/scratch.ts";
 import { generate } from "../samples/generate/index.ts";
 import { databaseUrl, neo4jEnv, pipeline, Scratch, withNeo4j } from "./e2e.ts";
 import { type BenchResult, result } from "./report.ts";
+import { scratchMysqlDatabase } from "./sources-mariadb.ts";
 
 /**
  * What tracing costs: the e2e pipeline (staging and graph, no collections) at TRACING_SCALE orders
@@ -31,7 +32,10 @@ export async function tracingBench(): Promise<BenchResult[]> {
     const sourcesDir = scratch.folder("ingest-tracing-sources-");
     const shopUrl = await fresh("shop_tracing_bench");
     const shopPool = createPool(shopUrl);
-    await generate({ scale, seed: 42, outDir: sourcesDir, shopPool }).finally(() => shopPool.end());
+    const crmDatabase = scratch.add(await scratchMysqlDatabase("crm_tracing_bench"), (database) => database.drop());
+    await generate({ scale, seed: 42, outDir: sourcesDir, shopPool, crmDatabase: crmDatabase.pool }).finally(() =>
+      shopPool.end()
+    );
     const crm = { clientId: "ingest-tracing", clientSecret: randomBytes(18).toString("base64url") };
     const crmApi = scratch.add(
       await startCrmApi({ dataDir: join(sourcesDir, "crm", "api"), ...crm, requestsPerSecond: 10_000 }),
@@ -42,6 +46,7 @@ export async function tracingBench(): Promise<BenchResult[]> {
       ...Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith("OTEL_"))),
       ...apis.env,
       SHOP_DATABASE_URL: shopUrl,
+      MARIADB_URL: crmDatabase.url,
       INGEST_SOURCES_DIR: sourcesDir,
       CRM_API_URL: crmApi.url,
       CRM_CLIENT_ID: crm.clientId,

@@ -4,6 +4,7 @@ import type { Command } from "commander";
 import { deadLetterCounts } from "../engine/dead-letters.ts";
 import { runInProcess } from "../engine/runs.ts";
 import { connectChroma } from "../connectors/chroma/index.ts";
+import { mariadbResource } from "../connectors/mariadb/index.ts";
 import { connectMongo } from "../connectors/mongodb/index.ts";
 import { loadEmbedder } from "../resources/embedder.ts";
 import { logger } from "../resources/logger.ts";
@@ -29,14 +30,19 @@ async function ensureSamples(scale: number, seed: number): Promise<void> {
     }
   }
   const shopPool = createPool(settings().shopDatabaseUrl);
+  const crmDatabase = await Promise.resolve(mariadbResource().setup()).catch(async (error: unknown) => {
+    await shopPool.end();
+    throw error;
+  });
   const catalog = await connectMongo();
   try {
-    const report = await generate({ scale, seed, outDir: sourcesDir, shopPool, catalog });
+    const report = await generate({ scale, seed, outDir: sourcesDir, shopPool, crmDatabase, catalog });
     console.log(
       `   scale ${scale}, seed ${seed}: ${report.entities.orders.generated} orders, ${report.entities.contacts.generated} CRM contacts, ${report.entities.conversations.generated} chat conversations`,
     );
   } finally {
     await shopPool.end();
+    await crmDatabase.end();
     await catalog.client.close();
   }
 }
@@ -83,7 +89,7 @@ export async function demo(options: { scale: number; seed: number }, command: Co
   await stackUp([], (s) => console.log(`   ${describeService(s)}`));
 
   console.log(
-    "2. sample data: e-commerce in Postgres, CRM behind its REST API and in CSV/Excel exports, chat in JSON Lines",
+    "2. sample data: e-commerce in Postgres, CRM behind its REST API, in MariaDB and in CSV/Excel exports, chat in JSON Lines",
   );
   await ensureSamples(options.scale, options.seed);
 

@@ -214,7 +214,7 @@ program
 program
   .command("generate")
   .description(
-    "generate the sample EC (Postgres), CRM (REST API data, CSV, Excel) and chat (JSON Lines) sources, deterministically",
+    "generate the sample EC (Postgres), CRM (REST API data, MariaDB tables, CSV, Excel) and chat (JSON Lines) sources, deterministically",
   )
   .option("-n, --scale <orders>", "number of e-commerce orders; everything else scales from it", wholeNumber(1), 2000)
   .option("--seed <seed>", "the same scale and seed give the same data", wholeNumber(0), 42)
@@ -229,6 +229,19 @@ program
   .option("-p, --port <port>", "port on 127.0.0.1", wholeNumber(1, 65535), localPorts.crmApi)
   .option("--data <dir>", "the folder with companies/contacts/deals/owners.jsonl", join(sourcesDir, "crm", "api"))
   .action(lazy(() => import("./samples.ts"), (m) => m.crmApi));
+
+program
+  .command("sample-apis")
+  .description(
+    "serve the sample chat (Zendesk-shaped), shop GraphQL (Shopify-shaped) and payments (Stripe-shaped) APIs from one process",
+  )
+  .option("-p, --port <port>", "port on 127.0.0.1", wholeNumber(1, 65535), localPorts.sampleApis)
+  .option(
+    "--data <dir>",
+    "the folder with chat/api/ and payments/api/ (the shop API reads the shop database)",
+    sourcesDir,
+  )
+  .action(lazy(() => import("./sample-apis.ts"), (m) => m.sampleApis));
 
 program
   .command("demo")

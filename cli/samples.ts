@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { mariadbResource } from "../connectors/mariadb/index.ts";
 import { connectMongo } from "../connectors/mongodb/index.ts";
 import { createPool } from "../resources/postgres.ts";
 import { settings } from "../resources/settings.ts";
@@ -13,6 +14,11 @@ export async function generateSamples(
   command: Command,
 ): Promise<void> {
   const shopPool = createPool(settings().shopDatabaseUrl);
+  // The CRM's own database, checked before anything is written: a missing one fails saying where and why.
+  const crmDatabase = await Promise.resolve(mariadbResource().setup()).catch(async (error: unknown) => {
+    await shopPool.end();
+    throw error;
+  });
   const catalog = await connectMongo();
   try {
     const report = await generate({
@@ -20,11 +26,12 @@ export async function generateSamples(
       seed: options.seed,
       outDir: options.out,
       shopPool,
+      crmDatabase,
       catalog,
     });
     output(command, report, () =>
       [
-        `generated scale ${report.scale}, seed ${report.seed} into ${options.out}, the shop database and the MongoDB catalogue (report.json beside the files)`,
+        `generated scale ${report.scale}, seed ${report.seed} into ${options.out}, the shop database, the CRM's MariaDB and the MongoDB catalogue (report.json beside the files)`,
         ...Object.entries(report.entities).map(([entity, e]) => {
           const bad = Object.values(e.bad).reduce((a, b) => a + (b ?? 0), 0);
           return `  ${entity.padEnd(15)} ${String(e.generated).padStart(9)} generated  ${
@@ -35,6 +42,7 @@ export async function generateSamples(
       ].join("\n"));
   } finally {
     await shopPool.end();
+    await crmDatabase.end();
     await catalog.client.close();
   }
 }

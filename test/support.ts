@@ -4,6 +4,7 @@ import { runInProcess, type RunRequest } from "../engine/runs.ts";
 import { prepareDatabase } from "../engine/worker.ts";
 import { connectChroma } from "../connectors/chroma/index.ts";
 import { connectNeo4j } from "../connectors/neo4j/index.ts";
+import { createMysqlPool } from "../connectors/mariadb/index.ts";
 import { createPool, metadataDb, type pg } from "../resources/postgres.ts";
 import { settings } from "../resources/settings.ts";
 
@@ -12,18 +13,22 @@ export async function connect() {
   const pool = createPool(settings().databaseUrl);
   await prepareDatabase(pool);
   const shop = createPool(settings().shopDatabaseUrl);
+  // The CRM's own database (MariaDB): a pool connects on its first query, so tests that never use it need no server.
+  const crmDatabase = createMysqlPool(settings().mariadb.url);
   const neo4j: Driver = connectNeo4j();
   const chroma = await connectChroma();
   const db = metadataDb(pool);
   return {
     pool,
     shop,
+    crmDatabase,
     neo4j,
     chroma,
     db,
     async close() {
       await neo4j.close();
       await shop.end();
+      await crmDatabase.end();
       await db.destroy();
     },
   };

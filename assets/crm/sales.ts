@@ -4,12 +4,12 @@ import { defineNodeAsset, defineRelationshipAsset } from "../../connectors/neo4j
 import { defineStagedAsset } from "../../connectors/staging/index.ts";
 import { sourcesDir } from "../../resources/settings.ts";
 import { readCsv } from "../../connectors/csv/index.ts";
-import type { CrmClient } from "../../connectors/crm-api/index.ts";
 import { readExcelSheet } from "../../connectors/excel/index.ts";
+import { type mysql, readMysql } from "../../connectors/mariadb/index.ts";
 import { companyNodes, contactNodes } from "./accounts.ts";
 import { Deal, dealKey, Interaction, interactionKey, SalesRep, salesRepKey } from "./models.ts";
 
-type Crm = { crm: CrmClient };
+type CrmDatabase = { crmDatabase: mysql.Pool };
 
 /** Sales reps from the HR roster, an Excel export (`crm/exports/sales-reps.xlsx`, sheet `Reps`). */
 export const stagedSalesReps = defineStagedAsset<SalesRep>({
@@ -33,17 +33,19 @@ export const salesRepNodes = defineNodeAsset<SalesRep>({
   properties: (r) => ({ ...r }),
 });
 
-export const stagedDeals = defineStagedAsset<Deal, Crm>({
+/** Deals from the CRM's own database (MariaDB, table `deals`); its companies and contacts come from its API. */
+export const stagedDeals = defineStagedAsset<Deal, CrmDatabase>({
   key: "crm/deals",
-  codeVersion: "1",
+  codeVersion: "2",
   table: "crm_deals",
-  source: "crm.api.deals",
+  source: "crm.deals",
   model: Deal,
   sourceKey: dealKey,
-  rawKey: (object) => object.id,
+  rawKey: (row) => row.deal_id,
   updatedAt: (d) => d.updatedAt,
-  resources: ["crm"],
-  extract: ({ resources: { crm } }) => crm.objects("deals"),
+  resources: ["crmDatabase"],
+  extract: ({ resources: { crmDatabase } }) =>
+    readMysql(crmDatabase, "select * from deals order by deal_id", [], { batchSize: 5_000 }),
 });
 
 export const dealNodes = defineNodeAsset<Deal>({

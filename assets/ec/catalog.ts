@@ -3,7 +3,8 @@ import { defineNodeAsset, defineRelationshipAsset } from "../../connectors/neo4j
 import { defineStagedAsset } from "../../connectors/staging/index.ts";
 import type { pg } from "../../resources/postgres.ts";
 import { observeTable, readTable } from "../../connectors/postgres/index.ts";
-import { Category, categoryKey, Product, productKey } from "./models.ts";
+import type { GraphqlClient } from "../../connectors/graphql/index.ts";
+import { Category, categoryKey, Product, productKey, productOfShopify } from "./models.ts";
 
 type Shop = { shop: pg.Pool };
 
@@ -43,18 +44,37 @@ export const subcategoryOf = defineRelationshipAsset<Category>({
   end: { node: categoryNodes, value: (c) => c.parentId },
 });
 
-/** The catalogue, from the shop database; descriptions arrive as HTML and are kept as text. */
-export const stagedProducts = defineStagedAsset<Product, Shop>({
+/** The shop's products through its GraphQL Admin API, 250 a page. */
+const productsQuery = `query Products($first: Int!, $after: String) {
+  products(first: $first, after: $after) {
+    pageInfo { hasNextPage endCursor }
+    edges { node { legacyResourceId sku title descriptionHtml category { id } price currencyCode updatedAt } }
+  }
+}`;
+
+/**
+ * The catalogue, from the online store's GraphQL API (served over the shop database); descriptions arrive
+ * as HTML and are kept as text. A price the API cannot serialise comes as a GraphQL error inside the 200,
+ * and its product is dead-lettered with it.
+ */
+export const stagedProducts = defineStagedAsset<Product, Shop & { shopApi: GraphqlClient }>({
   key: "ec/products",
-  codeVersion: "2",
+  codeVersion: "3",
   table: "ec_products",
-  source: "shop.products",
+  source: "shop GraphQL API: products",
   model: Product,
   sourceKey: productKey,
   rawKey: (row) => row.product_id,
   updatedAt: (p) => p.updatedAt,
-  resources: ["shop"],
-  extract: ({ resources: { shop } }) => readTable(shop, "select * from shop.products order by product_id"),
+  resources: ["shop", "shopApi"],
+  async *extract({ resources: { shopApi } }) {
+    const nodes = shopApi.connection<{ legacyResourceId: string }>(productsQuery, {
+      path: "products",
+      pageSize: 250,
+      keyOf: (node) => node.legacyResourceId,
+    });
+    for await (const node of nodes) yield productOfShopify(node);
+  },
   observe: ({ resources: { shop } }) => observeTable(shop, "shop.products", { updatedAt: "updated_at" }),
 });
 

@@ -4,7 +4,18 @@ import type { pg } from "../../resources/postgres.ts";
 import { observeTable, readTable } from "../../connectors/postgres/index.ts";
 import { productNodes } from "./catalog.ts";
 import { customerNodes } from "./customers.ts";
-import { Order, OrderItem, orderItemKey, orderKey, Payment, paymentKey, Shipment, shipmentKey } from "./models.ts";
+import type { PaymentsClient } from "../../connectors/payments-api/index.ts";
+import {
+  Order,
+  OrderItem,
+  orderItemKey,
+  orderKey,
+  Payment,
+  paymentKey,
+  paymentOfCharge,
+  Shipment,
+  shipmentKey,
+} from "./models.ts";
 
 type Shop = { shop: pg.Pool };
 const fromShop = (table: string, orderBy: string) => ({ resources: { shop } }: { resources: Shop }) =>
@@ -73,17 +84,24 @@ export const contains = defineRelationshipAsset<OrderItem>({
   integers: ["lineNo", "quantity"],
 });
 
-export const stagedPayments = defineStagedAsset<Payment, Shop>({
+/** Payments as the payment provider's API lists its charges (newest first), mapped to the shop's payment rows. */
+export const stagedPayments = defineStagedAsset<Payment, { payments: PaymentsClient }>({
   key: "ec/payments",
-  codeVersion: "1",
+  codeVersion: "2",
   table: "ec_payments",
-  source: "shop.payments",
+  source: "payments API: charges",
   model: Payment,
   sourceKey: paymentKey,
   rawKey: (row) => row.payment_id,
-  resources: ["shop"],
-  extract: fromShop("payments", "payment_id"),
-  observe: observeShop("payments"),
+  resources: ["payments"],
+  async *extract({ resources: { payments } }) {
+    for await (const charge of payments.list("charges", { limit: 100 })) yield paymentOfCharge(charge);
+  },
+  // The newest charge and refund: a new payment or refund makes the source stale without extracting it.
+  observe: async ({ resources: { payments } }) => {
+    const [charge, refund] = await Promise.all([payments.newest("charges"), payments.newest("refunds")]);
+    return { charge: charge?.id ?? null, refund: refund?.id ?? null };
+  },
 });
 
 export const paymentNodes = defineNodeAsset<Payment>({

@@ -8,6 +8,7 @@ import { writeChat } from "./chat/write-chat.ts";
 import { writeCrm } from "./crm/write-crm.ts";
 import { writeAnalytics } from "./analytics/write-analytics.ts";
 import { writeTracking } from "./shipping/write-tracking.ts";
+import { writePayments } from "./payments/write-payments.ts";
 import type { OnProgress } from "./progress.ts";
 import { type GenerationReport, orderedEntities } from "./report.ts";
 import { writeShop } from "./shop/write-shop.ts";
@@ -19,7 +20,7 @@ export interface GenerateOptions {
   scale: number;
   /** Same scale and seed, same bytes and rows. */
   seed: number;
-  /** Receives `crm/`, `chat/`, `shipping/`, `analytics/` and `report.json` (the folders are replaced). */
+  /** Receives `crm/`, `chat/`, `shipping/`, `analytics/`, `payments/` and `report.json` (the folders are replaced). */
   outDir: string;
   /** The shop database: its `shop` schema's eight tables are dropped and recreated. */
   shopPool: pg.Pool;
@@ -52,13 +53,18 @@ export async function generate(options: GenerateOptions): Promise<GenerationRepo
   const { outDir, onProgress } = options;
   await mkdir(outDir, { recursive: true });
   await Promise.all(
-    ["crm", "chat", "shipping", "analytics", "report.json"].map((name) =>
+    ["crm", "chat", "shipping", "analytics", "payments", "report.json"].map((name) =>
       rm(join(outDir, name), { recursive: true, force: true })
     ),
   );
 
-  // the shipping provider's tracking feed and the analytics platform's order export: files of their own
-  const exported = Promise.all([writeTracking(world, outDir, onProgress), writeAnalytics(world, outDir, onProgress)]);
+  // the shipping provider's tracking feed, the analytics platform's order export and the payment provider's
+  // charges and refunds (its API serves them): files of their own
+  const exported = Promise.all([
+    writeTracking(world, outDir, onProgress),
+    writeAnalytics(world, outDir, onProgress),
+    writePayments(world, outDir),
+  ]);
   exported.catch(() => undefined); // awaited below, unless another source failed first
   // three independent sources: the database works while the files are written
   const results = await Promise.allSettled([
@@ -69,7 +75,7 @@ export async function generate(options: GenerateOptions): Promise<GenerationRepo
   ]);
   const failure = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
   if (failure) throw failure.reason;
-  const [shipping, analytics] = await exported;
+  const [shipping, analytics, payments] = await exported;
   const [shop, crm, chat, catalogue] = results.map((r) => (r as PromiseFulfilledResult<unknown>).value) as [
     Awaited<ReturnType<typeof writeShop>>,
     Awaited<ReturnType<typeof writeCrm>>,
@@ -83,6 +89,8 @@ export async function generate(options: GenerateOptions): Promise<GenerationRepo
     ...chat.reports,
     ...shipping.reports,
     ...analytics.reports,
+    // payments are read from the payment provider's charges (the shop's table holds the same, bad ones alike)
+    ...payments.reports,
     ...catalogue?.reports,
   });
   const report: GenerationReport = {
@@ -98,7 +106,7 @@ export async function generate(options: GenerateOptions): Promise<GenerationRepo
         chat.requestersWhoAreNotCustomers,
     },
     files: Object.fromEntries(
-      Object.entries({ ...crm.files, ...chat.files, ...shipping.files, ...analytics.files }).sort((
+      Object.entries({ ...crm.files, ...chat.files, ...shipping.files, ...analytics.files, ...payments.files }).sort((
         [a],
         [b],
       ) => (a < b ? -1 : 1)),

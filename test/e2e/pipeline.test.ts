@@ -47,7 +47,13 @@ beforeAll(async () => {
   await runInBatches(env.neo4j, "MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 5000 ROWS");
   for (const name of ["products", "reviews", "chat_messages", "crm_notes"]) await env.chroma.drop(name);
   await env.pool.query("drop schema if exists staging cascade");
-  report = await generate({ scale: 600, seed: 11, outDir: sourcesDir, shopPool: env.shop });
+  report = await generate({
+    scale: 600,
+    seed: 11,
+    outDir: sourcesDir,
+    shopPool: env.shop,
+    crmDatabase: env.crmDatabase,
+  });
   // graph/DailySales materialises a day per partition: the run backfills the sample's days.
   const { run } = await materialize(env.pool, graph, graph.order, { range: { from: "2025-12-01", to: "2025-12-31" } });
   runId = run.id;

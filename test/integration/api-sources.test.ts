@@ -18,6 +18,14 @@ import { writeChat } from "../../samples/generate/chat/write-chat.ts";
 import { writePayments } from "../../samples/generate/payments/write-payments.ts";
 import { createWorld } from "../../samples/generate/world.ts";
 import { type SampleApisOptions, startSampleApis } from "../../samples/apis/server.ts";
+import { startScratchSampleApis } from "../../samples/apis/scratch.ts";
+import { badReasonOf, generate, type GenerationReport, indexOfId } from "../../samples/generate/index.ts";
+import definitions from "../../definitions.ts";
+import { buildAssetGraph } from "../../engine/asset-graph.ts";
+import { listDeadLetters } from "../../engine/dead-letters.ts";
+import { prepareDatabase } from "../../engine/worker.ts";
+import { metadataDb, type pg } from "../../resources/postgres.ts";
+import { materialize } from "../support.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "ingest-api-sources-"));
 const world = createWorld(800, 5);
@@ -425,5 +433,96 @@ describe("GraphqlClient against the sample Shopify-shaped API", () => {
     expect(error!.message).toMatch(
       new RegExp(`^GraphQL API: POST ${apis.shop!.url} failed after 2 attempts: fetch failed`),
     );
+  });
+});
+
+describe("the bundled project's API sources, against sample APIs over generated data", () => {
+  // A database and a shop of their own, the generator's files in a folder of their own: nothing shared changes.
+  const admin = createPool(settings().databaseUrl, 1);
+  const databases = ["apis_test_ingest", "apis_test_shop"];
+  const urlOf = (name: string) => Object.assign(new URL(settings().databaseUrl), { pathname: `/${name}` }).href;
+  const outDir = join(dir, "generated");
+  const saved = { ...process.env };
+  let report: GenerationReport;
+  let pool: pg.Pool;
+  let apis: Awaited<ReturnType<typeof startScratchSampleApis>>;
+  const graph = buildAssetGraph(definitions);
+  const keys = ["ec/products", "ec/payments", "chat/sessions"];
+
+  beforeAll(async () => {
+    for (const name of databases) {
+      await admin.query(`drop database if exists ${name} with (force)`);
+      await admin.query(`create database ${name}`);
+    }
+    const shop = createPool(urlOf("apis_test_shop"));
+    report = await generate({ scale: 600, seed: 11, outDir, shopPool: shop }).finally(() => shop.end());
+    apis = await startScratchSampleApis(outDir, urlOf("apis_test_shop"));
+    // The resources read their settings when first set up: in this process, after this.
+    Object.assign(process.env, apis.env, {
+      DATABASE_URL: urlOf("apis_test_ingest"),
+      SHOP_DATABASE_URL: urlOf("apis_test_shop"),
+      INGEST_SOURCES_DIR: outDir,
+    });
+    pool = createPool(urlOf("apis_test_ingest"));
+    await prepareDatabase(pool);
+  });
+  afterAll(async () => {
+    process.env = saved;
+    await pool?.end();
+    await apis?.close();
+    for (const name of databases) await admin.query(`drop database if exists ${name} with (force)`);
+    await admin.end();
+  });
+
+  it("accounts for every product, payment and conversation the generator made, the bad ones dead-lettered for their defect", async () => {
+    const { run } = await materialize(pool, graph, keys);
+    expect(run.status, run.error ?? "").toBe("succeeded");
+    const db = metadataDb(pool);
+    for (
+      const [key, entity, paths] of [
+        ["ec/products", "products", {
+          non_numeric_price: "price",
+          unknown_currency: "currency",
+          missing_required_field: "name",
+        }],
+        ["ec/payments", "payments", {
+          unknown_currency: "currency",
+          unparseable_date: "paidAt",
+          missing_required_field: "method",
+        }],
+        ["chat/sessions", "conversations", undefined],
+      ] as const
+    ) {
+      const expected = report.entities[entity]!;
+      const { counts } = await db.selectFrom("ingest.materializations").select("counts").where("run_id", "=", run.id)
+        .where("asset_key", "=", key).executeTakeFirstOrThrow();
+      const bad = Object.values(expected.bad).reduce((a, b) => a + (b ?? 0), 0);
+      expect([key, counts]).toMatchObject([key, {
+        extracted: expected.generated,
+        loaded: expected.expectedLoaded,
+        deadLettered: bad,
+        deduplicated: expected.duplicates,
+      }]);
+      const letters = await listDeadLetters(db, { runId: run.id, assetKey: key });
+      expect(letters).toHaveLength(bad);
+      if (!paths) continue;
+      // each where the defect is, under its source key: the GraphQL errors in 200s too
+      expect(letters.map((l) => [l.sourceKey, l.issues[0]!.path])).toEqual(
+        letters.map((l) => [l.sourceKey, paths[badReasonOf(entity, indexOfId(l.sourceKey!))! as keyof typeof paths]]),
+      );
+    }
+    const products = await listDeadLetters(db, { runId: run.id, assetKey: "ec/products", reason: "unparseable" });
+    expect(products).toHaveLength(report.entities.products.bad.non_numeric_price!);
+    expect(products[0]!.issues[0]!.message).toMatch(/GraphQL error: Decimal cannot represent a non-numeric value/);
+  });
+
+  it("reads the chat API again from where it stopped: only what changed since, less the lag", async () => {
+    const { run } = await materialize(pool, graph, ["chat/sessions"]);
+    expect(run.status, run.error ?? "").toBe("succeeded");
+    const m = await metadataDb(pool).selectFrom("ingest.materializations").select(["counts", "metadata"])
+      .where("run_id", "=", run.id).where("asset_key", "=", "chat/sessions").executeTakeFirstOrThrow();
+    expect(m.metadata).toMatchObject({ read: "incremental" });
+    expect(m.counts).toMatchObject({ written: 0, removed: 0 });
+    expect(m.counts.extracted).toBeLessThan(report.entities.conversations.generated);
   });
 });

@@ -6,7 +6,9 @@ import { gunzipSync } from "node:zlib";
 import { parse } from "csv-parse/sync";
 import ExcelJS from "exceljs";
 import { parquetMetadata } from "hyparquet";
+import { BSON, type Db } from "mongodb";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { connectMongo } from "../../connectors/mongodb/index.ts";
 import { createPool, type pg } from "../../resources/postgres.ts";
 import { settings } from "../../resources/settings.ts";
 import {
@@ -33,9 +35,12 @@ const shopTables = [
 ] as const;
 const dirs: string[] = [];
 let shop: pg.Pool;
+/** A database of this test's own in the stack's FerretDB, for the catalogue. */
+let catalog: Db;
 let outDir: string;
 let report: GenerationReport;
 let firstTables: Record<string, string>;
+let firstCatalogue: string;
 
 const newDir = () => {
   const dir = mkdtempSync(join(tmpdir(), "ingest-generate-"));
@@ -72,6 +77,17 @@ async function tableDigests(pool: pg.Pool): Promise<Record<string, string>> {
   return digests;
 }
 
+/** A digest of every catalogue document, in `_id` order, as canonical Extended JSON (types included). */
+async function catalogueDigest(db: Db): Promise<string> {
+  const hash = createHash("sha256");
+  for (const name of ["products", "sessions"]) {
+    for await (const doc of db.collection(name).find().sort({ _id: 1 })) {
+      hash.update(BSON.EJSON.stringify(doc, { relaxed: false }));
+    }
+  }
+  return hash.digest("hex");
+}
+
 interface Conversation {
   id: string;
   requester?: { email: string; name: string };
@@ -82,12 +98,18 @@ interface Conversation {
 beforeAll(async () => {
   shop = createPool(settings().shopDatabaseUrl);
   outDir = newDir();
-  report = await generate({ scale, seed, outDir, shopPool: shop });
+  const url = new URL(settings().mongo.url);
+  url.pathname = "/ingest_generate_test";
+  catalog = await connectMongo(url.toString());
+  report = await generate({ scale, seed, outDir, shopPool: shop, catalog });
   firstTables = await tableDigests(shop);
+  firstCatalogue = await catalogueDigest(catalog);
 });
 
 afterAll(async () => {
   await shop?.end();
+  await catalog?.dropDatabase();
+  await catalog?.client.close();
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -98,6 +120,9 @@ it("writes exactly the rows, lines and files the report lists", async () => {
   for (const table of shopTables) {
     const { rows } = await shop.query<{ n: number }>(`select count(*)::int as n from shop.${table}`);
     expect(rows[0]?.n, table).toBe(report.tables[`shop.${table}`]);
+  }
+  for (const [name, documents] of Object.entries(report.collections!)) {
+    expect(await catalog.collection(name.split(".")[1]!).countDocuments(), name).toBe(documents);
     expect(report.entities[table].generated, table).toBe(rows[0]?.n);
   }
   for (const [path, count] of Object.entries(report.files)) {
@@ -133,6 +158,9 @@ it("writes exactly the rows, lines and files the report lists", async () => {
   expect(e.interactions.generated).toBe(files["crm/exports/interactions.csv"]);
   expect(e.agents.generated).toBe(files["chat/export/agents.jsonl"]);
   expect(e.conversations.generated).toBe(files["chat/export/conversations.jsonl"]);
+  // the chat API's tickets are the export's lines; the payment provider's charges are the payments
+  expect(files["chat/api/tickets.jsonl"]).toBe(e.conversations.generated);
+  expect(files["payments/api/charges.jsonl"]).toBe(e.payments.generated);
   const exported = jsonl<Conversation>(join(outDir, "chat/export/conversations.jsonl")).reduce(
     (sum, c) => sum + c.messages.length,
     0,
@@ -170,7 +198,7 @@ it("writes exactly the rows, lines and files the report lists", async () => {
 it("keeps expectedLoaded = generated - bad - duplicates, with the bad records where the rules put them", async () => {
   expect(Object.keys(report.entities)).toEqual([...entities]);
   for (const entity of entities) {
-    const r = report.entities[entity];
+    const r = report.entities[entity]!;
     const bad = Object.values(r.bad).reduce((sum, n) => sum + (n ?? 0), 0);
     expect(r.expectedLoaded, entity).toBe(r.generated - bad - r.duplicates);
     expect(r.expectedLoaded, entity).toBeGreaterThan(0);
@@ -227,12 +255,13 @@ it("keeps expectedLoaded = generated - bad - duplicates, with the bad records wh
 
 it("writes the same bytes and rows for the same scale and seed", async () => {
   const again = newDir();
-  const second = await generate({ scale, seed, outDir: again, shopPool: shop });
+  const second = await generate({ scale, seed, outDir: again, shopPool: shop, catalog });
   expect(second).toEqual(report);
   const files = filesUnder(outDir);
   expect(filesUnder(again)).toEqual(files);
   for (const file of files) expect(sha256(join(again, file)), file).toBe(sha256(join(outDir, file)));
   expect(await tableDigests(shop)).toEqual(firstTables);
+  expect(await catalogueDigest(catalog)).toBe(firstCatalogue);
 });
 
 it("reads like a real shop, CRM and help desk", async () => {
