@@ -51,6 +51,10 @@ export default defineDefinitions({
     neo4j: neo4jResource(),
     chroma: chromaResource(),
     embedder: embedderResource(),
+    // The SaaS-shaped APIs (the local stack's `sample-apis` unless CHAT_API_URL, SHOP_GRAPHQL_URL, PAYMENTS_API_URL).
+    chat: chatResource(),
+    shopApi: shopGraphqlResource({ requestsPerSecond: 50 }),
+    payments: paymentsResource({ requestsPerSecond: 100 }),
     crm: defineResource({
       setup: () => {
         const { url, clientId, clientSecret } = settings().crm;
@@ -64,7 +68,3 @@ export default defineDefinitions({
     }),
   },
 });
-    // The SaaS-shaped APIs (the local stack's `sample-apis` unless CHAT_API_URL, SHOP_GRAPHQL_URL, PAYMENTS_API_URL).
-    chat: chatResource(),
-    shopApi: shopGraphqlResource({ requestsPerSecond: 50 }),
-    payments: paymentsResource({ requestsPerSecond: 100 }),
