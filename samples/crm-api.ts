@@ -86,7 +86,9 @@ export async function startCrmApi(options: CrmApiOptions): Promise<CrmApi> {
   const sessions = new Map<string, { expiresAt: number }>();
   const limits = new RateLimits(requestsPerSecond);
   const failing = injectedFailures(failureRate, seed);
-  const indexes = new Map(objectTypes.map((type) => [type, indexedFile(join(dataDir, `${type}.jsonl`), (path) => indexLines(path))]));
+  const indexes = new Map(
+    objectTypes.map((type) => [type, indexedFile(join(dataDir, `${type}.jsonl`), (path) => indexLines(path))]),
+  );
 
   async function issueToken(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const form = new URLSearchParams(await readBody(request));
@@ -208,4 +210,3 @@ function decodeCursor(cursor: string, type: string): number | undefined {
   const [cursorType, offset] = Buffer.from(cursor, "base64url").toString().split(":");
   return cursorType === type && offset !== undefined && /^\d+$/.test(offset) ? Number(offset) : undefined;
 }
-
