@@ -27,7 +27,16 @@ export class ApiError extends Error {
   /** A failure of the request to `url`; `status` and `code` as above. */
   constructor(
     message: string,
-    details: { source: string; url: string; status: number | undefined; code?: string },
+    details: {
+      /** The API's name. */
+      source: string;
+      /** The URL requested, without credentials. */
+      url: string;
+      /** The last HTTP status, if a response came. */
+      status: number | undefined;
+      /** The API's own error code or type. */
+      code?: string;
+    },
     options?: ErrorOptions,
   ) {
     super(message, options);
