@@ -3,31 +3,23 @@ import { join } from "node:path";
 import { MongoClient } from "mongodb";
 import pg from "pg";
 import { withoutPassword } from "../resources/connection-errors.ts";
-import { localPorts, settings, stateDir } from "../resources/settings.ts";
+import { localPorts, packageRoot, settings, stateDir } from "../resources/settings.ts";
 import { goBinary } from "./go-build.ts";
 import { printsFromNow, startDetached, waitUntilReady } from "./process.ts";
 import { ensureSecret } from "./secrets.ts";
 import type { LocalService } from "./service.ts";
 
-/** The FerretDB release the stack runs: v1, whose PostgreSQL backend needs no Postgres extension. */
-export const ferretdbVersion = "v1.24.2";
-
 /**
- * The FerretDB binary: `go install` of FerretDB's own command at the pinned version, with the go.sum of its release. The SQLite
- * backend (modernc.org/sqlite, C translated to Go: most of the build's time) is left out; we use Postgres.
+ * The FerretDB binary: our small command around FerretDB's embeddable package (`stack/ferretdb/main.go`),
+ * at the version its go.mod pins, without the SQLite backend (modernc.org/sqlite) the stack does not use.
  */
 export const ferretdbBinary = () =>
   goBinary({
     name: "ferretdb",
-    version: ferretdbVersion,
-    args: () => [
-      "install",
-      "-trimpath",
-      "-ldflags=-s -w",
-      "-tags=ferretdb_no_sqlite",
-      `github.com/FerretDB/FerretDB/cmd/ferretdb@${ferretdbVersion}`,
-    ],
-    env: { GOFLAGS: "-mod=mod", GOTOOLCHAIN: "local" },
+    moduleDir: join(packageRoot, "stack", "ferretdb"),
+    module: "github.com/FerretDB/FerretDB",
+    package: ".",
+    tags: ["ferretdb_no_sqlite"],
     withoutGo: "run a MongoDB-compatible server of your own and set MONGODB_URL to it",
   });
 
@@ -53,22 +45,13 @@ async function ensureDatabase(): Promise<void> {
 
 /**
  * FerretDB's command line: the MongoDB wire protocol on 127.0.0.1:`port` only, over the Postgres database
- * `ferretdb` of the server `postgresHost` without credentials (clients bring their own), telemetry and the
- * debug/metrics listener off, its state file in `stateDir`.
+ * `ferretdb` of the server `postgresHost` without credentials (clients bring their own), telemetry off.
  */
-export function ferretdbArgs({ port, postgresHost, stateDir }: {
-  port: number;
-  postgresHost: string;
-  stateDir: string;
-}): string[] {
+export function ferretdbArgs({ port, postgresHost }: { port: number; postgresHost: string }): string[] {
   return [
     `--listen-addr=127.0.0.1:${port}`,
-    "--handler=postgresql",
     `--postgresql-url=postgres://${postgresHost}/ferretdb`,
-    `--state-dir=${stateDir}`,
     "--telemetry=disable",
-    "--debug-addr=-",
-    "--log-format=console",
   ];
 }
 
@@ -108,13 +91,13 @@ export const ferretdb: LocalService = {
     const pid = startDetached({
       name: "ferretdb",
       command: binary,
-      args: ferretdbArgs({ port: localPorts.ferretdb, postgresHost, stateDir: home }),
+      args: ferretdbArgs({ port: localPorts.ferretdb, postgresHost }),
       cwd: home,
     });
     await waitUntilReady(
       "ferretdb",
       pid,
-      async () => printed("Listening on TCP") && (await mongoAnswers(settings().mongo.url)),
+      async () => printed("FerretDB listening on") && (await mongoAnswers(settings().mongo.url)),
       60_000,
     );
   },

@@ -1,43 +1,17 @@
-import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { localPorts, packageRoot, settings, stateDir } from "../resources/settings.ts";
 import { goBinary } from "./go-build.ts";
 import { printsFromNow, startDetached, waitUntilReady } from "./process.ts";
 import type { LocalService } from "./service.ts";
 
-/** Our Go module: go.mod, go.sum and main.go, which assembles the Jaeger components the stack uses. */
-const moduleDir = join(packageRoot, "stack", "jaeger");
-
-function moduleFiles(): string[] {
-  if (!existsSync(join(moduleDir, "go.mod"))) {
-    throw new Error(`the Go module that builds Jaeger is missing from this package (${moduleDir}/go.mod)`);
-  }
-  return readdirSync(moduleDir).filter((name) => /^(go\.mod|go\.sum|.*\.go)$/.test(name)).sort();
-}
-
-/** The Jaeger module version go.mod pins (`v1.75.0` is Jaeger 2.12). */
-function jaegerVersion(): string {
-  const goMod = readFileSync(join(moduleDir, "go.mod"), "utf8");
-  const version = /github\.com\/jaegertracing\/jaeger (v\S+)/.exec(goMod)?.[1];
-  if (!version) throw new Error(`${moduleDir}/go.mod requires no github.com/jaegertracing/jaeger version`);
-  return version;
-}
-
-/** `<version>-<hash of our module's files>`: a changed module is a new build. */
-function buildVersion(): string {
-  const hash = createHash("sha256");
-  for (const name of moduleFiles()) hash.update(name).update(readFileSync(join(moduleDir, name)));
-  return `${jaegerVersion()}-${hash.digest("hex").slice(0, 12)}`;
-}
-
-/** The Jaeger binary, built into `<cache>/jaeger/<version>-<hash>/` once per version of our module. */
+/** The Jaeger binary, built from our Go module (`stack/jaeger/`: the components the stack uses) once per version of it. */
 const buildJaeger = () =>
   goBinary({
     name: "jaeger",
-    version: buildVersion(),
-    cwd: moduleDir,
-    args: (dir) => ["build", "-trimpath", "-buildvcs=false", "-ldflags=-s -w", "-o", join(dir, "jaeger"), "."],
+    moduleDir: join(packageRoot, "stack", "jaeger"),
+    module: "github.com/jaegertracing/jaeger",
+    package: ".",
     withoutGo: "run a Jaeger of your own and set JAEGER_QUERY_URL to its query address",
   });
 
