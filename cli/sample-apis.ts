@@ -3,6 +3,7 @@ import { createPool } from "../resources/postgres.ts";
 import { settings } from "../resources/settings.ts";
 import { startSampleApis } from "../samples/apis/server.ts";
 import { ensureSecret } from "../stack/secrets.ts";
+import { listenFailure, serveUntilSignal } from "./serving.ts";
 
 /** `ingest sample-apis`: serves the chat, shop GraphQL and payments APIs until SIGTERM/SIGINT. */
 export async function sampleApis(options: { port: number; data: string }): Promise<void> {
@@ -31,20 +32,11 @@ export async function sampleApis(options: { port: number; data: string }): Promi
     },
   }).catch(async (error: unknown) => {
     await pool.end();
-    if ((error as { code?: string }).code !== "EADDRINUSE") throw error;
-    throw new Error(
-      `port ${options.port} on 127.0.0.1 is in use: the local stack may serve the sample APIs there already (ingest stack status); give another with --port`,
-    );
+    throw listenFailure(error, options.port, "the sample APIs");
   });
-  // The handlers go in before "ready" is printed: a signal sent on reading it must find them.
-  const stopped = new Promise<void>((resolve) => {
-    process.once("SIGTERM", resolve);
-    process.once("SIGINT", resolve);
+  const urls = `chat ${apis.chat!.url}, shop ${apis.shop!.url}, payments ${apis.payments!.url}`;
+  await serveUntilSignal(`sample-apis ready ${apis.url} (${urls})`, async () => {
+    await apis.close();
+    await pool.end();
   });
-  console.log(
-    `sample-apis ready ${apis.url} (chat ${apis.chat!.url}, shop ${apis.shop!.url}, payments ${apis.payments!.url})`,
-  );
-  await stopped;
-  await apis.close();
-  await pool.end();
 }

@@ -7,6 +7,7 @@ import { startCrmApi } from "../samples/crm-api.ts";
 import { generate } from "../samples/generate/index.ts";
 import { ensureSecret } from "../stack/secrets.ts";
 import { output } from "./context.ts";
+import { listenFailure, serveUntilSignal } from "./serving.ts";
 
 /** `ingest generate`. */
 export async function generateSamples(
@@ -56,17 +57,7 @@ export async function crmApi(options: { port: number; data: string }): Promise<v
     clientId: settings().crm.clientId,
     clientSecret: settings().crm.clientSecret ?? ensureSecret("crm"),
   }).catch((error: unknown) => {
-    if ((error as { code?: string }).code !== "EADDRINUSE") throw error;
-    throw new Error(
-      `port ${options.port} on 127.0.0.1 is in use: the local stack may serve the CRM API there already (ingest stack status); give another with --port`,
-    );
+    throw listenFailure(error, options.port, "the CRM API");
   });
-  // The handlers go in before "ready" is printed: a signal sent on reading it must find them.
-  const stopped = new Promise<void>((resolve) => {
-    process.once("SIGTERM", resolve);
-    process.once("SIGINT", resolve);
-  });
-  console.log(`crm-api ready ${api.url}`);
-  await stopped;
-  await api.close();
+  await serveUntilSignal(`crm-api ready ${api.url}`, () => api.close());
 }
