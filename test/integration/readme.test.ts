@@ -20,7 +20,7 @@ const node = join(packageRoot, "node_modules", ".bin");
 const env: NodeJS.ProcessEnv = {
   ...Object.fromEntries(
     Object.entries(process.env).filter(([name]) =>
-      !/^(INGEST_|DATABASE_URL|SHOP_DATABASE_URL|NEO4J_|CHROMA_URL|CRM_|MARIADB_URL|CHAT_API_|SHOP_GRAPHQL_URL|SHOP_ACCESS_TOKEN|PAYMENTS_|EMBEDDING_MODEL_PATH|VITEST)/
+      !/^(INGEST_|DATABASE_URL|SHOP_DATABASE_URL|NEO4J_|CHROMA_URL|CRM_|MARIADB_URL|MONGODB_URL|CHAT_API_|SHOP_GRAPHQL_URL|SHOP_ACCESS_TOKEN|PAYMENTS_|EMBEDDING_MODEL_PATH|VITEST)/
         .test(name) &&
       name !== "NODE_OPTIONS"
     ),
@@ -34,6 +34,7 @@ const env: NodeJS.ProcessEnv = {
   INGEST_SAMPLE_APIS_PORT: "56082",
   INGEST_UI_PORT: "56090",
   INGEST_MARIADB_PORT: "56306",
+  INGEST_FERRETDB_PORT: "56017",
   LOG_LEVEL: "warn",
   NO_COLOR: "1",
 };
