@@ -117,7 +117,8 @@ export class HttpClient {
     this.#maxBackoffMs = options.maxBackoffMs ?? 30_000;
     this.#timeoutMs = options.timeoutMs ?? 30_000;
     this.log = (options.logger ?? rootLogger).child({ component: name });
-    this.#secrets = secrets.filter((s): s is string => typeof s === "string" && s.length > 0);
+    // A secret of a few characters would blot out every word it occurs in, and tells nothing on its own.
+    this.#secrets = secrets.filter((s): s is string => typeof s === "string" && s.length >= 4);
     this.#newError = newError;
   }
 
