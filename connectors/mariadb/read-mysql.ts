@@ -1,6 +1,7 @@
 import type { Connection as CoreConnection } from "mysql2";
+import type mysql from "mysql2/promise";
 import { mysqlError } from "./errors.ts";
-import { type mysql, serverOf } from "./pool.ts";
+import { serverOf } from "./pool.ts";
 
 /** How {@link readMysql} reads. */
 export interface ReadMysqlOptions {

@@ -2,7 +2,8 @@ import { defineResource, type ResourceDefinition } from "../../engine/resource.t
 import { ConnectionError } from "../../resources/connection-errors.ts";
 import { settings } from "../../resources/settings.ts";
 import { mysqlConnectionError } from "./errors.ts";
-import { createMysqlPool, type mysql, type MysqlPoolOptions, serverOf } from "./pool.ts";
+import type mysql from "mysql2/promise";
+import { createMysqlPool, type MysqlPoolOptions, serverOf } from "./pool.ts";
 
 /**
  * A connection pool to a MySQL or MariaDB database (a mysql2/promise `Pool`, see {@link createMysqlPool}),
