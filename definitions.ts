@@ -8,6 +8,8 @@ import * as reviews from "./assets/ec/reviews.ts";
 import { dailySales } from "./assets/ec/sales.ts";
 import * as analytics from "./assets/ec/analytics.ts";
 import * as tracking from "./assets/ec/tracking.ts";
+import * as variants from "./assets/ec/variants.ts";
+import * as webSessions from "./assets/ec/web-sessions.ts";
 import { persons } from "./assets/people/persons.ts";
 import type { AssetDefinition } from "./engine/asset.ts";
 import { defineDefinitions } from "./engine/definitions.ts";
@@ -16,6 +18,7 @@ import { chromaResource } from "./connectors/chroma/index.ts";
 import { embedderResource } from "./resources/embedder-resource.ts";
 import { neo4jResource } from "./connectors/neo4j/index.ts";
 import { postgresResource } from "./connectors/postgres/index.ts";
+import { mongoResource } from "./connectors/mongodb/index.ts";
 import { mariadbResource } from "./connectors/mariadb/index.ts";
 import { settings } from "./resources/settings.ts";
 import { CrmClient } from "./connectors/crm-api/index.ts";
@@ -34,7 +37,19 @@ const assetsOf = (...modules: Record<string, unknown>[]) =>
 /** This project's assets and the resources they use: what `ingest` loads unless given `--definitions`. */
 export default defineDefinitions({
   assets: [
-    ...assetsOf(catalog, customers, orders, reviews, analytics, tracking, accounts, sales, support),
+    ...assetsOf(
+      catalog,
+      customers,
+      orders,
+      reviews,
+      analytics,
+      tracking,
+      variants,
+      webSessions,
+      accounts,
+      sales,
+      support,
+    ),
     persons,
     dailySales,
   ],
@@ -47,6 +62,8 @@ export default defineDefinitions({
     shop: postgresResource(() => settings().shopDatabaseUrl, { setting: "SHOP_DATABASE_URL" }),
     // The CRM's own database: the bundled project reads its deals there (MARIADB_URL, else the local stack's).
     crmDatabase: mariadbResource(),
+    // The product catalogue and web sessions (MONGODB_URL, else the local stack's FerretDB).
+    catalog: mongoResource(),
     staging: stagingResource(),
     neo4j: neo4jResource(),
     chroma: chromaResource(),

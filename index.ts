@@ -209,6 +209,17 @@ export type { Logger } from "./resources/logger.ts";
 export { type CsvOptions, type CsvRecord, readCsv, readTsv } from "./connectors/csv/index.ts";
 export { type ExcelRecord, type ExcelValue, readExcelSheet } from "./connectors/excel/index.ts";
 export { type JsonLine, readJsonLines } from "./connectors/jsonl/index.ts";
+export {
+  connectMongo,
+  type ConnectMongoOptions,
+  mongoResource,
+  type PlainDocument,
+  plainDocument,
+  type PlainValue,
+  readCollection,
+  type ReadCollectionOptions,
+  type Unconvertible,
+} from "./connectors/mongodb/index.ts";
 export { type JsonOptions, type JsonValue, readJson } from "./connectors/json/index.ts";
 export { readXml, type XmlElement, type XmlOptions, type XmlValue } from "./connectors/xml/index.ts";
 export { type ParquetOptions, type ParquetRecord, readParquet } from "./connectors/parquet/index.ts";

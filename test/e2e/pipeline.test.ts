@@ -6,6 +6,7 @@ import { listDeadLetters } from "../../engine/dead-letters.ts";
 import { buildAssetGraph } from "../../engine/asset-graph.ts";
 import { loadEmbedder } from "../../resources/embedder.ts";
 import { runInBatches } from "../../connectors/neo4j/index.ts";
+import { connectMongo } from "../../connectors/mongodb/index.ts";
 import { packageRoot, sourcesDir } from "../../resources/settings.ts";
 import { badReasonOf, type Entity, generate, type GenerationReport, indexOfId } from "../../samples/generate/index.ts";
 import { connect, materialize } from "../support.ts";
@@ -14,6 +15,7 @@ import { salesDays } from "../../assets/ec/sales.ts";
 
 const graph = buildAssetGraph(definitions);
 let env: Awaited<ReturnType<typeof connect>>;
+let catalog: Awaited<ReturnType<typeof connectMongo>>;
 let report: GenerationReport;
 let runId: string;
 
@@ -37,13 +39,16 @@ const entities = [
   ["ec/tracking_events", "tracking_events", "TrackingEvent"],
   ["ec/order_analytics", "order_analytics", "OrderAnalytics"],
   ["ec/campaigns", "campaigns", "Campaign"],
+  ["ec/variants", "variants", "Variant"],
+  ["ec/web_sessions", "sessions", "Session"],
 ] as const;
 
 const badCount = (entity: keyof GenerationReport["entities"]) =>
-  Object.values(report.entities[entity].bad).reduce((a, b) => a + (b ?? 0), 0);
+  Object.values(report.entities[entity]!.bad).reduce((a, b) => a + (b ?? 0), 0);
 
 beforeAll(async () => {
   env = await connect();
+  catalog = await connectMongo();
   await runInBatches(env.neo4j, "MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 5000 ROWS");
   for (const name of ["products", "reviews", "chat_messages", "crm_notes"]) await env.chroma.drop(name);
   await env.pool.query("drop schema if exists staging cascade");
@@ -53,13 +58,17 @@ beforeAll(async () => {
     outDir: sourcesDir,
     shopPool: env.shop,
     crmDatabase: env.crmDatabase,
+    catalog,
   });
   // graph/DailySales materialises a day per partition: the run backfills the sample's days.
   const { run } = await materialize(env.pool, graph, graph.order, { range: { from: "2025-12-01", to: "2025-12-31" } });
   runId = run.id;
   expect(run.status, run.error ?? "").toBe("succeeded");
 });
-afterAll(() => env?.close());
+afterAll(async () => {
+  await catalog?.client.close();
+  await env?.close();
+});
 
 describe("EC, CRM and chat into one graph and four collections", () => {
   it.each(entities)("accounts for every %s record the generator produced", async (assetKey, entity) => {
@@ -70,7 +79,7 @@ describe("EC, CRM and chat into one graph and four collections", () => {
       .where("asset_key", "=", assetKey)
       .where("status", "=", "succeeded")
       .executeTakeFirstOrThrow();
-    const expected = report.entities[entity];
+    const expected = report.entities[entity]!;
     expect(m.counts).toMatchObject({
       extracted: expected.generated,
       loaded: expected.expectedLoaded,
@@ -96,6 +105,7 @@ describe("EC, CRM and chat into one graph and four collections", () => {
     contacts: { invalid_email: "email", missing_required_field: "email" },
     deals: { non_numeric_price: "amount", unknown_currency: "currency", unparseable_date: "closeDate" },
     tracking_events: { unparseable_date: "occurredAt", missing_required_field: "status" },
+    sessions: { wrong_type: "pages", unparseable_date: "startedAt" },
   };
 
   it.each(entities.filter(([, entity]) => defectPaths[entity]))(
@@ -120,9 +130,21 @@ describe("EC, CRM and chat into one graph and four collections", () => {
       const { records } = await env.neo4j.executeQuery(
         `MATCH (n:${label}) RETURN count(n) AS n, collect(DISTINCT n.ingestRunId) AS runs`,
       );
-      expect([label, records[0]!.get("n").toNumber()]).toEqual([label, report.entities[entity].expectedLoaded]);
+      expect([label, records[0]!.get("n").toNumber()]).toEqual([label, report.entities[entity]!.expectedLoaded]);
       expect(records[0]!.get("runs")).toEqual([runId]);
     }
+  });
+
+  it("links the MongoDB catalogue's variants to their products and its sessions to their customers", async () => {
+    const { records } = await env.neo4j.executeQuery(
+      `MATCH (:Product)-[h:HAS_VARIANT]->(:Variant) WITH count(h) AS variants
+       MATCH (:Customer)-[s:HAD_SESSION]->(:Session) RETURN variants, count(s) AS sessions`,
+    );
+    expect({ variants: records[0]!.get("variants").toNumber(), sessions: records[0]!.get("sessions").toNumber() })
+      .toEqual({
+        variants: report.catalogue!.variantsOfLoadedProducts,
+        sessions: report.catalogue!.sessionsOfLoadedCustomers,
+      });
   });
 
   it("dead-letters the truncated Parquet export as one unparseable record naming the file, its bad rows for their defect", async () => {
