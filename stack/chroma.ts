@@ -1,13 +1,12 @@
 import { spawn } from "node:child_process";
-import { once } from "node:events";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { localPorts, settings, stateDir } from "../resources/settings.ts";
 import { nodeBinary, printsFromNow, startDetached, waitUntilReady } from "./process.ts";
 import type { LocalService } from "./service.ts";
-import { freePort, trackThrowaway, untrackThrowaway } from "./throwaway.ts";
+import { freePort, stopThrowaway, trackThrowaway } from "./throwaway.ts";
 
 async function heartbeat(url: string): Promise<boolean> {
   try {
@@ -79,17 +78,7 @@ export async function startThrowawayChroma(): Promise<ThrowawayChroma> {
   const collect = (chunk: Buffer) => void (output = (output + chunk.toString()).slice(-8_000));
   child.stdout!.on("data", collect);
   child.stderr!.on("data", collect);
-  const exited = once(child, "exit");
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill("SIGINT");
-      const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
-      await exited;
-      clearTimeout(timer);
-    }
-    untrackThrowaway(child);
-    rmSync(home, { recursive: true, force: true });
-  };
+  const stop = () => stopThrowaway(child, home, { signal: "SIGINT", graceMs: 30_000 });
   for (const started = Date.now(); Date.now() - started < 60_000; await sleep(200)) {
     if (child.exitCode !== null) {
       await stop();

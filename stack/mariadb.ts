@@ -1,6 +1,5 @@
 import { spawn, spawnSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { once } from "node:events";
 import {
   chmodSync,
   chownSync,
@@ -23,7 +22,7 @@ import { ensureSecret } from "./secrets.ts";
 import { serverHome, type ServerUser, serverUser } from "./server-user.ts";
 import type { LocalService } from "./service.ts";
 import { aptInstall } from "./system.ts";
-import { freePort, trackThrowaway, untrackThrowaway } from "./throwaway.ts";
+import { freePort, stopThrowaway, trackThrowaway } from "./throwaway.ts";
 
 /** The stack's database in MariaDB: the bundled CRM's own. */
 const database = "crm";
@@ -224,19 +223,9 @@ export async function startThrowawayMariadb(): Promise<ThrowawayMariadb> {
   const child = spawn(server, serverArgs(home, port, initFile), { ...user, stdio: ["ignore", log, log] });
   closeSync(log);
   trackThrowaway(child, home);
-  const exited = once(child, "exit");
   const url = `mysql://ingest:${password}@127.0.0.1:${port}/${database}`;
   let stopped: Promise<void> | undefined;
-  const stop = () => (stopped ??= (async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill("SIGTERM");
-      const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
-      await exited;
-      clearTimeout(timer);
-    }
-    untrackThrowaway(child);
-    rmSync(home, { recursive: true, force: true });
-  })());
+  const stop = () => (stopped ??= stopThrowaway(child, home));
   const deadline = Date.now() + 120_000;
   while (!(await mysqlAnswers(url))) {
     if (child.exitCode !== null || child.signalCode !== null || Date.now() > deadline) {

@@ -12,11 +12,10 @@ import {
   writeFileSync,
 } from "node:fs";
 import { join, relative } from "node:path";
-import { once } from "node:events";
 import neo4jDriver from "neo4j-driver";
 import { cacheDir, localPorts, packageRoot, secretPath, settings, stateDir } from "../resources/settings.ts";
 import { startDetached, waitUntilReady } from "./process.ts";
-import { freePort, trackThrowaway, untrackThrowaway } from "./throwaway.ts";
+import { freePort, stopThrowaway, trackThrowaway } from "./throwaway.ts";
 import { ensureSecret } from "./secrets.ts";
 import { runMaven } from "./maven.ts";
 import { aptInstall, hasCommand } from "./system.ts";
@@ -168,7 +167,6 @@ export async function startThrowawayNeo4j(
   const log = createWriteStream(join(home, "server.log"));
   const child = spawn("java", launcherArgs(home, port, passwordFile, importDir), { stdio: ["ignore", "pipe", "pipe"] });
   trackThrowaway(child, home);
-  const exited = once(child, "exit");
   let output = "";
   const ready = new Promise<void>((resolve, reject) => {
     const onData = (chunk: Buffer) => {
@@ -194,17 +192,7 @@ export async function startThrowawayNeo4j(
   ready.catch(() => {}); // when start-up times out, the exit that follows must not be an unhandled rejection
 
   let stopped: Promise<void> | undefined;
-  const stop = () => (stopped ??= (async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill("SIGTERM");
-      const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
-      await exited;
-      clearTimeout(timer);
-    }
-    untrackThrowaway(child);
-    log.end();
-    rmSync(home, { recursive: true, force: true });
-  })());
+  const stop = () => (stopped ??= stopThrowaway(child, home).finally(() => log.end()));
 
   const timeoutMs = options.startTimeoutMs ?? 180_000;
   let timer: NodeJS.Timeout | undefined;

@@ -1,4 +1,5 @@
 import type { ChildProcess } from "node:child_process";
+import { once } from "node:events";
 import { rmSync } from "node:fs";
 import { createServer } from "node:net";
 
@@ -43,4 +44,24 @@ export function trackThrowaway(child: ChildProcess, home: string): void {
 
 export function untrackThrowaway(child: ChildProcess): void {
   throwaways.delete(child);
+}
+
+/**
+ * Stops a throwaway server: `signal` (its clean and quick shutdown), SIGKILL if it has not exited `graceMs`
+ * later; then forgets it and deletes its home. Does only the forgetting and deleting once it has exited.
+ */
+export async function stopThrowaway(
+  child: ChildProcess,
+  home: string,
+  { signal = "SIGTERM", graceMs = 60_000 }: { signal?: NodeJS.Signals; graceMs?: number } = {},
+): Promise<void> {
+  if (child.exitCode === null && child.signalCode === null) {
+    const exited = once(child, "exit");
+    child.kill(signal);
+    const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
+    await exited;
+    clearTimeout(timer);
+  }
+  untrackThrowaway(child);
+  rmSync(home, { recursive: true, force: true });
 }
