@@ -45,12 +45,15 @@ async function ensureDatabase(): Promise<void> {
 
 /**
  * FerretDB's command line: the MongoDB wire protocol on 127.0.0.1:`port` only, over the Postgres database
- * `ferretdb` of the server `postgresHost` without credentials (clients bring their own), telemetry off.
+ * `database` (default `ferretdb`) of the server `postgresHost` without credentials (clients bring their
+ * own), telemetry off. Two FerretDBs must not share a database: each keeps its own list of the collections.
  */
-export function ferretdbArgs({ port, postgresHost }: { port: number; postgresHost: string }): string[] {
+export function ferretdbArgs(
+  { port, postgresHost, database = "ferretdb" }: { port: number; postgresHost: string; database?: string },
+): string[] {
   return [
     `--listen-addr=127.0.0.1:${port}`,
-    `--postgresql-url=postgres://${postgresHost}/ferretdb`,
+    `--postgresql-url=postgres://${postgresHost}/${database}`,
     "--telemetry=disable",
   ];
 }

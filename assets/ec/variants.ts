@@ -5,7 +5,7 @@
 import type { Db } from "mongodb";
 import { z } from "zod";
 import { BadRow, isBadRow } from "../../connectors/bad-rows.ts";
-import { type PlainDocument, readCollection } from "../../connectors/mongodb/index.ts";
+import { observeCollection, type PlainDocument, readCollection } from "../../connectors/mongodb/index.ts";
 import { defineNodeAsset, defineRelationshipAsset } from "../../connectors/neo4j/index.ts";
 import { defineStagedAsset } from "../../connectors/staging/index.ts";
 import { field, fromSource } from "../shared/clean.ts";
@@ -63,6 +63,7 @@ export const stagedVariants = defineStagedAsset<Variant, { catalog: Db }>({
   rawKey: (raw) => raw.sku,
   updatedAt: (v) => v.updatedAt,
   resources: ["catalog"],
+  observe: ({ resources: { catalog } }) => observeCollection(catalog, "products", { updatedAt: "updatedAt" }),
   async *extract({ resources: { catalog } }) {
     let position = 0;
     for await (const product of readCollection(catalog, "products", { sort: { _id: 1 } })) {

@@ -4,7 +4,7 @@
  */
 import type { Db } from "mongodb";
 import { z } from "zod";
-import { readCollection } from "../../connectors/mongodb/index.ts";
+import { observeCollection, readCollection } from "../../connectors/mongodb/index.ts";
 import { defineNodeAsset, defineRelationshipAsset } from "../../connectors/neo4j/index.ts";
 import { defineStagedAsset } from "../../connectors/staging/index.ts";
 import { field, fromSource } from "../shared/clean.ts";
@@ -39,6 +39,8 @@ export const stagedWebSessions = defineStagedAsset<WebSession, { catalog: Db }>(
   sourceKey: (s) => s.sessionId,
   rawKey: (raw) => raw.sessionId,
   resources: ["catalog"],
+  // Sessions are only ever added: their count and the latest start say when there are new ones.
+  observe: ({ resources: { catalog } }) => observeCollection(catalog, "sessions", { updatedAt: "startedAt" }),
   extract: ({ resources: { catalog } }) => readCollection(catalog, "sessions", { sort: { _id: 1 } }),
 });
 

@@ -4,7 +4,10 @@ import type { Binary, Decimal128, Document, Long, ObjectId, Timestamp } from "mo
 export type PlainValue = null | boolean | number | string | PlainValue[] | { [key: string]: PlainValue };
 
 /** A MongoDB document as plain JSON values (see {@link plainDocument} for how each BSON type maps). */
-export type PlainDocument = { [key: string]: PlainValue };
+export type PlainDocument = {
+  /** A field of the document, its value converted. */
+  [key: string]: PlainValue;
+};
 
 /** Why a value has no plain JSON form: where it is in the document, and what it is. */
 export interface Unconvertible {

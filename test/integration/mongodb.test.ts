@@ -4,11 +4,12 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { Binary, type Db, Long, MongoClient, ObjectId, Timestamp } from "mongodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isBadRow, SourceError } from "../../connectors/bad-rows.ts";
-import { connectMongo, mongoResource, readCollection } from "../../connectors/mongodb/index.ts";
+import { connectMongo, mongoResource, observeCollection, readCollection } from "../../connectors/mongodb/index.ts";
 import { stagingResource } from "../../connectors/staging/index.ts";
 import { defineDefinitions } from "../../engine/definitions.ts";
 import { buildAssetGraph } from "../../engine/asset-graph.ts";
 import { listDeadLetters } from "../../engine/dead-letters.ts";
+import { createPool } from "../../resources/postgres.ts";
 import { localPorts, settings } from "../../resources/settings.ts";
 import { stagedVariants } from "../../assets/ec/variants.ts";
 import { writeCatalogue } from "../../samples/generate/catalogue/write-catalogue.ts";
@@ -163,15 +164,44 @@ describe("readCollection", () => {
   });
 });
 
+describe("observeCollection", () => {
+  it("gives a version that moves when a document is added or one is updated, and only then", async () => {
+    const items = db.collection<{ _id: number; updatedAt: Date }>("observed");
+    await items.insertMany([
+      { _id: 1, updatedAt: new Date("2026-03-01T10:00:00Z") },
+      { _id: 2, updatedAt: new Date("2026-03-02T10:00:00Z") },
+    ]);
+    const first = await observeCollection(db, "observed", { updatedAt: "updatedAt" });
+    expect(first).toEqual({ documents: 2, latest: "2026-03-02T10:00:00.000Z" });
+    expect(await observeCollection(db, "observed", { updatedAt: "updatedAt" })).toEqual(first);
+    await items.updateOne({ _id: 1 }, { $set: { updatedAt: new Date("2026-03-05T08:00:00Z") } });
+    expect(await observeCollection(db, "observed", { updatedAt: "updatedAt" })).toEqual({
+      documents: 2,
+      latest: "2026-03-05T08:00:00.000Z",
+    });
+    await items.insertOne({ _id: 3, updatedAt: new Date("2026-03-04T00:00:00Z") });
+    expect(await observeCollection(db, "observed")).toEqual({ documents: 3 });
+    expect(await observeCollection(db, "nothing_here", { updatedAt: "updatedAt" })).toEqual({
+      documents: 0,
+      latest: null,
+    });
+  });
+});
+
 describe("a FerretDB killed in the middle of a read", () => {
+  const database = "ingest_ferretdb_killed";
+  const admin = createPool(settings().databaseUrl.replace(/\/[^/]*$/, "/postgres"), 1);
   let server: ChildProcess;
   let port: number;
 
   beforeAll(async () => {
     port = localPorts.ferretdb + 1_000;
+    // A Postgres database of its own: two FerretDBs over one database each keep their own list of collections.
+    await admin.query(`drop database if exists ${database} with (force)`);
+    await admin.query(`create database ${database} owner ferretdb`);
     server = spawn(
       await ferretdbBinary(),
-      ferretdbArgs({ port, postgresHost: new URL(settings().databaseUrl).host }),
+      ferretdbArgs({ port, postgresHost: new URL(settings().databaseUrl).host, database }),
       { stdio: "ignore" },
     );
     const url = testUrl("ingest_mongodb_test").replace(`:${localPorts.ferretdb}/`, `:${port}/`);
@@ -180,14 +210,15 @@ describe("a FerretDB killed in the middle of a read", () => {
       await sleep(200);
     }
   });
-  afterAll(() => {
+  afterAll(async () => {
     if (server.exitCode === null) server.kill("SIGKILL");
+    await admin.query(`drop database if exists ${database} with (force)`);
+    await admin.end();
   });
 
   it("fails the read with an error naming the collection, its server and how far it got", async () => {
     const url = testUrl("ingest_mongodb_test").replace(`:${localPorts.ferretdb}/`, `:${port}/`);
     const other = await connectMongo(url, { serverSelectionTimeoutMS: 2_000 });
-    // Written through this server: a FerretDB v1 keeps its own list of the collections there are.
     await other.collection<{ _id: number }>("lines").insertMany(
       Array.from({ length: 1_000 }, (_, i) => ({ _id: i, text: `line ${i}` })),
     );
