@@ -1,4 +1,7 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { once } from "node:events";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Binary, type Db, Long, MongoClient, ObjectId, Timestamp } from "mongodb";
@@ -10,7 +13,7 @@ import { defineDefinitions } from "../../engine/definitions.ts";
 import { buildAssetGraph } from "../../engine/asset-graph.ts";
 import { listDeadLetters } from "../../engine/dead-letters.ts";
 import { createPool } from "../../resources/postgres.ts";
-import { localPorts, settings } from "../../resources/settings.ts";
+import { localPorts, packageRoot, settings } from "../../resources/settings.ts";
 import { stagedVariants } from "../../assets/ec/variants.ts";
 import { writeCatalogue } from "../../samples/generate/catalogue/write-catalogue.ts";
 import { variantsNotAnArray } from "../../samples/generate/defects.ts";
@@ -59,6 +62,40 @@ describe("the stack's FerretDB", () => {
     } finally {
       await anonymous.close();
     }
+  });
+});
+
+describe("MONGODB_URL", () => {
+  /** The CLI with a state folder of its own, as a user with their own MongoDB would run it. */
+  function stackUpFerretdb(url: string) {
+    const state = mkdtempSync(join(tmpdir(), "ingest-mongodb-url-"));
+    try {
+      const result = spawnSync(join(packageRoot, "node_modules", ".bin", "node"), [
+        join(packageRoot, "cli", "main.ts"),
+        "--json",
+        "stack",
+        "up",
+        "ferretdb",
+      ], { encoding: "utf8", env: { ...process.env, MONGODB_URL: url, INGEST_STATE_DIR: state } });
+      return { ...result, started: existsSync(join(state, "run", "ferretdb.pid")) };
+    } finally {
+      rmSync(state, { recursive: true, force: true });
+    }
+  }
+
+  it("names a server `stack up` only checks, and never starts one of its own in its place", () => {
+    const answers = stackUpFerretdb(settings().mongo.url);
+    expect(answers.status, answers.stderr).toBe(0);
+    expect(JSON.parse(answers.stdout)).toMatchObject([{ name: "ferretdb", reachable: true, managedBy: "external" }]);
+    expect(answers.stdout).not.toContain(new URL(settings().mongo.url).password);
+
+    const nothing = stackUpFerretdb("mongodb://someone:a-secret-password@127.0.0.1:9/catalog");
+    expect(nothing.status).toBe(1);
+    expect(nothing.stderr).toContain(
+      "ferretdb is configured at mongodb://someone:***@127.0.0.1:9/catalog by the environment but is not reachable there",
+    );
+    expect(nothing.stderr).not.toContain("a-secret-password");
+    expect([answers.started, nothing.started]).toEqual([false, false]);
   });
 });
 
