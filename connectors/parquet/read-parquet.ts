@@ -5,7 +5,7 @@ import {
   type Compressors,
   type FileMetaData,
   parquetMetadataAsync,
-  parquetReadObjects,
+  parquetRead,
   parquetSchema,
 } from "hyparquet";
 import {
@@ -108,22 +108,14 @@ async function* readFile(path: string, options: ParquetOptions): AsyncGenerator<
         (columns && !columns.includes(chunk.meta_data?.path_in_schema[0] ?? "")) ||
         (chunk.offset_index_offset !== undefined && chunk.offset_index_length !== undefined)
       );
+      // a read decodes its columns whole; rows are made from them `batchSize` at a time, as they are consumed
       const step = indexed ? batchSize : rows;
       for (let start = 0; start < rows; start += step) {
         const rowStart = groupStart + start;
         const rowEnd = groupStart + Math.min(start + step, rows);
-        let batch: Record<string, unknown>[];
+        let read: ColumnsRead;
         try {
-          // useOffsetIndex: a batch reads only the pages that hold its rows (parquetRead's default reads whole chunks)
-          batch = await parquetReadObjects({
-            file,
-            metadata,
-            columns,
-            rowStart,
-            rowEnd,
-            compressors,
-            useOffsetIndex: indexed,
-          });
+          read = await readColumns(file, metadata, columns, rowStart, rowEnd, indexed);
         } catch (error) {
           yield new BadRow(
             path,
@@ -135,12 +127,63 @@ async function* readFile(path: string, options: ParquetOptions): AsyncGenerator<
           );
           break;
         }
-        for (const row of batch) yield plainRow(row);
+        for (let from = rowStart; from < rowEnd; from += batchSize) {
+          yield* rowsOf(read, from, Math.min(from + batchSize, rowEnd));
+        }
       }
       groupStart += rows;
     }
   } finally {
     await handle.close();
+  }
+}
+
+/** A read's columns, each as its decoded values and the row its first value is. */
+type ColumnsRead = { name: string; values: ArrayLike<unknown>; first: number }[];
+
+/**
+ * Decodes the columns of rows `rowStart`–`rowEnd` of one row group without making rows of them: 100,000 row
+ * objects at once would outlive many yields and grow the old generation; a batch's worth die young.
+ */
+async function readColumns(
+  file: AsyncBuffer,
+  metadata: FileMetaData,
+  columns: string[] | undefined,
+  rowStart: number,
+  rowEnd: number,
+  useOffsetIndex: boolean,
+): Promise<ColumnsRead> {
+  const parts = new Map<string, { rowStart: number; columnData: ArrayLike<unknown> }[]>();
+  // useOffsetIndex: a narrowed read reads only the pages that hold its rows (parquetRead reads whole chunks unless told)
+  await parquetRead({
+    file,
+    metadata,
+    columns,
+    rowStart,
+    rowEnd,
+    compressors,
+    useOffsetIndex,
+    onChunk: ({ columnName, columnData, rowStart: first }) => {
+      const list = parts.get(columnName) ?? [];
+      list.push({ rowStart: first, columnData });
+      parts.set(columnName, list);
+    },
+  });
+  const names = columns ?? parquetSchema(metadata).children.map((child) => child.element.name);
+  return names.map((name) => {
+    const list = (parts.get(name) ?? []).sort((a, b) => a.rowStart - b.rowStart);
+    if (list.length === 1) return { name, values: list[0]!.columnData, first: list[0]!.rowStart };
+    const values: unknown[] = [];
+    for (const part of list) for (let i = 0; i < part.columnData.length; i++) values.push(part.columnData[i]);
+    return { name, values, first: list[0]?.rowStart ?? rowStart };
+  });
+}
+
+function* rowsOf(read: ColumnsRead, from: number, to: number): Generator<ParquetRecord> {
+  for (let row = from; row < to; row++) {
+    const record: ParquetRecord = {};
+    for (const { name, values, first } of read) record[name] = plain(values[row - first]);
+    yield record;
   }
 }
 
@@ -170,15 +213,6 @@ function checkColumns(path: string, metadata: FileMetaData, columns: string[] | 
     );
   }
   return columns;
-}
-
-function plainRow(row: Record<string, unknown>): ParquetRecord {
-  for (const key in row) {
-    const value = row[key];
-    if (typeof value === "object" && value !== null && !(value instanceof Date)) row[key] = plain(value);
-    else if (typeof value === "bigint") row[key] = plain(value);
-  }
-  return row;
 }
 
 function plain(value: unknown): unknown {
