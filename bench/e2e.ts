@@ -18,6 +18,7 @@ import { startThrowawayChroma } from "../stack/chroma.ts";
 import { startThrowawayNeo4j, type ThrowawayNeo4j } from "../stack/neo4j.ts";
 import type { PipelineResult } from "./e2e-pipeline.ts";
 import { type BenchResult, result } from "./report.ts";
+import { scratchMongoDatabase } from "./scratch-mongo.ts";
 import { scratchMysqlDatabase } from "./sources-mariadb.ts";
 
 const seed = 42;
@@ -358,11 +359,12 @@ export async function e2eBench(): Promise<BenchResult[]> {
     const shopPool = createPool(databaseUrl(base, "shop_bench"));
     // The CRM's own database, where the bundled project reads its deals.
     const crmDatabase = scratch.add(await scratchMysqlDatabase("crm_bench"), (database) => database.drop());
+    // The product catalogue, in a MongoDB database of its own.
+    const catalog = scratch.add(await scratchMongoDatabase("catalog_bench"), (database) => database.drop());
     log(`generating scale ${scale.toLocaleString("en")}, seed ${seed}…`);
     const [report, generateSeconds] = await timed(() =>
-      generate({ scale, seed, outDir: sourcesDir, shopPool, crmDatabase: crmDatabase.pool }).finally(() =>
-        shopPool.end()
-      )
+      generate({ scale, seed, outDir: sourcesDir, shopPool, crmDatabase: crmDatabase.pool, catalog: catalog.db })
+        .finally(() => shopPool.end())
     );
     log(`generated in ${seconds(generateSeconds)}`);
     const crm = { clientId: "ingest-e2e", clientSecret: randomBytes(18).toString("base64url") };
@@ -380,6 +382,7 @@ export async function e2eBench(): Promise<BenchResult[]> {
       DATABASE_URL: databaseUrl(base, "ingest_bench"),
       SHOP_DATABASE_URL: databaseUrl(base, "shop_bench"),
       MARIADB_URL: crmDatabase.url,
+      MONGODB_URL: catalog.url,
       INGEST_SOURCES_DIR: sourcesDir,
       CRM_API_URL: crmApi.url,
       CRM_CLIENT_ID: crm.clientId,

@@ -8,6 +8,7 @@ import { startScratchSampleApis } from "../samples/apis/scratch.ts";
 import { generate } from "../samples/generate/index.ts";
 import { databaseUrl, neo4jEnv, pipeline, Scratch, withNeo4j } from "./e2e.ts";
 import { type BenchResult, result } from "./report.ts";
+import { scratchMongoDatabase } from "./scratch-mongo.ts";
 import { scratchMysqlDatabase } from "./sources-mariadb.ts";
 
 /**
@@ -33,9 +34,16 @@ export async function tracingBench(): Promise<BenchResult[]> {
     const shopUrl = await fresh("shop_tracing_bench");
     const shopPool = createPool(shopUrl);
     const crmDatabase = scratch.add(await scratchMysqlDatabase("crm_tracing_bench"), (database) => database.drop());
-    await generate({ scale, seed: 42, outDir: sourcesDir, shopPool, crmDatabase: crmDatabase.pool }).finally(() =>
-      shopPool.end()
-    );
+    const catalog = scratch.add(await scratchMongoDatabase("catalog_tracing_bench"), (database) => database.drop());
+    await generate({
+      scale,
+      seed: 42,
+      outDir: sourcesDir,
+      shopPool,
+      crmDatabase: crmDatabase.pool,
+      catalog: catalog.db,
+    })
+      .finally(() => shopPool.end());
     const crm = { clientId: "ingest-tracing", clientSecret: randomBytes(18).toString("base64url") };
     const crmApi = scratch.add(
       await startCrmApi({ dataDir: join(sourcesDir, "crm", "api"), ...crm, requestsPerSecond: 10_000 }),
@@ -47,6 +55,7 @@ export async function tracingBench(): Promise<BenchResult[]> {
       ...apis.env,
       SHOP_DATABASE_URL: shopUrl,
       MARIADB_URL: crmDatabase.url,
+      MONGODB_URL: catalog.url,
       INGEST_SOURCES_DIR: sourcesDir,
       CRM_API_URL: crmApi.url,
       CRM_CLIENT_ID: crm.clientId,
