@@ -192,6 +192,8 @@ export {
   mariadbResource,
   type mysql,
   type MysqlPoolOptions,
+  type MysqlTableObservation,
+  observeMysqlTable,
   readMysql,
   type ReadMysqlOptions,
 } from "./connectors/mariadb/index.ts";
@@ -210,10 +212,10 @@ export { type CsvOptions, type CsvRecord, readCsv, readTsv } from "./connectors/
 export { type ExcelRecord, type ExcelValue, readExcelSheet } from "./connectors/excel/index.ts";
 export { type JsonLine, readJsonLines } from "./connectors/jsonl/index.ts";
 export {
+  type CollectionObservation,
   connectMongo,
   type ConnectMongoOptions,
   mongoResource,
-  type CollectionObservation,
   observeCollection,
   type ObserveCollectionOptions,
   type PlainDocument,

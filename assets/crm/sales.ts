@@ -5,7 +5,7 @@ import { defineStagedAsset } from "../../connectors/staging/index.ts";
 import { sourcesDir } from "../../resources/settings.ts";
 import { readCsv } from "../../connectors/csv/index.ts";
 import { readExcelSheet } from "../../connectors/excel/index.ts";
-import { type mysql, readMysql } from "../../connectors/mariadb/index.ts";
+import { type mysql, observeMysqlTable, readMysql } from "../../connectors/mariadb/index.ts";
 import { companyNodes, contactNodes } from "./accounts.ts";
 import { Deal, dealKey, Interaction, interactionKey, SalesRep, salesRepKey } from "./models.ts";
 
@@ -46,6 +46,7 @@ export const stagedDeals = defineStagedAsset<Deal, CrmDatabase>({
   resources: ["crmDatabase"],
   extract: ({ resources: { crmDatabase } }) =>
     readMysql(crmDatabase, "select * from deals order by deal_id", [], { batchSize: 5_000 }),
+  observe: ({ resources: { crmDatabase } }) => observeMysqlTable(crmDatabase, "deals", { updatedAt: "updated_at" }),
 });
 
 export const dealNodes = defineNodeAsset<Deal>({

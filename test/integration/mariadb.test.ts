@@ -6,7 +6,13 @@ import { listDeadLetters } from "../../engine/dead-letters.ts";
 import { buildAssetGraph } from "../../engine/asset-graph.ts";
 import { defineDefinitions } from "../../engine/definitions.ts";
 import { SourceError } from "../../connectors/bad-rows.ts";
-import { createMysqlPool, mariadbResource, type mysql, readMysql } from "../../connectors/mariadb/index.ts";
+import {
+  createMysqlPool,
+  mariadbResource,
+  type mysql,
+  observeMysqlTable,
+  readMysql,
+} from "../../connectors/mariadb/index.ts";
 import { defineStagedAsset, Staging, stagingResource } from "../../connectors/staging/index.ts";
 import { ConnectionError } from "../../resources/connection-errors.ts";
 import { metadataDb } from "../../resources/postgres.ts";
@@ -180,6 +186,21 @@ describe("readMysql", () => {
       `the MySQL/MariaDB server at 127.0.0.1:${
         new URL(url).port
       } (database ${database}): Table '${database}.deals_archive' doesn't exist (ER_NO_SUCH_TABLE), in "select * from deals_archive order by deal_id"`,
+    );
+  });
+
+  it("observes a table cheaply: its row count and latest update move with the source", async () => {
+    await pool.query("create table observed (id int primary key, updated_at datetime(3) not null)");
+    await pool.query("insert into observed values (1, '2026-01-01 00:00:00'), (2, '2026-01-02 00:00:00')");
+    const observe = () => observeMysqlTable(pool, "observed", { updatedAt: "updated_at" });
+    expect(await observe()).toEqual({ rows: 2, latest: "2026-01-02 00:00:00.000" });
+    await pool.query("update observed set updated_at = '2026-02-01 00:00:00' where id = 1");
+    expect(await observe()).toEqual({ rows: 2, latest: "2026-02-01 00:00:00.000" });
+    await pool.query("delete from observed");
+    expect(await observe()).toEqual({ rows: 0, latest: null });
+    expect(await observeMysqlTable(pool, "observed")).toEqual({ rows: 0 });
+    await expect(observeMysqlTable(pool, "unobserved")).rejects.toThrow(
+      `Table '${database}.unobserved' doesn't exist (ER_NO_SUCH_TABLE)`,
     );
   });
 
