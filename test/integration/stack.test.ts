@@ -7,7 +7,6 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import mysql from "mysql2/promise";
-import mysql from "mysql2/promise";
 import { localPorts, packageRoot, settings } from "../../resources/settings.ts";
 import { stackUp } from "../../stack/stack.ts";
 import { boundSockets } from "../sockets.ts";
@@ -149,93 +148,6 @@ describe("the stack's Jaeger", () => {
       localPorts.jaegerQueryGrpc,
     ];
     expect(boundSockets(status!.pid!)).toEqual(ports.map((port) => `127.0.0.1:${port}`).sort());
-  });
-});
-
-describe("the stack's MariaDB", () => {
-  const stateDir = mkdtempSync(join(tmpdir(), "ingest-stack-mariadb-"));
-  // As root the server runs as the `mysql` user, which must reach the state folder to keep its data there.
-  chmodSync(stateDir, 0o755);
-  let env: Record<string, string>;
-  let port: number;
-
-  beforeAll(async () => {
-    port = await freePort();
-    env = { INGEST_STATE_DIR: stateDir, INGEST_MARIADB_PORT: String(port) };
-  });
-  afterAll(() => {
-    ingest(["stack", "down", "mariadb"], env);
-    rmSync(stateDir, { recursive: true, force: true });
-  });
-
-  it(
-    "runs on 127.0.0.1 only, with its data, socket and pid file in the state folder, and keeps its data when restarted",
-    async () => {
-      const up = ingest(["--json", "stack", "up", "mariadb"], env);
-      expect(up.status, up.stderr).toBe(0);
-      const [status] = JSON.parse(up.stdout);
-      expect(status).toMatchObject({
-        name: "mariadb",
-        reachable: true,
-        managedBy: "ours",
-        location: `mysql://127.0.0.1:${port}/crm`,
-      });
-      expect(boundSockets(status.pid)).toEqual([`127.0.0.1:${port}`]);
-
-      const secret = join(stateDir, "secrets", "mariadb");
-      expect(statSync(secret).mode & 0o777).toBe(0o600);
-      const home = join(stateDir, "mariadb");
-      // The password reached the server in a start-up file, gone once the server answers.
-      expect(existsSync(join(home, "init.sql"))).toBe(false);
-      const login = { host: "127.0.0.1", port, user: "ingest", password: readFileSync(secret, "utf8").trim() };
-      let connection = await mysql.createConnection({ ...login, database: "crm" });
-      try {
-        const [[server]] = await connection.query<mysql.RowDataPacket[]>(
-          "select @@datadir as datadir, @@socket as socket, @@pid_file as pidFile, @@character_set_server as charset, @@time_zone as zone",
-        );
-        expect(server).toEqual({
-          datadir: `${join(home, "data")}/`,
-          socket: join(home, "mariadbd.sock"),
-          pidFile: join(home, "mariadbd.pid"),
-          charset: "utf8mb4",
-          zone: "+00:00",
-        });
-        await connection.query("create table kept (id int primary key)");
-        await connection.query("insert into kept values (1), (2)");
-      } finally {
-        await connection.end();
-      }
-
-      expect(JSON.parse(ingest(["--json", "stack", "down", "mariadb"], env).stdout)).toEqual({ stopped: ["mariadb"] });
-      const down = JSON.parse(ingest(["--json", "stack", "status", "mariadb"], env).stdout);
-      expect(down[0]).toMatchObject({ reachable: false, managedBy: "none" });
-
-      const again = ingest(["--json", "stack", "up", "mariadb"], env);
-      expect(again.status, again.stderr).toBe(0);
-      connection = await mysql.createConnection({ ...login, database: "crm" });
-      try {
-        const [rows] = await connection.query<mysql.RowDataPacket[]>("select id from kept order by id");
-        expect(rows.map((r) => r.id)).toEqual([1, 2]);
-      } finally {
-        await connection.end();
-      }
-    },
-    300_000,
-  );
-
-  it("is part of this repository's stack; one the environment names is checked, never started", async () => {
-    const listed = JSON.parse(ingest(["--json", "stack", "status"], env).stdout) as { name: string }[];
-    expect(listed.map((s) => s.name)).toContain("mariadb");
-    const elsewhere = await freePort();
-    const external = { ...env, MARIADB_URL: `mysql://someone:not-this-one-5e1@127.0.0.1:${elsewhere}/crm` };
-    const result = ingest(["stack", "up", "mariadb"], external);
-    expect(result.status).toBe(1);
-    expect(result.stderr).toContain(
-      `mariadb is configured at mysql://127.0.0.1:${elsewhere}/crm by the environment but is not reachable there`,
-    );
-    expect(result.stderr).not.toContain("not-this-one-5e1");
-    const [status] = JSON.parse(ingest(["--json", "stack", "status", "mariadb"], external).stdout);
-    expect(status).toMatchObject({ reachable: false, managedBy: "external" });
   });
 });
 
