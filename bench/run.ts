@@ -11,6 +11,7 @@ import { neo4jBench } from "./neo4j.ts";
 import { rewriteBench } from "./rewrite.ts";
 import { type BenchResult, combineRuns, writeResults } from "./report.ts";
 import { sensorBench } from "./sensor.ts";
+import { sourcesBench } from "./sources.ts";
 import { tracingBench } from "./tracing.ts";
 import { uiBench } from "./ui.ts";
 
@@ -22,6 +23,7 @@ const benches: Record<string, () => Promise<BenchResult[]>> = {
   neo4j: neo4jBench,
   rewrite: rewriteBench,
   sensor: sensorBench,
+  sources: sourcesBench,
   tracing: tracingBench,
   ui: uiBench,
 };
