@@ -75,9 +75,9 @@ export async function mongoAnswers(url: string): Promise<boolean> {
 /**
  * FerretDB v1 (the MongoDB wire protocol over the stack's Postgres), built from the Go module proxy into
  * the cache on its first start: `settings().mongo.url`. It holds the bundled project's catalogue, so a
- * project of your own starts it only when named (`stack up ferretdb`). Its Postgres URL carries no password, so a client
- * that does not log in gets nothing; telemetry and the debug/metrics listener are off, and it listens on
- * 127.0.0.1 only.
+ * project of your own starts it only when named (`stack up ferretdb`). Its Postgres URL carries no
+ * password, so a client that does not log in gets nothing; telemetry is off, there is no debug or
+ * metrics listener, and it listens on 127.0.0.1 only.
  */
 export const ferretdb: LocalService = {
   name: "ferretdb",
