@@ -10,14 +10,14 @@ import { objectIdOf } from "./ids.ts";
 const SESSION = streamTag("catalogue.sessions");
 const SESSION_ID = streamTag("catalogue.sessions._id");
 
-const devices = [
+const devices: readonly (readonly [{ type: string; os: string; browser: string }, number])[] = [
   [{ type: "mobile", os: "iOS", browser: "Safari" }, 30],
   [{ type: "mobile", os: "Android", browser: "Chrome" }, 28],
   [{ type: "desktop", os: "Windows", browser: "Edge" }, 14],
   [{ type: "desktop", os: "macOS", browser: "Safari" }, 12],
   [{ type: "desktop", os: "Linux", browser: "Firefox" }, 6],
   [{ type: "tablet", os: "iPadOS", browser: "Safari" }, 10],
-] as const;
+];
 
 /** The customer logged in during web-shop session `s`, for 65 % of sessions (`s % 20 < 13`); others are anonymous. */
 export function customerOfSession(world: World, s: number): number | undefined {
