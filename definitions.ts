@@ -18,16 +18,16 @@ import { chromaResource } from "./connectors/chroma/index.ts";
 import { embedderResource } from "./resources/embedder-resource.ts";
 import { neo4jResource } from "./connectors/neo4j/index.ts";
 import { postgresResource } from "./connectors/postgres/index.ts";
-import { mongoResource } from "./connectors/mongodb/index.ts";
 import { mariadbResource } from "./connectors/mariadb/index.ts";
+import { mongoResource } from "./connectors/mongodb/index.ts";
 import { settings } from "./resources/settings.ts";
 import { CrmClient } from "./connectors/crm-api/index.ts";
-import { stagingResource } from "./connectors/staging/index.ts";
-import { schedules } from "./schedules/index.ts";
-import { sensors } from "./sensors/index.ts";
 import { chatResource } from "./connectors/chat-api/index.ts";
 import { shopGraphqlResource } from "./connectors/graphql/index.ts";
 import { paymentsResource } from "./connectors/payments-api/index.ts";
+import { stagingResource } from "./connectors/staging/index.ts";
+import { schedules } from "./schedules/index.ts";
+import { sensors } from "./sensors/index.ts";
 
 const assetsOf = (...modules: Record<string, unknown>[]) =>
   modules.flatMap((m) =>
