@@ -64,17 +64,18 @@ export class SchemaTracker {
   }
 
   /**
-   * Notes one raw record's fields; returns those the first read did not have: fields no earlier read had
+   * Notes one raw record's fields (`keyOf` gives its source key, asked only while a field has no example
+   * yet, so not for every record); returns those the first read did not have: fields no earlier read had
    * (`unexpected`) and those that came after the first read (`added`, with them). None on a first read.
    */
-  see(raw: unknown, sourceKey: string | undefined): { unexpected: string[]; extra: string[] } {
+  see(raw: unknown, keyOf: () => string | undefined): { unexpected: string[]; extra: string[] } {
     if (raw === null || typeof raw !== "object" || Array.isArray(raw)) return { unexpected: [], extra: [] };
     const unexpected: string[] = [];
     const extra: string[] = [];
     for (const [field, value] of Object.entries(raw)) {
-      const present = this.#present.get(field) ?? { records: 0, example: sourceKey };
+      const present = this.#present.get(field) ?? { records: 0 };
       present.records += 1;
-      present.example ??= sourceKey;
+      present.example ??= keyOf();
       this.#present.set(field, present);
       if (this.#known && !(field in this.#known.fields)) {
         unexpected.push(field);
@@ -83,9 +84,9 @@ export class SchemaTracker {
       const type = typeOf(value);
       if (type === undefined) continue;
       const types = this.#seen.get(field) ?? new Map();
-      const seen = types.get(type) ?? { records: 0, example: sourceKey };
+      const seen = types.get(type) ?? { records: 0 };
       seen.records += 1;
-      seen.example ??= sourceKey;
+      seen.example ??= keyOf();
       types.set(type, seen);
       this.#seen.set(field, types);
     }

@@ -247,7 +247,7 @@ export function defineStagedAsset<T, R extends Record<string, unknown> = Record<
             await ctx.deadLetter(raw.toDeadLetter(spec.source));
             continue;
           }
-          const { unexpected, extra } = fields.see(raw, rawKey(spec, raw));
+          const { unexpected, extra } = fields.see(raw, () => rawKey(spec, raw));
           if (contract === "freeze" && unexpected.length > 0) {
             invalid += 1;
             await ctx.deadLetter({
