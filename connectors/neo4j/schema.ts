@@ -7,9 +7,27 @@ export async function ensureUniqueKey(driver: Driver, label: string, key: string
   assertIdentifier("label", label);
   assertIdentifier("property key", key);
   const name = `${label.toLowerCase()}_${key}_unique`;
-  await driver.executeQuery(
-    `CREATE CONSTRAINT ${name} IF NOT EXISTS FOR (n:${label}) REQUIRE n.${key} IS UNIQUE`,
-  );
+  await createSchemaRule(driver, `CREATE CONSTRAINT ${name} IF NOT EXISTS FOR (n:${label}) REQUIRE n.${key} IS UNIQUE`);
+}
+
+/**
+ * Neo4j's codes for a schema rule that another session created between this one's check and its create:
+ * `IF NOT EXISTS` only covers a rule that existed before the statement (two relationship assets of one
+ * type, run side by side, both create its index).
+ */
+const createdMeanwhile = new Set([
+  "Neo.ClientError.Schema.EquivalentSchemaRuleAlreadyExists",
+  "Neo.ClientError.Schema.IndexAlreadyExists",
+  "Neo.ClientError.Schema.ConstraintAlreadyExists",
+]);
+
+/** Runs a `CREATE … IF NOT EXISTS` of an index or constraint: the same rule created meanwhile by another session is success. */
+async function createSchemaRule(driver: Driver, statement: string): Promise<void> {
+  try {
+    await driver.executeQuery(statement);
+  } catch (error) {
+    if (!createdMeanwhile.has((error as { code?: string }).code ?? "")) throw error;
+  }
 }
 
 /**
@@ -20,7 +38,8 @@ export async function ensureUniqueKey(driver: Driver, label: string, key: string
 export async function ensureIndex(driver: Driver, label: string, property: string): Promise<void> {
   assertIdentifier("label", label);
   assertIdentifier("property key", property);
-  await driver.executeQuery(
+  await createSchemaRule(
+    driver,
     `CREATE INDEX ${label.toLowerCase()}_${property}_index IF NOT EXISTS FOR (n:${label}) ON (n.${property})`,
   );
   // Also when it existed: another process may have just created it.
@@ -31,7 +50,8 @@ export async function ensureIndex(driver: Driver, label: string, property: strin
 export async function ensureRelationshipIndex(driver: Driver, type: string, property: string): Promise<void> {
   assertIdentifier("relationship type", type);
   assertIdentifier("property key", property);
-  await driver.executeQuery(
+  await createSchemaRule(
+    driver,
     `CREATE INDEX rel_${type.toLowerCase()}_${property}_index IF NOT EXISTS FOR ()-[r:${type}]-() ON (r.${property})`,
   );
   await untilOnline(driver, "RELATIONSHIP", type, property);

@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   connectNeo4j,
   type Driver,
+  ensureIndex,
+  ensureRelationshipIndex,
   ensureUniqueKey,
   mergeNodes,
   mergeRelationships,
@@ -190,5 +192,33 @@ describe("mergeRelationships", () => {
         { integers: ["quantity"] },
       ),
     ).rejects.toThrow(/\[:WRITER_TEST_CONTAINS\]: property 'quantity' is declared integer/);
+  });
+});
+
+describe("schema rules", () => {
+  const type = "WRITER_TEST_RACE";
+  const label = "WriterTestRace";
+  afterAll(async () => {
+    await driver.executeQuery(`DROP INDEX rel_${type.toLowerCase()}_ingestSourceKey_index IF EXISTS`);
+    await driver.executeQuery(`DROP INDEX ${label.toLowerCase()}_ingestSourceKey_index IF EXISTS`);
+    await driver.executeQuery(`DROP CONSTRAINT ${label.toLowerCase()}_key_unique IF EXISTS`);
+  });
+
+  it("creates one index or constraint asked for by several sessions at once (two assets of one relationship type)", async () => {
+    const times = Array.from({ length: 6 });
+    await Promise.all([
+      ...times.map(() => ensureRelationshipIndex(driver, type, "ingestSourceKey")),
+      ...times.map(() => ensureIndex(driver, label, "ingestSourceKey")),
+      ...times.map(() => ensureUniqueKey(driver, label, "key")),
+    ]);
+    const { records } = await driver.executeQuery(
+      `SHOW INDEXES YIELD name, state, labelsOrTypes WHERE labelsOrTypes IN [[$type], [$label]] RETURN name, state ORDER BY name`,
+      { type, label },
+    );
+    expect(records.map((r) => [r.get("name"), r.get("state")]).sort()).toEqual([
+      [`rel_${type.toLowerCase()}_ingestSourceKey_index`, "ONLINE"],
+      [`${label.toLowerCase()}_ingestSourceKey_index`, "ONLINE"],
+      [`${label.toLowerCase()}_key_unique`, "ONLINE"],
+    ]);
   });
 });
