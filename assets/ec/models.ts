@@ -97,8 +97,15 @@ export const OrderItem = fromSource(
     discount: field.optionalNumber
       .pipe(z.number().min(0, fraction).max(1, fraction).nullable())
       .transform((d) => d ?? 0),
+    updatedAt: field.timestamp,
   }),
-  { orderId: ["order_id"], lineNo: ["line_no"], productId: ["product_id"], unitPrice: ["unit_price"] },
+  {
+    orderId: ["order_id"],
+    lineNo: ["line_no"],
+    productId: ["product_id"],
+    unitPrice: ["unit_price"],
+    updatedAt: ["updated_at"],
+  },
 );
 export type OrderItem = z.infer<typeof OrderItem>;
 /** `O-1:2`: the order and the line number. */
@@ -116,8 +123,15 @@ export const Review = fromSource(
     title: field.optionalText,
     body: field.optionalText,
     createdAt: field.timestamp,
+    updatedAt: field.timestamp,
   }),
-  { reviewId: ["review_id"], customerId: ["customer_id"], productId: ["product_id"], createdAt: ["created_at"] },
+  {
+    reviewId: ["review_id"],
+    customerId: ["customer_id"],
+    productId: ["product_id"],
+    createdAt: ["created_at"],
+    updatedAt: ["updated_at"],
+  },
 );
 export type Review = z.infer<typeof Review>;
 export const reviewKey = (r: Review): string => r.reviewId;
@@ -148,6 +162,7 @@ export const Shipment = fromSource(
     trackingNumber: field.optionalText,
     shippedAt: field.timestamp,
     deliveredAt: field.optionalTimestamp,
+    updatedAt: field.timestamp,
   }),
   {
     shipmentId: ["shipment_id"],
@@ -155,6 +170,7 @@ export const Shipment = fromSource(
     trackingNumber: ["tracking_number"],
     shippedAt: ["shipped_at"],
     deliveredAt: ["delivered_at"],
+    updatedAt: ["updated_at"],
   },
 );
 export type Shipment = z.infer<typeof Shipment>;

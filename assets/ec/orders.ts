@@ -1,9 +1,8 @@
 import { defineNodeAsset, defineRelationshipAsset } from "../../connectors/neo4j/index.ts";
 import { defineStagedAsset } from "../../connectors/staging/index.ts";
-import type { pg } from "../../resources/postgres.ts";
-import { observeTable, readTable } from "../../connectors/postgres/index.ts";
 import { productNodes } from "./catalog.ts";
 import { customerNodes } from "./customers.ts";
+import { type Shop, shopTable } from "./shop.ts";
 import type { PaymentsClient } from "../../connectors/payments-api/index.ts";
 import {
   Order,
@@ -17,25 +16,16 @@ import {
   shipmentKey,
 } from "./models.ts";
 
-type Shop = { shop: pg.Pool };
-const fromShop = (table: string, orderBy: string) => ({ resources: { shop } }: { resources: Shop }) =>
-  readTable(shop, `select * from shop.${table} order by ${orderBy}`, [], { batchSize: 5_000 });
-/** The table's row count and latest `updated_at` (where it has one): an observable source. */
-const observeShop = (table: string, updatedAt?: string) => ({ resources: { shop } }: { resources: Shop }) =>
-  observeTable(shop, `shop.${table}`, { updatedAt });
-
 export const stagedOrders = defineStagedAsset<Order, Shop>({
   key: "ec/orders",
-  codeVersion: "1",
+  codeVersion: "2",
   table: "ec_orders",
   source: "shop.orders",
   model: Order,
   sourceKey: orderKey,
   rawKey: (row) => row.order_id,
   updatedAt: (o) => o.updatedAt,
-  resources: ["shop"],
-  extract: fromShop("orders", "order_id"),
-  observe: observeShop("orders", "updated_at"),
+  ...shopTable<Order>("orders", "order_id"),
 });
 
 export const orderNodes = defineNodeAsset<Order>({
@@ -61,15 +51,14 @@ export const placed = defineRelationshipAsset<Order>({
 
 export const stagedOrderItems = defineStagedAsset<OrderItem, Shop>({
   key: "ec/order_items",
-  codeVersion: "1",
+  codeVersion: "2",
   table: "ec_order_items",
   source: "shop.order_items",
   model: OrderItem,
   sourceKey: orderItemKey,
   rawKey: (row) => `${row.order_id}:${row.line_no}`,
-  resources: ["shop"],
-  extract: fromShop("order_items", "order_id, line_no"),
-  observe: observeShop("order_items"),
+  updatedAt: (i) => i.updatedAt,
+  ...shopTable<OrderItem>("order_items", "order_id, line_no"),
 });
 
 /** `(:Order)-[:CONTAINS {quantity, unitPrice, discount}]->(:Product)`, one per order line. */
@@ -125,15 +114,14 @@ export const paidBy = defineRelationshipAsset<Payment>({
 
 export const stagedShipments = defineStagedAsset<Shipment, Shop>({
   key: "ec/shipments",
-  codeVersion: "1",
+  codeVersion: "2",
   table: "ec_shipments",
   source: "shop.shipments",
   model: Shipment,
   sourceKey: shipmentKey,
   rawKey: (row) => row.shipment_id,
-  resources: ["shop"],
-  extract: fromShop("shipments", "shipment_id"),
-  observe: observeShop("shipments"),
+  updatedAt: (s) => s.updatedAt,
+  ...shopTable<Shipment>("shipments", "shipment_id"),
 });
 
 export const shipmentNodes = defineNodeAsset<Shipment>({

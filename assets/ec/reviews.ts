@@ -1,24 +1,21 @@
 import { defineCollectionAsset } from "../../connectors/chroma/index.ts";
 import { defineNodeAsset, defineRelationshipAsset } from "../../connectors/neo4j/index.ts";
 import { defineStagedAsset } from "../../connectors/staging/index.ts";
-import type { pg } from "../../resources/postgres.ts";
-import { observeTable, readTable } from "../../connectors/postgres/index.ts";
 import { productNodes } from "./catalog.ts";
 import { customerNodes } from "./customers.ts";
 import { Review, reviewKey } from "./models.ts";
+import { type Shop, shopTable } from "./shop.ts";
 
-export const stagedReviews = defineStagedAsset<Review, { shop: pg.Pool }>({
+export const stagedReviews = defineStagedAsset<Review, Shop>({
   key: "ec/reviews",
-  codeVersion: "1",
+  codeVersion: "2",
   table: "ec_reviews",
   source: "shop.reviews",
   model: Review,
   sourceKey: reviewKey,
   rawKey: (row) => row.review_id,
-  resources: ["shop"],
-  extract: ({ resources: { shop } }) =>
-    readTable(shop, "select * from shop.reviews order by review_id", [], { batchSize: 5_000 }),
-  observe: ({ resources: { shop } }) => observeTable(shop, "shop.reviews"),
+  updatedAt: (r) => r.updatedAt,
+  ...shopTable<Review>("reviews", "review_id"),
 });
 
 export const reviewNodes = defineNodeAsset<Review>({

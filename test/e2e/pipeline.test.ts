@@ -301,6 +301,52 @@ describe("EC, CRM and chat into one graph and four collections", () => {
     expect((await products.get({ ids: [gone!.product_id] })).ids).toEqual([]);
   });
 
+  it("reads the shop's tables by updated_at: a changed order line and review are what is read, and both stores follow", async () => {
+    const { records: [line] } = await env.neo4j.executeQuery(
+      "MATCH (o:Order)-[r:CONTAINS]->() RETURN o.orderId AS orderId, r.lineNo AS lineNo, r.quantity AS quantity LIMIT 1",
+    );
+    const reviews = await env.chroma.collection("reviews");
+    const [reviewId] = (await reviews.get({ limit: 1, include: [] })).ids;
+    await env.shop.query(
+      "update shop.order_items set quantity = quantity + 1, updated_at = now() where order_id = $1 and line_no = $2",
+      [line!.get("orderId"), Number(line!.get("lineNo"))],
+    );
+    await env.shop.query(
+      "update shop.reviews set body = 'Changed my mind: it broke.', updated_at = now() where review_id = $1",
+      [reviewId],
+    );
+
+    const { run } = await materialize(env.pool, graph, [
+      "ec/order_items",
+      "graph/CONTAINS",
+      "ec/reviews",
+      "graph/Review",
+      "vectors/reviews",
+    ]);
+    expect(run.status, run.error ?? "").toBe("succeeded");
+    const { rows } = await env.pool.query(
+      "select asset_key, counts, metadata from ingest.materializations where run_id = $1 and asset_key like 'ec/%'",
+      [run.id],
+    );
+    for (const [key, entity] of [["ec/order_items", "order_items"], ["ec/reviews", "reviews"]] as const) {
+      const m = rows.find((r) => r.asset_key === key);
+      expect(m?.metadata, key).toMatchObject({ read: "incremental" });
+      // the changed row, and those of the last ten minutes before the previous read's latest (its lag window)
+      expect(m?.counts.extracted, key).toBeGreaterThanOrEqual(1);
+      expect(m?.counts.extracted, key).toBeLessThan(report.entities[entity].generated / 10);
+      expect(m?.counts.written, key).toBe(1);
+    }
+    const { records: [after] } = await env.neo4j.executeQuery(
+      "MATCH (:Order {orderId: $orderId})-[r:CONTAINS {lineNo: $lineNo}]->() RETURN r.quantity AS quantity, r.ingestRunId AS runId",
+      { orderId: line!.get("orderId"), lineNo: line!.get("lineNo") },
+    );
+    expect(Number(after!.get("quantity"))).toBe(Number(line!.get("quantity")) + 1);
+    expect(after!.get("runId")).toBe(run.id);
+    const { documents, metadatas } = await reviews.get({ ids: [reviewId!], include: ["documents", "metadatas"] });
+    expect(documents[0]).toContain("Changed my mind: it broke.");
+    expect(metadatas[0]?.run_id).toBe(run.id);
+  });
+
   it("runs the same pipeline under Deno, from the same TypeScript sources (a full refresh rewrites every node)", async () => {
     const deno = join(packageRoot, "node_modules", ".bin", "deno");
     const result = spawnSync(deno, [

@@ -26,6 +26,7 @@ export const orderItemColumns = [
   ["quantity", "int"],
   ["unit_price", "numeric"],
   ["discount", "numeric"],
+  ["updated_at", "timestamptz"],
 ] as const;
 export const paymentColumns = [
   ["payment_id", "text"],
@@ -42,6 +43,7 @@ export const shipmentColumns = [
   ["tracking_number", "text"],
   ["shipped_at", "text"],
   ["delivered_at", "text"],
+  ["updated_at", "timestamptz"],
 ] as const;
 
 /** The messiness of one order's rows comes from its own stream, drawn in a fixed order. */
@@ -67,7 +69,15 @@ export function orderItemRow(random: Random, o: Order, line: OrderLine, itemInde
   const bad = badReasonOf("order_items", itemIndex);
   if (bad === "negative_quantity") quantity = -pick(random, [1, 2, 3]);
   else if (bad === "missing_required_field") unitPrice = null;
-  return [o.id, line.lineNo, ids.product(line.productIndex), quantity, unitPrice, line.discount.toFixed(2)];
+  return [
+    o.id,
+    line.lineNo,
+    ids.product(line.productIndex),
+    quantity,
+    unitPrice,
+    line.discount.toFixed(2),
+    isoMillis(o.updatedAt),
+  ];
 }
 
 export function paymentRow(random: Random, o: Order): Cell[] {
@@ -92,5 +102,5 @@ export function shipmentRow(random: Random, o: Order): Cell[] {
   if (bad === "unparseable_date") shippedAt = unparseableDate(random);
   // The order a shipment belongs to is what the graph needs; a tracking number may be missing.
   else if (bad === "missing_required_field") orderId = null;
-  return [s.id, orderId, s.carrier, s.trackingNumber, shippedAt, deliveredAt];
+  return [s.id, orderId, s.carrier, s.trackingNumber, shippedAt, deliveredAt, isoMillis(o.updatedAt)];
 }

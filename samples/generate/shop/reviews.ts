@@ -1,7 +1,7 @@
 import { badReasonOf } from "../defects.ts";
 import { ids, orderOfReview } from "../links.ts";
 import { intBetween, pick, recordStream, streamTag, weighted } from "../random.ts";
-import { DAY, EPOCH, messyDate, MINUTE, unparseableDate } from "../time.ts";
+import { DAY, EPOCH, isoMillis, messyDate, MINUTE, unparseableDate } from "../time.ts";
 import { reviewText } from "../vocabulary/reviews.ts";
 import type { World } from "../world.ts";
 import { order } from "./orders.ts";
@@ -17,6 +17,7 @@ export const reviewColumns = [
   ["title", "text"],
   ["body", "text"],
   ["created_at", "text"],
+  ["updated_at", "timestamptz"],
 ] as const;
 
 /** Review `r`: the customer of order `orderOfReview(r)` about that order's first product, some days after delivery. */
@@ -39,5 +40,14 @@ export function reviewRow(world: World, r: number): (string | number | null)[] {
   if (bad === "rating_out_of_range") rating = pick(random, [0, 6, 7, 10, -1]);
   else if (bad === "unparseable_date") createdAt = unparseableDate(random);
   else if (bad === "missing_required_field") productId = null;
-  return [ids.review(r), ids.customer(o.customerIndex), productId, rating, title, body, createdAt];
+  return [
+    ids.review(r),
+    ids.customer(o.customerIndex),
+    productId,
+    rating,
+    title,
+    body,
+    createdAt,
+    isoMillis(writtenAt),
+  ];
 }

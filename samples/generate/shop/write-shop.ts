@@ -32,10 +32,10 @@ create table shop.categories (category_id text not null, name text, parent_id te
 create table shop.customers (customer_id text not null, email text, first_name text, last_name text, phone text, country text, created_at text, updated_at timestamptz not null);
 create table shop.products (product_id text not null, sku text, name text, description text, category_id text, price text, currency char(3), updated_at timestamptz not null);
 create table shop.orders (order_id text not null, customer_id text, status text, ordered_at text, currency char(3), total numeric(12, 2), updated_at timestamptz not null);
-create table shop.order_items (order_id text not null, line_no int not null, product_id text, quantity int, unit_price numeric(12, 2), discount numeric(4, 3));
-create table shop.reviews (review_id text not null, customer_id text, product_id text, rating int, title text, body text, created_at text);
+create table shop.order_items (order_id text not null, line_no int not null, product_id text, quantity int, unit_price numeric(12, 2), discount numeric(4, 3), updated_at timestamptz not null);
+create table shop.reviews (review_id text not null, customer_id text, product_id text, rating int, title text, body text, created_at text, updated_at timestamptz not null);
 create table shop.payments (payment_id text not null, order_id text, method text, amount numeric(12, 2), currency char(3), paid_at text);
-create table shop.shipments (shipment_id text not null, order_id text, carrier text, tracking_number text, shipped_at text, delivered_at text);
+create table shop.shipments (shipment_id text not null, order_id text, carrier text, tracking_number text, shipped_at text, delivered_at text, updated_at timestamptz not null);
 `;
 
 const primaryKeys = `
@@ -47,6 +47,11 @@ alter table shop.order_items add primary key (order_id, line_no);
 alter table shop.reviews add primary key (review_id);
 alter table shop.payments add primary key (payment_id);
 alter table shop.shipments add primary key (shipment_id);
+create index on shop.customers (updated_at);
+create index on shop.orders (updated_at);
+create index on shop.order_items (updated_at);
+create index on shop.reviews (updated_at);
+create index on shop.shipments (updated_at);
 `;
 
 export interface ShopOutput {
