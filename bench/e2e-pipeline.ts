@@ -1,15 +1,19 @@
 /**
  * One run of the project's pipeline in a process of its own, so its peak RSS is the pipeline's
- * alone: `node bench/e2e-pipeline.ts <selection> <result.json> [--full-refresh]`. Where it reads and
+ * alone: `node bench/e2e-pipeline.ts <selection> <result.json> [--full-refresh | --stale]`. Where it reads and
  * writes comes from the environment (DATABASE_URL, SHOP_DATABASE_URL, NEO4J_URI, …), as bench/e2e.ts sets it.
+ * `--stale` is `ingest materialize --stale`: the observable sources are asked for their version first (timed
+ * with the run), then only what is stale runs.
  */
 import { writeFileSync } from "node:fs";
 import definitions from "../definitions.ts";
 import { buildAssetGraph } from "../engine/asset-graph.ts";
+import { observeSources } from "../engine/observations.ts";
+import { ResourcePool } from "../engine/resource.ts";
 import { runInProcess } from "../engine/runs.ts";
 import { selectAssets } from "../engine/selection.ts";
 import { prepareDatabase } from "../engine/worker.ts";
-import { createPool } from "../resources/postgres.ts";
+import { createPool, metadataDb } from "../resources/postgres.ts";
 import { settings } from "../resources/settings.ts";
 
 /** What the parent reads back: the run, its wall time and peak memory, and each materialisation. */
@@ -41,8 +45,8 @@ export interface PipelineResult {
 }
 
 const [selection, resultPath, flag] = process.argv.slice(2);
-if (!selection || !resultPath) {
-  console.error("usage: node bench/e2e-pipeline.ts <selection> <result.json> [--full-refresh]");
+if (!selection || !resultPath || ![undefined, "--full-refresh", "--stale"].includes(flag)) {
+  console.error("usage: node bench/e2e-pipeline.ts <selection> <result.json> [--full-refresh | --stale]");
   process.exit(2);
 }
 
@@ -61,10 +65,17 @@ const sampler = setInterval(() => {
 // A partitioned asset in the selection (graph/DailySales) runs every partition there is: a backfill.
 const partitioned = [...keys].map((key) => graph.byKey.get(key)!.partitions?.keys()).find((k) => k !== undefined);
 const range = partitioned?.length ? { from: partitioned[0]!, to: partitioned.at(-1)! } : undefined;
-const { run } = await runInProcess(pool, graph, { selection, keys, range, fullRefresh: flag === "--full-refresh" }, {
-  concurrency: 2,
-  pollIntervalMs: 200,
-});
+if (flag === "--stale") {
+  await using resources = new ResourcePool(definitions.resources);
+  await observeSources(metadataDb(pool), graph, resources, keys);
+}
+const { run } = await runInProcess(pool, graph, {
+  selection,
+  keys,
+  range,
+  fullRefresh: flag === "--full-refresh",
+  staleOnly: flag === "--stale",
+}, { concurrency: 2, pollIntervalMs: 200 });
 const wallSeconds = (Date.now() - started) / 1000;
 const cpu = process.cpuUsage(cpuAtStart);
 clearInterval(sampler);

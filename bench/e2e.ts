@@ -72,14 +72,14 @@ export function databaseUrl(base: string, name: string): string {
 export async function pipeline(
   env: NodeJS.ProcessEnv,
   selection: string,
-  fullRefresh = false,
+  mode?: "--full-refresh" | "--stale",
 ): Promise<PipelineResult> {
   const out = join(mkdtempSync(join(tmpdir(), "ingest-e2e-run-")), "result.json");
   const child = spawn(process.execPath, [
     join(packageRoot, "bench", "e2e-pipeline.ts"),
     selection,
     out,
-    ...(fullRefresh ? ["--full-refresh"] : []),
+    ...(mode ? [mode] : []),
   ], { env, stdio: "inherit" });
   const kill = () => child.kill("SIGKILL");
   process.once("exit", kill);
@@ -337,6 +337,70 @@ export const neo4jEnv = (server: ThrowawayNeo4j) => ({
   NEO4J_PASSWORD: server.password,
 });
 
+/** The scratch world of a bench run: the sample sources generated at `scale`, and what reads them, in `env`. */
+export interface ScratchWorld {
+  /** The environment of a pipeline process: the scratch databases, sources folder, sample APIs and Chroma. */
+  env: NodeJS.ProcessEnv;
+  report: Awaited<ReturnType<typeof generate>>;
+  generateSeconds: number;
+  /** The scratch metadata and staging database, and the shop's. */
+  ingestUrl: string;
+  shopUrl: string;
+}
+
+/**
+ * Scratch databases (metadata and staging, the shop, the CRM's MariaDB, the catalogue's MongoDB), a
+ * sources folder, the sample APIs and, with `withChroma`, a throwaway Chroma; the sample world generated
+ * into them at `scale` orders (seed 42). Everything is undone by `scratch`.
+ */
+export async function scratchWorld(scratch: Scratch, scale: number, withChroma: boolean): Promise<ScratchWorld> {
+  const base = settings().databaseUrl;
+  const admin = scratch.add(createPool(base, 1), (pool) => pool.end());
+  for (const name of ["ingest_bench", "shop_bench"]) {
+    await admin.query(`drop database if exists ${name} with (force)`);
+    await admin.query(`create database ${name}`);
+    scratch.add(name, (n) => admin.query(`drop database if exists ${n} with (force)`));
+  }
+  const [ingestUrl, shopUrl] = [databaseUrl(base, "ingest_bench"), databaseUrl(base, "shop_bench")];
+  const sourcesDir = scratch.folder("ingest-e2e-sources-");
+  const shopPool = createPool(shopUrl);
+  // The CRM's own database, where the bundled project reads its deals.
+  const crmDatabase = scratch.add(await scratchMysqlDatabase("crm_bench"), (database) => database.drop());
+  // The product catalogue, in a MongoDB database of its own.
+  const catalog = scratch.add(await scratchMongoDatabase("catalog_bench"), (database) => database.drop());
+  log(`generating scale ${scale.toLocaleString("en")}, seed ${seed}…`);
+  const [report, generateSeconds] = await timed(() =>
+    generate({ scale, seed, outDir: sourcesDir, shopPool, crmDatabase: crmDatabase.pool, catalog: catalog.db })
+      .finally(() => shopPool.end())
+  );
+  log(`generated in ${seconds(generateSeconds)}`);
+  const crm = { clientId: "ingest-e2e", clientSecret: randomBytes(18).toString("base64url") };
+  const crmApi = scratch.add(
+    await startCrmApi({ dataDir: join(sourcesDir, "crm", "api"), ...crm, requestsPerSecond: 10_000 }),
+    (api) => api.close(),
+  );
+  const apis = scratch.add(await startScratchSampleApis(sourcesDir, shopUrl), (a) => a.close());
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    ...apis.env,
+    DATABASE_URL: ingestUrl,
+    SHOP_DATABASE_URL: shopUrl,
+    MARIADB_URL: crmDatabase.url,
+    MONGODB_URL: catalog.url,
+    INGEST_SOURCES_DIR: sourcesDir,
+    CRM_API_URL: crmApi.url,
+    CRM_CLIENT_ID: crm.clientId,
+    CRM_CLIENT_SECRET: crm.clientSecret,
+    CHROMA_URL: withChroma
+      ? scratch.add(await startThrowawayChroma(), (chroma) => chroma.stop()).url
+      : "http://127.0.0.1:9",
+  };
+  for (
+    const name of ["DATABASE_URL_FILE", "SHOP_DATABASE_URL_FILE", "NEO4J_PASSWORD_FILE", "CRM_CLIENT_SECRET_FILE"]
+  ) delete env[name];
+  return { env, report, generateSeconds, ingestUrl, shopUrl };
+}
+
 export async function e2eBench(): Promise<BenchResult[]> {
   const scale = Number(process.env.E2E_SCALE ?? 1_000_000);
   const withCollections = (process.env.E2E_COLLECTIONS ?? "all") === "all";
@@ -347,53 +411,7 @@ export async function e2eBench(): Promise<BenchResult[]> {
   const graphKeys = selectAssets(graph, ourGraph);
   const scratch = new Scratch();
   try {
-    // --- scratch databases, sources folder, CRM API, Chroma ---
-    const base = settings().databaseUrl;
-    const admin = scratch.add(createPool(base, 1), (pool) => pool.end());
-    for (const name of ["ingest_bench", "shop_bench"]) {
-      await admin.query(`drop database if exists ${name} with (force)`);
-      await admin.query(`create database ${name}`);
-      scratch.add(name, (n) => admin.query(`drop database if exists ${n} with (force)`));
-    }
-    const sourcesDir = scratch.folder("ingest-e2e-sources-");
-    const shopPool = createPool(databaseUrl(base, "shop_bench"));
-    // The CRM's own database, where the bundled project reads its deals.
-    const crmDatabase = scratch.add(await scratchMysqlDatabase("crm_bench"), (database) => database.drop());
-    // The product catalogue, in a MongoDB database of its own.
-    const catalog = scratch.add(await scratchMongoDatabase("catalog_bench"), (database) => database.drop());
-    log(`generating scale ${scale.toLocaleString("en")}, seed ${seed}…`);
-    const [report, generateSeconds] = await timed(() =>
-      generate({ scale, seed, outDir: sourcesDir, shopPool, crmDatabase: crmDatabase.pool, catalog: catalog.db })
-        .finally(() => shopPool.end())
-    );
-    log(`generated in ${seconds(generateSeconds)}`);
-    const crm = { clientId: "ingest-e2e", clientSecret: randomBytes(18).toString("base64url") };
-    const crmApi = scratch.add(
-      await startCrmApi({ dataDir: join(sourcesDir, "crm", "api"), ...crm, requestsPerSecond: 10_000 }),
-      (api) => api.close(),
-    );
-    const apis = scratch.add(
-      await startScratchSampleApis(sourcesDir, databaseUrl(base, "shop_bench")),
-      (a) => a.close(),
-    );
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      ...apis.env,
-      DATABASE_URL: databaseUrl(base, "ingest_bench"),
-      SHOP_DATABASE_URL: databaseUrl(base, "shop_bench"),
-      MARIADB_URL: crmDatabase.url,
-      MONGODB_URL: catalog.url,
-      INGEST_SOURCES_DIR: sourcesDir,
-      CRM_API_URL: crmApi.url,
-      CRM_CLIENT_ID: crm.clientId,
-      CRM_CLIENT_SECRET: crm.clientSecret,
-      CHROMA_URL: withCollections
-        ? scratch.add(await startThrowawayChroma(), (chroma) => chroma.stop()).url
-        : "http://127.0.0.1:9",
-    };
-    for (
-      const name of ["DATABASE_URL_FILE", "SHOP_DATABASE_URL_FILE", "NEO4J_PASSWORD_FILE", "CRM_CLIENT_SECRET_FILE"]
-    ) delete env[name];
+    const { env, report, generateSeconds } = await scratchWorld(scratch, scale, withCollections);
 
     // --- ours: the whole pipeline into a fresh Neo4j, then the graph exported for LOAD CSV (not timed) ---
     const csvDir = scratch.folder("ingest-e2e-csv-");
@@ -420,7 +438,7 @@ export async function e2eBench(): Promise<BenchResult[]> {
 
     // --- ours, the graph alone: every graph/* asset, full refresh, into a fresh Neo4j ---
     const graphRun = await withNeo4j(async (server, driver) => {
-      const run = await pipeline({ ...env, ...neo4jEnv(server) }, ourGraph, true);
+      const run = await pipeline({ ...env, ...neo4jEnv(server) }, ourGraph, "--full-refresh");
       for (const spec of schema.files) {
         const found = await countOf(driver, spec);
         if (found !== exported.get(spec.file)!.fingerprint[0]) {

@@ -53,9 +53,12 @@ const range = (xs: number[]): [number, number] => [Math.min(...xs), Math.max(...
  * One result a metric from several runs of the same bench: the median of ours, of the reference
  * and of the ratio (each run's ratio is measured side by side, so it is the ratio's median, not
  * the ratio of medians), with the lowest and highest of each. The notes are those of the run whose
- * ratio (or value) is the median.
+ * ratio (or value) is the median. A single run whose results carry their own `runs` (a bench repeating
+ * its measurement inside one run) is kept as it is.
  */
 export function combineRuns(runs: BenchResult[][]): BenchResult[] {
+  // One run of a bench that repeats inside it keeps the median and spread it worked out.
+  if (runs.length === 1 && runs[0]!.every((r) => r.runs !== undefined)) return runs[0]!;
   return runs[0]!.map((first, i) => {
     const all = runs.map((run) => {
       const r = run[i];
