@@ -1,4 +1,5 @@
 import { mkdir, stat, truncate } from "node:fs/promises";
+import { setImmediate } from "node:timers/promises";
 import { join } from "node:path";
 import { type ColumnSource, fileWriter, ParquetWriter, schemaFromColumnData } from "hyparquet-writer";
 import { badReasonOf, type Entity } from "../defects.ts";
@@ -153,6 +154,9 @@ export async function writeAnalytics(world: World, outDir: string, onProgress?: 
     file!.add(analyticsRow(world, o));
     bad.push(badReasonOf("order_analytics", i));
     progress.tick(i + 1);
+    // The loop has no await of its own: a turn of the event loop a row group, so the other sources'
+    // connections keep up (a MariaDB handshake starved for 17 s at 1,000,000 orders was cut off).
+    if ((i + 1) % ROW_GROUP === 0) await setImmediate();
   }
   if (file) {
     file.close();
