@@ -12,9 +12,9 @@ const fullReadEveryMs = 24 * 3600_000;
 
 /**
  * A table of the shop's database as a staged asset's source, read by its `updated_at`: the whole table the
- * first time (and once a day, and after a code change or a delete), then only the rows updated since the
- * last read, less ten minutes. Its row count and latest `updated_at` are its observed version, so a change
- * makes it stale without reading it. `orderBy` is the table's key columns (the read's order).
+ * first time (and once a day, after a code change, a delete, or the table made again), then only the rows
+ * updated since the last read, less ten minutes. Its row count, latest `updated_at` and OID are its observed
+ * version, so a change makes it stale without reading it. `orderBy` is the table's key columns (the read's order).
  */
 export function shopTable<T extends { updatedAt: string }>(table: string, orderBy: string): {
   resources: ["shop"];
@@ -26,7 +26,8 @@ export function shopTable<T extends { updatedAt: string }>(table: string, orderB
   // `latest` and `count` both ask before an incremental read: one query answers both.
   const asked = new WeakMap<MaterializeContext<Shop>, ReturnType<typeof observeTable>>();
   const version = (ctx: MaterializeContext<Shop>) => {
-    const answer = asked.get(ctx) ?? observeTable(ctx.resources.shop, qualified, { updatedAt: "updated_at" });
+    const answer = asked.get(ctx) ??
+      observeTable(ctx.resources.shop, qualified, { updatedAt: "updated_at", identity: true });
     asked.set(ctx, answer);
     return answer;
   };
@@ -38,7 +39,7 @@ export function shopTable<T extends { updatedAt: string }>(table: string, orderB
         : readTable(shop, `select * from ${qualified} where updated_at >= $1 order by ${orderBy}`, [since], {
           batchSize: 5_000,
         }),
-    observe: ({ resources: { shop } }) => observeTable(shop, qualified, { updatedAt: "updated_at" }),
+    observe: ({ resources: { shop } }) => observeTable(shop, qualified, { updatedAt: "updated_at", identity: true }),
     incremental: {
       cursor: (row) => new Date(row.updatedAt),
       lag,
@@ -48,6 +49,7 @@ export function shopTable<T extends { updatedAt: string }>(table: string, orderB
         return latest ? new Date(latest) : null;
       },
       count: async (ctx) => (await version(ctx)).rows,
+      identity: async (ctx) => (await version(ctx)).identity ?? null,
     },
   };
 }

@@ -12,6 +12,11 @@ export interface ObserveTableOptions {
    * then looks changed once and a materialisation of it writes nothing. A statistics reset does the same.
    */
   modifications?: boolean;
+  /**
+   * Add the table's identity, its OID: another one after the table was dropped and created again, which
+   * the row count and latest `updated_at` can miss (an incremental source's `identity`).
+   */
+  identity?: boolean;
 }
 
 /** A table's version as {@link observeTable} reads it (a type, not an interface: `observe` returns it as a record). */
@@ -22,6 +27,8 @@ export type TableObservation = {
   latest?: string | null;
   /** Rows inserted, updated and deleted as the server's statistics count them; only with `modifications`. */
   modifications?: number;
+  /** The table's OID, as `oid 16385`; only with `identity`. */
+  identity?: string;
 };
 
 /**
@@ -52,8 +59,9 @@ export async function observeTable(
     ? `, (select n_tup_ins + n_tup_upd + n_tup_del from pg_stat_user_tables where relid = '${qualified}'::regclass)::bigint
          as modifications`
     : "";
+  const identity = options.identity ? `, '${qualified}'::regclass::oid::bigint as identity` : "";
   const { rows } = await pool.query(
-    `select (select count(*) from ${qualified})::bigint as rows${latest}${modifications}`,
+    `select (select count(*) from ${qualified})::bigint as rows${latest}${modifications}${identity}`,
   );
   const row = rows[0];
   return {
@@ -62,5 +70,6 @@ export async function observeTable(
       latest: row.latest === null ? null : row.latest instanceof Date ? row.latest.toISOString() : String(row.latest),
     }),
     ...(options.modifications && { modifications: Number(row.modifications ?? 0) }),
+    ...(options.identity && { identity: `oid ${row.identity}` }),
   };
 }

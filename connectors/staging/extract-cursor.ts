@@ -16,6 +16,8 @@ export interface ExtractCursorState {
   fullReadAt: Date | null;
   /** The staged asset's code version that read it. */
   codeVersion: string;
+  /** What the source was when it was read (`IncrementalSpec.identity`; null: not asked). */
+  sourceIdentity: string | null;
 }
 
 export function storeCursor(value: CursorValue): StoredCursor {

@@ -48,8 +48,9 @@ export interface StagedAsset<T> extends AssetDefinition<any> {
  * staging schema and moved in the transaction that stages the read; the records a lag window reads
  * again are found unchanged by their content hash, so the boundary needs no list of seen keys.
  * An incremental read cannot see deletes: the source is read whole on the first run, on a new code
- * version, on `--full-refresh`, every `fullReadEveryMs`, and whenever `latest` shows the cursor moved
- * backwards (a restored or truncated table) — with a warning, never a silent 0-record success.
+ * version, on `--full-refresh`, every `fullReadEveryMs`, whenever `latest` shows the cursor moved
+ * backwards (a restored or truncated table), `count` shows fewer records than staged, or `identity` shows
+ * the source was replaced — with a warning, never a silent 0-record success.
  */
 export interface IncrementalSpec<T, R> {
   /**
@@ -77,6 +78,13 @@ export interface IncrementalSpec<T, R> {
    * and the source is read whole, so they are removed without waiting for `fullReadEveryMs`.
    */
   count?(ctx: MaterializeContext<R>): Promise<number>;
+  /**
+   * What the source is, as opposed to what it holds: a value that changes when it is replaced — a table's
+   * OID (dropped and created again), a file's inode. Asked before each read and recorded with it; a
+   * different one reads the source whole, with a warning. For a replacement the cursor and the count can
+   * miss: a table made again from other data, with as many rows or more and the same latest `updated_at`.
+   */
+  identity?(ctx: MaterializeContext<R>): Promise<string | null>;
 }
 
 /** What a staged asset's `extract` receives: the materialisation's context and, for an incremental source, where to read from. */
@@ -229,7 +237,7 @@ export function defineStagedAsset<T, R extends Record<string, unknown> = Record<
       const { staging } = ctx.resources;
       const read = spec.incremental
         ? await planRead(spec, ctx, await staging.extractCursor(spec.table), () => staging.count(spec.table))
-        : { since: undefined, reason: "" };
+        : { since: undefined, reason: "", identity: null };
       const contract = spec.schema ?? "discard";
       const known = await staging.knownFields(spec.table);
       const fields = new SchemaTracker(known?.codeVersion === spec.codeVersion ? known.known : undefined);
@@ -297,7 +305,12 @@ export function defineStagedAsset<T, R extends Record<string, unknown> = Record<
           const counts = await load.finish({
             complete: !spec.partitions && read.since === undefined,
             extractCursor: spec.incremental &&
-              { cursor: greatest, fullRead: read.since === undefined, codeVersion: spec.codeVersion },
+              {
+                cursor: greatest,
+                fullRead: read.since === undefined,
+                codeVersion: spec.codeVersion,
+                sourceIdentity: read.identity,
+              },
             knownFields: { known: fields.nextKnown(contract, read.since === undefined), codeVersion: spec.codeVersion },
           });
           span.setAttributes({
@@ -355,16 +368,26 @@ async function planRead<T, R>(
   ctx: MaterializeContext<R>,
   state: ExtractCursorState | undefined,
   stagedCount: () => Promise<number>,
-): Promise<{ since?: CursorValue; previous?: CursorValue; reason: string }> {
+): Promise<{ since?: CursorValue; previous?: CursorValue; reason: string; identity: string | null }> {
   const incremental = spec.incremental!;
-  if (!state || state.cursor === null) return { reason: "first read" };
+  // asked before the read, so a source replaced while it is read is read whole the next time
+  const identity = incremental.identity ? await incremental.identity(ctx) : null;
+  const whole = (reason: string) => ({ reason, identity });
+  if (!state || state.cursor === null) return whole("first read");
   if (state.codeVersion !== spec.codeVersion) {
-    return { reason: `code version changed (${state.codeVersion} → ${spec.codeVersion})` };
+    return whole(`code version changed (${state.codeVersion} → ${spec.codeVersion})`);
   }
-  if ((await ctx.runs()).some((run) => run.tags[fullRefreshTag] === "true")) return { reason: "full refresh" };
+  if ((await ctx.runs()).some((run) => run.tags[fullRefreshTag] === "true")) return whole("full refresh");
+  if (identity !== null && state.sourceIdentity !== null && identity !== state.sourceIdentity) {
+    ctx.log.warn(
+      { source: spec.source, identity, staged: state.sourceIdentity },
+      "the source was replaced since it was last read: reading it whole",
+    );
+    return whole(`the source was replaced (${state.sourceIdentity} → ${identity})`);
+  }
   const every = incremental.fullReadEveryMs;
   if (every !== undefined && (state.fullReadAt === null || Date.now() - state.fullReadAt.getTime() >= every)) {
-    return { reason: `last whole read ${state.fullReadAt?.toISOString() ?? "never"}: more than ${every} ms ago` };
+    return whole(`last whole read ${state.fullReadAt?.toISOString() ?? "never"}: more than ${every} ms ago`);
   }
   if (incremental.latest) {
     const latest = await incremental.latest(ctx);
@@ -380,7 +403,7 @@ async function planRead<T, R>(
         { source: spec.source, latest: cursorText(latest), staged: cursorText(state.cursor) },
         `the source's cursor moved backwards (${back}): reading it whole`,
       );
-      return { reason: `cursor moved backwards: ${back}` };
+      return whole(`cursor moved backwards: ${back}`);
     }
   }
   if (incremental.count) {
@@ -390,10 +413,10 @@ async function planRead<T, R>(
         { source: spec.source, records: now, staged },
         "the source has fewer records than staged: reading it whole",
       );
-      return { reason: `the source has fewer records than staged (${now} < ${staged}): some were deleted` };
+      return whole(`the source has fewer records than staged (${now} < ${staged}): some were deleted`);
     }
   }
-  return { since: minusLag(state.cursor, incremental.lag ?? 0), previous: state.cursor, reason: "" };
+  return { since: minusLag(state.cursor, incremental.lag ?? 0), previous: state.cursor, reason: "", identity };
 }
 
 /** A validated record with the raw record's `extra` fields beside the model's (which win on a clash). */

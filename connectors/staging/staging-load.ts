@@ -84,6 +84,8 @@ export class StagingLoad {
       fullRead: boolean;
       /** The staged asset's code version. */
       codeVersion: string;
+      /** What the source was when it was read (see `IncrementalSpec.identity`). */
+      sourceIdentity?: string | null;
     };
     /** The fields the source is known to have after this read (schema drift), recorded in the same transaction. */
     knownFields?: {
@@ -137,15 +139,17 @@ export class StagingLoad {
       }
       if (extractCursor) {
         await client.query(
-          `insert into staging.extract_cursors (table_name, cursor, full_read_at, code_version)
-           values ($1, $2, case when $3 then now() end, $4)
+          `insert into staging.extract_cursors (table_name, cursor, full_read_at, code_version, source_identity)
+           values ($1, $2, case when $3 then now() end, $4, $5)
            on conflict (table_name) do update set cursor = excluded.cursor, code_version = excluded.code_version,
-             full_read_at = coalesce(excluded.full_read_at, staging.extract_cursors.full_read_at), updated_at = now()`,
+             full_read_at = coalesce(excluded.full_read_at, staging.extract_cursors.full_read_at),
+             source_identity = excluded.source_identity, updated_at = now()`,
           [
             this.#name,
             extractCursor.cursor === null ? null : JSON.stringify(storeCursor(extractCursor.cursor)),
             extractCursor.fullRead,
             extractCursor.codeVersion,
+            extractCursor.sourceIdentity ?? null,
           ],
         );
       }

@@ -129,7 +129,7 @@ export class Staging {
   async extractCursor(name: string): Promise<ExtractCursorState | undefined> {
     await this.ensureTable(name);
     const { rows } = await this.#pool.query(
-      "select cursor, full_read_at, code_version from staging.extract_cursors where table_name = $1",
+      "select cursor, full_read_at, code_version, source_identity from staging.extract_cursors where table_name = $1",
       [name],
     );
     if (rows.length === 0) return undefined;
@@ -137,6 +137,7 @@ export class Staging {
       cursor: rows[0].cursor === null ? null : loadCursor(rows[0].cursor as StoredCursor),
       fullReadAt: rows[0].full_read_at,
       codeVersion: rows[0].code_version,
+      sourceIdentity: rows[0].source_identity,
     };
   }
 

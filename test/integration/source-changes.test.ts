@@ -62,6 +62,7 @@ function project(
   options: {
     incremental?: boolean;
     count?: boolean;
+    identity?: boolean;
     failObserve?: () => boolean;
     schema?: SchemaContract;
     allColumns?: boolean;
@@ -92,6 +93,9 @@ function project(
           (await shop.query(`select max(updated_at) as latest from ${table}`)).rows[0].latest,
         count: options.count
           ? async ({ resources: { shop } }) => Number((await shop.query(`select count(*) from ${table}`)).rows[0].count)
+          : undefined,
+        identity: options.identity
+          ? async ({ resources: { shop } }) => (await observeTable(shop, table, { identity: true })).identity!
           : undefined,
       }
       : undefined,
@@ -329,6 +333,38 @@ describe("incremental sources", () => {
     });
     expect(emptied.staged.counts).toMatchObject({ extracted: 0, removed: 5 });
     expect(await p.holds()).toEqual({ staged: [], nodes: [] });
+  });
+
+  it("reads the whole source when the table was made again, though its latest cursor and count do not show it", async () => {
+    const source = await sourceTable();
+    const fill = (names: string, rows: number) =>
+      source.sql(
+        `insert into items (item_id, name, updated_at)
+         select 'i' || g, '${names} ' || g, timestamptz '2026-01-01' + g * interval '1 minute' from generate_series(1, ${rows}) g`,
+      );
+    await fill("first", 20);
+    const p = project(source.table, { incremental: true, count: true, identity: true });
+    await p.run();
+    // Dropped and created again from other data (a regenerated sample, a table swapped in by a rename):
+    // the same latest updated_at, more rows, other contents in rows older than the lag.
+    await source.sql("drop table items");
+    await source.sql("create table items (item_id text primary key, name text, updated_at timestamptz not null)");
+    await fill("second", 25);
+    const replaced = await p.run();
+    expect(replaced.staged.metadata).toMatchObject({ read: "whole source" });
+    expect(String(replaced.staged.metadata.why)).toMatch(/^the source was replaced \(oid \d+ → oid \d+\)$/);
+    expect(replaced.staged.counts).toMatchObject({ extracted: 25, written: 25 });
+    expect(await p.holds()).toEqual(await wholeLoad(source.table));
+
+    // Without `identity`, the cursor and count see nothing wrong: the lag's few rows are all it reads.
+    const blind = project(source.table, { incremental: true, count: true });
+    await blind.run();
+    await source.sql("drop table items");
+    await source.sql("create table items (item_id text primary key, name text, updated_at timestamptz not null)");
+    await fill("third", 30);
+    const missed = await blind.run();
+    expect(missed.staged.metadata).toMatchObject({ read: "incremental" });
+    expect(missed.staged.counts.extracted).toBeLessThan(30);
   });
 });
 
