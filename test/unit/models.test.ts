@@ -82,6 +82,7 @@ const source = {
     quantity: "2",
     unit_price: "149.00",
     discount: "0,1",
+    updated_at: new Date("2026-03-01T14:00:00Z"),
   },
   review: {
     review_id: "R-01",
@@ -91,6 +92,7 @@ const source = {
     title: "Great",
     body: "  Quiet and comfortable.  ",
     created_at: "2026-03-05T10:00:00+01:00",
+    updated_at: new Date("2026-03-05T09:00:00Z"),
   },
   payment: {
     payment_id: "PAY-01",
@@ -107,6 +109,7 @@ const source = {
     tracking_number: "00340434161234567890",
     shipped_at: "02/03/2026",
     delivered_at: "",
+    updated_at: new Date("2026-03-02T10:00:00Z"),
   },
   company: {
     id: "1001",
@@ -272,6 +275,7 @@ describe("valid source records", () => {
         quantity: 2,
         unitPrice: 149,
         discount: 0.1,
+        updatedAt: "2026-03-01T14:00:00.000Z",
       },
       orderItemKey,
       "O-000001:2",
@@ -288,6 +292,7 @@ describe("valid source records", () => {
         title: "Great",
         body: "Quiet and comfortable.",
         createdAt: "2026-03-05T09:00:00.000Z",
+        updatedAt: "2026-03-05T09:00:00.000Z",
       },
       reviewKey,
       "R-01",
@@ -318,6 +323,7 @@ describe("valid source records", () => {
         trackingNumber: "00340434161234567890",
         shippedAt: "2026-03-02T00:00:00.000Z",
         deliveredAt: null,
+        updatedAt: "2026-03-02T10:00:00.000Z",
       },
       shipmentKey,
       "S-01",
