@@ -1,6 +1,13 @@
-import { extname } from "node:path";
-import { fileURLToPath } from "node:url";
-import { Worker } from "node:worker_threads";
+import { type FileHandle, open } from "node:fs/promises";
+import * as zlib from "node:zlib";
+import {
+  type AsyncBuffer,
+  type Compressors,
+  type FileMetaData,
+  parquetMetadataAsync,
+  parquetRead,
+  parquetSchema,
+} from "hyparquet";
 import {
   BadRow,
   type HandleBadRows,
@@ -9,7 +16,6 @@ import {
   SourceError,
   type YieldBadRows,
 } from "../bad-rows.ts";
-import type { DecoderInput, DecoderMessage } from "./decode-worker.ts";
 
 /**
  * A Parquet row keyed by column name, as plain JSON-able values: strings, numbers (INT64 too, as a string
@@ -33,9 +39,7 @@ export interface ParquetOptions {
 /**
  * Streams a Parquet file's rows (hyparquet, pure JavaScript): the footer first, then one row group at a
  * time, `batchSize` rows at a time, read through positioned reads of one file handle, so memory is bounded
- * by a row group's decoded columns, never the file. Decoding runs in a worker thread with a small young
- * generation (its garbage is collected often instead of growing the process's heap), one batch ahead of the
- * rows being consumed; a reader stopped early stops it. Snappy, gzip, Brotli and (where the runtime's zlib has it) Zstandard pages
+ * by a batch, never the file. Snappy, gzip, Brotli and (where the runtime's zlib has it) Zstandard pages
  * are read. A `.gz` file is not: Parquet compresses its pages itself, and its footer must be read first.
  *
  * A file that is incomplete is never a shorter success. A file whose footer cannot be read (truncated by
@@ -67,65 +71,160 @@ export function readParquet(
   return handleBadRows(readFile(path, options), options.onBadRow);
 }
 
-/**
- * The worker thread's young generation, in MiB. Decoding allocates fast: with Node's default (tens of MiB)
- * the heap grows well past what is live. Capping it costs the worker more frequent, short collections.
- */
-const decoderYoungGenerationMiB = 8;
-
-/** decode-worker.ts here, decode-worker.js in the published package: the same extension as this module. */
-const decoderUrl = new URL(`./decode-worker${extname(fileURLToPath(import.meta.url))}`, import.meta.url);
+const compressors: Compressors = {
+  GZIP: (input) => new Uint8Array(zlib.gunzipSync(input)),
+  BROTLI: (input) => new Uint8Array(zlib.brotliDecompressSync(input)),
+  ...("zstdDecompressSync" in zlib &&
+    { ZSTD: (input: Uint8Array) => new Uint8Array((zlib as unknown as ZstdZlib).zstdDecompressSync(input)) }),
+};
+type ZstdZlib = { zstdDecompressSync(input: Uint8Array): Buffer };
 
 async function* readFile(path: string, options: ParquetOptions): AsyncGenerator<ParquetRecord | BadRow> {
   const batchSize = options.batchSize ?? 10_000;
   if (!Number.isInteger(batchSize) || batchSize < 1) {
     throw new SourceError(`${path}: batchSize must be a positive integer, got ${batchSize}`);
   }
-  const parquet: DecoderInput = { path, columns: options.columns, batchSize };
-  const worker = new Worker(decoderUrl, {
-    workerData: { parquet },
-    resourceLimits: { maxYoungGenerationSizeMb: decoderYoungGenerationMiB },
-  });
-  // Only a request in flight keeps the process alive: a reader dropped without being closed leaves nothing running.
-  worker.unref();
-  const ask = () => {
-    const reply = nextMessage(path, worker);
-    reply.catch(() => {}); // awaited below, unless the reader stops first
-    return reply;
-  };
+  const handle = await open(path, "r");
   try {
-    let reply = ask();
-    for (;;) {
-      const message = await reply;
-      if ("end" in message) return;
-      if ("error" in message) throw rebuilt(message.error);
-      reply = ask(); // the next batch is decoded while this one is consumed
-      if ("bad" in message) yield new BadRow(path, message.bad.line, message.bad.reason, message.bad.raw);
-      else yield* message.rows;
+    const file = await fileBuffer(path, handle);
+    let metadata: FileMetaData;
+    try {
+      metadata = await parquetMetadataAsync(file);
+    } catch (error) {
+      yield new BadRow(
+        path,
+        1,
+        `not a complete Parquet file (truncated or corrupt: ${(error as Error).message}); none of its rows were read`,
+        `${file.byteLength} bytes`,
+      );
+      return;
+    }
+    const columns = checkColumns(path, metadata, options.columns);
+    const groups = metadata.row_groups.length;
+    let groupStart = 0;
+    for (const [g, group] of metadata.row_groups.entries()) {
+      const rows = Number(group.num_rows);
+      const indexed = group.columns.every((chunk) =>
+        (columns && !columns.includes(chunk.meta_data?.path_in_schema[0] ?? "")) ||
+        (chunk.offset_index_offset !== undefined && chunk.offset_index_length !== undefined)
+      );
+      // a read decodes its columns whole; rows are made from them `batchSize` at a time, as they are consumed
+      const step = indexed ? batchSize : rows;
+      for (let start = 0; start < rows; start += step) {
+        const rowStart = groupStart + start;
+        const rowEnd = groupStart + Math.min(start + step, rows);
+        let read: ColumnsRead;
+        try {
+          read = await readColumns(file, metadata, columns, rowStart, rowEnd, indexed);
+        } catch (error) {
+          yield new BadRow(
+            path,
+            rowStart + 1,
+            `row group ${g + 1} of ${groups} (rows ${groupStart + 1}–${groupStart + rows}) could not be read from row ${
+              rowStart + 1
+            }: ${(error as Error).message}`,
+            `row group ${g + 1}`,
+          );
+          break;
+        }
+        for (let from = rowStart; from < rowEnd; from += batchSize) {
+          yield* rowsOf(read, from, Math.min(from + batchSize, rowEnd));
+        }
+      }
+      groupStart += rows;
     }
   } finally {
-    await worker.terminate();
+    await handle.close();
   }
 }
 
-/** Asks the worker for its next message; rejects if it fails (out of memory, say) or exits instead. */
-function nextMessage(path: string, worker: Worker): Promise<DecoderMessage> {
-  return new Promise((resolve, reject) => {
-    const settle = () => {
-      worker.off("message", onMessage).off("error", onError).off("exit", onExit);
-      worker.unref();
-    };
-    const onMessage = (message: DecoderMessage) => (settle(), resolve(message));
-    const onError = (error: Error) => (settle(), reject(new SourceError(`${path}: decoding failed: ${error.message}`)));
-    const onExit = (code: number) => (settle(), reject(new SourceError(`${path}: the decoder exited (${code})`)));
-    worker.on("message", onMessage).on("error", onError).on("exit", onExit);
-    worker.ref();
-    worker.postMessage(null);
+/** A read's columns, each as its decoded values and the row its first value is. */
+type ColumnsRead = { name: string; values: ArrayLike<unknown>; first: number }[];
+
+/**
+ * Decodes the columns of rows `rowStart`–`rowEnd` of one row group without making rows of them: 100,000 row
+ * objects at once would outlive many yields and grow the old generation; a batch's worth die young.
+ */
+async function readColumns(
+  file: AsyncBuffer,
+  metadata: FileMetaData,
+  columns: string[] | undefined,
+  rowStart: number,
+  rowEnd: number,
+  useOffsetIndex: boolean,
+): Promise<ColumnsRead> {
+  const parts = new Map<string, { rowStart: number; columnData: ArrayLike<unknown> }[]>();
+  // useOffsetIndex: a narrowed read reads only the pages that hold its rows (parquetRead reads whole chunks unless told)
+  await parquetRead({
+    file,
+    metadata,
+    columns,
+    rowStart,
+    rowEnd,
+    compressors,
+    useOffsetIndex,
+    onChunk: ({ columnName, columnData, rowStart: first }) => {
+      const list = parts.get(columnName) ?? [];
+      list.push({ rowStart: first, columnData });
+      parts.set(columnName, list);
+    },
+  });
+  const names = columns ?? parquetSchema(metadata).children.map((child) => child.element.name);
+  return names.map((name) => {
+    const list = (parts.get(name) ?? []).sort((a, b) => a.rowStart - b.rowStart);
+    if (list.length === 1) return { name, values: list[0]!.columnData, first: list[0]!.rowStart };
+    const values: unknown[] = [];
+    for (const part of list) for (let i = 0; i < part.columnData.length; i++) values.push(part.columnData[i]);
+    return { name, values, first: list[0]?.rowStart ?? rowStart };
   });
 }
 
-/** The worker's error as it was thrown there: a `SourceError`, or a system error with its `code` (ENOENT…). */
-function rebuilt({ name, message, code }: { name: string; message: string; code?: string }): Error {
-  if (name === "SourceError") return new SourceError(message);
-  return Object.assign(new Error(message), { name, ...(code !== undefined && { code }) });
+function* rowsOf(read: ColumnsRead, from: number, to: number): Generator<ParquetRecord> {
+  for (let row = from; row < to; row++) {
+    const record: ParquetRecord = {};
+    for (const { name, values, first } of read) record[name] = plain(values[row - first]);
+    yield record;
+  }
+}
+
+/** hyparquet's AsyncBuffer over positioned reads of one handle: only the byte ranges asked for are read. */
+async function fileBuffer(path: string, handle: FileHandle): Promise<AsyncBuffer> {
+  const { size } = await handle.stat();
+  return {
+    byteLength: size,
+    async slice(start: number, end = size) {
+      const bytes = new Uint8Array(Math.max(end - start, 0));
+      const { bytesRead } = bytes.length === 0 ? { bytesRead: 0 } : await handle.read(bytes, 0, bytes.length, start);
+      if (bytesRead < bytes.length) {
+        throw new SourceError(`${path}: bytes ${start}–${end} asked for, the file ends at ${start + bytesRead}`);
+      }
+      return bytes.buffer;
+    },
+  };
+}
+
+function checkColumns(path: string, metadata: FileMetaData, columns: string[] | undefined): string[] | undefined {
+  if (!columns) return undefined;
+  const names = parquetSchema(metadata).children.map((child) => child.element.name);
+  const unknown = columns.filter((c) => !names.includes(c));
+  if (unknown.length > 0) {
+    throw new SourceError(
+      `${path}: no column ${unknown.map((c) => JSON.stringify(c)).join(", ")} (columns: ${names.join(", ")})`,
+    );
+  }
+  return columns;
+}
+
+function plain(value: unknown): unknown {
+  if (typeof value === "bigint") {
+    return value >= BigInt(Number.MIN_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER)
+      ? Number(value)
+      : String(value);
+  }
+  if (typeof value !== "object" || value === null || value instanceof Date) return value;
+  if (value instanceof Uint8Array) {
+    return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString("base64");
+  }
+  if (Array.isArray(value)) return value.map(plain);
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plain(v)]));
 }
