@@ -15,6 +15,7 @@ import { selectAssets } from "../engine/selection.ts";
 import { prepareDatabase } from "../engine/worker.ts";
 import { createPool, metadataDb } from "../resources/postgres.ts";
 import { settings } from "../resources/settings.ts";
+import { peakRssMiB } from "./peak-rss.ts";
 
 /** What the parent reads back: the run, its wall time and peak memory, and each materialisation. */
 export interface PipelineResult {
@@ -25,7 +26,7 @@ export interface PipelineResult {
   wallSeconds: number;
   /** CPU time (user and system) of this process during the run, in seconds: the engine's own work, without the servers'. */
   cpuSeconds: number;
-  /** process.resourceUsage().maxRSS at the end, in MiB (Linux reports KiB). */
+  /** Peak resident memory of this process at the end, in MiB (see peak-rss.ts). */
   peakRssMiB: number;
   /** When RSS, sampled every second, was highest, and which assets were running then. */
   rssPeak: { atSecond: number; rssMiB: number; running: string[] };
@@ -110,7 +111,7 @@ const result: PipelineResult = {
   error: run.error,
   wallSeconds,
   cpuSeconds: (cpu.user + cpu.system) / 1e6,
-  peakRssMiB: process.resourceUsage().maxRSS / 1024,
+  peakRssMiB: peakRssMiB(),
   rssPeak: {
     atSecond,
     rssMiB: peak.rss / 1024 / 1024,

@@ -522,7 +522,7 @@ export async function e2eBench(): Promise<BenchResult[]> {
         null,
         "MiB",
         "< 1024",
-        `maxRSS of the child process running '${graphAndStaging}'. Highest 1-s sample ${
+        `peak RSS (VmHWM) of the child process running '${graphAndStaging}'. Highest 1-s sample ${
           Math.round(main.rssPeak.rssMiB)
         } MiB at ${seconds(main.rssPeak.atSecond)}, while ${
           main.rssPeak.running.join(", ") || "no asset"
@@ -551,7 +551,7 @@ export async function e2eBench(): Promise<BenchResult[]> {
             null,
             "MiB",
             "< 1024",
-            `maxRSS of the child process running '${collections}'. Highest 1-s sample ${
+            `peak RSS (VmHWM) of the child process running '${collections}'. Highest 1-s sample ${
               Math.round(vectors.rssPeak.rssMiB)
             } MiB while ${vectors.rssPeak.running.join(", ")} ran; RSS/V8-heap per asset (MiB): ${hotSpots(vectors)}.`,
           ),

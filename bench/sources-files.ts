@@ -13,6 +13,7 @@ import { trackedShipment } from "../samples/generate/shipping/tracking.ts";
 import { feedStart, NAMESPACE, shipmentXml } from "../samples/generate/shipping/write-tracking.ts";
 import { LineFile } from "../samples/generate/sinks/line-file.ts";
 import { createWorld } from "../samples/generate/world.ts";
+import { peakRssMiB, pythonPeakRssMiB } from "./peak-rss.ts";
 import { type BenchResult, result } from "./report.ts";
 
 // Reading a large Parquet export and a large XML feed, ours against a reference reader of another maintained
@@ -68,21 +69,21 @@ function measureOurs(format: "parquet" | "xml", path: string, v8Flags: string[] 
 const smallYoungGeneration = ["--max-semi-space-size=2"];
 
 const pythonParquet = `
-import json, resource, sys, time
+import json, re, sys, time
 import pyarrow.parquet as pq
 start = time.perf_counter()
 records = 0
 for batch in pq.ParquetFile(sys.argv[1]).iter_batches(batch_size=10000):
     records += len(batch.to_pylist())
 print(json.dumps({"records": records, "seconds": time.perf_counter() - start,
-                  "maxRssMiB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                  "maxRssMiB": ${pythonPeakRssMiB}}))
 `;
 
 // lxml's streaming idiom: iterparse on the record's end, the record made a dict as readXml makes an object
 // (attributes and children by local name, repeated ones as lists, text), then the element and its
 // predecessors freed.
 const pythonXml = `
-import json, resource, sys, time
+import json, re, sys, time
 from lxml import etree
 def local(name):
     return name.rsplit("}", 1)[-1]
@@ -107,7 +108,7 @@ for _, el in etree.iterparse(sys.argv[1], events=("end",), tag="{${NAMESPACE}}sh
     while el.getprevious() is not None:
         del el.getparent()[0]
 print(json.dumps({"records": records, "seconds": time.perf_counter() - start,
-                  "maxRssMiB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                  "maxRssMiB": ${pythonPeakRssMiB}}))
 `;
 
 /** Writes `path` through `write` into a temporary name first, so an interrupted run leaves no half file behind. */
@@ -260,7 +261,7 @@ async function measure(format: string, path: string): Promise<void> {
     records += 1;
   }
   const seconds = (performance.now() - started) / 1000;
-  console.log(JSON.stringify({ records, seconds, maxRssMiB: process.resourceUsage().maxRSS / 1024 }));
+  console.log(JSON.stringify({ records, seconds, maxRssMiB: peakRssMiB() }));
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url) && process.argv[2] === "--measure") {
