@@ -235,7 +235,7 @@ export type RunStep = CamelCased<RunStepRow>;
 export type DeadLetter = CamelCased<DeadLetterRow>;
 
 /** What evaluated a tick: a schedule, a file sensor, an asset sensor, or the daemon's alerts (their failed evaluations). */
-export type InstigatorKind = "schedule" | "file-sensor" | "asset-sensor" | "alerts";
+export type InstigatorKind = "schedule" | "file-sensor" | "asset-sensor" | "stream-sensor" | "alerts";
 /** What a tick of a schedule or sensor came to. */
 export const tickStatuses = ["evaluated", "skipped", "requested", "failed"] as const;
 /** `evaluated`: looked, nothing to request yet (e.g. a file still being written); `skipped` says why in `reason`. */

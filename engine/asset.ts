@@ -74,6 +74,15 @@ export interface MaterializeContext<R> {
    */
   deadLetter(letter: DeadLetterInput): Promise<void>;
   /**
+   * Writes the dead letters recorded so far on `client`, a connection to the metadata store's database in
+   * a transaction of the asset's, so they commit with what it commits there or not at all (a stream asset
+   * moves its position in that transaction: a batch repeated after a crash must not dead-letter twice).
+   * Without it they are written when the materialisation succeeds.
+   */
+  commitDeadLettersWith(
+    client: { query(text: string, values: readonly unknown[]): Promise<{ rows: unknown[] }> },
+  ): Promise<void>;
+  /**
    * The runs this materialisation serves (one job can serve several that asked for the same asset
    * partition) with their tags: a file sensor's run carries `ingest/file`, the file that landed.
    */

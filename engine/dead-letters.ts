@@ -40,10 +40,32 @@ export class DeadLetterSink {
   }
 
   async flush(): Promise<void> {
-    if (this.#buffer.length === 0) return;
+    const insert = this.#takeBuffered();
+    if (!insert) return;
+    const inserted = await insert.execute();
+    this.#firstId ??= Number(inserted[0]!.id);
+  }
+
+  /**
+   * Writes what is buffered on `client`, a connection to the same database inside a transaction of the
+   * caller's: dead letters that must commit with the records they were read with (a stream's batch, whose
+   * position moves in that transaction), or not at all.
+   */
+  async flushOn(
+    client: { query(text: string, values: readonly unknown[]): Promise<{ rows: unknown[] }> },
+  ): Promise<void> {
+    const insert = this.#takeBuffered();
+    if (!insert) return;
+    const compiled = insert.compile();
+    const { rows } = await client.query(compiled.sql, compiled.parameters);
+    this.#firstId ??= Number((rows[0] as { id: string }).id);
+  }
+
+  #takeBuffered() {
+    if (this.#buffer.length === 0) return undefined;
     const batch = this.#buffer;
     this.#buffer = [];
-    const inserted = await this.#db
+    return this.#db
       .insertInto("ingest.dead_letters")
       .values(
         batch.map((d) => ({
@@ -58,9 +80,7 @@ export class DeadLetterSink {
           replayed_at: null,
         })),
       )
-      .returning("id")
-      .execute();
-    this.#firstId ??= Number(inserted[0]!.id);
+      .returning("id");
   }
 
   /**

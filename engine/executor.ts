@@ -125,6 +125,7 @@ async function execute(
       log,
       signal,
       deadLetter: (letter) => deadLetters.add(letter),
+      commitDeadLettersWith: (client) => deadLetters.flushOn(client),
       runs: async () =>
         (await db.selectFrom("ingest.runs").select(["id", "tags"]).where("id", "in", runIds).orderBy("created_at")
           .execute()).map((r) => ({ runId: r.id, tags: r.tags })),

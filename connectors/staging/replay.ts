@@ -5,6 +5,7 @@ import { type DeadLetterFilter, listDeadLetters, markReplayed, updateIssues } fr
 import { createRun } from "../../engine/run-queue.ts";
 import { issuesOf, type StagedAsset } from "./staged-asset.ts";
 import type { Staging } from "./staging.ts";
+import { isStreamAsset } from "../streams/stream-asset.ts";
 
 export interface ReplayResult {
   runId: string;
@@ -46,6 +47,7 @@ export async function replayDeadLetters(
       continue;
     }
     const passed: { sourceKey: string; record: unknown }[] = [];
+    // A stream asset's dead letters are events: folded into their records as a batch would, once.
     const replayedIds: number[] = [];
     for (const letter of group) {
       if (letter.reason === "unparseable") {
@@ -61,7 +63,8 @@ export async function replayDeadLetters(
         result.stillFailing += 1;
       }
     }
-    await staging.stage(asset.staged.table, passed, runId);
+    if (isStreamAsset(asset)) await asset.applyEvents(staging, passed.map((p) => p.record), runId);
+    else await staging.stage(asset.staged.table, passed, runId);
     await markReplayed(db, replayedIds);
     result.replayed += replayedIds.length;
   }

@@ -70,9 +70,14 @@ export class StagingLoad {
    * and with `complete` (the load was the source's whole content) staged records it did not contain
    * become tombstones. Tombstones every consumer has read past are purged.
    */
-  async finish({ complete, extractCursor, knownFields }: {
+  async finish({ complete, extractCursor, knownFields, within }: {
     /** The load was the source's whole content: staged records it lacks become tombstones. */
     complete: boolean;
+    /**
+     * More writes to commit with the records, on the load's connection inside its transaction (a stream's
+     * position and applied event ids, the batch's dead letters): they commit together or not at all.
+     */
+    within?: (client: pg.PoolClient) => Promise<void>;
     /**
      * For an incremental source: where its reads got to after this one (recorded in the same transaction
      * as the records, so it moves only when they commit), and whether this read was of the whole source.
@@ -160,6 +165,7 @@ export class StagingLoad {
           [this.#name, JSON.stringify(knownFields.known), knownFields.codeVersion],
         );
       }
+      await within?.(client);
       await client.query(
         `delete from ${t} where removed and version <= (
            select coalesce(min(c.position), 0) from staging.load_cursors c join staging.tables s on s.name = c.table_name and s.generation = c.generation

@@ -163,6 +163,58 @@ export class Staging {
     return load.finish({ complete: false });
   }
 
+  /** The staged records (tombstones aside) of the given source keys, by key. */
+  async recordsByKey<T>(name: string, keys: string[]): Promise<Map<string, T>> {
+    await this.ensureTable(name);
+    const { rows } = await this.#pool.query(
+      `select source_key, record from ${this.#table(name)} where not removed and source_key = any($1::text[])`,
+      [keys],
+    );
+    return new Map(rows.map((r) => [r.source_key as string, r.record as T]));
+  }
+
+  /** Where the stream staged in `stream` got to, by part (a Kafka partition): what its last batch committed. */
+  async streamPositions(stream: string): Promise<Map<string, string>> {
+    await this.#ensureSchema();
+    const { rows } = await this.#pool.query("select part, position from staging.stream_positions where stream = $1", [
+      stream,
+    ]);
+    return new Map(rows.map((r) => [r.part as string, r.position as string]));
+  }
+
+  /** Which of `eventIds` the stream `stream` has applied already. */
+  async appliedEvents(stream: string, eventIds: string[]): Promise<Set<string>> {
+    await this.#ensureSchema();
+    const { rows } = await this.#pool.query(
+      "select event_id from staging.stream_events where stream = $1 and event_id = any($2::text[])",
+      [stream, eventIds],
+    );
+    return new Set(rows.map((r) => r.event_id as string));
+  }
+
+  /**
+   * Runs `work` holding the stream's consumer lock: one batch of a stream is consumed at a time, whichever
+   * worker runs it, so reading its position and staging what follows cannot interleave with another.
+   */
+  async withStreamLock<T>(stream: string, work: () => Promise<T>): Promise<T> {
+    await this.#ensureSchema();
+    const client = await this.#pool.connect();
+    try {
+      await client.query("select pg_advisory_lock(hashtext('ingest-stream'), hashtext($1))", [stream]);
+    } catch (error) {
+      client.release(error as Error);
+      throw error;
+    }
+    try {
+      return await work();
+    } finally {
+      await client.query("select pg_advisory_unlock(hashtext('ingest-stream'), hashtext($1))", [stream]).then(
+        () => client.release(),
+        (error: Error) => client.release(error),
+      );
+    }
+  }
+
   /** How many records are staged in `name` (tombstones aside). */
   async count(name: string): Promise<number> {
     await this.ensureTable(name);

@@ -4,6 +4,7 @@ import { logger } from "../../resources/logger.ts";
 import { metrics } from "../../resources/metrics.ts";
 import { metadataDb } from "../../resources/postgres.ts";
 import { ResourcePool } from "../resource.ts";
+import { StreamSensorEvaluator } from "./stream-sensor-tick.ts";
 import { observeSources } from "../observations.ts";
 import { sourcesDir } from "../../resources/settings.ts";
 import { AlertEvaluator } from "../alerts/evaluator.ts";
@@ -82,11 +83,12 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const { schedules = [], sensors = [] } = graph.definitions;
   const evaluators: Evaluator[] = [
     ...schedules.map((s) => new ScheduleEvaluator(s, ctx)),
-    ...sensors.map((
-      s,
-    ) => (s.kind === "file-sensor"
-      ? new FileSensorEvaluator(s, ctx, landingFolder(s, options.sourcesDir ?? sourcesDir))
-      : new AssetSensorEvaluator(s, ctx))
+    ...sensors.map((s) =>
+      s.kind === "file-sensor"
+        ? new FileSensorEvaluator(s, ctx, landingFolder(s, options.sourcesDir ?? sourcesDir))
+        : s.kind === "stream-sensor"
+        ? new StreamSensorEvaluator(s, ctx, resources)
+        : new AssetSensorEvaluator(s, ctx)
     ),
     new AlertEvaluator(graph.definitions.alerts, ctx),
   ];

@@ -10,3 +10,5 @@ export type { Completeness, FileRule, FileSensorDefinition, FileSensorSpec, Land
 export { defineSchedule, dueTicks, nextTick } from "./schedule.ts";
 export type { CatchUp, ScheduleDefinition, ScheduleSpec } from "./schedule.ts";
 export { listTicks } from "./ticks.ts";
+export { defineStreamSensor } from "./stream-sensor.ts";
+export type { StreamSensorDefinition, StreamSensorSpec } from "./stream-sensor.ts";

@@ -3,7 +3,7 @@ import type { Definitions } from "../definitions.ts";
 /** A schedule or sensor of the definitions, as the UI's automation page lists it. */
 export interface InstigatorSummary {
   name: string;
-  kind: "schedule" | "file-sensor" | "asset-sensor";
+  kind: "schedule" | "file-sensor" | "asset-sensor" | "stream-sensor";
   description?: string;
   /** When it fires, in words: `0 2 * * * in Europe/Berlin`, `files *.csv in /data/landing`, `materialisations of group:ec`. */
   trigger: string;
@@ -28,6 +28,14 @@ export function summariseInstigators(definitions: Definitions): InstigatorSummar
         ...(s.description && { description: s.description }),
         trigger: `files ${s.files.map((f) => f.glob).join(", ")} in ${s.folder}`,
         select: s.files.map((f) => `${f.glob} → ${f.select}`).join("; "),
+      }
+      : s.kind === "stream-sensor"
+      ? {
+        name: s.name,
+        kind: s.kind,
+        ...(s.description && { description: s.description }),
+        trigger: `messages waiting in ${s.streams}`,
+        select: s.select ?? `${s.streams} and what is downstream`,
       }
       : {
         name: s.name,

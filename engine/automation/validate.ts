@@ -4,6 +4,7 @@ import type { AssetGraph } from "../asset-graph.ts";
 import { selectAssets } from "../selection.ts";
 import type { InstigatorDefinition } from "./instigator.ts";
 import { tickPartitioning } from "./schedule.ts";
+import { isStreamAsset } from "../../connectors/streams/stream-asset.ts";
 
 const instigatorName = /^[A-Za-z0-9_]+$/;
 
@@ -82,6 +83,15 @@ export function automationProblems(graph: AssetGraph, instigators: InstigatorDef
         select(instigator.select, "select");
         positive(instigator.intervalMs, "intervalMs");
         break;
+      case "stream-sensor": {
+        const streams = select(instigator.streams, "streams");
+        for (const key of streams ?? []) {
+          if (!isStreamAsset(graph.byKey.get(key))) problems.push(`${what}: '${key}' is not a stream asset`);
+        }
+        if (instigator.select !== undefined) select(instigator.select, "select");
+        positive(instigator.intervalMs, "intervalMs");
+        break;
+      }
     }
   }
   return problems;

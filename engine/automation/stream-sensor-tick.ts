@@ -1,0 +1,96 @@
+import { sql } from "kysely";
+import { isStreamAsset, type StreamAsset } from "../../connectors/streams/stream-asset.ts";
+import type { Staging } from "../../connectors/staging/staging.ts";
+import type { StreamLag } from "../../connectors/streams/stream.ts";
+import type { ResourcePool } from "../resource.ts";
+import { selectAssets } from "../selection.ts";
+import { type EvaluationContext, type Evaluator } from "./evaluation.ts";
+import { recordTick } from "./run-requests.ts";
+import type { StreamSensorDefinition } from "./stream-sensor.ts";
+
+/** How far behind a stream asset's consumption is, asked with the resources it reads with. */
+export async function streamLag(
+  asset: StreamAsset<unknown>,
+  resources: ResourcePool,
+  withAge: boolean,
+): Promise<StreamLag> {
+  const picked = await resources.pick(asset.resources);
+  const staging = picked.staging as Staging;
+  const positions = await staging.streamPositions(asset.staged.table);
+  return asset.stream.lag(picked, { stream: asset.staged.table, positions, withAge });
+}
+
+/**
+ * Evaluates a stream sensor: while a run it requested is still queued or running, it waits (that run takes
+ * what came meanwhile in its batch, or the next one does); otherwise it asks each stream how far behind it is
+ * and requests one run of those with messages waiting and of what is downstream of them. No cursor: the
+ * streams' positions, moved by the runs, are the state, and a leader daemon alone evaluates.
+ */
+export class StreamSensorEvaluator implements Evaluator {
+  readonly name: string;
+  readonly kind = "stream-sensor";
+  readonly #sensor: StreamSensorDefinition;
+  readonly #ctx: EvaluationContext;
+  readonly #resources: ResourcePool;
+  readonly #streams: StreamAsset<unknown>[];
+  readonly #select: Set<string> | undefined;
+  #next = Date.now();
+
+  constructor(sensor: StreamSensorDefinition, ctx: EvaluationContext, resources: ResourcePool) {
+    this.name = sensor.name;
+    this.#sensor = sensor;
+    this.#ctx = ctx;
+    this.#resources = resources;
+    this.#streams = [...selectAssets(ctx.graph, sensor.streams)].map((key) => ctx.graph.byKey.get(key)).filter(
+      isStreamAsset,
+    );
+    this.#select = sensor.select === undefined ? undefined : selectAssets(ctx.graph, sensor.select);
+  }
+
+  nextAt(): number {
+    return this.#next;
+  }
+
+  async evaluate(): Promise<void> {
+    this.#next = Date.now() + this.#sensor.intervalMs;
+    const { db, ticks, graph } = this.#ctx;
+    const tickTime = this.#ctx.clock.now();
+    const record = (status: "skipped" | "evaluated", reason: string) =>
+      ticks.record({ instigator: this.name, kind: "stream-sensor", tickTime, status, reason });
+    const busy = await sql<{ id: string }>`
+      (select id from ingest.runs where status in ('queued', 'running', 'canceling') and tags ->> 'ingest/instigator' = ${this.name} limit 1)
+      union all
+      (select run_id from ingest.run_requests where instigator = ${this.name} and status = 'pending' limit 1)`
+      .execute(db);
+    if (busy.rows.length > 0) return record("skipped", "waiting: its run is still consuming");
+    const lags = await Promise.all(this.#streams.map((s) => streamLag(s, this.#resources, false)));
+    const behind = this.#streams.filter((_, i) => lags[i]!.messages > 0).map((s) => s.key);
+    if (behind.length === 0) return record("skipped", "no messages waiting");
+    const downstream = selectAssets(graph, behind.map((key) => `${key}+`).join(" or "));
+    const keys = graph.order.filter((key) =>
+      behind.includes(key) || (downstream.has(key) && (this.#select?.has(key) ?? true))
+    );
+    const waiting = behind.map((key) => `${key}: ${lags[this.#streams.findIndex((s) => s.key === key)]!.messages}`);
+    const runIds = await db.transaction().execute((tx) =>
+      recordTick(
+        tx,
+        {
+          instigator: this.name,
+          kind: "stream-sensor",
+          tickTime,
+          status: "requested",
+          reason: `messages waiting (${waiting.join(", ")})`,
+          requests: [{
+            selection: keys.join(" "),
+            keys,
+            staleOnly: false,
+            tags: { ...this.#sensor.tags, "ingest/streams": behind.join(" ") },
+          }],
+        },
+        this.#ctx.daemon,
+      )
+    );
+    await ticks.interrupt(this.name);
+    if (runIds) await this.#ctx.submit(runIds);
+  }
+}
