@@ -4,6 +4,9 @@ import { describeDrift } from "../connectors/staging/schema-drift.ts";
 import { selectAssets } from "../engine/selection.ts";
 import { type AssetStatus, assetStatuses } from "../engine/status.ts";
 import { formatVersion } from "../engine/versions.ts";
+import { ResourcePool } from "../engine/resource.ts";
+import { isStreamAsset } from "../connectors/streams/stream-asset.ts";
+import { streamLag } from "../engine/automation/stream-sensor-tick.ts";
 import { globals, loadGraph, observeSelected, openMetadata, output } from "./context.ts";
 import { shortTime, table } from "./table.ts";
 
@@ -32,8 +35,9 @@ function statusRow(s: AssetStatus): string[] {
 }
 
 /** What is worth a line of its own under an asset: why it is stale, its freshness, a failure, failed checks. */
-function details(s: AssetStatus): string[] {
+function details(s: AssetStatus & { stream?: StreamStatus }): string[] {
   const lines = [...s.reasons];
+  if (s.stream) lines.push(describeLag(s.stream));
   if (s.observation?.error) lines.push(`observing its source failed: ${s.observation.error}`);
   if (s.lastMaterialization?.schemaDrift) lines.push(...describeDrift(s.lastMaterialization.schemaDrift));
   if (s.freshness) lines.push(`freshness ${s.freshness.reason}`);
@@ -49,6 +53,33 @@ function details(s: AssetStatus): string[] {
   return lines;
 }
 
+/** How far behind a stream asset's stream is, as `ingest status` shows and `--json` gives it. */
+interface StreamStatus {
+  /** The stream: `kafka:shop.order-events`. */
+  name: string;
+  /** Messages not yet consumed. */
+  messages?: number;
+  /** Age of the oldest of them (ms), when the broker says. */
+  oldestAgeMs?: number | null;
+  /** Why the broker could not be asked. */
+  error?: string;
+}
+
+function describeLag(s: StreamStatus): string {
+  if (s.error) return `stream ${s.name}: lag unknown (${s.error})`;
+  if (s.messages === 0) return `stream ${s.name}: consumed, nothing waiting`;
+  const age = s.oldestAgeMs == null ? "" : `, the oldest ${(s.oldestAgeMs / 1000).toFixed(1)} s old`;
+  return `stream ${s.name}: ${s.messages} messages waiting${age}`;
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer in ${ms / 1000} s`)), ms))),
+  ]).finally(() => clearTimeout(timer));
+}
+
 /** `ingest status [selection…]`. */
 export async function status(
   words: string[],
@@ -59,7 +90,18 @@ export async function status(
   const keys = selectAssets(graph, words.length > 0 ? words.join(" ") : "*");
   await using store = await openMetadata({ migrate: "if-behind" });
   if (options.observe) await observeSelected(store.db, graph, keys);
-  const statuses = await assetStatuses(store.db, graph, keys);
+  const statuses: (AssetStatus & { stream?: StreamStatus })[] = await assetStatuses(store.db, graph, keys);
+  const streams = [...keys].map((key) => graph.byKey.get(key)).filter(isStreamAsset);
+  if (streams.length > 0) {
+    await using resources = new ResourcePool(graph.definitions.resources);
+    await Promise.all(streams.map(async (asset) => {
+      const stream: StreamStatus = await withTimeout(streamLag(asset, resources, true), 5_000).then(
+        (lag) => ({ name: asset.stream.name, ...lag }),
+        (error: Error) => ({ name: asset.stream.name, error: error.message }),
+      );
+      for (const s of statuses) if (s.assetKey === asset.key) s.stream = stream;
+    }));
+  }
   output(command, statuses, () => {
     const rows: string[][] = [];
     const notes = new Map<number, string[]>();

@@ -59,6 +59,12 @@ function makeMetrics() {
       labelNames: ["instigator"] as const,
       registers: [registry],
     }),
+    streamLagMessages: new Gauge({
+      name: "ingest_stream_lag_messages",
+      help: "Messages sent to each stream asset's stream and not yet consumed, as its stream sensor last saw.",
+      labelNames: ["asset"] as const,
+      registers: [registry],
+    }),
     queueJobs: new Gauge({
       name: "ingest_queue_jobs",
       help: "Materialisation jobs in the queue by state (queued, scheduled, running, failed), read when scraped.",

@@ -34,6 +34,14 @@ export interface KafkaClient {
   close(): Promise<void>;
 }
 
+/** The client's "Unknown topic" error, alone or among the attempts of a retried request. */
+function isUnknownTopic(error: unknown): boolean {
+  if (typeof error !== "object" || error === null) return false;
+  const { message, errors } = error as { message?: unknown; errors?: unknown };
+  if (typeof message === "string" && message.startsWith("Unknown topic")) return true;
+  return Array.isArray(errors) && errors.some(isUnknownTopic);
+}
+
 /** Kafka's OFFSET_OUT_OF_RANGE: what a fetch from an offset the retention has deleted gets. */
 const offsetOutOfRange = 1;
 /** A record batch of transaction markers, not messages. */
@@ -54,7 +62,7 @@ export function openKafka(brokers: string[] = settings().kafka.brokers, clientId
 
   async function topicMetadata(topic: string) {
     try {
-      const metadata = await consumer.metadata({ topics: [topic], autocreateTopics: false });
+      const metadata = await consumer.metadata({ topics: [topic], autocreateTopics: false, retries: 1 });
       return metadata.topics.get(topic);
     } catch (error) {
       if (/unknown topic|UNKNOWN_TOPIC/i.test(String((error as Error).message) + JSON.stringify(error))) {

@@ -3,6 +3,7 @@ import { isStreamAsset, type StreamAsset } from "../../connectors/streams/stream
 import type { Staging } from "../../connectors/staging/staging.ts";
 import type { StreamLag } from "../../connectors/streams/stream.ts";
 import type { ResourcePool } from "../resource.ts";
+import { metrics } from "../../resources/metrics.ts";
 import { selectAssets } from "../selection.ts";
 import { type EvaluationContext, type Evaluator } from "./evaluation.ts";
 import { recordTick } from "./run-requests.ts";
@@ -64,6 +65,7 @@ export class StreamSensorEvaluator implements Evaluator {
       .execute(db);
     if (busy.rows.length > 0) return record("skipped", "waiting: its run is still consuming");
     const lags = await Promise.all(this.#streams.map((s) => streamLag(s, this.#resources, false)));
+    this.#streams.forEach((s, i) => metrics.streamLagMessages.set({ asset: s.key }, lags[i]!.messages));
     const behind = this.#streams.filter((_, i) => lags[i]!.messages > 0).map((s) => s.key);
     if (behind.length === 0) return record("skipped", "no messages waiting");
     const downstream = selectAssets(graph, behind.map((key) => `${key}+`).join(" or "));

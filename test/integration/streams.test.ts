@@ -1,24 +1,44 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { foldOrderStatus, OrderEvent, type OrderStatus } from "../../assets/ec/order-events.ts";
-import { connectNeo4j, defineNodeAsset } from "../../connectors/neo4j/index.ts";
+import { stockKey, StockUpdate } from "../../assets/ec/stock.ts";
+import { connectNeo4j, defineNodeAsset, runInBatches } from "../../connectors/neo4j/index.ts";
 import { Staging } from "../../connectors/staging/index.ts";
-import { defineStreamAsset, type KafkaClient, kafkaTopic, openKafka } from "../../connectors/streams/index.ts";
-import { buildAssetGraph } from "../../engine/asset-graph.ts";
+import {
+  defineStreamAsset,
+  isStreamAsset,
+  type KafkaClient,
+  openKafka,
+  RabbitMq,
+  rabbitmqQueue,
+  type StreamAsset,
+} from "../../connectors/streams/index.ts";
+import type { AssetGraph } from "../../engine/asset-graph.ts";
 import { streamLag } from "../../engine/automation/stream-sensor-tick.ts";
 import { listDeadLetters } from "../../engine/dead-letters.ts";
+import { assetGraphOf, defineDefinitions } from "../../engine/definitions.ts";
 import { defineResource, ResourcePool } from "../../engine/resource.ts";
 import { createPool } from "../../resources/postgres.ts";
 import { settings } from "../../resources/settings.ts";
+import { startThrowawayKafka } from "../../stack/kafka.ts";
+import { startThrowawayRabbitmq } from "../../stack/rabbitmq.ts";
+import {
+  asSent,
+  expectedStates,
+  orderLifecycles,
+  orderStreamDefinitions,
+  produceAll,
+  seeded,
+} from "../stream-project.ts";
 import { connect, materialize } from "../support.ts";
 
 /**
- * Stream assets against the stack's real Kafka: events come out of order, twice and malformed, in
- * micro-batches; the graph ends equal to what one clean consumption of the same events gives, and the
- * counts reconcile, batch by batch.
+ * Stream assets against real brokers (the stack's Kafka and RabbitMQ, and throwaway ones to kill): events
+ * come out of order, twice and malformed, in micro-batches; the graph ends equal to what one clean
+ * consumption of the same events gives, and the counts reconcile, batch by batch.
  */
 let env: Awaited<ReturnType<typeof connect>>;
 let kafka: KafkaClient;
+const labels: string[] = [];
 
 beforeAll(async () => {
   env = await connect();
@@ -26,189 +46,227 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await kafka?.close();
-  await env?.close();
+  if (env) {
+    for (const label of labels) {
+      await runInBatches(env.neo4j, `MATCH (n:${label}) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 5000 ROWS`);
+    }
+    await env.close();
+  }
 });
 
-/** A seeded generator, so a failure can be replayed. */
-function random(seed: number) {
-  let s = seed >>> 0;
-  return () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32);
-}
-
-/** The lifecycle events of `n` orders (some only placed or paid), in time order. */
-function orderLifecycles(n: number, rand: () => number): OrderEvent[] {
-  const events: OrderEvent[] = [];
-  const t0 = Date.parse("2026-11-01T00:00:00Z");
-  for (let i = 0; i < n; i++) {
-    const orderId = `o${String(i).padStart(5, "0")}`;
-    const at = (minutes: number) => new Date(t0 + i * 60_000 + minutes * 60_000).toISOString();
-    events.push({
-      eventId: `${orderId}-placed`,
-      type: "order.placed",
-      orderId,
-      occurredAt: at(0),
-      customerId: `c${i % 17}`,
-      total: 10 + (i % 50),
-      currency: "EUR",
-    });
-    const stage = rand();
-    if (stage > 0.2) {
-      events.push({ eventId: `${orderId}-paid`, type: "order.paid", orderId, occurredAt: at(5), paymentId: `p${i}` });
-    }
-    if (stage > 0.5) {
-      events.push({
-        eventId: `${orderId}-shipped`,
-        type: "order.shipped",
-        orderId,
-        occurredAt: at(60),
-        carrier: "DHL",
-        trackingNumber: `T${i}`,
-      });
-    }
-  }
-  return events;
-}
-
-/** The messages a real producer sends: shuffled (out of order), about 5% twice, and `malformed` bad ones. */
-function asSent(events: OrderEvent[], rand: () => number, malformed: string[]): string[] {
-  const sent = events.flatMap((e) => (rand() < 0.05 ? [e, e] : [e])).map((e) => JSON.stringify(e));
-  for (let i = sent.length - 1; i > 0; i--) {
-    const j = Math.floor(rand() * (i + 1));
-    [sent[i], sent[j]] = [sent[j]!, sent[i]!];
-  }
-  for (const [i, bad] of malformed.entries()) {
-    sent.splice(Math.floor((i + 1) * sent.length / (malformed.length + 1)), 0, bad);
-  }
-  return sent;
-}
-
-/** A project of its own: the order events of `topic` staged in a table of its own, as nodes of a label of its own. */
-function project(topic: string, maxMessages: number) {
-  const id = randomUUID().slice(0, 8);
-  const label = `StreamOrder_${id}`;
-  const events = defineStreamAsset<OrderEvent, OrderStatus, { kafka: KafkaClient }>({
-    key: `stream_${id}/order_events`,
-    codeVersion: "1",
-    table: `stream_${id}_order_events`,
-    stream: kafkaTopic({ topic }),
-    model: OrderEvent,
-    eventId: (e) => e.eventId,
-    sourceKey: (e) => e.orderId,
-    rawKey: (raw) => raw.orderId,
-    fold: foldOrderStatus,
-    batch: { maxMessages, maxWaitMs: 50 },
-  });
-  const nodes = defineNodeAsset<OrderStatus>({
-    key: `stream_${id}/OrderStatus`,
-    codeVersion: "1",
-    label,
-    keyProperty: "orderId",
-    from: events,
-    properties: ({ eventIds: _, ...status }) => status,
-  });
-  const graph = buildAssetGraph({
-    assets: [events, nodes],
-    resources: {
-      staging: defineResource({
-        setup: () => new Staging(createPool(settings().databaseUrl)),
-        teardown: (s) => s.close(),
-      }),
-      kafka: defineResource({ setup: () => openKafka(), teardown: (k) => k.close() }),
-      neo4j: defineResource({ setup: () => connectNeo4j(), teardown: (d) => d.close() }),
-    },
-  });
-
-  /** Materialises the project until its stream is consumed; the stream asset's counts of every batch. */
-  async function consume(): Promise<Record<string, number>[]> {
-    const batches: Record<string, number>[] = [];
-    const resources = new ResourcePool(graph.definitions.resources);
-    try {
+/** A consumer of a stream: materialises the graph until the stream is consumed, keeping each batch's counts. */
+function consumer(graph: AssetGraph, stream: StreamAsset<unknown>, label: string, keyProperty: string) {
+  labels.push(label);
+  return {
+    async consume(): Promise<Record<string, number>[]> {
+      const batches: Record<string, number>[] = [];
+      await using resources = new ResourcePool(graph.definitions.resources);
       for (let round = 0; round < 200; round++) {
         const { run } = await materialize(env.pool, graph);
         expect(run.status).toBe("succeeded");
         const { rows } = await env.pool.query(
           "select counts from ingest.materializations where run_id = $1 and asset_key = $2",
-          [run.id, events.key],
+          [run.id, stream.key],
         );
         batches.push(rows[0].counts);
-        if ((await streamLag(events, resources, false)).messages === 0) return batches;
+        if ((await streamLag(stream, resources, false)).messages === 0) return batches;
       }
       throw new Error("the stream was not consumed in 200 batches");
-    } finally {
-      await resources.close();
-    }
-  }
-
-  /** The nodes, by order id, without lineage properties (`ingest…`). */
-  async function nodesNow(): Promise<Record<string, Record<string, unknown>>> {
-    const { records } = await env.neo4j.executeQuery(`MATCH (n:${label}) RETURN n ORDER BY n.orderId`);
-    return Object.fromEntries(records.map((r) => {
-      const props = Object.fromEntries(
-        Object.entries(r.get("n").properties as Record<string, unknown>).filter(([k]) => !k.startsWith("ingest")),
-      );
-      return [props.orderId as string, props];
-    }));
-  }
-
-  return { events, graph, label, consume, nodesNow };
+    },
+    /** The nodes by key, without lineage properties (`ingest…`). */
+    async nodes(): Promise<Record<string, Record<string, unknown>>> {
+      const { records } = await env.neo4j.executeQuery(`MATCH (n:${label}) RETURN n`);
+      return Object.fromEntries(records.map((r) => {
+        const props = Object.fromEntries(
+          Object.entries(r.get("n").properties as Record<string, unknown>).filter(([k]) => !k.startsWith("ingest")),
+        );
+        return [props[keyProperty] as string, props];
+      }));
+    },
+  };
 }
 
-/** The final state of each order: its events folded in time order, each once. */
-function expectedStates(events: OrderEvent[]): Map<string, OrderStatus> {
-  const states = new Map<string, OrderStatus>();
-  for (const e of events) states.set(e.orderId, foldOrderStatus(states.get(e.orderId), e));
-  return states;
+/** The order-events project of `stream-project.ts` as a consumer. */
+function orderConsumer(topic: string, options: { maxMessages: number; brokers?: string[] }) {
+  const prefix = `so${randomUUID().slice(0, 8)}`;
+  const graph = assetGraphOf(orderStreamDefinitions(prefix, topic, options));
+  const stream = graph.byKey.get(`${prefix}/order_events`) as StreamAsset<unknown>;
+  return { prefix, graph, stream, ...consumer(graph, stream, `StreamOrder_${prefix}`, "orderId") };
 }
+
+const total = (batches: Record<string, number>[], name: string) => batches.reduce((sum, c) => sum + (c[name] ?? 0), 0);
 
 describe("a Kafka stream asset", () => {
   it("ends in the state of one clean consumption, whatever the order, duplicates and malformed messages", async () => {
     const topic = `test.orders.${randomUUID().slice(0, 8)}`;
-    const rand = random(16);
+    const rand = seeded(16);
     const events = orderLifecycles(300, rand);
     const malformed = [
       "{not json",
-      JSON.stringify({ eventId: "x1", type: "order.paid", orderId: "o00001" }),
+      JSON.stringify({ eventId: "x1", type: "order.paid", orderId: "o000001" }),
       "\u0000\u00ff",
     ];
     const sent = asSent(events, rand, malformed);
     // Sent in a few bursts, consumed in batches of 70 as they come.
-    const live = project(topic, 70);
+    const live = orderConsumer(topic, { maxMessages: 70 });
     const batches: Record<string, number>[] = [];
     for (let i = 0; i < sent.length; i += 250) {
-      await kafka.produce(topic, sent.slice(i, i + 250).map((value) => ({ value })));
+      await produceAll(kafka, topic, sent.slice(i, i + 250));
       batches.push(...(await live.consume()));
     }
     expect(batches.length).toBeGreaterThan(5);
 
     // Counts reconcile batch by batch, and in all: every message consumed is loaded, dead-lettered or a duplicate.
-    const total = (name: string) => batches.reduce((sum, c) => sum + (c[name] ?? 0), 0);
     for (const c of batches) expect(c.extracted).toBe(c.loaded! + c.deadLettered! + c.deduplicated!);
-    expect(total("extracted")).toBe(sent.length);
-    expect(total("loaded")).toBe(events.length);
-    expect(total("deadLettered")).toBe(malformed.length);
-    expect(total("deduplicated")).toBe(sent.length - events.length - malformed.length);
-    const letters = await listDeadLetters(env.db, { assetKey: live.events.key });
+    expect(total(batches, "extracted")).toBe(sent.length);
+    expect(total(batches, "loaded")).toBe(events.length);
+    expect(total(batches, "deadLettered")).toBe(malformed.length);
+    expect(total(batches, "deduplicated")).toBe(sent.length - events.length - malformed.length);
+    const letters = await listDeadLetters(env.db, { assetKey: live.stream.key });
     expect(letters.map((l) => l.reason).sort()).toEqual(["invalid", "unparseable", "unparseable"]);
-    expect(letters.find((l) => l.reason === "invalid")!.sourceKey).toBe("o00001");
+    expect(letters.find((l) => l.reason === "invalid")!.sourceKey).toBe("o000001");
 
     // The graph: each order's final state, whatever order its events came in.
     const expected = expectedStates(events);
-    const nodes = await live.nodesNow();
+    const nodes = await live.nodes();
     expect(Object.keys(nodes)).toHaveLength(expected.size);
-    for (const [orderId, state] of expected) {
-      const { eventIds: _, ...props } = state;
-      expect(nodes[orderId]).toEqual(props);
-    }
-    const shippedBeforePaid = [...expected.values()].filter((s) => s.status === "shipped");
-    expect(shippedBeforePaid.length).toBeGreaterThan(50);
+    for (const [orderId, state] of expected) expect(nodes[orderId]).toEqual(state);
+    expect([...expected.values()].filter((s) => s.status === "shipped").length).toBeGreaterThan(50);
 
     // A clean consumption of the same topic, in one batch, gives the same graph.
-    const clean = project(topic, 100_000);
+    const clean = orderConsumer(topic, { maxMessages: 100_000 });
     await clean.consume();
-    expect(await clean.nodesNow()).toEqual(nodes);
+    expect(await clean.nodes()).toEqual(nodes);
 
     // Nothing new: a batch reads nothing and writes nothing.
-    const again = await live.consume();
-    expect(again).toEqual([expect.objectContaining({ extracted: 0, loaded: 0, written: 0 })]);
+    expect(await live.consume()).toEqual([expect.objectContaining({ extracted: 0, loaded: 0, written: 0 })]);
+  });
+
+  it("rides out a broker killed with SIGKILL and restarted: nothing lost, nothing doubled", async () => {
+    const broker = await startThrowawayKafka();
+    const client = openKafka(broker.brokers);
+    try {
+      const topic = "orders.killed";
+      const rand = seeded(7);
+      const events = orderLifecycles(400, rand);
+      const sent = asSent(events, rand);
+      const half = Math.floor(sent.length / 2);
+      await produceAll(client, topic, sent.slice(0, half));
+      const live = orderConsumer(topic, { maxMessages: 150, brokers: broker.brokers });
+      await live.consume();
+
+      broker.kill();
+      // While the broker is down, a run fails, and says why; nothing is staged from it.
+      const { run } = await materialize(env.pool, live.graph, [live.stream.key], { tags: {} });
+      expect(run.status).toBe("failed");
+      await broker.restart();
+      await produceAll(client, topic, sent.slice(half));
+      await live.consume();
+
+      const expected = expectedStates(events);
+      const nodes = await live.nodes();
+      expect(Object.keys(nodes).sort()).toEqual([...expected.keys()].sort());
+      for (const [orderId, state] of expected) expect(nodes[orderId]).toEqual(state);
+      const applied = await env.pool.query("select count(*)::int as n from staging.stream_events where stream = $1", [
+        `${live.prefix}_order_events`,
+      ]);
+      expect(applied.rows[0].n).toBe(events.length);
+    } finally {
+      await client.close();
+      await broker.stop();
+    }
+  });
+});
+
+/** Stock updates from a RabbitMQ queue into a project of its own. */
+function stockConsumer(queue: string, url: string, maxMessages: number) {
+  const prefix = `ss${randomUUID().slice(0, 8)}`;
+  const label = `StreamStock_${prefix}`;
+  const updates = defineStreamAsset<StockUpdate, StockUpdate, { rabbitmq: RabbitMq }>({
+    key: `${prefix}/stock_updates`,
+    codeVersion: "1",
+    table: `${prefix}_stock_updates`,
+    stream: rabbitmqQueue({ queue }),
+    model: StockUpdate,
+    eventId: (s) => s.eventId,
+    sourceKey: stockKey,
+    rawKey: (raw) => raw.sku,
+    updatedAt: (s) => s.occurredAt,
+    batch: { maxMessages, maxWaitMs: 100 },
+  });
+  const nodes = defineNodeAsset<StockUpdate>({
+    key: `${prefix}/StockLevel`,
+    codeVersion: "1",
+    label,
+    keyProperty: "stockKey",
+    from: updates,
+    properties: ({ eventId: _, ...s }) => ({ stockKey: stockKey(s as StockUpdate), ...s }),
+  });
+  const graph = assetGraphOf(defineDefinitions({
+    assets: [updates, nodes],
+    resources: {
+      staging: defineResource({
+        setup: () => new Staging(createPool(settings().databaseUrl)),
+        teardown: (s) => s.close(),
+      }),
+      rabbitmq: defineResource({ setup: () => new RabbitMq(url), teardown: (r) => r.close() }),
+      neo4j: defineResource({ setup: () => connectNeo4j(), teardown: (d) => d.close() }),
+    },
+  }));
+  expect(isStreamAsset(updates)).toBe(true);
+  return { prefix, graph, stream: updates, ...consumer(graph, updates, label, "stockKey") };
+}
+
+/** Stock updates of `skus` skus in 2 warehouses, `per` each, in time order. */
+function stockUpdates(skus: number, per: number): StockUpdate[] {
+  const t0 = Date.parse("2026-11-02T00:00:00Z");
+  return Array.from({ length: skus * 2 * per }, (_, i) => {
+    const sku = `SKU-${i % skus}`;
+    const warehouse = `W${Math.floor(i / skus) % 2}`;
+    return {
+      eventId: `s${i}`,
+      sku,
+      warehouse,
+      onHand: (i * 7) % 50,
+      occurredAt: new Date(t0 + i * 1000).toISOString(),
+    };
+  });
+}
+
+describe("a RabbitMQ stream asset", () => {
+  it("keeps the latest update of each key whatever the order, and a broker killed mid-stream loses nothing", async () => {
+    const broker = await startThrowawayRabbitmq();
+    const rabbit = new RabbitMq(broker.url);
+    try {
+      const queue = "inventory.killed";
+      const updates = stockUpdates(60, 5);
+      const rand = seeded(3);
+      const sent = asSent(updates as never[], rand, ["[1,2", JSON.stringify({ eventId: "bad", sku: "SKU-1" })]);
+      await rabbit.publish(queue, sent.slice(0, 300));
+      const live = stockConsumer(queue, broker.url, 80);
+      const first = await live.consume();
+      expect(total(first, "extracted")).toBe(300);
+
+      // Killed with messages waiting and a connection open: the worker's next batch fails, the one after reconnects.
+      await rabbit.publish(queue, sent.slice(300, 500));
+      broker.kill();
+      await broker.restart();
+      await rabbit.publish(queue, sent.slice(500));
+      const rest = await live.consume();
+      const batches = [...first, ...rest];
+      for (const c of batches) expect(c.extracted).toBe(c.loaded! + c.deadLettered! + c.deduplicated!);
+      expect(total(batches, "extracted")).toBe(sent.length);
+      expect(total(batches, "deadLettered")).toBe(2);
+
+      // The latest update of each sku and warehouse, by its own time.
+      const latest = new Map<string, StockUpdate>();
+      for (const u of updates) latest.set(stockKey(u), u);
+      const nodes = await live.nodes();
+      expect(Object.keys(nodes).sort()).toEqual([...latest.keys()].sort());
+      for (const [key, { eventId: _, ...u }] of latest) expect(nodes[key]).toEqual({ stockKey: key, ...u });
+    } finally {
+      await rabbit.close();
+      await broker.stop();
+    }
   });
 });
