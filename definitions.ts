@@ -10,6 +10,9 @@ import * as analytics from "./assets/ec/analytics.ts";
 import * as tracking from "./assets/ec/tracking.ts";
 import * as variants from "./assets/ec/variants.ts";
 import * as webSessions from "./assets/ec/web-sessions.ts";
+import * as orderEvents from "./assets/ec/order-events.ts";
+import * as stock from "./assets/ec/stock.ts";
+import * as liveMessages from "./assets/chat/live-messages.ts";
 import { persons } from "./assets/people/persons.ts";
 import type { AssetDefinition } from "./engine/asset.ts";
 import { defineDefinitions } from "./engine/definitions.ts";
@@ -26,6 +29,7 @@ import { chatResource } from "./connectors/chat-api/index.ts";
 import { shopGraphqlResource } from "./connectors/graphql/index.ts";
 import { paymentsResource } from "./connectors/payments-api/index.ts";
 import { stagingResource } from "./connectors/staging/index.ts";
+import { kafkaResource, rabbitmqResource, webhookDeliveriesResource } from "./connectors/streams/index.ts";
 import { schedules } from "./schedules/index.ts";
 import { sensors } from "./sensors/index.ts";
 
@@ -49,6 +53,9 @@ export default defineDefinitions({
       accounts,
       sales,
       support,
+      orderEvents,
+      stock,
+      liveMessages,
     ),
     persons,
     dailySales,
@@ -65,6 +72,11 @@ export default defineDefinitions({
     // The product catalogue and web sessions (MONGODB_URL, else the local stack's FerretDB).
     catalog: mongoResource(),
     staging: stagingResource(),
+    // The real-time sources: KAFKA_BROKERS and RABBITMQ_URL, else the local stack's brokers.
+    kafka: kafkaResource(),
+    rabbitmq: rabbitmqResource(),
+    // What `ingest webhooks` stored (the chat service's deliveries), in the framework's database.
+    webhookDeliveries: webhookDeliveriesResource(),
     neo4j: neo4jResource(),
     chroma: chromaResource(),
     embedder: embedderResource(),

@@ -48,6 +48,15 @@ export type { PartitionsDefinition, TimeWindowPartitions } from "./engine/partit
 
 // Asset kinds: staged sources, and the Neo4j labels, relationships and Chroma collections built from them.
 export { defineStagedAsset } from "./connectors/staging/index.ts";
+export { defineStreamAsset, isStreamAsset } from "./connectors/streams/index.ts";
+export type {
+  StreamAsset,
+  StreamAssetSpec,
+  StreamBatch,
+  StreamLag,
+  StreamMessage,
+  StreamSource,
+} from "./connectors/streams/index.ts";
 export type {
   CursorValue,
   ExtractContext,
@@ -137,6 +146,7 @@ export {
   defineAssetSensor,
   defineFileSensor,
   defineSchedule,
+  defineStreamSensor,
   listTicks,
   startDaemon,
 } from "./engine/automation/index.ts";
@@ -156,6 +166,8 @@ export type {
   ScheduleDefinition,
   ScheduleSpec,
   SensorDefinition,
+  StreamSensorDefinition,
+  StreamSensorSpec,
 } from "./engine/automation/index.ts";
 
 // Alerts: incidents the daemon opens, where it sends them, and how a receiver checks a webhook is genuine.
@@ -168,6 +180,26 @@ export type {
   Incident,
   WebhookChannelConfig,
 } from "./engine/alerts/index.ts";
+
+// Webhooks: sources that push deliveries, the receiver that stores them (`ingest webhooks`), and where they wait.
+export {
+  defineWebhookSource,
+  type DeliveryLag,
+  type NewDelivery,
+  type RejectionCount,
+  type RejectionReason,
+  serveWebhooks,
+  type ServeWebhooksOptions,
+  signDelivery,
+  type StoredDelivery,
+  webhookApp,
+  type WebhookAppOptions,
+  WebhookDeliveries,
+  type WebhookScheme,
+  type WebhookServer,
+  type WebhookSource,
+  type WebhookSourceSpec,
+} from "./connectors/webhooks/index.ts";
 
 // Resources: ready constructors for what the asset kinds need, and the clients behind them.
 export {
@@ -184,6 +216,22 @@ export {
 // depending on neo4j-driver itself; its documentation is neo4j-driver's.
 export { connectNeo4j, type Driver, neo4jKind, neo4jResource } from "./connectors/neo4j/index.ts";
 export { Staging, stagingKind, stagingResource } from "./connectors/staging/index.ts";
+export {
+  type KafkaClient,
+  kafkaKind,
+  type KafkaMessage,
+  kafkaResource,
+  kafkaTopic,
+  openKafka,
+  RabbitMq,
+  rabbitmqKind,
+  rabbitmqQueue,
+  rabbitmqResource,
+  webhookDeliveries,
+  webhookDeliveriesKind,
+  webhookDeliveriesResource,
+  writePositions,
+} from "./connectors/streams/index.ts";
 export type { LoadCursor, PendingRecord, StageCounts, StagedRecord, StagingLoad } from "./connectors/staging/index.ts";
 export { postgresResource, readTable, type ReadTableOptions } from "./connectors/postgres/index.ts";
 // `mysql` is mysql2's promise API (its namespace and types), for `mysql.Pool`; its documentation is mysql2's.
@@ -202,7 +250,7 @@ export type { Embedder, EmbedderOptions, EmbeddingDtype } from "./resources/embe
 export { embedderKind, embedderResource, loadEmbedder } from "./resources/embedder-resource.ts";
 // `pg` is node-postgres itself (its namespace and types), for `pg.Pool`; its documentation is node-postgres's.
 export { createPool, metadataDb, type pg } from "./resources/postgres.ts";
-export { settings } from "./resources/settings.ts";
+export { envSecret, settings } from "./resources/settings.ts";
 export type { Neo4jSettings, Settings } from "./resources/settings.ts";
 export type { Logger } from "./resources/logger.ts";
 

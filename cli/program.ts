@@ -270,6 +270,32 @@ program
   .action(lazy(() => import("./ui.ts"), (m) => m.ui));
 
 program
+  .command("webhooks")
+  .description(
+    "receive the project's webhook deliveries (POST /webhooks/<source>), checking signatures and storing each in Postgres before answering",
+  )
+  .option(
+    "-p, --port <port>",
+    "the port (default: INGEST_WEBHOOKS_PORT, else 58084; 0 picks a free one)",
+    wholeNumber(0, 65535),
+    localPorts.webhooks,
+  )
+  .option("--host <address>", "the address to bind", "127.0.0.1")
+  .action(lazy(() => import("./webhooks.ts"), (m) => m.webhooks));
+
+program
+  .command("produce")
+  .description(
+    "send the sample real-time sources: order events to Kafka, stock updates to RabbitMQ and chat deliveries to `ingest webhooks`, out of order, some twice, some malformed or badly signed",
+  )
+  .option("-r, --rate <n>", "messages per second", wholeNumber(1), 200)
+  .option("-n, --count <n>", "how many messages in all", wholeNumber(1), 2_000)
+  .option("--seed <seed>", "the same count and seed give the same messages", wholeNumber(0), 42)
+  .option("--webhooks <url>", "the webhook receiver", `http://127.0.0.1:${localPorts.webhooks}`)
+  .option("--streams <list>", "which of orders, stock and chat to send", "orders,stock,chat")
+  .action(lazy(() => import("./produce.ts"), (m) => m.produce));
+
+program
   .command("daemon")
   .description(
     "run the schedules and sensors, recording every tick (run as many as you like: one leads, the others stand by)",

@@ -80,7 +80,10 @@ export interface MaterializeContext<R> {
    * Without it they are written when the materialisation succeeds.
    */
   commitDeadLettersWith(
-    client: { query(text: string, values: readonly unknown[]): Promise<{ rows: unknown[] }> },
+    client: {
+      /** Runs a statement with its `$1`, `$2`… values in the transaction: a `pg.PoolClient` has it. */
+      query(text: string, values: readonly unknown[]): Promise<{ rows: unknown[] }>;
+    },
   ): Promise<void>;
   /**
    * The runs this materialisation serves (one job can serve several that asked for the same asset

@@ -1,3 +1,4 @@
+import type { WebhookSource } from "../connectors/webhooks/source.ts";
 import { alertProblems, type AlertsConfig } from "./alerts/config.ts";
 import { type AssetDefinition, DefinitionError } from "./asset.ts";
 import { type AssetGraph, buildAssetGraph, type GraphInput } from "./asset-graph.ts";
@@ -22,6 +23,11 @@ export interface Definitions extends GraphInput {
    * channels (`INGEST_ALERT_WEBHOOK_URL`, `INGEST_ALERT_SMTP_URL`, …).
    */
   alerts?: AlertsConfig;
+  /**
+   * The webhook sources `ingest webhooks` serves, each at `POST /webhooks/<name>`, storing what they deliver
+   * for stream assets to read; see {@link defineWebhookSource}.
+   */
+  webhookSources?: WebhookSource[];
 }
 
 /**
@@ -57,9 +63,12 @@ export function defineDefinitions(definitions: Definitions): Definitions {
 /** The asset graph of a project, with its schedules and sensors checked against it; the problems found name what they concern. */
 export function assetGraphOf(definitions: Definitions): AssetGraph<Definitions> {
   const graph = buildAssetGraph(definitions);
+  const webhookNames = (definitions.webhookSources ?? []).map((source) => source.name);
   const problems = [
     ...automationProblems(graph, [...(definitions.schedules ?? []), ...(definitions.sensors ?? [])]),
     ...alertProblems(definitions.alerts),
+    ...webhookNames.filter((name, i) => webhookNames.indexOf(name) !== i)
+      .map((name) => `webhook source '${name}' is declared twice`),
   ];
   if (problems.length > 0) throw new DefinitionError(problems.join("\n"));
   return graph;

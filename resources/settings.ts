@@ -56,8 +56,10 @@ const port = (name: string, fallback: number) => Number(process.env[name] ?? fal
 /**
  * Ports of the private local stack, chosen away from each server's default so a user's own servers
  * are left alone (`INGEST_POSTGRES_PORT`, `INGEST_NEO4J_PORT`, `INGEST_CHROMA_PORT`, `INGEST_CRM_API_PORT`, `INGEST_SAMPLE_APIS_PORT`,
- * `INGEST_UI_PORT`, `INGEST_JAEGER_OTLP_GRPC_PORT`, `INGEST_JAEGER_OTLP_HTTP_PORT`, `INGEST_JAEGER_QUERY_PORT`,
- * `INGEST_JAEGER_QUERY_GRPC_PORT`, `INGEST_FERRETDB_PORT`, `INGEST_MARIADB_PORT` move them).
+ * `INGEST_UI_PORT`, `INGEST_WEBHOOKS_PORT`, `INGEST_JAEGER_OTLP_GRPC_PORT`, `INGEST_JAEGER_OTLP_HTTP_PORT`, `INGEST_JAEGER_QUERY_PORT`,
+ * `INGEST_JAEGER_QUERY_GRPC_PORT`, `INGEST_FERRETDB_PORT`, `INGEST_MARIADB_PORT`, `INGEST_KAFKA_PORT`,
+ * `INGEST_KAFKA_CONTROLLER_PORT`, `INGEST_RABBITMQ_PORT`, `INGEST_RABBITMQ_DIST_PORT`,
+ * `INGEST_RABBITMQ_EPMD_PORT` move them).
  */
 export const localPorts = {
   postgres: port("INGEST_POSTGRES_PORT", 55432),
@@ -68,6 +70,8 @@ export const localPorts = {
   sampleApis: port("INGEST_SAMPLE_APIS_PORT", 58082),
   /** `ingest ui`'s. */
   ui: port("INGEST_UI_PORT", 58090),
+  /** `ingest webhooks`': the webhook receiver, `POST /webhooks/<source>`. */
+  webhooks: port("INGEST_WEBHOOKS_PORT", 58084),
   jaegerOtlpGrpc: port("INGEST_JAEGER_OTLP_GRPC_PORT", 54317),
   jaegerOtlpHttp: port("INGEST_JAEGER_OTLP_HTTP_PORT", 54318),
   jaegerQuery: port("INGEST_JAEGER_QUERY_PORT", 56686),
@@ -77,6 +81,16 @@ export const localPorts = {
   ferretdb: port("INGEST_FERRETDB_PORT", 57017),
   /** MariaDB's, for the bundled CRM's own database. */
   mariadb: port("INGEST_MARIADB_PORT", 53306),
+  /** RabbitMQ's AMQP listener. */
+  rabbitmq: port("INGEST_RABBITMQ_PORT", 55672),
+  /** RabbitMQ's Erlang distribution (its CLI tools talk to it there), away from the default 25672. */
+  rabbitmqDist: port("INGEST_RABBITMQ_DIST_PORT", 55673),
+  /** The Erlang port mapper (epmd) of the stack's RabbitMQ, away from a system epmd's 4369. */
+  rabbitmqEpmd: port("INGEST_RABBITMQ_EPMD_PORT", 54369),
+  /** Kafka's broker listener (PLAINTEXT), what clients bootstrap from. */
+  kafka: port("INGEST_KAFKA_PORT", 59092),
+  /** Kafka's KRaft controller listener: the broker's own, never a client's. */
+  kafkaController: port("INGEST_KAFKA_CONTROLLER_PORT", 59093),
 } as const;
 
 export type SecretName =
@@ -85,9 +99,11 @@ export type SecretName =
   | "crm"
   | "ferretdb"
   | "mariadb"
+  | "rabbitmq"
   | "chat-api"
   | "shop-api"
-  | "payments-api";
+  | "payments-api"
+  | "chat-webhook";
 
 /** A secret kept in the state folder by `ingest stack up`; undefined until it exists. */
 export function stateSecret(name: SecretName): string | undefined {
@@ -107,7 +123,15 @@ function passwordOf(url: string | undefined): string | undefined {
   return decodeURIComponent(new URL(url).password) || undefined;
 }
 
-/** Reads `NAME` from the environment, or from the file named by `NAME_FILE` (Docker/Kubernetes secrets style). */
+/**
+ * Reads `NAME` from the environment, or from the file named by `NAME_FILE` (Docker/Kubernetes secrets style),
+ * and keeps its value out of every log line, span and error message from then on.
+ *
+ * @example
+ * ```ts
+ * const chat = defineWebhookSource({ name: "chat", scheme: "zendesk", secrets: () => [envSecret("WEBHOOK_SECRET_CHAT")] });
+ * ```
+ */
 export function envSecret(name: string): string | undefined {
   const file = process.env[`${name}_FILE`];
   const value = process.env[name] || (file ? readFileSync(file, "utf8").trim() : undefined);
@@ -196,6 +220,23 @@ export interface Settings {
     /** true when `MARIADB_URL` set it: `stack up` then only checks it, never starts MariaDB. */
     external: boolean;
   };
+  /** The message broker, over AMQP 0-9-1 (the local stack's RabbitMQ). */
+  rabbitmq: {
+    /**
+     * `RABBITMQ_URL` (or the file `RABBITMQ_URL_FILE` names), else the local stack's
+     * `amqp://ingest:…@127.0.0.1:55672` (`INGEST_RABBITMQ_PORT` moves it).
+     */
+    url: string;
+    /** true when `RABBITMQ_URL` set it: `stack up` then only checks it, never starts RabbitMQ. */
+    external: boolean;
+  };
+  /** The Kafka cluster (the local stack's single KRaft node). */
+  kafka: {
+    /** `KAFKA_BROKERS` (comma-separated `host:port`), else the local stack's `127.0.0.1:59092` (`INGEST_KAFKA_PORT` moves it). */
+    brokers: string[];
+    /** true when `KAFKA_BROKERS` set it: `stack up` then only checks it, never starts Kafka. */
+    external: boolean;
+  };
   /** Where traces go and are read back: the local stack's Jaeger (`ingest stack up jaeger`) or your own. */
   jaeger: {
     /** `JAEGER_QUERY_URL`, else the local stack's `http://127.0.0.1:56686`: the query API (`/api/traces/<traceId>`). */
@@ -248,6 +289,8 @@ export function settings(): Settings {
   const jaegerQueryUrl = process.env.JAEGER_QUERY_URL;
   const mongoUrl = envSecret("MONGODB_URL");
   const mariadbUrl = envSecret("MARIADB_URL");
+  const rabbitmqUrl = envSecret("RABBITMQ_URL");
+  const kafkaBrokers = process.env.KAFKA_BROKERS?.split(",").map((broker) => broker.trim()).filter(Boolean);
   return {
     databaseUrl: databaseUrl ?? localDatabaseUrl("ingest"),
     shopDatabaseUrl: envSecret("SHOP_DATABASE_URL") ?? databaseUrl ?? localDatabaseUrl("shop"),
@@ -287,6 +330,15 @@ export function settings(): Settings {
       url: mariadbUrl ??
         `mysql://ingest:${encodeURIComponent(stateSecret("mariadb") ?? "")}@127.0.0.1:${localPorts.mariadb}/crm`,
       external: mariadbUrl !== undefined,
+    },
+    rabbitmq: {
+      url: rabbitmqUrl ??
+        `amqp://ingest:${encodeURIComponent(stateSecret("rabbitmq") ?? "")}@127.0.0.1:${localPorts.rabbitmq}`,
+      external: rabbitmqUrl !== undefined,
+    },
+    kafka: {
+      brokers: kafkaBrokers?.length ? kafkaBrokers : [`127.0.0.1:${localPorts.kafka}`],
+      external: Boolean(kafkaBrokers?.length),
     },
     jaeger: {
       queryUrl: jaegerQueryUrl ?? `http://127.0.0.1:${localPorts.jaegerQuery}`,

@@ -1,42 +1,23 @@
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import {
-  chmodSync,
-  chownSync,
-  closeSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  openSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import mysql from "mysql2/promise";
 import { localPorts, settings } from "../resources/settings.ts";
 import { startDetached, waitUntilReady } from "./process.ts";
 import { ensureSecret } from "./secrets.ts";
-import { serverHome, type ServerUser, serverUser } from "./server-user.ts";
+import { chownTo, serverHome, type ServerUser, serverUser, writePrivateFile } from "./server-user.ts";
 import type { LocalService } from "./service.ts";
-import { aptInstall } from "./system.ts";
-import { freePort, stopThrowaway, trackThrowaway } from "./throwaway.ts";
+import { aptInstall, commandPath } from "./system.ts";
+import { freePort, launchThrowaway } from "./throwaway.ts";
 
 /** The stack's database in MariaDB: the bundled CRM's own. */
 const database = "crm";
 
-/** A MariaDB command: Debian puts the server in /usr/sbin, which is not on every user's PATH. */
-function binary(name: string): string | undefined {
-  for (const dir of ["/usr/sbin", "/usr/bin"]) if (existsSync(join(dir, name))) return join(dir, name);
-  const onPath = spawnSync("sh", ["-c", `command -v ${name}`], { encoding: "utf8" }).stdout.trim();
-  return onPath || undefined;
-}
-
 function serverBinaries(): { server: string; installDb: string } | undefined {
-  const server = binary("mariadbd");
-  const installDb = binary("mariadb-install-db");
+  const server = commandPath("mariadbd");
+  const installDb = commandPath("mariadb-install-db");
   return server && installDb ? { server, installDb } : undefined;
 }
 
@@ -60,10 +41,6 @@ function socketPath(home: string): string {
   const inHome = join(home, "mariadbd.sock");
   if (Buffer.byteLength(inHome) <= 100) return inHome;
   return `/tmp/ingest-mariadb-${createHash("sha256").update(home).digest("hex").slice(0, 12)}.sock`;
-}
-
-function chownTo(path: string, user: ServerUser): void {
-  if (user.uid !== undefined) chownSync(path, user.uid, user.gid!);
 }
 
 /** `mariadb-install-db` into `<home>/data`: system tables only, root reachable by its Unix socket alone. */
@@ -166,8 +143,7 @@ export const mariadb: LocalService = {
     if (!existsSync(join(home, "data", "mysql"))) installDatabase(installDb, home, user);
     const password = ensureSecret("mariadb");
     const initFile = join(home, "init.sql");
-    writeFileSync(initFile, initStatements(password), { mode: 0o600 });
-    chownTo(initFile, user);
+    writePrivateFile(initFile, initStatements(password), user);
     try {
       const pid = startDetached({
         name: "mariadb",
@@ -216,24 +192,16 @@ export async function startThrowawayMariadb(): Promise<ThrowawayMariadb> {
   const port = await freePort();
   const password = randomBytes(18).toString("base64url");
   const initFile = join(home, "init.sql");
-  writeFileSync(initFile, initStatements(password), { mode: 0o600 });
-  chownTo(initFile, user);
-  const logFile = join(home, "server.log");
-  const log = openSync(logFile, "a");
-  const child = spawn(server, serverArgs(home, port, initFile), { ...user, stdio: ["ignore", log, log] });
-  closeSync(log);
-  trackThrowaway(child, home);
+  writePrivateFile(initFile, initStatements(password), user);
   const url = `mysql://ingest:${password}@127.0.0.1:${port}/${database}`;
-  let stopped: Promise<void> | undefined;
-  const stop = () => (stopped ??= stopThrowaway(child, home));
-  const deadline = Date.now() + 120_000;
-  while (!(await mysqlAnswers(url))) {
-    if (child.exitCode !== null || child.signalCode !== null || Date.now() > deadline) {
-      const tail = existsSync(logFile) ? readFileSync(logFile, "utf8").trimEnd().split("\n").slice(-20).join("\n") : "";
-      await stop();
-      throw new Error(`a throwaway MariaDB on port ${port} did not start:\n${tail}`);
-    }
-    await sleep(250);
-  }
-  return { url, port, pid: child.pid!, stop };
+  const { pid, stop } = await launchThrowaway({
+    what: `a throwaway MariaDB on port ${port}`,
+    command: server,
+    args: serverArgs(home, port, initFile),
+    options: user,
+    home,
+    logFile: join(home, "server.log"),
+    answers: () => mysqlAnswers(url),
+  });
+  return { url, port, pid, stop };
 }

@@ -1,78 +1,29 @@
 import { spawn } from "node:child_process";
-import { createHash, randomBytes } from "node:crypto";
-import {
-  createWriteStream,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
-import { join, relative } from "node:path";
+import { randomBytes } from "node:crypto";
+import { createWriteStream, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import neo4jDriver from "neo4j-driver";
-import { cacheDir, localPorts, packageRoot, secretPath, settings, stateDir } from "../resources/settings.ts";
+import { localPorts, packageRoot, secretPath, settings, stateDir } from "../resources/settings.ts";
 import { startDetached, waitUntilReady } from "./process.ts";
 import { freePort, stopThrowaway, trackThrowaway } from "./throwaway.ts";
 import { ensureSecret } from "./secrets.ts";
-import { runMaven } from "./maven.ts";
-import { aptInstall, hasCommand } from "./system.ts";
+import { buildOnce, type MavenBuild } from "./maven.ts";
 import type { LocalService } from "./service.ts";
 
-const launcherSource = join(packageRoot, "stack", "neo4j-server");
+/** The launcher's Maven project; its build gathers Neo4j's jars from Maven Central into the user's cache. */
+const launcher: MavenBuild = {
+  name: "neo4j",
+  label: "Neo4j",
+  source: join(packageRoot, "stack", "neo4j-server"),
+  outProperty: "neo4j.server.out",
+  product: "neo4j-server.jar",
+  building: "building the launcher and fetching Neo4j 5.26 from Maven Central",
+  override: "NEO4J_URI",
+};
 
-function sourceFiles(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) return entry.name === "target" ? [] : sourceFiles(path);
-    return [path];
-  });
-}
-
-/** A hash of the launcher's pom and sources: the build is redone when it changes. */
-function launcherFingerprint(): string {
-  const hash = createHash("sha256");
-  for (const file of sourceFiles(launcherSource).sort()) {
-    hash.update(relative(launcherSource, file)).update(readFileSync(file));
-  }
-  return hash.digest("hex");
-}
-
-function requireTool(tool: string, debianPackage: string): void {
-  if (hasCommand(tool) || aptInstall([debianPackage], "neo4j")) return;
-  throw new Error(
-    `'${tool}' is needed to run the local Neo4j: install ${debianPackage} (Java 17+ and Maven), or set NEO4J_URI to a Neo4j you run`,
-  );
-}
-
-/**
- * Builds the launcher and gathers Neo4j's jars from Maven Central into the user's cache, once per
- * launcher version: each version has a folder of its own (`neo4j-server/<fingerprint>`), built
- * aside and renamed into place, so projects on other versions and builds racing each other never
- * see a half-built one. Returns the launcher's jar.
- */
+/** Builds the launcher once per version of it (see {@link buildOnce}); returns its jar. */
 function buildLauncher(): string {
-  const builds = join(cacheDir, "neo4j-server");
-  const build = join(builds, launcherFingerprint().slice(0, 16));
-  const jar = join(build, "neo4j-server.jar");
-  if (existsSync(jar)) return jar;
-  requireTool("java", "openjdk-17-jdk-headless");
-  requireTool("mvn", "maven");
-  console.log(`neo4j: building the launcher and fetching Neo4j 5.26 from Maven Central into ${builds} (once)…`);
-  mkdirSync(builds, { recursive: true });
-  const aside = mkdtempSync(join(builds, ".building-"));
-  try {
-    runMaven(["-f", join(launcherSource, "pom.xml"), `-Dneo4j.server.out=${aside}`, "package"]);
-    renameSync(aside, build);
-  } catch (error) {
-    // Another process may have finished the same build first: theirs is as good as ours.
-    if (!existsSync(jar)) throw error;
-  } finally {
-    rmSync(aside, { recursive: true, force: true });
-  }
-  return jar;
+  return join(buildOnce(launcher), launcher.product);
 }
 
 async function boltAnswers(): Promise<boolean> {

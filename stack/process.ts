@@ -77,7 +77,11 @@ export function printsFromNow(name: string): (text: string) => boolean {
 }
 
 export function tailOfLog(name: string, lines = 30): string {
-  const file = logFile(name);
+  return tailOfFile(logFile(name), lines);
+}
+
+/** The last lines of a log file, or `(no log)`. */
+export function tailOfFile(file: string, lines = 30): string {
   if (!existsSync(file)) return "(no log)";
   return readFileSync(file, "utf8").trimEnd().split("\n").slice(-lines).join("\n");
 }

@@ -32,7 +32,7 @@ export const sampleApis: LocalService = {
   location,
   isReachable: answers,
   async start() {
-    for (const name of ["chat-api", "shop-api", "payments-api"] as const) ensureSecret(name);
+    for (const name of ["chat-api", "shop-api", "payments-api", "chat-webhook"] as const) ensureSecret(name);
     const printed = printsFromNow("sample-apis");
     const pid = startDetached({
       name: "sample-apis",

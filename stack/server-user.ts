@@ -1,6 +1,7 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdirSync } from "node:fs";
+import { chownSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stateDir } from "../resources/settings.ts";
 
@@ -27,10 +28,35 @@ export function serverUser(name: string): ServerUser {
  */
 export function serverHome(service: string, user: ServerUser): string {
   const preferred = join(stateDir, service);
-  if (user.uid === undefined) return preferred;
-  mkdirSync(stateDir, { recursive: true });
-  const reachable = spawnSync("test", ["-x", stateDir], { uid: user.uid, gid: user.gid }).status === 0;
-  if (reachable) return preferred;
+  if (reachesStateDir(user)) return preferred;
   const key = createHash("sha256").update(stateDir).digest("hex").slice(0, 12);
   return `/var/tmp/ingest-${service}-${key}`;
+}
+
+function reachesStateDir(user: ServerUser): boolean {
+  if (user.uid === undefined) return true;
+  mkdirSync(stateDir, { recursive: true });
+  return spawnSync("test", ["-x", stateDir], { uid: user.uid, gid: user.gid }).status === 0;
+}
+
+/**
+ * A new, empty home (mode 0700, owned by `user`) for a throwaway server: in `<state>/throwaway`, or in the
+ * system's temporary folder when `user` cannot reach the state folder.
+ */
+export function throwawayHome(service: string, user: ServerUser): string {
+  const parent = reachesStateDir(user) ? join(stateDir, "throwaway") : tmpdir();
+  mkdirSync(parent, { recursive: true });
+  const home = mkdtempSync(join(parent, `${service}-`));
+  chownTo(home, user);
+  return home;
+}
+
+export function chownTo(path: string, user: ServerUser): void {
+  if (user.uid !== undefined) chownSync(path, user.uid, user.gid!);
+}
+
+/** Writes a file only `user` (and root) may read: a password, an init script, a configuration holding either. */
+export function writePrivateFile(path: string, text: string, user: ServerUser): void {
+  writeFileSync(path, text, { mode: 0o600 });
+  chownTo(path, user);
 }

@@ -20,4 +20,9 @@ export interface LocalService {
   optional?: boolean;
   /** Installs what is missing, starts the server and resolves once it really answers. */
   start(): Promise<void>;
+  /**
+   * Stops what `stack up` started for it, where that is more than the process of its pid file (RabbitMQ's
+   * port mapper); true when something was stopped. Without it, `stack down` stops that process.
+   */
+  stop?(): Promise<boolean>;
 }

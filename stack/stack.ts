@@ -3,10 +3,12 @@ import { crmApi } from "./crm-api.ts";
 import { ferretdb } from "./ferretdb.ts";
 import { sampleApis } from "./sample-apis.ts";
 import { jaeger } from "./jaeger.ts";
+import { kafka } from "./kafka.ts";
 import { mariadb } from "./mariadb.ts";
 import { embeddingModel } from "./model.ts";
 import { neo4j } from "./neo4j.ts";
 import { postgres } from "./postgres.ts";
+import { rabbitmq } from "./rabbitmq.ts";
 import { ui } from "./ui.ts";
 import { logFile, runningPid, stopServer, withStackLock } from "./process.ts";
 import type { LocalService } from "./service.ts";
@@ -20,6 +22,8 @@ export const services: Record<string, LocalService> = {
   model: embeddingModel,
   "crm-api": crmApi,
   mariadb,
+  kafka,
+  rabbitmq,
   "sample-apis": sampleApis,
   jaeger,
   ui,
@@ -100,7 +104,7 @@ export function stackDown(names: string[] = []): Promise<string[]> {
   return withStackLock(async () => {
     const stopped: string[] = [];
     for (const service of (await selected(names)).reverse()) {
-      if (await stopServer(service.name)) stopped.push(service.name);
+      if (await (service.stop?.() ?? stopServer(service.name))) stopped.push(service.name);
     }
     return stopped;
   });

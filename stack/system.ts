@@ -1,7 +1,18 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { chmodSync, existsSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 
 export const hasCommand = (tool: string) => spawnSync("sh", ["-c", `command -v ${tool}`]).status === 0;
+
+/**
+ * A command's path: in the first of `dirs` that has it (Debian puts servers in /usr/sbin, which is not on
+ * every user's PATH), else on the PATH; undefined when there is none.
+ */
+export function commandPath(name: string, dirs = ["/usr/sbin", "/usr/bin"]): string | undefined {
+  for (const dir of dirs) if (existsSync(join(dir, name))) return join(dir, name);
+  const onPath = spawnSync("sh", ["-c", `command -v ${name}`], { encoding: "utf8" }).stdout.trim();
+  return onPath || undefined;
+}
 
 /**
  * Installs Debian packages when we are root on a Debian-like system; false when we cannot. The packages'

@@ -1,7 +1,9 @@
-import type { ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn, type SpawnOptions } from "node:child_process";
 import { once } from "node:events";
-import { rmSync } from "node:fs";
+import { closeSync, openSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
+import { setTimeout as sleep } from "node:timers/promises";
+import { tailOfFile } from "./process.ts";
 
 /** A port nobody listens on now, on 127.0.0.1. */
 export function freePort(): Promise<number> {
@@ -64,4 +66,106 @@ export async function stopThrowaway(
   }
   untrackThrowaway(child);
   rmSync(home, { recursive: true, force: true });
+}
+
+/** A throwaway server's process, from {@link launchThrowaway}. */
+export interface ThrowawayProcess {
+  /** The server's process: a new one after {@link ThrowawayProcess.restart}. */
+  readonly pid: number;
+  /** SIGKILLs the server: no clean shutdown, its data left as a crash leaves it. */
+  kill(): void;
+  /** Starts the server again, same command and home (stopping it first if it runs); resolves once it answers. */
+  restart(): Promise<void>;
+  /** Stops the server (if it still runs) and deletes its home. */
+  stop(): Promise<void>;
+}
+
+/** How {@link launchThrowaway} runs a server. */
+export interface ThrowawayLaunch {
+  /** How a failed start names it: `a throwaway MariaDB on port 40123`. */
+  what: string;
+  command: string;
+  args: string[];
+  /** Its environment, working folder and user. */
+  options?: Pick<SpawnOptions, "env" | "cwd" | "uid" | "gid">;
+  /** The server's folder, deleted when it stops or when this process ends. */
+  home: string;
+  /** Where its output is appended; the last lines explain a failed start. */
+  logFile: string;
+  /** Whether it serves yet. */
+  answers: () => Promise<boolean>;
+  /** 120 s. */
+  timeoutMs?: number;
+  /** Its clean and quick shutdown: SIGTERM. */
+  signal?: NodeJS.Signals;
+}
+
+const running = (child: ChildProcess) => child.exitCode === null && child.signalCode === null;
+
+/**
+ * Starts a throwaway server and resolves once it answers. A start that fails (the server exits, or does not
+ * answer in time) stops it, deletes its home and throws with the last lines of its log.
+ *
+ * @example
+ * ```ts
+ * const server = await launchThrowaway({ what: "a throwaway X", command, args, home, logFile, answers });
+ * try { ... server.kill(); await server.restart(); ... } finally { await server.stop(); }
+ * ```
+ */
+export async function launchThrowaway(launch: ThrowawayLaunch): Promise<ThrowawayProcess> {
+  let child: ChildProcess | undefined;
+  let stopped: Promise<void> | undefined;
+  const stop = () =>
+    stopped ??= child
+      ? stopThrowaway(child, launch.home, { signal: launch.signal })
+      : Promise.resolve(rmSync(launch.home, { recursive: true, force: true }));
+
+  async function start(): Promise<void> {
+    const log = openSync(launch.logFile, "a");
+    let started: ChildProcess;
+    try {
+      started = spawn(launch.command, launch.args, { ...launch.options, stdio: ["ignore", log, log] });
+    } finally {
+      closeSync(log);
+    }
+    // A command that cannot run shows as no pid; any later error (a kill that fails) is moot.
+    started.on("error", () => {});
+    if (child) untrackThrowaway(child);
+    if (started.pid === undefined) {
+      child = undefined;
+      await stop();
+      throw new Error(`${launch.what} did not start: ${launch.command} could not be run`);
+    }
+    child = started;
+    trackThrowaway(started, launch.home);
+    const deadline = Date.now() + (launch.timeoutMs ?? 120_000);
+    while (!(await launch.answers())) {
+      if (!running(started) || Date.now() > deadline) {
+        const tail = tailOfFile(launch.logFile, 20);
+        await stop();
+        throw new Error(`${launch.what} did not start:\n${tail}`);
+      }
+      await sleep(250);
+    }
+  }
+
+  await start();
+  return {
+    get pid() {
+      return child!.pid!;
+    },
+    kill() {
+      child!.kill("SIGKILL");
+    },
+    async restart() {
+      if (stopped) throw new Error(`${launch.what} was stopped`);
+      if (running(child!)) {
+        const exited = once(child!, "exit");
+        child!.kill(launch.signal ?? "SIGTERM");
+        await exited;
+      }
+      await start();
+    },
+    stop,
+  };
 }

@@ -1,4 +1,7 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { packageRoot } from "../resources/settings.ts";
 
 /** A command started in the background, with what it has printed so far. */
 export interface Started {
@@ -37,3 +40,26 @@ export const exitOf = (child: ChildProcess): Promise<number | null> =>
   new Promise((resolve) =>
     child.exitCode !== null || child.signalCode !== null ? resolve(child.exitCode) : child.on("exit", resolve)
   );
+
+/** Runs the CLI as a user would, with `env` over this process's environment (a state folder and ports of its own). */
+export function ingest(args: string[], env: Record<string, string>) {
+  const result = spawnSync(join(packageRoot, "node_modules", ".bin", "node"), [
+    join(packageRoot, "cli", "main.ts"),
+    ...args,
+  ], {
+    encoding: "utf8",
+    env: { ...process.env, ...env },
+  });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** The pids of the running processes whose command line holds `text`. */
+export function processesWith(text: string): number[] {
+  return readdirSync("/proc").filter((entry) => /^\d+$/.test(entry)).filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ").includes(text);
+    } catch {
+      return false; // ended while we looked
+    }
+  }).map(Number);
+}

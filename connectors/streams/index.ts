@@ -12,3 +12,4 @@ export {
   openKafka,
 } from "./kafka.ts";
 export { RabbitMq, rabbitmqKind, rabbitmqQueue, rabbitmqResource } from "./rabbitmq.ts";
+export { webhookDeliveries, webhookDeliveriesKind, webhookDeliveriesResource } from "./webhooks.ts";

@@ -6,10 +6,13 @@ import { type StreamBatch, type StreamSource, writePositions } from "./stream.ts
 
 /** A message read from a Kafka partition. */
 export interface KafkaMessage {
+  /** The partition it was read from. */
   partition: number;
+  /** Its offset in that partition; the next message to read there is at `offset + 1n`. */
   offset: bigint;
   /** The broker's timestamp (ms since the epoch). */
   timestamp: number;
+  /** Its value (the body), as sent. Messages without one (tombstones) are skipped, never returned. */
   value: Buffer;
 }
 
@@ -31,6 +34,7 @@ export interface KafkaClient {
   fetch(topic: string, from: Map<number, bigint>, max: number, waitMs: number): Promise<KafkaMessage[]>;
   /** Sends messages and resolves once the broker has them (acks from all in-sync replicas). */
   produce(topic: string, messages: { key?: string; value: Buffer | string }[]): Promise<void>;
+  /** Closes its connections to the brokers (the consumer's and, once it produced, the producer's). */
   close(): Promise<void>;
 }
 
@@ -49,7 +53,23 @@ const controlBatch = 0x20;
 const latest = -1n;
 const earliest = -2n;
 
-/** Connects to Kafka (`brokers`, else `KAFKA_BROKERS`, else the local stack's broker). */
+/**
+ * Connects to Kafka (`brokers`, else `KAFKA_BROKERS`, else the local stack's broker), as `clientId` to the
+ * brokers' logs. Stream assets get theirs from {@link kafkaResource}; this one is for a script, a test or a
+ * producer of your own, which closes it when done.
+ *
+ * @example
+ * ```ts
+ * const kafka = openKafka();
+ * try {
+ *   const paid = { eventId: "e-77", type: "order.paid", orderId: "1001", paymentId: "p-9", occurredAt: "2024-05-02T10:00:00Z" };
+ *   await kafka.produce("shop.order-events", [{ key: paid.orderId, value: JSON.stringify(paid) }]);
+ *   console.log(await kafka.endOffsets("shop.order-events")); // Map { 0 => 1n }: each partition's next offset
+ * } finally {
+ *   await kafka.close();
+ * }
+ * ```
+ */
 export function openKafka(brokers: string[] = settings().kafka.brokers, clientId = "ingest-graph"): KafkaClient {
   // Never joins its group: offsets are read and kept by the framework, so any worker can read any partition.
   const consumer = new Consumer({
@@ -186,7 +206,20 @@ export const kafkaKind: ResourceKind & { name: "kafka" } = {
   is: (value) => typeof value === "object" && value !== null && "fetch" in value && "endOffsets" in value,
 };
 
-/** A Kafka connection for stream assets: `brokers`, else `KAFKA_BROKERS`, else the local stack's broker. */
+/**
+ * A Kafka connection for stream assets: `brokers`, else `KAFKA_BROKERS`, else the local stack's broker. A
+ * {@link kafkaTopic} source reads with it as the resource `kafka`.
+ *
+ * @example
+ * ```ts
+ * resources: { kafka: kafkaResource() }
+ * ```
+ *
+ * @example
+ * ```ts
+ * resources: { kafka: kafkaResource(["kafka-1.internal:9092", "kafka-2.internal:9092"]) }
+ * ```
+ */
 export function kafkaResource(brokers?: string[]): ResourceDefinition<KafkaClient> {
   return defineResource({
     kind: kafkaKind.kind,
@@ -200,11 +233,32 @@ export function kafkaResource(brokers?: string[]): ResourceDefinition<KafkaClien
  * produced (not in a consumer group), so a batch and its offset commit together and any worker may read any
  * partition. A partition never read starts at its first kept message (`startFrom: "latest"`: at its end);
  * one whose next offset the retention deleted starts again at its first kept message, with an error logged
- * naming what was lost.
+ * naming what was lost. The project's resources must name a {@link kafkaResource} `kafka`.
+ *
+ * @example
+ * ```ts
+ * export const orderEvents = defineStreamAsset<OrderEvent, OrderStatus, { kafka: KafkaClient }>({
+ *   …,
+ *   table: "stream_order_events",
+ *   stream: kafkaTopic({ topic: "shop.order-events" }),
+ *   …
+ * });
+ * ```
+ *
+ * @example Only what is sent from the asset's first batch on, not the topic's history
+ * ```ts
+ * stream: kafkaTopic({ topic: "shop.clicks", startFrom: "latest" }),
+ * ```
  */
-export function kafkaTopic(options: { topic: string; startFrom?: "earliest" | "latest" }): StreamSource<
-  { kafka: KafkaClient }
-> {
+export function kafkaTopic(options: {
+  /** The topic: `shop.order-events`. Until it exists, batches are empty and the lag is 0. */
+  topic: string;
+  /**
+   * Where a partition never read starts: `earliest` (default), at its first kept message, or `latest`, at
+   * its end, so that only messages sent after the asset's first batch are consumed.
+   */
+  startFrom?: "earliest" | "latest";
+}): StreamSource<{ kafka: KafkaClient }> {
   const { topic } = options;
   const name = `kafka:${topic}`;
 

@@ -5,12 +5,26 @@ import type { StreamBatch, StreamMessage, StreamSource } from "./stream.ts";
 
 /**
  * A RabbitMQ connection that comes back: opened on first use and again after the broker closed it (a
- * restart), so a worker outlives its broker. Made by {@link rabbitmqResource}.
+ * restart), so a worker outlives its broker. Made by {@link rabbitmqResource} for stream assets; make one
+ * yourself to publish from a script or a test, and close it when done.
+ *
+ * @example
+ * ```ts
+ * const rabbitmq = new RabbitMq(settings().rabbitmq.url);
+ * try {
+ *   const update = { eventId: "s-501", sku: "SKU-1042", warehouse: "berlin", onHand: 12, occurredAt: "2024-05-02T10:00:00Z" };
+ *   await rabbitmq.publish("inventory.stock", [JSON.stringify(update)]);
+ * } finally {
+ *   await rabbitmq.close();
+ * }
+ * ```
  */
 export class RabbitMq {
+  /** The broker's AMQP URL (`amqp://user:password@host:5672/vhost`), password included. */
   readonly url: string;
   #connection: Promise<amqp.ChannelModel> | undefined;
 
+  /** Connects to nothing yet: the connection is opened on first use. */
   constructor(url: string) {
     this.url = url;
   }
@@ -55,6 +69,7 @@ export class RabbitMq {
     }
   }
 
+  /** Closes the connection, if one is open; a later use opens a new one. */
   async close(): Promise<void> {
     const connection = await this.#connection?.catch(() => undefined);
     this.#connection = undefined;
@@ -70,7 +85,20 @@ export const rabbitmqKind: ResourceKind & { name: "rabbitmq" } = {
   is: (value) => value instanceof RabbitMq,
 };
 
-/** A RabbitMQ connection for stream assets: `url`, else `RABBITMQ_URL`, else the local stack's broker. */
+/**
+ * A RabbitMQ connection for stream assets: `url`, else `RABBITMQ_URL`, else the local stack's broker. A
+ * {@link rabbitmqQueue} source reads with it as the resource `rabbitmq`.
+ *
+ * @example
+ * ```ts
+ * resources: { rabbitmq: rabbitmqResource() }
+ * ```
+ *
+ * @example
+ * ```ts
+ * resources: { rabbitmq: rabbitmqResource("amqps://ingest:secret@mq.internal:5671/warehouse") }
+ * ```
+ */
 export function rabbitmqResource(url?: string): ResourceDefinition<RabbitMq> {
   return defineResource({
     kind: rabbitmqKind.kind,
@@ -86,9 +114,23 @@ const quietMs = 15;
  * A durable RabbitMQ queue as a stream asset's source. Each batch takes up to `max` messages on a channel of
  * its own (prefetch `max`), and acknowledges them once their records are staged: a crash before that leaves
  * them unacknowledged, and the broker delivers them again (at-least-once), to be found applied. A
- * batch that fails closes its channel, which gives its messages back to the queue.
+ * batch that fails closes its channel, which gives its messages back to the queue. The project's resources
+ * must name a {@link rabbitmqResource} `rabbitmq`.
+ *
+ * @example
+ * ```ts
+ * export const stockUpdates = defineStreamAsset<StockUpdate, StockUpdate, { rabbitmq: RabbitMq }>({
+ *   …,
+ *   table: "stream_stock_updates",
+ *   stream: rabbitmqQueue({ queue: "inventory.stock" }),
+ *   …
+ * });
+ * ```
  */
-export function rabbitmqQueue(options: { queue: string }): StreamSource<{ rabbitmq: RabbitMq }> {
+export function rabbitmqQueue(options: {
+  /** The queue: `inventory.stock`. It is declared durable when it does not exist yet. */
+  queue: string;
+}): StreamSource<{ rabbitmq: RabbitMq }> {
   const { queue } = options;
   return {
     name: `rabbitmq:${queue}`,

@@ -43,7 +43,12 @@ export interface StreamAssetSpec<E, T, R> extends AssetKindSpec<R> {
    * One materialisation consumes one micro-batch: at most `maxMessages` (default 5,000), waiting at most
    * `maxWaitMs` (default 100) for the first.
    */
-  batch?: { maxMessages?: number; maxWaitMs?: number };
+  batch?: {
+    /** The most messages one batch consumes (default 5,000): a whole number, at least 1. */
+    maxMessages?: number;
+    /** How long (ms) a batch waits for a first message when none is waiting (default 100). */
+    maxWaitMs?: number;
+  };
 }
 
 /** A stream asset: a staged asset (what node, relationship and collection assets read) fed by a stream. */
@@ -58,7 +63,16 @@ export interface StreamAsset<T> extends StagedAsset<T> {
   applyEvents(staging: Staging, events: unknown[], runId: string): Promise<{ applied: number; failed: unknown[] }>;
 }
 
-/** True for an asset made by {@link defineStreamAsset}. */
+/**
+ * True for an asset made by {@link defineStreamAsset}, which then has its `stream` and `applyEvents`.
+ *
+ * @example
+ * ```ts
+ * import definitions from "./definitions.ts";
+ *
+ * for (const asset of definitions.assets.filter(isStreamAsset)) console.log(asset.key, asset.stream.name);
+ * ```
+ */
 export function isStreamAsset(asset: unknown): asset is StreamAsset<unknown> {
   return typeof asset === "object" && asset !== null && "stream" in asset && "staged" in asset;
 }

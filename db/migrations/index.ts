@@ -8,6 +8,8 @@ import * as stepProgress from "./0007_step_progress.ts";
 import * as lighterSteps from "./0008_lighter_steps.ts";
 import * as uiNotify from "./0009_ui_notify.ts";
 import * as observations from "./0010_observations.ts";
+import * as webhookDeliveries from "./0011_webhook_deliveries.ts";
+import * as streamSensors from "./0012_stream_sensors.ts";
 
 /**
  * Every migration, in order. Listed statically so the same code runs on Node and Deno without a file
@@ -24,4 +26,6 @@ export const migrations: Record<string, Migration> = {
   "0008_lighter_steps": lighterSteps,
   "0009_ui_notify": uiNotify,
   "0010_observations": observations,
+  "0011_webhook_deliveries": webhookDeliveries,
+  "0012_stream_sensors": streamSensors,
 };

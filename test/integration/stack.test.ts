@@ -1,4 +1,3 @@
-import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { createServer, type Server } from "node:net";
@@ -7,21 +6,10 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import mysql from "mysql2/promise";
-import { localPorts, packageRoot, settings } from "../../resources/settings.ts";
+import { localPorts, settings } from "../../resources/settings.ts";
 import { stackUp } from "../../stack/stack.ts";
+import { ingest } from "../processes.ts";
 import { boundSockets } from "../sockets.ts";
-
-/** Runs the CLI as a user would, with its own state folder and ports. */
-function ingest(args: string[], env: Record<string, string>) {
-  const result = spawnSync(join(packageRoot, "node_modules", ".bin", "node"), [
-    join(packageRoot, "cli", "main.ts"),
-    ...args,
-  ], {
-    encoding: "utf8",
-    env: { ...process.env, ...env },
-  });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-}
 
 function freePort(): Promise<number> {
   return new Promise((resolve) => {

@@ -3,7 +3,8 @@ import { randomUUID } from "node:crypto";
 import { mkdtempSync, openSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { setTimeout as sleep } from "node:timers/promises";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { runInBatches } from "../../connectors/neo4j/index.ts";
 import { type KafkaClient, openKafka, type StreamAsset } from "../../connectors/streams/index.ts";
 import { streamLag } from "../../engine/automation/stream-sensor-tick.ts";
@@ -11,6 +12,9 @@ import { listDeadLetters } from "../../engine/dead-letters.ts";
 import { assetGraphOf } from "../../engine/definitions.ts";
 import { ResourcePool } from "../../engine/resource.ts";
 import { packageRoot } from "../../resources/settings.ts";
+import { stopServer } from "../../stack/process.ts";
+import { stackUp } from "../../stack/stack.ts";
+import type { OrderEvent } from "../../assets/ec/order-events.ts";
 import { until } from "../queue-project.ts";
 import {
   asSent,
@@ -34,30 +38,97 @@ const dir = mkdtempSync(join(tmpdir(), "ingest-stream-faults-"));
 const children: ChildProcess[] = [];
 let env: Awaited<ReturnType<typeof connect>>;
 let kafka: KafkaClient;
-const prefix = `sf${randomUUID().slice(0, 8)}`;
-const topic = `test.faults.${prefix}`;
+const prefixes: string[] = [];
 
 beforeAll(async () => {
   env = await connect();
   kafka = openKafka();
 });
 
-afterAll(async () => {
+/** Each test's processes end with it: a daemon left running would keep the lead from the next test's. */
+function stopChildren(): void {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
+}
+
+afterEach(stopChildren);
+
+afterAll(async () => {
+  stopChildren();
   await kafka?.close();
   if (env) {
-    await runInBatches(
-      env.neo4j,
-      `MATCH (n:StreamOrder_${prefix}) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 5000 ROWS`,
-    );
+    for (const prefix of prefixes) {
+      await runInBatches(
+        env.neo4j,
+        `MATCH (n:StreamOrder_${prefix}) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 5000 ROWS`,
+      );
+    }
     await env.close();
   }
   if (!process.env.INGEST_KEEP_TEST_FILES) rmSync(dir, { recursive: true, force: true });
 });
 
-/** `ingest <args>` in a process of its own, on the test project, its log in the test's folder. */
-function start(name: string, ...args: string[]): ChildProcess {
-  const definitions = join(dir, "streams.definitions.ts");
+/**
+ * A project of its own (see `stream-project.ts`) on a topic of its own, as this process and the worker and
+ * daemon processes it starts load it: `start` runs `ingest <args>` on it, its log in the test's folder.
+ */
+function streamProject(maxMessages: number) {
+  const prefix = `sf${randomUUID().slice(0, 8)}`;
+  prefixes.push(prefix);
+  const topic = `test.faults.${prefix}`;
+  const definitions = join(dir, `${prefix}.definitions.ts`);
+  writeFileSync(
+    definitions,
+    `import { orderStreamDefinitions } from ${JSON.stringify(join(packageRoot, "test", "stream-project.ts"))};\n` +
+      `export default orderStreamDefinitions(${JSON.stringify(prefix)}, ${
+        JSON.stringify(topic)
+      }, { maxMessages: ${maxMessages} });\n`,
+  );
+  const graph = assetGraphOf(orderStreamDefinitions(prefix, topic, { maxMessages }));
+  const stream = graph.byKey.get(`${prefix}/order_events`) as StreamAsset<unknown>;
+  return {
+    prefix,
+    topic,
+    graph,
+    stream,
+    start: (name: string, ...args: string[]) => start(definitions, `${prefix}-${name}`, ...args),
+    /** Until the stream is consumed and no run of its sensor is left. */
+    async consumed(ms: number): Promise<void> {
+      await using resources = new ResourcePool(graph.definitions.resources);
+      await until("the stream consumed and loaded", ms, async () => {
+        try {
+          if ((await streamLag(stream, resources, false)).messages > 0) return false;
+          const { rows } = await env.pool.query(
+            `select count(*)::int as n from ingest.runs where status in ('queued', 'running', 'canceling')
+             and tags ->> 'ingest/instigator' = $1`,
+            [`${prefix}_stream`],
+          );
+          return rows[0].n === 0;
+        } catch {
+          return false; // the database is restarting
+        }
+      });
+    },
+    /** The nodes by order id, without lineage properties (`ingest…`). */
+    async nodes(): Promise<Map<string, Record<string, unknown>>> {
+      const { records } = await env.neo4j.executeQuery(`MATCH (n:StreamOrder_${prefix}) RETURN n`);
+      return new Map(records.map((r) => {
+        const props = Object.fromEntries(
+          Object.entries(r.get("n").properties as Record<string, unknown>).filter(([k]) => !k.startsWith("ingest")),
+        );
+        return [props.orderId as string, props];
+      }));
+    },
+    async appliedEvents(): Promise<number> {
+      const { rows } = await env.pool.query("select count(*)::int as n from staging.stream_events where stream = $1", [
+        `${prefix}_order_events`,
+      ]);
+      return rows[0].n;
+    },
+  };
+}
+
+/** `ingest <args>` in a process of its own, on the project `definitions`, its log in the test's folder. */
+function start(definitions: string, name: string, ...args: string[]): ChildProcess {
   const log = openSync(join(dir, `${name}.log`), "a");
   const child = spawn(node, [cli, "--definitions", definitions, ...args], {
     stdio: ["ignore", log, log],
@@ -68,32 +139,45 @@ function start(name: string, ...args: string[]): ChildProcess {
   return child;
 }
 
+/** Order events with `malformed` bad messages among them, as sent: out of order and some twice. */
+function orderStream(seed: number, orders: number, malformed: number) {
+  const rand = seeded(seed);
+  const events = orderLifecycles(orders, rand);
+  const bad = Array.from(
+    { length: malformed },
+    (_, i) =>
+      i % 2 ? `{"eventId": "bad${i}"` : JSON.stringify({ eventId: `bad${i}`, type: "order.placed", orderId: `o${i}` }),
+  );
+  return { events, malformed: bad, sent: asSent(events, rand, bad) };
+}
+
+/** The graph and staging equal one clean consumption of `events`: each order's final state, each event applied once. */
+async function expectCleanConsumption(project: ReturnType<typeof streamProject>, events: OrderEvent[]) {
+  const nodes = await project.nodes();
+  const expected = expectedStates(events);
+  expect(nodes.size).toBe(expected.size);
+  for (const [orderId, state] of expected) expect(nodes.get(orderId)).toEqual(state);
+  expect(await project.appliedEvents()).toBe(events.length);
+}
+
+/** Until a batch of the project's stream has committed. */
+const firstBatchCommitted = (prefix: string) =>
+  until("a batch committed", 60_000, async () => {
+    const { rows } = await env.pool.query(
+      "select count(*)::int as n from staging.stream_positions where stream = $1",
+      [`${prefix}_order_events`],
+    );
+    return rows[0].n > 0;
+  });
+
 describe("streams under faults", () => {
   it("a worker SIGKILLed mid-batch: another finishes, and the graph equals a clean consumption", async () => {
-    writeFileSync(
-      join(dir, "streams.definitions.ts"),
-      `import { orderStreamDefinitions } from ${JSON.stringify(join(packageRoot, "test", "stream-project.ts"))};\n` +
-        `export default orderStreamDefinitions(${JSON.stringify(prefix)}, ${
-          JSON.stringify(topic)
-        }, { maxMessages: 400 });\n`,
-    );
-    const graph = assetGraphOf(orderStreamDefinitions(prefix, topic, { maxMessages: 400 }));
-    const stream = graph.byKey.get(`${prefix}/order_events`) as StreamAsset<unknown>;
-    const rand = seeded(42);
-    const events = orderLifecycles(4_000, rand);
-    const malformed = Array.from(
-      { length: 12 },
-      (
-        _,
-        i,
-      ) => (i % 2
-        ? `{"eventId": "bad${i}"`
-        : JSON.stringify({ eventId: `bad${i}`, type: "order.placed", orderId: `o${i}` })),
-    );
-    const sent = asSent(events, rand, malformed);
+    const project = streamProject(400);
+    const { prefix, topic, stream } = project;
+    const { events, malformed, sent } = orderStream(42, 4_000, 12);
 
-    start("daemon", "daemon");
-    const first = start("worker-1", "worker", "--concurrency", "2");
+    project.start("daemon", "daemon");
+    const first = project.start("worker-1", "worker", "--concurrency", "2");
     await produceAll(kafka, topic, sent.slice(0, 3_000));
     // Killed while a batch of the stream is being consumed, after some batches committed.
     await until("a batch committed and the next one running", 60_000, async () => {
@@ -106,34 +190,10 @@ describe("streams under faults", () => {
     });
     first.kill("SIGKILL");
     await produceAll(kafka, topic, sent.slice(3_000));
-    start("worker-2", "worker", "--concurrency", "2");
+    project.start("worker-2", "worker", "--concurrency", "2");
+    await project.consumed(120_000);
 
-    await using resources = new ResourcePool(graph.definitions.resources);
-    await until("the stream consumed and loaded", 120_000, async () => {
-      if ((await streamLag(stream, resources, false)).messages > 0) return false;
-      const { rows } = await env.pool.query(
-        `select count(*)::int as n from ingest.runs where status in ('queued', 'running', 'canceling')
-         and tags ->> 'ingest/instigator' = $1`,
-        [`${prefix}_stream`],
-      );
-      return rows[0].n === 0;
-    });
-
-    const { records } = await env.neo4j.executeQuery(`MATCH (n:StreamOrder_${prefix}) RETURN n`);
-    const nodes = new Map(records.map((r) => {
-      const props = Object.fromEntries(
-        Object.entries(r.get("n").properties as Record<string, unknown>).filter(([k]) => !k.startsWith("ingest")),
-      );
-      return [props.orderId as string, props];
-    }));
-    const expected = expectedStates(events);
-    expect(nodes.size).toBe(expected.size);
-    for (const [orderId, state] of expected) expect(nodes.get(orderId)).toEqual(state);
-    // No order twice: the key is unique, and no node beyond the orders sent.
-    const applied = await env.pool.query("select count(*)::int as n from staging.stream_events where stream = $1", [
-      `${prefix}_order_events`,
-    ]);
-    expect(applied.rows[0].n).toBe(events.length);
+    await expectCleanConsumption(project, events);
     // Each malformed message dead-lettered once, though a batch was cut short by the kill.
     const letters = await listDeadLetters(env.db, { assetKey: stream.key, status: "all" });
     expect(letters).toHaveLength(malformed.length);
@@ -144,5 +204,32 @@ describe("streams under faults", () => {
     );
     expect(rows[0].n).toBeGreaterThan(1);
     expect(rows[0].n).toBeLessThan(sent.length / 20);
+  });
+
+  it("Postgres restarted mid-stream: the graph equals a clean consumption", async () => {
+    const project = streamProject(300);
+    const { prefix, topic } = project;
+    const { events, sent } = orderStream(9, 3_000, 6);
+    const daemon = project.start("daemon", "daemon");
+    const worker = project.start("worker", "worker", "--concurrency", "2");
+    await produceAll(kafka, topic, sent.slice(0, 4_000));
+    await firstBatchCommitted(prefix);
+
+    await stopServer("postgres");
+    await sleep(2_000);
+    await stackUp(["postgres"]);
+    await produceAll(kafka, topic, sent.slice(4_000));
+    // Processes that did not outlive the restart are started again, as a supervisor would.
+    const survived = { daemon: daemon.exitCode === null && daemon.signalCode === null, worker: false };
+    await sleep(3_000);
+    survived.worker = worker.exitCode === null && worker.signalCode === null;
+    if (!survived.daemon) project.start("daemon-2", "daemon");
+    if (!survived.worker) project.start("worker-2", "worker", "--concurrency", "2");
+    console.log(`after the Postgres restart: ${JSON.stringify(survived)} (true: the process went on)`);
+    await project.consumed(180_000);
+
+    await expectCleanConsumption(project, events);
+    const letters = await listDeadLetters(env.db, { assetKey: project.stream.key, status: "all" });
+    expect(letters).toHaveLength(6);
   });
 });
