@@ -1,4 +1,9 @@
+import { z } from "zod";
+import { ChatMessage, chatMessageKey, messageOfWebhookEvent } from "../assets/chat/models.ts";
 import { foldOrderStatus, OrderEvent, type OrderStatus } from "../assets/ec/order-events.ts";
+import { webhookDeliveries, webhookDeliveriesResource } from "../connectors/streams/webhooks.ts";
+import type { WebhookDeliveries } from "../connectors/webhooks/deliveries.ts";
+import { defineWebhookSource } from "../connectors/webhooks/source.ts";
 import { connectNeo4j, defineNodeAsset } from "../connectors/neo4j/index.ts";
 import { Staging } from "../connectors/staging/index.ts";
 import { defineStreamAsset, type KafkaClient, kafkaTopic, openKafka } from "../connectors/streams/index.ts";
@@ -118,4 +123,43 @@ export async function produceAll(kafka: KafkaClient, topic: string, messages: st
   for (let i = 0; i < messages.length; i += 1_000) {
     await kafka.produce(topic, messages.slice(i, i + 1_000).map((value) => ({ value })));
   }
+}
+
+/**
+ * A project of its own around one webhook source: `<prefix>` (the source, at `POST /webhooks/<prefix>`,
+ * signed Zendesk-style with the secret in the environment variable `secretVariable`), its deliveries read by
+ * the stream asset `<prefix>/chat_messages` into nodes labelled `LiveChat_<prefix>`.
+ */
+export function chatStreamDefinitions(prefix: string, secretVariable: string): Definitions {
+  const source = defineWebhookSource({ name: prefix, scheme: "zendesk", secrets: () => [process.env[secretVariable]] });
+  const messages = defineStreamAsset<ChatMessage, ChatMessage, { webhookDeliveries: WebhookDeliveries }>({
+    key: `${prefix}/chat_messages`,
+    codeVersion: "1",
+    table: `${prefix}_chat_messages`,
+    stream: webhookDeliveries(source),
+    model: z.preprocess(messageOfWebhookEvent, ChatMessage) as unknown as z.ZodType<ChatMessage>,
+    eventId: chatMessageKey,
+    sourceKey: chatMessageKey,
+    rawKey: (event) => `${event?.conversation_id}:${event?.message?.id}`,
+    updatedAt: (m) => m.sentAt,
+  });
+  const nodes = defineNodeAsset<ChatMessage>({
+    key: `${prefix}/LiveChat`,
+    codeVersion: "1",
+    label: `LiveChat_${prefix}`,
+    keyProperty: "messageKey",
+    from: messages,
+    properties: (m) => ({ ...m, messageKey: chatMessageKey(m) }),
+  });
+  return defineDefinitions({
+    assets: [messages, nodes],
+    resources: {
+      staging: defineResource({
+        setup: () => new Staging(createPool(settings().databaseUrl)),
+        teardown: (s) => s.close(),
+      }),
+      webhookDeliveries: webhookDeliveriesResource(),
+      neo4j: defineResource({ setup: () => connectNeo4j(), teardown: (d) => d.close() }),
+    },
+  });
 }

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { defineResource, type ResourceDefinition, type ResourceKind } from "../../engine/resource.ts";
-import { openPool } from "../../resources/postgres.ts";
+import { openPool, type pg } from "../../resources/postgres.ts";
 import { settings } from "../../resources/settings.ts";
 import { WebhookDeliveries } from "../webhooks/deliveries.ts";
 import type { WebhookSource } from "../webhooks/source.ts";
@@ -25,7 +25,8 @@ export const webhookDeliveriesKind: ResourceKind & { name: "webhookDeliveries" }
  * ```
  */
 export function webhookDeliveriesResource(databaseUrl?: string): ResourceDefinition<WebhookDeliveries> {
-  let end: (() => Promise<void>) | undefined;
+  // Each setup's pool, ended by the teardown of what it made (a resource may be set up by several pools).
+  const pools = new WeakMap<WebhookDeliveries, pg.Pool>();
   return defineResource({
     kind: webhookDeliveriesKind.kind,
     setup: async () => {
@@ -36,10 +37,11 @@ export function webhookDeliveriesResource(databaseUrl?: string): ResourceDefinit
           fromEnvironment: databaseUrl !== undefined || settings().external.postgres,
         },
       });
-      end = () => pool.end();
-      return new WebhookDeliveries(pool);
+      const deliveries = new WebhookDeliveries(pool);
+      pools.set(deliveries, pool);
+      return deliveries;
     },
-    teardown: () => end?.(),
+    teardown: (deliveries) => pools.get(deliveries)?.end(),
   });
 }
 

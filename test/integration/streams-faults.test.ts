@@ -12,19 +12,23 @@ import { listDeadLetters } from "../../engine/dead-letters.ts";
 import { assetGraphOf } from "../../engine/definitions.ts";
 import { ResourcePool } from "../../engine/resource.ts";
 import { packageRoot } from "../../resources/settings.ts";
+import { signDelivery } from "../../connectors/webhooks/source.ts";
+import { type LiveMessage, liveMessages } from "../../samples/generate/streams.ts";
+import { freePort } from "../../stack/throwaway.ts";
 import { stopServer } from "../../stack/process.ts";
 import { stackUp } from "../../stack/stack.ts";
 import type { OrderEvent } from "../../assets/ec/order-events.ts";
 import { until } from "../queue-project.ts";
 import {
   asSent,
+  chatStreamDefinitions,
   expectedStates,
   orderLifecycles,
   orderStreamDefinitions,
   produceAll,
   seeded,
 } from "../stream-project.ts";
-import { connect } from "../support.ts";
+import { connect, materialize } from "../support.ts";
 
 /**
  * The real-time path as it runs unattended: a daemon whose stream sensor requests runs while messages wait,
@@ -231,5 +235,98 @@ describe("streams under faults", () => {
     await expectCleanConsumption(project, events);
     const letters = await listDeadLetters(env.db, { assetKey: project.stream.key, status: "all" });
     expect(letters).toHaveLength(6);
+  });
+
+  it("webhooks: a receiver killed mid-burst — every delivery it acknowledged reaches the graph, no badly signed one", async () => {
+    const prefix = `wh${randomUUID().slice(0, 8)}`;
+    prefixes.push(prefix);
+    const secret = randomUUID();
+    const definitions = join(dir, `${prefix}.definitions.ts`);
+    writeFileSync(
+      definitions,
+      `import { chatStreamDefinitions } from ${JSON.stringify(join(packageRoot, "test", "stream-project.ts"))};\n` +
+        `export default chatStreamDefinitions(${JSON.stringify(prefix)}, "STREAM_TEST_WEBHOOK_SECRET");\n`,
+    );
+    process.env.STREAM_TEST_WEBHOOK_SECRET = secret;
+    const graph = assetGraphOf(chatStreamDefinitions(prefix, "STREAM_TEST_WEBHOOK_SECRET"));
+    const stream = graph.byKey.get(`${prefix}/chat_messages`) as StreamAsset<unknown>;
+    const port = await freePort();
+    const receiver = async (name: string) => {
+      const child = start(definitions, `${prefix}-${name}`, "webhooks", "--port", String(port));
+      await until(
+        "the receiver listening",
+        30_000,
+        () => fetch(`http://127.0.0.1:${port}/webhooks/health`).then((r) => r.ok, () => false),
+      );
+      return child;
+    };
+    // About 1,500 chat deliveries as the sample sends them: some twice, some malformed, some badly signed.
+    const deliveries = [...liveMessages({ seed: 5, count: 15_000, start: Date.parse("2026-12-01T00:00:00Z") })]
+      .filter((m) => m.stream === "chat");
+    const url = `http://127.0.0.1:${port}/webhooks/${prefix}`;
+    const send = (m: LiveMessage) =>
+      fetch(url, {
+        method: "POST",
+        headers: {
+          ...signDelivery("zendesk", m.kind === "bad-signature" ? `${secret}-stale` : secret, m.body),
+          "content-type": "application/json",
+          ...(m.id && { "x-zendesk-webhook-id": m.id }),
+        },
+        body: m.body,
+      }).then(async (r) => {
+        await r.body?.cancel();
+        return r.status;
+      }, () => 0);
+
+    const first = await receiver("receiver-1");
+    const answers = new Map<LiveMessage, number>();
+    let answered = 0;
+    await Promise.all(Array.from({ length: 32 }, async (_, lane) => {
+      for (let i = lane; i < deliveries.length; i += 32) {
+        const status = await send(deliveries[i]!);
+        answers.set(deliveries[i]!, status);
+        if (++answered === Math.floor(deliveries.length / 3)) first.kill("SIGKILL");
+      }
+    }));
+    const acknowledged = [...answers].filter(([, status]) => status === 202).map(([m]) => m);
+    expect(acknowledged.length).toBeGreaterThan(deliveries.length / 4);
+    expect([...answers.values()].filter((s) => s === 0).length).toBeGreaterThan(0);
+    // The sender retries what got no 2xx; a second receiver takes them.
+    await receiver("receiver-2");
+    for (const [m, status] of answers) if (status !== 202 && status !== 401) answers.set(m, await send(m));
+    expect([...answers.values()].every((s) => s === 202 || s === 401)).toBe(true);
+
+    await using resources = new ResourcePool(graph.definitions.resources);
+    for (let round = 0; (await streamLag(stream, resources, false)).messages > 0; round++) {
+      expect(round).toBeLessThan(50);
+      const { run } = await materialize(env.pool, graph);
+      expect(run.status).toBe("succeeded");
+    }
+
+    // Every authentic message is in the graph once; no badly signed one anywhere.
+    const keyOf = (m: LiveMessage) => {
+      const event = JSON.parse(m.body);
+      return `${event.conversation_id}:${event.message.id}`;
+    };
+    const authentic = deliveries.filter((m) => m.kind === "event" || m.kind === "duplicate");
+    const { records } = await env.neo4j.executeQuery(`MATCH (n:LiveChat_${prefix}) RETURN n.messageKey AS key`);
+    expect(records.map((r) => r.get("key")).sort()).toEqual([...new Set(authentic.map(keyOf))].sort());
+    const badlySigned = deliveries.filter((m) => m.kind === "bad-signature");
+    expect(badlySigned.length).toBeGreaterThan(10);
+    expect(badlySigned.every((m) => answers.get(m) === 401)).toBe(true);
+    const stored = await env.pool.query(
+      "select count(*)::int as n from ingest.webhook_deliveries where source = $1 and delivery_id = any($2::text[])",
+      [prefix, badlySigned.map((m) => m.id)],
+    );
+    expect(stored.rows[0].n).toBe(0);
+    const rejected = await env.pool.query(
+      "select coalesce(sum(count), 0)::int as n from ingest.webhook_rejections where source = $1",
+      [prefix],
+    );
+    expect(rejected.rows[0].n).toBeGreaterThanOrEqual(badlySigned.length);
+    // Each malformed body is dead-lettered once (a body without an id is keyed by its hash).
+    const malformed = new Set(deliveries.filter((m) => m.kind === "malformed").map((m) => m.body));
+    const letters = await listDeadLetters(env.db, { assetKey: stream.key, status: "all" });
+    expect(letters).toHaveLength(malformed.size);
   });
 });
