@@ -11,7 +11,7 @@ import { readmeShellBlocks, walkthroughHeading } from "../readme.ts";
  * Every `npx ingest …` command the README shows, run as a reader would run it, in the order the README
  * gives them, in this repository against a stack of its own: its own state folder and ports, started by
  * the README's own `npx ingest stack up` and stopped by its `npx ingest stack down` (run last, whatever
- * its place in the text). Commands that serve until stopped (worker, daemon, crm-api, ui) are stopped with
+ * its place in the text). Commands that serve until stopped (worker, daemon, crm-api, ui, webhooks) are stopped with
  * SIGTERM once they are up, and must exit 0. `<runId>` stands for the latest run. The walkthrough's
  * commands ("Writing your own project") run in a project of their own, in test/integration/package.test.ts.
  */
@@ -50,6 +50,7 @@ const serving: Record<string, RegExp> = {
   "crm-api": /crm-api ready/,
   "sample-apis": /sample-apis ready/,
   ui: /ingest ui listening on /,
+  webhooks: /webhooks listening on /,
 };
 
 const readme = readmeShellBlocks();
