@@ -25,7 +25,7 @@ interface ProduceReport {
  * receiver (`ingest webhooks`) — out of order, some twice, some malformed, some with a bad signature.
  */
 export async function produce(
-  options: { rate: number; count: number; seed: number; webhooks: string; streams: string },
+  options: { rate: number; count: number; seed?: number; webhooks: string; streams: string },
   command: Command,
 ): Promise<void> {
   const streams = new Set(options.streams.split(",").map((s) => s.trim()).filter(Boolean));
@@ -39,8 +39,9 @@ export async function produce(
   const rabbitmq = new RabbitMq(settings().rabbitmq.url);
   const url = `${options.webhooks.replace(/\/$/, "")}/webhooks/${chatWebhook.name}`;
   const kinds = () => ({ event: 0, duplicate: 0, malformed: 0, "bad-signature": 0 });
+  const seed = options.seed ?? Date.now() % 2 ** 31;
   const report: ProduceReport = {
-    seed: options.seed,
+    seed,
     sent: 0,
     seconds: 0,
     streams: { orders: kinds(), stock: kinds(), chat: kinds() },
@@ -65,7 +66,7 @@ export async function produce(
   const started = performance.now();
   // Sent in ticks of 10 ms, each with its share of the rate.
   const perTick = Math.max(1, Math.round(options.rate / 100));
-  const messages = liveMessages({ seed: options.seed, count: options.count });
+  const messages = liveMessages({ seed, count: options.count });
   try {
     for (let tick = 0;; tick++) {
       // next(), not for…of: breaking out of a for…of would close the generator.

@@ -289,8 +289,17 @@ program
     "send the sample real-time sources: order events to Kafka, stock updates to RabbitMQ and chat deliveries to `ingest webhooks`, out of order, some twice, some malformed or badly signed",
   )
   .option("-r, --rate <n>", "messages per second", wholeNumber(1), 200)
-  .option("-n, --count <n>", "how many messages in all", wholeNumber(1), 2_000)
-  .option("--seed <seed>", "the same count and seed give the same messages", wholeNumber(0), 42)
+  .option(
+    "-n, --count <n>",
+    "how many messages to make, of the three streams (--streams chooses which are sent)",
+    wholeNumber(1),
+    2_000,
+  )
+  .option(
+    "--seed <seed>",
+    "the same count and seed give the same messages (default: from the clock, so each run sends new events)",
+    wholeNumber(0),
+  )
   .option("--webhooks <url>", "the webhook receiver", `http://127.0.0.1:${localPorts.webhooks}`)
   .option("--streams <list>", "which of orders, stock and chat to send", "orders,stock,chat")
   .action(lazy(() => import("./produce.ts"), (m) => m.produce));
