@@ -3,7 +3,7 @@
  * updates for RabbitMQ and `message.created` chat webhook deliveries, interleaved in the order they go
  * out. As real senders do, they send events late and out of order (a later stage of an order, a newer stock
  * level, before an earlier one), twice (about 2%), malformed (about 1%), and the chat service sometimes
- * signs with a stale secret (about 2%: the receiver must refuse those). Deterministic: the same seed and
+ * signs with a stale secret (about 1% of all messages: the receiver must refuse those). Deterministic: the same seed and
  * count give the same messages; every message says what loading it should give.
  */
 import { mulberry32, pick } from "./random.ts";
@@ -36,7 +36,7 @@ const lines = [
 ];
 
 /**
- * `count` messages of the three streams (about 60% order events, 30% stock updates, 10% chat deliveries),
+ * `count` messages of the three streams (about 60% order events, 25% stock updates, 15% chat deliveries),
  * in the order they are sent. Event times start at `start` and advance about 1 ms per message.
  */
 export function* liveMessages(options: { seed: number; count: number; start?: number }): Generator<LiveMessage> {
@@ -63,13 +63,13 @@ export function* liveMessages(options: { seed: number; count: number; start?: nu
     }
     const roll = random();
     let message: LiveMessage;
-    if (roll < 0.01) {
+    if (roll < 0.015) {
       const stream = pick(random, ["orders", "stock", "chat"] as const);
       message = { stream, kind: "malformed", body: pick(random, ['{"eventId": "', "null", "[1, 2", "\u0000\u00ff"]) };
-    } else if (roll < 0.03 && sent.length > 0) {
+    } else if (roll < 0.045 && sent.length > 0) {
       const again = pick(random, sent);
       message = { ...again, kind: "duplicate" };
-    } else if (roll < 0.04) {
+    } else if (roll < 0.06) {
       chatMessages++;
       message = {
         stream: "chat",
@@ -77,7 +77,7 @@ export function* liveMessages(options: { seed: number; count: number; start?: nu
         id: `${prefix}-d${chatMessages}`,
         body: chatBody(chatMessages),
       };
-    } else if (roll < 0.64) {
+    } else if (roll < 0.45) {
       // A new order: placed now, paid and perhaps shipped later, those sent late or (sometimes) before it.
       const n = ++orders;
       const orderId = `${prefix}-O${String(n).padStart(7, "0")}`;
@@ -118,7 +118,7 @@ export function* liveMessages(options: { seed: number; count: number; start?: nu
           message: { stream: "orders", kind: "event", id: shipped.eventId, body: JSON.stringify(shipped) },
         });
       }
-    } else if (roll < 0.94) {
+    } else if (roll < 0.8) {
       const update = {
         eventId: `${prefix}-S${i}`,
         sku: `SKU-${String(Math.floor(random() * 200)).padStart(4, "0")}`,
