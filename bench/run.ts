@@ -13,6 +13,7 @@ import { rewriteBench } from "./rewrite.ts";
 import { type BenchResult, combineRuns, writeResults } from "./report.ts";
 import { sensorBench } from "./sensor.ts";
 import { sourcesBench } from "./sources.ts";
+import { streamsBench } from "./streams.ts";
 import { tracingBench } from "./tracing.ts";
 import { uiBench } from "./ui.ts";
 
@@ -26,6 +27,7 @@ const benches: Record<string, () => Promise<BenchResult[]>> = {
   rewrite: rewriteBench,
   sensor: sensorBench,
   sources: sourcesBench,
+  streams: streamsBench,
   tracing: tracingBench,
   ui: uiBench,
 };

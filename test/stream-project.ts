@@ -22,7 +22,7 @@ import { settings } from "../resources/settings.ts";
 export function orderStreamDefinitions(
   prefix: string,
   topic: string,
-  options: { brokers?: string[]; maxMessages?: number } = {},
+  options: { brokers?: string[]; maxMessages?: number; backlogMessages?: number } = {},
 ): Definitions {
   const events = defineStreamAsset<OrderEvent, OrderStatus, { kafka: KafkaClient }>({
     key: `${prefix}/order_events`,
@@ -34,7 +34,12 @@ export function orderStreamDefinitions(
     sourceKey: (e) => e.orderId,
     rawKey: (raw) => raw.orderId,
     fold: foldOrderStatus,
-    batch: { maxMessages: options.maxMessages ?? 5_000, maxWaitMs: 50 },
+    // Batches of one size, backlog or not, unless told: the tests cut a stream into many batches on purpose.
+    batch: {
+      maxMessages: options.maxMessages ?? 5_000,
+      backlogMessages: options.backlogMessages ?? options.maxMessages ?? 5_000,
+      maxWaitMs: 50,
+    },
   });
   const nodes = defineNodeAsset<OrderStatus>({
     key: `${prefix}/OrderStatus`,

@@ -143,7 +143,8 @@ export function rabbitmqQueue(options: {
       let consumerTag: string | undefined;
       try {
         await channel.assertQueue(queue, { durable: true });
-        await channel.prefetch(max);
+        // AMQP's prefetch count is 16 bits: a larger batch takes what that many unacknowledged allow.
+        await channel.prefetch(Math.min(max, 65_535));
         await new Promise<void>((resolve, reject) => {
           let timer = setTimeout(resolve, waitMs);
           channel.consume(queue, (message) => {

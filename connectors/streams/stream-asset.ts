@@ -46,6 +46,13 @@ export interface StreamAssetSpec<E, T, R> extends AssetKindSpec<R> {
   batch?: {
     /** The most messages one batch consumes (default 5,000): a whole number, at least 1. */
     maxMessages?: number;
+    /**
+     * The most messages one batch consumes when more than `maxMessages` wait (default 100,000, at least
+     * `maxMessages`): a stream that fell behind (a backlog after a pause, a first read) catches up in large
+     * batches, each of an order's events folded once per batch rather than once per small one; one that keeps
+     * up stays in small, quick batches.
+     */
+    backlogMessages?: number;
     /** How long (ms) a batch waits for a first message when none is waiting (default 100). */
     maxWaitMs?: number;
   };
@@ -118,11 +125,15 @@ export function defineStreamAsset<E, T = E, R extends Record<string, unknown> = 
   spec: StreamAssetSpec<E, T, R>,
 ): StreamAsset<T> {
   const max = spec.batch?.maxMessages ?? 5_000;
+  const backlog = spec.batch?.backlogMessages ?? Math.max(max, 100_000);
   const waitMs = spec.batch?.maxWaitMs ?? 100;
   checkAssetDefinition(spec.key, () => {
     assertIdentifier("staging table", spec.table);
     if (spec.partitions) throw new Error("a stream asset cannot be partitioned");
     if (!Number.isInteger(max) || max < 1) throw new Error(`batch.maxMessages must be a whole number ≥ 1, not ${max}`);
+    if (!Number.isInteger(backlog) || backlog < max) {
+      throw new Error(`batch.backlogMessages must be a whole number ≥ batch.maxMessages (${max}), not ${backlog}`);
+    }
   });
   const source = spec.stream.name;
   // The latest by `updatedAt` (then by event id, so the winner does not depend on the order they came in).
@@ -179,7 +190,8 @@ export function defineStreamAsset<E, T = E, R extends Record<string, unknown> = 
         const ids = events.map(spec.eventId);
         if (ids.length > 0) {
           await client.query(
-            `insert into staging.stream_events (stream, event_id) select $1, unnest($2::text[]) on conflict do nothing`,
+            `insert into staging.stream_events (stream, event_key) select $1, md5(id)::uuid from unnest($2::text[]) as id
+             on conflict do nothing`,
             [spec.table, ids],
           );
         }
@@ -202,8 +214,12 @@ export function defineStreamAsset<E, T = E, R extends Record<string, unknown> = 
   async function consumeBatch(ctx: MaterializeContext<R & { staging: Staging }>) {
     const { staging } = ctx.resources;
     const positions = await staging.streamPositions(spec.table);
+    // Behind by more than a batch: a large one.
+    const behind = backlog > max &&
+      (await spec.stream.lag(ctx.resources, { stream: spec.table, positions, withAge: false })).messages > max;
+    const size = behind ? backlog : max;
     const batch = await withSpan(`read ${source}`, { attributes: { "ingest.source": source } }, async (span) => {
-      const read = await spec.stream.read(ctx.resources, { stream: spec.table, positions, max, waitMs });
+      const read = await spec.stream.read(ctx.resources, { stream: spec.table, positions, max: size, waitMs });
       span.setAttribute("ingest.records.extracted", read.messages.length);
       return read;
     });

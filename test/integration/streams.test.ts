@@ -87,7 +87,7 @@ function consumer(graph: AssetGraph, stream: StreamAsset<unknown>, label: string
 }
 
 /** The order-events project of `stream-project.ts` as a consumer. */
-function orderConsumer(topic: string, options: { maxMessages: number; brokers?: string[] }) {
+function orderConsumer(topic: string, options: { maxMessages: number; backlogMessages?: number; brokers?: string[] }) {
   const prefix = `so${randomUUID().slice(0, 8)}`;
   const graph = assetGraphOf(orderStreamDefinitions(prefix, topic, options));
   const stream = graph.byKey.get(`${prefix}/order_events`) as StreamAsset<unknown>;
@@ -142,6 +142,20 @@ describe("a Kafka stream asset", () => {
     expect(await live.consume()).toEqual([expect.objectContaining({ extracted: 0, loaded: 0, written: 0 })]);
   });
 
+  it("takes a backlog in large batches, and what comes while it keeps up in small ones", async () => {
+    const topic = `test.backlog.${randomUUID().slice(0, 8)}`;
+    const events = orderLifecycles(500, seeded(11));
+    await produceAll(kafka, topic, events.map((e) => JSON.stringify(e)));
+    const live = orderConsumer(topic, { maxMessages: 50, backlogMessages: 400 });
+    const backlog = await live.consume();
+    expect(backlog.map((c) => c.extracted)).toEqual([400, 400, events.length - 800]);
+    await produceAll(kafka, topic, orderLifecycles(10, seeded(12), 10_000).map((e) => JSON.stringify(e)));
+    const [small] = await live.consume();
+    expect(small!.extracted).toBeGreaterThan(0);
+    expect(small!.extracted).toBeLessThanOrEqual(50);
+    expect(Object.keys(await live.nodes())).toHaveLength(510);
+  });
+
   it("rides out a broker killed with SIGKILL and restarted: nothing lost, nothing doubled", async () => {
     const broker = await startThrowawayKafka();
     const client = openKafka(broker.brokers);
@@ -192,7 +206,7 @@ function stockConsumer(queue: string, url: string, maxMessages: number) {
     sourceKey: stockKey,
     rawKey: (raw) => raw.sku,
     updatedAt: (s) => s.occurredAt,
-    batch: { maxMessages, maxWaitMs: 100 },
+    batch: { maxMessages, backlogMessages: maxMessages, maxWaitMs: 100 },
   });
   const nodes = defineNodeAsset<StockUpdate>({
     key: `${prefix}/StockLevel`,

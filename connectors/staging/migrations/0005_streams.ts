@@ -12,11 +12,12 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     position text not null,
     updated_at timestamptz not null default now(),
     primary key (stream, part))`.execute(db);
+  // An event is kept by the MD5 of its id, a fixed 16 bytes compared without a collation, whatever the ids look like.
   await sql`create table if not exists staging.stream_events (
     stream text not null,
-    event_id text not null,
+    event_key uuid not null,
     applied_at timestamptz not null default now(),
-    primary key (stream, event_id))`.execute(db);
+    primary key (stream, event_key))`.execute(db);
   await sql`create index if not exists stream_events_applied_at on staging.stream_events (applied_at)`.execute(db);
 }
 
