@@ -22,7 +22,13 @@ import { settings } from "../resources/settings.ts";
 export function orderStreamDefinitions(
   prefix: string,
   topic: string,
-  options: { brokers?: string[]; maxMessages?: number; backlogMessages?: number } = {},
+  options: {
+    brokers?: string[];
+    maxMessages?: number;
+    backlogMessages?: number;
+    /** An event id whose fold throws: every batch holding it fails (a bug in the fold, say). */
+    poison?: string;
+  } = {},
 ): Definitions {
   const events = defineStreamAsset<OrderEvent, OrderStatus, { kafka: KafkaClient }>({
     key: `${prefix}/order_events`,
@@ -33,7 +39,10 @@ export function orderStreamDefinitions(
     eventId: (e) => e.eventId,
     sourceKey: (e) => e.orderId,
     rawKey: (raw) => raw.orderId,
-    fold: foldOrderStatus,
+    fold: (state, event) => {
+      if (event.eventId === options.poison) throw new Error(`the fold cannot apply ${event.eventId}`);
+      return foldOrderStatus(state, event);
+    },
     // Batches of one size, backlog or not, unless told: the tests cut a stream into many batches on purpose.
     batch: {
       maxMessages: options.maxMessages ?? 5_000,

@@ -9,6 +9,12 @@ import { type EvaluationContext, type Evaluator } from "./evaluation.ts";
 import { recordTick } from "./run-requests.ts";
 import type { StreamSensorDefinition } from "./stream-sensor.ts";
 
+/**
+ * How long a stream sensor waits after its last run failed, by how many of its latest runs failed in a row:
+ * a stream whose batches fail (a broker down, a fold that throws) is retried, not hammered five times a second.
+ */
+const backoffAfter = [1_000, 2_000, 5_000, 10_000, 30_000, 60_000];
+
 /** How far behind a stream asset's consumption is, asked with the resources it reads with. */
 export async function streamLag(
   asset: StreamAsset<unknown>,
@@ -23,7 +29,8 @@ export async function streamLag(
 
 /**
  * Evaluates a stream sensor: while a run it requested is still queued or running, it waits (that run takes
- * what came meanwhile in its batch, or the next one does); otherwise it asks each stream how far behind it is
+ * what came meanwhile in its batch, or the next one does); after failed runs it backs off (1 s, then up to a
+ * minute as failures follow one another); otherwise it asks each stream how far behind it is
  * and requests one run of those with messages waiting and of what is downstream of them. No cursor: the
  * streams' positions, moved by the runs, are the state, and a leader daemon alone evaluates.
  */
@@ -58,12 +65,29 @@ export class StreamSensorEvaluator implements Evaluator {
     const tickTime = this.#ctx.clock.now();
     const record = (status: "skipped" | "evaluated", reason: string) =>
       ticks.record({ instigator: this.name, kind: "stream-sensor", tickTime, status, reason });
-    const busy = await sql<{ id: string }>`
-      (select id from ingest.runs where status in ('queued', 'running', 'canceling') and tags ->> 'ingest/instigator' = ${this.name} limit 1)
-      union all
-      (select run_id from ingest.run_requests where instigator = ${this.name} and status = 'pending' limit 1)`
-      .execute(db);
-    if (busy.rows.length > 0) return record("skipped", "waiting: its run is still consuming");
+    const pending = await sql<{ id: string }>`
+      select run_id from ingest.run_requests where instigator = ${this.name} and status = 'pending' limit 1`.execute(
+      db,
+    );
+    if (pending.rows.length > 0) return record("skipped", "waiting: its run is still consuming");
+    // Its latest runs, newest first: one still going is waited for; failed ones are backed off from.
+    const { rows: latest } = await sql<{ status: string; finished_at: Date | null }>`
+      select status, finished_at from ingest.runs where tags ->> 'ingest/instigator' = ${this.name}
+      order by created_at desc limit ${backoffAfter.length}`.execute(db);
+    if (latest[0] && ["queued", "running", "canceling"].includes(latest[0].status)) {
+      return record("skipped", "waiting: its run is still consuming");
+    }
+    const failed = latest.findIndex((run) => run.status !== "failed");
+    const failures = failed === -1 ? latest.length : failed;
+    if (failures > 0) {
+      const wait = backoffAfter[failures - 1]!;
+      if (Date.now() - latest[0]!.finished_at!.getTime() < wait) {
+        return record(
+          "skipped",
+          `backing off: its last ${failures} run(s) failed; the next in ${wait / 1000} s at most`,
+        );
+      }
+    }
     const lags = await Promise.all(this.#streams.map((s) => streamLag(s, this.#resources, false)));
     this.#streams.forEach((s, i) => metrics.streamLagMessages.set({ asset: s.key }, lags[i]!.messages));
     const behind = this.#streams.filter((_, i) => lags[i]!.messages > 0).map((s) => s.key);

@@ -75,7 +75,7 @@ afterAll(async () => {
  * A project of its own (see `stream-project.ts`) on a topic of its own, as this process and the worker and
  * daemon processes it starts load it: `start` runs `ingest <args>` on it, its log in the test's folder.
  */
-function streamProject(maxMessages: number) {
+function streamProject(maxMessages: number, poison?: string) {
   const prefix = `sf${randomUUID().slice(0, 8)}`;
   prefixes.push(prefix);
   const topic = `test.faults.${prefix}`;
@@ -83,11 +83,11 @@ function streamProject(maxMessages: number) {
   writeFileSync(
     definitions,
     `import { orderStreamDefinitions } from ${JSON.stringify(join(packageRoot, "test", "stream-project.ts"))};\n` +
-      `export default orderStreamDefinitions(${JSON.stringify(prefix)}, ${
-        JSON.stringify(topic)
-      }, { maxMessages: ${maxMessages} });\n`,
+      `export default orderStreamDefinitions(${JSON.stringify(prefix)}, ${JSON.stringify(topic)}, ${
+        JSON.stringify({ maxMessages, poison })
+      });\n`,
   );
-  const graph = assetGraphOf(orderStreamDefinitions(prefix, topic, { maxMessages }));
+  const graph = assetGraphOf(orderStreamDefinitions(prefix, topic, { maxMessages, poison }));
   const stream = graph.byKey.get(`${prefix}/order_events`) as StreamAsset<unknown>;
   return {
     prefix,
@@ -328,5 +328,33 @@ describe("streams under faults", () => {
     const malformed = new Set(deliveries.filter((m) => m.kind === "malformed").map((m) => m.body));
     const letters = await listDeadLetters(env.db, { assetKey: stream.key, status: "all" });
     expect(letters).toHaveLength(malformed.size);
+  });
+
+  it("a stream whose batches fail is retried with a growing pause, not five times a second", async () => {
+    const project = streamProject(100, "o000003-paid");
+    const events = orderLifecycles(20, seeded(1));
+    expect(events.some((e) => e.eventId === "o000003-paid")).toBe(true);
+    await produceAll(kafka, project.topic, events.map((e) => JSON.stringify(e)));
+    project.start("daemon", "daemon");
+    project.start("worker", "worker", "--concurrency", "2");
+    const runs = async () =>
+      (await env.pool.query<{ status: string }>(
+        "select status from ingest.runs where tags ->> 'ingest/instigator' = $1 order by created_at",
+        [`${project.prefix}_stream`],
+      )).rows.map((r) => r.status);
+    await until("three failed runs", 60_000, async () => (await runs()).filter((s) => s === "failed").length >= 3);
+    const { rows } = await env.pool.query(
+      "select reason from ingest.ticks where instigator = $1 and reason like 'backing off%'",
+      [`${project.prefix}_stream`],
+    );
+    expect(rows.length).toBeGreaterThan(0);
+    // Three failures take at least the pauses after the first two (1 s and 2 s): five runs a second would
+    // have made fifteen by then.
+    expect((await runs()).length).toBeLessThanOrEqual(4);
+    // Nothing of the failed batches was staged, and the stream did not move.
+    const { rows: positions } = await env.pool.query("select 1 from staging.stream_positions where stream = $1", [
+      `${project.prefix}_order_events`,
+    ]);
+    expect(positions).toHaveLength(0);
   });
 });
