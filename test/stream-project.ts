@@ -4,7 +4,7 @@ import { foldOrderStatus, OrderEvent, type OrderStatus } from "../assets/ec/orde
 import { webhookDeliveries, webhookDeliveriesResource } from "../connectors/streams/webhooks.ts";
 import type { WebhookDeliveries } from "../connectors/webhooks/deliveries.ts";
 import { defineWebhookSource } from "../connectors/webhooks/source.ts";
-import { connectNeo4j, defineNodeAsset } from "../connectors/neo4j/index.ts";
+import { connectNeo4j, defineNodeAsset, type Driver } from "../connectors/neo4j/index.ts";
 import { Staging } from "../connectors/staging/index.ts";
 import { defineStreamAsset, type KafkaClient, kafkaTopic, openKafka } from "../connectors/streams/index.ts";
 import { defineStreamSensor } from "../engine/automation/stream-sensor.ts";
@@ -176,4 +176,19 @@ export function chatStreamDefinitions(prefix: string, secretVariable: string): D
       neo4j: defineResource({ setup: () => connectNeo4j(), teardown: (d) => d.close() }),
     },
   });
+}
+
+/** The nodes of `label` by their `keyProperty`, without lineage properties (`ingest…`): what two consumptions compare. */
+export async function nodesByKey(
+  neo4j: Driver,
+  label: string,
+  keyProperty: string,
+): Promise<Map<string, Record<string, unknown>>> {
+  const { records } = await neo4j.executeQuery(`MATCH (n:${label}) RETURN n`);
+  return new Map(records.map((r) => {
+    const props = Object.fromEntries(
+      Object.entries(r.get("n").properties as Record<string, unknown>).filter(([k]) => !k.startsWith("ingest")),
+    );
+    return [props[keyProperty] as string, props];
+  }));
 }

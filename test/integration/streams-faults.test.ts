@@ -23,6 +23,7 @@ import {
   asSent,
   chatStreamDefinitions,
   expectedStates,
+  nodesByKey,
   orderLifecycles,
   orderStreamDefinitions,
   produceAll,
@@ -113,15 +114,7 @@ function streamProject(maxMessages: number, poison?: string) {
       });
     },
     /** The nodes by order id, without lineage properties (`ingest…`). */
-    async nodes(): Promise<Map<string, Record<string, unknown>>> {
-      const { records } = await env.neo4j.executeQuery(`MATCH (n:StreamOrder_${prefix}) RETURN n`);
-      return new Map(records.map((r) => {
-        const props = Object.fromEntries(
-          Object.entries(r.get("n").properties as Record<string, unknown>).filter(([k]) => !k.startsWith("ingest")),
-        );
-        return [props.orderId as string, props];
-      }));
-    },
+    nodes: () => nodesByKey(env.neo4j, `StreamOrder_${prefix}`, "orderId"),
     async appliedEvents(): Promise<number> {
       const { rows } = await env.pool.query("select count(*)::int as n from staging.stream_events where stream = $1", [
         `${prefix}_order_events`,

@@ -24,6 +24,7 @@ import { startThrowawayRabbitmq } from "../../stack/rabbitmq.ts";
 import {
   asSent,
   expectedStates,
+  nodesByKey,
   orderLifecycles,
   orderStreamDefinitions,
   produceAll,
@@ -75,13 +76,7 @@ function consumer(graph: AssetGraph, stream: StreamAsset<unknown>, label: string
     },
     /** The nodes by key, without lineage properties (`ingest…`). */
     async nodes(): Promise<Record<string, Record<string, unknown>>> {
-      const { records } = await env.neo4j.executeQuery(`MATCH (n:${label}) RETURN n`);
-      return Object.fromEntries(records.map((r) => {
-        const props = Object.fromEntries(
-          Object.entries(r.get("n").properties as Record<string, unknown>).filter(([k]) => !k.startsWith("ingest")),
-        );
-        return [props[keyProperty] as string, props];
-      }));
+      return Object.fromEntries(await nodesByKey(env.neo4j, label, keyProperty));
     },
   };
 }
