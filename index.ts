@@ -35,6 +35,7 @@ export type {
   ObserveContext,
   ObservedVersion,
   RetryPolicy,
+  SourceLag,
 } from "./engine/asset.ts";
 export { buildAssetGraph } from "./engine/asset-graph.ts";
 export type { AssetGraph, GraphInput } from "./engine/asset-graph.ts";

@@ -113,6 +113,14 @@ export interface ObserveContext<R> {
   signal: AbortSignal;
 }
 
+/** How far behind the consumption of a stream is: what a stream asset's `lag` reports. */
+export interface SourceLag {
+  /** Messages sent and not yet consumed. */
+  messages: number;
+  /** Age (ms) of the oldest of them, when known; null when there are none or the source cannot say. */
+  oldestAgeMs: number | null;
+}
+
 /** What an asset's `observe` reports: a version text, or a small object of facts compared as canonical JSON. */
 export type ObservedVersion = string | Record<string, unknown>;
 
@@ -238,6 +246,12 @@ export interface AssetSpec<R> {
    * ```
    */
   observe?(ctx: ObserveContext<R>): Promise<ObservedVersion>;
+  /**
+   * For an asset fed by a stream (`defineStreamAsset`): how many messages wait to be consumed, and how old
+   * the oldest is (`withAge`: which may cost a read). Stream sensors ask it several times a second and
+   * `ingest status` shows it; an asset with it is what a stream sensor may watch.
+   */
+  lag?(ctx: ObserveContext<R>, withAge: boolean): Promise<SourceLag>;
   /**
    * Builds the asset from its upstream assets. A throw fails the attempt: it is retried by `retry`,
    * then the step fails and what is downstream of it is skipped.

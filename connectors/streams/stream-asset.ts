@@ -204,6 +204,12 @@ export function defineStreamAsset<E, T = E, R extends Record<string, unknown> = 
     ...spec,
     resources: [stagingKind, ...spec.stream.resources] as ResourceNeed<keyof (R & { staging: Staging }) & string>[],
     target: { kind: "staging-table", table: spec.table },
+    lag: async ({ resources }, withAge) =>
+      spec.stream.lag(resources, {
+        stream: spec.table,
+        positions: await resources.staging.streamPositions(spec.table),
+        withAge,
+      }),
     materialize: (ctx) =>
       ctx.resources.staging.withStreamLock(
         spec.table,

@@ -1,7 +1,6 @@
 import { sql } from "kysely";
-import { isStreamAsset, type StreamAsset } from "../../connectors/streams/stream-asset.ts";
-import type { Staging } from "../../connectors/staging/staging.ts";
-import type { StreamLag } from "../../connectors/streams/stream.ts";
+import type { AssetDefinition, SourceLag } from "../asset.ts";
+import { logger } from "../../resources/logger.ts";
 import type { ResourcePool } from "../resource.ts";
 import { metrics } from "../../resources/metrics.ts";
 import { selectAssets } from "../selection.ts";
@@ -16,15 +15,13 @@ import type { StreamSensorDefinition } from "./stream-sensor.ts";
 const backoffAfter = [1_000, 2_000, 5_000, 10_000, 30_000, 60_000];
 
 /** How far behind a stream asset's consumption is, asked with the resources it reads with. */
-export async function streamLag(
-  asset: StreamAsset<unknown>,
-  resources: ResourcePool,
-  withAge: boolean,
-): Promise<StreamLag> {
-  const picked = await resources.pick(asset.resources);
-  const staging = picked.staging as Staging;
-  const positions = await staging.streamPositions(asset.staged.table);
-  return asset.stream.lag(picked, { stream: asset.staged.table, positions, withAge });
+export async function streamLag(asset: AssetDefinition, resources: ResourcePool, withAge: boolean): Promise<SourceLag> {
+  return asset.lag!({
+    assetKey: asset.key,
+    resources: await resources.pick(asset.resources),
+    log: logger.child({ asset: asset.key }),
+    signal: AbortSignal.timeout(10_000),
+  }, withAge);
 }
 
 /**
@@ -40,7 +37,7 @@ export class StreamSensorEvaluator implements Evaluator {
   readonly #sensor: StreamSensorDefinition;
   readonly #ctx: EvaluationContext;
   readonly #resources: ResourcePool;
-  readonly #streams: StreamAsset<unknown>[];
+  readonly #streams: AssetDefinition[];
   readonly #select: Set<string> | undefined;
   #next = Date.now();
 
@@ -49,8 +46,8 @@ export class StreamSensorEvaluator implements Evaluator {
     this.#sensor = sensor;
     this.#ctx = ctx;
     this.#resources = resources;
-    this.#streams = [...selectAssets(ctx.graph, sensor.streams)].map((key) => ctx.graph.byKey.get(key)).filter(
-      isStreamAsset,
+    this.#streams = [...selectAssets(ctx.graph, sensor.streams)].map((key) => ctx.graph.byKey.get(key)!).filter(
+      (asset) => asset.lag !== undefined,
     );
     this.#select = sensor.select === undefined ? undefined : selectAssets(ctx.graph, sensor.select);
   }

@@ -4,7 +4,6 @@ import type { AssetGraph } from "../asset-graph.ts";
 import { selectAssets } from "../selection.ts";
 import type { InstigatorDefinition } from "./instigator.ts";
 import { tickPartitioning } from "./schedule.ts";
-import { isStreamAsset } from "../../connectors/streams/stream-asset.ts";
 
 const instigatorName = /^[A-Za-z0-9_]+$/;
 
@@ -86,7 +85,7 @@ export function automationProblems(graph: AssetGraph, instigators: InstigatorDef
       case "stream-sensor": {
         const streams = select(instigator.streams, "streams");
         for (const key of streams ?? []) {
-          if (!isStreamAsset(graph.byKey.get(key))) problems.push(`${what}: '${key}' is not a stream asset`);
+          if (!graph.byKey.get(key)!.lag) problems.push(`${what}: '${key}' is not a stream asset`);
         }
         if (instigator.select !== undefined) select(instigator.select, "select");
         positive(instigator.intervalMs, "intervalMs");
