@@ -18,6 +18,7 @@ import { stepKeyOf, type StepRef } from "./steps.ts";
 import {
   claimSteps,
   finishSteps,
+  hasQueuedSteps,
   type MaterializationRecord,
   requeueStep,
   retrySteps,
@@ -290,6 +291,12 @@ export function materializeTaskHandler(
       throw error;
     } finally {
       inFlight.end(execution);
+    }
+    // A run that asked for this asset partition while the job ran can have its request folded into this
+    // job by graphile-worker (the same job key) after the job had claimed its steps: its step is left
+    // queued with no job. Ask for a job for what is still queued.
+    if (await hasQueuedSteps(db, key)) {
+      await requeueStep(db, ref, { maxAttempts: asset.retry.maxAttempts, traceparent: job.traceparent, delayMs: 0 });
     }
   };
 }

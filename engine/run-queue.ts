@@ -126,6 +126,14 @@ export async function claimSteps(
   return { steps, busy, full: full ?? false, latest: VersionIndex.fromRows(latest ?? []) };
 }
 
+/** Whether a step of this asset partition waits in some run, queued, for a job to claim it. */
+export async function hasQueuedSteps(db: MetadataStore, stepKey: string): Promise<boolean> {
+  const { rows } = await sql<{ queued: boolean }>`
+    select exists (select 1 from ingest.run_steps where step_key = ${stepKey} and status = 'queued') as queued`
+    .execute(db);
+  return rows[0]!.queued;
+}
+
 /** Asks again for a step's job after `delayMs`, joining a job already queued for it (which keeps its earlier time). */
 export async function requeueStep(
   db: MetadataStore,

@@ -49,8 +49,12 @@ export function ingest(args: string[], env: Record<string, string>) {
   ], {
     encoding: "utf8",
     env: { ...process.env, ...env },
+    // Bounded: a command that hangs fails its test rather than the whole suite.
+    timeout: 300_000,
+    killSignal: "SIGKILL",
   });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+  const timedOut = result.error ? `\n(ingest ${args.join(" ")}: ${result.error.message})` : "";
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr + timedOut };
 }
 
 /** The pids of the running processes whose command line holds `text`. */

@@ -81,8 +81,16 @@ const ingestWith = (variables: Record<string, string | undefined>, ...args: stri
     if (value === undefined) delete env[name];
     else env[name] = value;
   }
-  const result = spawnSync(node, [cli, ...args], { cwd: project, encoding: "utf8", env });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+  // Bounded: a command that hangs fails its test, with what it printed, rather than the whole suite.
+  const result = spawnSync(node, [cli, ...args], {
+    cwd: project,
+    encoding: "utf8",
+    env,
+    timeout: 120_000,
+    killSignal: "SIGKILL",
+  });
+  const timedOut = result.error ? `\n(ingest ${args.join(" ")}: ${result.error.message})` : "";
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr + timedOut };
 };
 const ingest = (...args: string[]) => ingestWith({}, ...args);
 
