@@ -72,14 +72,6 @@ function describeLag(s: StreamStatus): string {
   return `stream ${s.name}: ${s.messages} messages waiting${age}`;
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer in ${ms / 1000} s`)), ms))),
-  ]).finally(() => clearTimeout(timer));
-}
-
 /** `ingest status [selection…]`. */
 export async function status(
   words: string[],
@@ -95,7 +87,7 @@ export async function status(
   if (streams.length > 0) {
     await using resources = new ResourcePool(graph.definitions.resources);
     await Promise.all(streams.map(async (asset) => {
-      const stream: StreamStatus = await withTimeout(streamLag(asset, resources, true), 5_000).then(
+      const stream: StreamStatus = await streamLag(asset, resources, true, 5_000).then(
         (lag) => ({ name: asset.stream.name, ...lag }),
         (error: Error) => ({ name: asset.stream.name, error: error.message }),
       );

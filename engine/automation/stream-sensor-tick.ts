@@ -14,14 +14,33 @@ import type { StreamSensorDefinition } from "./stream-sensor.ts";
  */
 const backoffAfter = [1_000, 2_000, 5_000, 10_000, 30_000, 60_000];
 
-/** How far behind a stream asset's consumption is, asked with the resources it reads with. */
-export async function streamLag(asset: AssetDefinition, resources: ResourcePool, withAge: boolean): Promise<SourceLag> {
-  return asset.lag!({
-    assetKey: asset.key,
-    resources: await resources.pick(asset.resources),
-    log: logger.child({ asset: asset.key }),
-    signal: AbortSignal.timeout(10_000),
-  }, withAge);
+/**
+ * How far behind a stream asset's consumption is, asked with the resources it reads with; a broker that
+ * does not answer within `timeoutMs` fails it, naming the asset, rather than holding up a sensor's tick.
+ */
+export async function streamLag(
+  asset: AssetDefinition,
+  resources: ResourcePool,
+  withAge: boolean,
+  timeoutMs = 10_000,
+): Promise<SourceLag> {
+  const signal = AbortSignal.timeout(timeoutMs);
+  const late = new Promise<never>((_, reject) =>
+    signal.addEventListener(
+      "abort",
+      () => reject(new Error(`${asset.key}: its stream did not say how far behind it is within ${timeoutMs / 1000} s`)),
+      { once: true },
+    )
+  );
+  late.catch(() => {});
+  const asking = (async () =>
+    asset.lag!({
+      assetKey: asset.key,
+      resources: await resources.pick(asset.resources),
+      log: logger.child({ asset: asset.key }),
+      signal,
+    }, withAge))();
+  return await Promise.race([asking, late]);
 }
 
 /**
