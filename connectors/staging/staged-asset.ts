@@ -171,8 +171,11 @@ export function issuesOf(error: z.ZodError): { path: string; message: string }[]
   return error.issues.map((i) => ({ path: i.path.map(String).join(".") || "(record)", message: i.message }));
 }
 
-/** The source key of a record that failed validation, when it has one, so its dead letter can be found. */
-function rawKey<T>(spec: StagedAssetSpec<T, never>, raw: unknown): string | undefined {
+/**
+ * The source key of a record that failed validation, when it has one, so its dead letter can be found: what
+ * the asset's `rawKey` reads from it, or undefined when that throws or is empty.
+ */
+export function rawKeyOf(spec: { rawKey(raw: unknown): unknown }, raw: unknown): string | undefined {
   try {
     const key = spec.rawKey(raw);
     return key === undefined || key === null || key === "" ? undefined : String(key);
@@ -255,12 +258,12 @@ export function defineStagedAsset<T, R extends Record<string, unknown> = Record<
             await ctx.deadLetter(raw.toDeadLetter(spec.source));
             continue;
           }
-          const { unexpected, extra } = fields.see(raw, () => rawKey(spec, raw));
+          const { unexpected, extra } = fields.see(raw, () => rawKeyOf(spec, raw));
           if (contract === "freeze" && unexpected.length > 0) {
             invalid += 1;
             await ctx.deadLetter({
               source: spec.source,
-              sourceKey: rawKey(spec, raw),
+              sourceKey: rawKeyOf(spec, raw),
               reason: "schema",
               issues: unexpected.map((field) => ({
                 path: field,
@@ -275,7 +278,7 @@ export function defineStagedAsset<T, R extends Record<string, unknown> = Record<
             invalid += 1;
             await ctx.deadLetter({
               source: spec.source,
-              sourceKey: rawKey(spec, raw),
+              sourceKey: rawKeyOf(spec, raw),
               reason: "invalid",
               issues: issuesOf(parsed.error),
               payload: raw,

@@ -5,7 +5,7 @@ import type { ResourceNeed } from "../../engine/resource.ts";
 import { withSpan } from "../../resources/spans.ts";
 import { assertIdentifier } from "../identifiers.ts";
 import { stagingKind } from "../staging/resource.ts";
-import { issuesOf, type StagedAsset } from "../staging/staged-asset.ts";
+import { issuesOf, rawKeyOf, type StagedAsset } from "../staging/staged-asset.ts";
 import type { Staging } from "../staging/staging.ts";
 import type { StreamMessage, StreamSource } from "./stream.ts";
 
@@ -287,15 +287,9 @@ export function defineStreamAsset<E, T = E, R extends Record<string, unknown> = 
     }
     const parsed = spec.model.safeParse(raw);
     if (!parsed.success) {
-      let key: unknown;
-      try {
-        key = spec.rawKey(raw);
-      } catch {
-        key = undefined;
-      }
       await ctx.deadLetter({
         source,
-        sourceKey: key === undefined || key === null || key === "" ? message.position : String(key),
+        sourceKey: rawKeyOf(spec, raw) ?? message.position,
         reason: "invalid",
         issues: issuesOf(parsed.error),
         payload: raw,
