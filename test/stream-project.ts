@@ -4,7 +4,7 @@ import { foldOrderStatus, OrderEvent, type OrderStatus } from "../assets/ec/orde
 import { webhookDeliveries, webhookDeliveriesResource } from "../connectors/streams/webhooks.ts";
 import type { WebhookDeliveries } from "../connectors/webhooks/deliveries.ts";
 import { defineWebhookSource } from "../connectors/webhooks/source.ts";
-import { connectNeo4j, defineNodeAsset, type Driver } from "../connectors/neo4j/index.ts";
+import { connectNeo4j, defineNodeAsset, type Driver, runInBatches } from "../connectors/neo4j/index.ts";
 import { Staging } from "../connectors/staging/index.ts";
 import { defineStreamAsset, type KafkaClient, kafkaTopic, openKafka } from "../connectors/streams/index.ts";
 import { defineStreamSensor } from "../engine/automation/stream-sensor.ts";
@@ -191,4 +191,11 @@ export async function nodesByKey(
     );
     return [props[keyProperty] as string, props];
   }));
+}
+
+/** Deletes the nodes of each of `labels`: what a test's projects left in Neo4j. */
+export async function dropLabels(neo4j: Driver, labels: Iterable<string>): Promise<void> {
+  for (const label of labels) {
+    await runInBatches(neo4j, `MATCH (n:${label}) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 5000 ROWS`);
+  }
 }

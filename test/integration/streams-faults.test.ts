@@ -5,7 +5,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { runInBatches } from "../../connectors/neo4j/index.ts";
 import { type KafkaClient, openKafka, type StreamAsset } from "../../connectors/streams/index.ts";
 import { streamLag } from "../../engine/automation/stream-sensor-tick.ts";
 import { listDeadLetters } from "../../engine/dead-letters.ts";
@@ -22,6 +21,7 @@ import { until } from "../queue-project.ts";
 import {
   asSent,
   chatStreamDefinitions,
+  dropLabels,
   expectedStates,
   nodesByKey,
   orderLifecycles,
@@ -43,7 +43,8 @@ const dir = mkdtempSync(join(tmpdir(), "ingest-stream-faults-"));
 const children: ChildProcess[] = [];
 let env: Awaited<ReturnType<typeof connect>>;
 let kafka: KafkaClient;
-const prefixes: string[] = [];
+/** The labels the tests' projects write, deleted afterwards. */
+const labels: string[] = [];
 
 beforeAll(async () => {
   env = await connect();
@@ -61,12 +62,7 @@ afterAll(async () => {
   stopChildren();
   await kafka?.close();
   if (env) {
-    for (const prefix of prefixes) {
-      await runInBatches(
-        env.neo4j,
-        `MATCH (n:StreamOrder_${prefix}) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 5000 ROWS`,
-      );
-    }
+    await dropLabels(env.neo4j, labels);
     await env.close();
   }
   if (!process.env.INGEST_KEEP_TEST_FILES) rmSync(dir, { recursive: true, force: true });
@@ -78,7 +74,7 @@ afterAll(async () => {
  */
 function streamProject(maxMessages: number, poison?: string) {
   const prefix = `sf${randomUUID().slice(0, 8)}`;
-  prefixes.push(prefix);
+  labels.push(`StreamOrder_${prefix}`);
   const topic = `test.faults.${prefix}`;
   const definitions = join(dir, `${prefix}.definitions.ts`);
   writeFileSync(
@@ -232,7 +228,7 @@ describe("streams under faults", () => {
 
   it("webhooks: a receiver killed mid-burst — every delivery it acknowledged reaches the graph, no badly signed one", async () => {
     const prefix = `wh${randomUUID().slice(0, 8)}`;
-    prefixes.push(prefix);
+    labels.push(`LiveChat_${prefix}`);
     const secret = randomUUID();
     const definitions = join(dir, `${prefix}.definitions.ts`);
     writeFileSync(

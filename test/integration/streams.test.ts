@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stockKey, StockUpdate } from "../../assets/ec/stock.ts";
-import { connectNeo4j, defineNodeAsset, runInBatches } from "../../connectors/neo4j/index.ts";
+import { connectNeo4j, defineNodeAsset } from "../../connectors/neo4j/index.ts";
 import { Staging } from "../../connectors/staging/index.ts";
 import {
   defineStreamAsset,
@@ -23,6 +23,7 @@ import { startThrowawayKafka } from "../../stack/kafka.ts";
 import { startThrowawayRabbitmq } from "../../stack/rabbitmq.ts";
 import {
   asSent,
+  dropLabels,
   expectedStates,
   nodesByKey,
   orderLifecycles,
@@ -48,9 +49,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await kafka?.close();
   if (env) {
-    for (const label of labels) {
-      await runInBatches(env.neo4j, `MATCH (n:${label}) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 5000 ROWS`);
-    }
+    await dropLabels(env.neo4j, labels);
     await env.close();
   }
 });
