@@ -44,7 +44,7 @@ export async function worker(options: WorkerCommandOptions, command: Command): P
   // before "worker started" is logged, so a signal sent on reading that line finds it.
   const signalled = nextSignal();
   logger.info({ worker: worker.id, concurrency, assets: graph.order.length, metrics: served.url }, "worker started");
-  const signal = await Promise.race([signalled, worker.runner.promise.then(() => undefined)]);
+  const signal = await Promise.race([signalled, worker.done.then(() => undefined)]);
   if (!signal) {
     await worker.stop();
     return;

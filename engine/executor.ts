@@ -1,6 +1,8 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { SpanStatusCode, trace } from "@opentelemetry/api";
 import type { JobHelpers, Task } from "graphile-worker";
 import type { MetadataStore, RunStepRow } from "../db/schema.ts";
+import { unreachableStore } from "../resources/connection-errors.ts";
 import { type Logger, logger } from "../resources/logger.ts";
 import { metrics } from "../resources/metrics.ts";
 import { contextFromTraceparent, withSpan } from "../resources/spans.ts";
@@ -133,7 +135,10 @@ async function execute(
       progress: (done, total) => progress.report(done, total),
     };
     log.debug("materializing");
-    const result = reconcile(await asset.materialize(ctx).finally(() => progress.end()), deadLetters.count);
+    const result = reconcile(
+      await materializeRidingOutages(asset, ctx, deadLetters).finally(() => progress.end()),
+      deadLetters.count,
+    );
     await deadLetters.flush();
     if (result.counts?.extracted !== undefined && !result.partialExtract) await deadLetters.supersedeEarlier();
     const checks = await runChecks(asset, ctx, result);
@@ -197,6 +202,54 @@ async function execute(
       log.error({ err: error }, "materialization failed; no attempts left");
       await finishSteps(db, { jobId, ref, status: "failed", materialization: failed, error: failed.error! });
       attemptEnded("failed");
+    }
+  }
+}
+
+/** How long a materialisation waits for a store or source it cannot reach: `INGEST_STORE_OUTAGE_MS`, or 5 minutes. */
+export function storeOutageMs(): number {
+  const ms = Number(process.env.INGEST_STORE_OUTAGE_MS ?? 300_000);
+  if (!Number.isFinite(ms) || ms < 0) {
+    throw new Error(
+      `INGEST_STORE_OUTAGE_MS must be a number of milliseconds ≥ 0, not '${process.env.INGEST_STORE_OUTAGE_MS}'`,
+    );
+  }
+  return ms;
+}
+
+/** The waits before materialising again while a store is unreachable: 1, 2, 5 s, then every 10 s. */
+const outageDelaysMs = [1_000, 2_000, 5_000, 10_000];
+
+/**
+ * The materialisation, run again while it fails because a store or source cannot be reached (Neo4j,
+ * Chroma or a database restarting, an API down: see `unreachableStore`), for up to {@link storeOutageMs}:
+ * a scheduled run rides out an outage instead of failing and waiting for the next schedule. Repeating
+ * is what a retry attempt does anyway (every materialisation is idempotent), but an outage spends no
+ * attempt. The dead letters of the cut-short attempt are discarded; a canceled run stops the wait.
+ */
+async function materializeRidingOutages(
+  asset: AssetDefinition,
+  // deno-lint-ignore no-explicit-any -- the resources the asset declared, whatever their types
+  ctx: MaterializeContext<any>,
+  deadLetters: DeadLetterSink,
+): Promise<MaterializeResult> {
+  const since = Date.now();
+  for (let attempt = 0;; attempt++) {
+    try {
+      return await asset.materialize(ctx);
+    } catch (error) {
+      const unreachable = unreachableStore(error);
+      const waitedMs = Date.now() - since;
+      const budgetMs = storeOutageMs();
+      if (!unreachable || ctx.signal.aborted || waitedMs >= budgetMs) throw error;
+      const delayMs = Math.min(outageDelaysMs[Math.min(attempt, outageDelaysMs.length - 1)]!, budgetMs - waitedMs);
+      ctx.log.warn(
+        { err: error, waitedMs, budgetMs, retryInMs: delayMs },
+        `unreachable: ${unreachable} — materialising again in ${delayMs / 1000} s`,
+      );
+      metrics.storeOutageRetries.inc({ asset: asset.key });
+      await deadLetters.discard();
+      await sleep(delayMs, undefined, { signal: ctx.signal });
     }
   }
 }

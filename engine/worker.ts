@@ -1,4 +1,5 @@
 import { EventEmitter } from "node:events";
+import { setTimeout as sleep } from "node:timers/promises";
 import { Logger as GraphileLogger, run, runMigrations, type Runner, type WorkerEvents } from "graphile-worker";
 import type pg from "pg";
 import { migrateToLatest } from "../db/migrate.ts";
@@ -9,7 +10,14 @@ import { watchCancellations } from "./cancel.ts";
 import type { AssetGraph } from "./asset-graph.ts";
 import { materializeTaskHandler } from "./executor.ts";
 import { InFlight, JobReleased } from "./in-flight.ts";
-import { type LivenessOptions, livenessSettings, type ReleasedJob, returnJobs, startHeartbeat } from "./liveness.ts";
+import {
+  type Heartbeat,
+  type LivenessOptions,
+  livenessSettings,
+  type ReleasedJob,
+  returnJobs,
+  startHeartbeat,
+} from "./liveness.ts";
 import { ResourcePool } from "./resource.ts";
 import { finishSteps, materializeTask, type StepJob } from "./run-queue.ts";
 
@@ -66,10 +74,15 @@ export interface WorkerOptions {
 
 /** A running worker, from {@link startWorker}. */
 export interface IngestWorker {
-  /** graphile-worker's runner, for its events. */
-  runner: Runner;
-  /** graphile-worker's pool id: `locked_by` of the jobs this worker holds, and its row in `ingest.workers`. */
-  id: string;
+  /** graphile-worker's runner now: a new one after the worker reconnected (see {@link startWorker}). */
+  readonly runner: Runner;
+  /**
+   * graphile-worker's pool id: `locked_by` of the jobs this worker holds, and its row in `ingest.workers`;
+   * a new one after the worker reconnected.
+   */
+  readonly id: string;
+  /** Settles when the worker has stopped for good: after `stop()`. */
+  readonly done: Promise<void>;
   /** Stops taking jobs, waits for the in-flight ones to finish, and records the worker stopped. */
   stop(): Promise<void>;
   /**
@@ -79,11 +92,19 @@ export interface IngestWorker {
   returnJobs(): Promise<ReleasedJob[]>;
 }
 
+/** The waits before starting graphile-worker again after its connection to the queue failed: 1, 2, 5, 10, 30 s. */
+const restartDelaysMs = [1_000, 2_000, 5_000, 10_000, 30_000];
+
 /**
  * Starts a graphile-worker runner that materialises the steps of any run against these definitions,
  * `concurrency` at a time, until `stop()`. It records a heartbeat: if it dies, other workers take its
  * jobs after the liveness timeout. Resources are set up on first use and torn down by `stop()`. Call
  * {@link prepareDatabase} first on a new database.
+ *
+ * A restart of the database holding the queue does not end it: its pool waits for the database to come
+ * back (`INGEST_DB_OUTAGE_MS`), and when graphile-worker gives up anyway (it could not record a job's
+ * end), the worker gives that runner's jobs back to the queue and starts a new runner, with backoff,
+ * until it connects again.
  *
  * @example
  * ```ts
@@ -102,51 +123,100 @@ export async function startWorker(options: WorkerOptions): Promise<IngestWorker>
   const resources = new ResourcePool(options.graph.definitions.resources);
   const db = metadataDb(options.pool);
   const inFlight = new InFlight();
-  const events: WorkerEvents = new EventEmitter();
-  let id: string | undefined;
-  events.on("pool:create", ({ workerPool }) => (id ??= workerPool.id));
-  const runner = await run({
-    pgPool: options.pool,
-    concurrency,
-    noHandleSignals: !(options.handleSignals ?? false),
-    pollInterval: options.pollIntervalMs ?? 1000,
-    logger: workerLogger,
-    events,
-    // Schedules are ours (schedules/), not graphile-worker's crontab file.
-    crontab: "",
-    taskList: { [materializeTask]: materializeTaskHandler(options.graph, db, resources, inFlight) },
-  });
-  if (!id) throw new Error("graphile-worker started without announcing its worker pool");
-  const workerId = id;
-  // A job fetched before this first heartbeat is covered too: the sweep releases jobs of workers it
-  // has no heartbeat of, once they have been locked for a whole timeout.
-  const heartbeat = await startHeartbeat(db, { id: workerId, concurrency, inFlight }, liveness);
+  const taskList = { [materializeTask]: materializeTaskHandler(options.graph, db, resources, inFlight) };
+
+  /** One graphile-worker runner and what lives as long as it: its heartbeat, under its pool id. */
+  async function startRunner(): Promise<{ runner: Runner; id: string; heartbeat: Heartbeat }> {
+    const events: WorkerEvents = new EventEmitter();
+    let id: string | undefined;
+    events.on("pool:create", ({ workerPool }) => (id ??= workerPool.id));
+    const runner = await run({
+      pgPool: options.pool,
+      concurrency,
+      noHandleSignals: !(options.handleSignals ?? false),
+      pollInterval: options.pollIntervalMs ?? 1000,
+      logger: workerLogger,
+      events,
+      // Schedules are ours (schedules/), not graphile-worker's crontab file.
+      crontab: "",
+      taskList,
+      // Batched (even with no delay), a job's end that cannot be recorded ends the runner cleanly —
+      // which this worker then replaces — instead of an unhandled rejection that ends the process.
+      preset: { worker: { completeJobBatchDelay: 0, failJobBatchDelay: 0 } },
+    });
+    if (!id) throw new Error("graphile-worker started without announcing its worker pool");
+    const workerId = id;
+    // A job that failed for good in graphile-worker's hands (its own retries spent, e.g. the metadata
+    // store unreachable) would leave its steps running forever: record them failed.
+    runner.events.on("job:failed", ({ job, error }) => {
+      // A released job is not failed: another worker runs it (under the same job id).
+      if (job.task_identifier !== materializeTask || error instanceof JobReleased) return;
+      const { assetKey, partitionKey } = job.payload as StepJob;
+      const message = `the job failed ${job.attempts} times: ${error instanceof Error ? error.message : String(error)}`;
+      finishSteps(db, {
+        jobId: String(job.id),
+        ref: { assetKey, partitionKey: partitionKey ?? "" },
+        status: "failed",
+        error: message,
+      }).catch((e: unknown) => logger.error({ err: e, job: job.id }, "could not record a failed job's steps"));
+    });
+    // A job fetched before this first heartbeat is covered too: the sweep releases jobs of workers it
+    // has no heartbeat of, once they have been locked for a whole timeout.
+    const heartbeat = await startHeartbeat(db, { id: workerId, concurrency, inFlight }, liveness);
+    return { runner, id: workerId, heartbeat };
+  }
+
+  let current = await startRunner();
+  let stopping = false;
   const cancellations = watchCancellations(db, inFlight, options.cancelPollMs ?? 1_000);
-  // A job that failed for good in graphile-worker's hands (its own retries spent, e.g. the metadata
-  // store unreachable) would leave its steps running forever: record them failed.
-  runner.events.on("job:failed", ({ job, error }) => {
-    // A released job is not failed: another worker runs it (under the same job id).
-    if (job.task_identifier !== materializeTask || error instanceof JobReleased) return;
-    const { assetKey, partitionKey } = job.payload as StepJob;
-    const message = `the job failed ${job.attempts} times: ${error instanceof Error ? error.message : String(error)}`;
-    finishSteps(db, {
-      jobId: String(job.id),
-      ref: { assetKey, partitionKey: partitionKey ?? "" },
-      status: "failed",
-      error: message,
-    }).catch((e: unknown) => logger.error({ err: e, job: job.id }, "could not record a failed job's steps"));
-  });
+
+  /** Until stop(): a runner that ends on its own is replaced. */
+  async function supervise(): Promise<void> {
+    while (true) {
+      const ended = await current.runner.promise.then(() => undefined, (error: unknown) => error);
+      if (stopping) return;
+      const previous = current;
+      logger.error(
+        { err: ended, worker: previous.id },
+        "graphile-worker stopped on its own (its queue connection failed): giving its jobs back and starting again",
+      );
+      await previous.heartbeat.stop().catch(() => {});
+      inFlight.abortAll(new JobReleased(`worker ${previous.id} lost its queue connection`));
+      for (let attempt = 0; !stopping; attempt++) {
+        await sleep(restartDelaysMs[Math.min(attempt, restartDelaysMs.length - 1)]!);
+        if (stopping) return;
+        try {
+          await returnJobs(db, previous.id, "the worker lost its queue connection before it finished");
+          current = await startRunner();
+          logger.info({ worker: current.id, previous: previous.id }, "worker started again");
+          break;
+        } catch (error) {
+          logger.warn({ err: error, attempt: attempt + 1 }, "could not start the worker again; will retry");
+        }
+      }
+    }
+  }
+  const done = supervise();
+
   return {
-    runner,
-    id: workerId,
+    get runner() {
+      return current.runner;
+    },
+    get id() {
+      return current.id;
+    },
+    done,
     async stop() {
-      await runner.stop();
+      stopping = true;
+      await current.runner.stop().catch(() => {});
+      await done;
       await cancellations.stop();
-      await heartbeat.stop();
+      await current.heartbeat.stop();
       await resources.close();
       await tracing.forceFlush();
     },
     async returnJobs() {
+      const workerId = current.id;
       const returned = await returnJobs(db, workerId, "the worker running it stopped before it finished");
       inFlight.abortAll(new JobReleased(`worker ${workerId} is stopping and returned its jobs to the queue`));
       return returned;

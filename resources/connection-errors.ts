@@ -111,3 +111,75 @@ export function chromaConnectionError(url: string, source: SettingSource, error:
   const reason = /^Failed to connect to chromadb/.test(message) ? "nothing answers there" : message;
   return new ConnectionError(`cannot connect to ${at}: ${reason}; ${fixFor(source, "")}`, { cause: error });
 }
+
+/** Error codes that say a server cannot be reached now (down, restarting, starting up, the network), not that a request was wrong. */
+const unreachableCodes = new Set([
+  // The network and the operating system.
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ECONNABORTED",
+  "EPIPE",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "EAI_AGAIN",
+  "UND_ERR_SOCKET",
+  "UND_ERR_CONNECT_TIMEOUT",
+  // Postgres: admin_shutdown, crash_shutdown, cannot_connect_now, connection_exception and its kinds.
+  "57P01",
+  "57P02",
+  "57P03",
+  "08000",
+  "08001",
+  "08003",
+  "08006",
+  // MariaDB/MySQL (mysql2): the server went away.
+  "PROTOCOL_CONNECTION_LOST",
+  // Neo4j's driver.
+  "ServiceUnavailable",
+  "SessionExpired",
+]);
+
+/** Messages of drivers that lose their server without a code. */
+const unreachableMessage =
+  /Connection terminated unexpectedly|Connection terminated due to connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|Failed to connect to (chroma|Chroma)|socket hang up/;
+
+/** Errors of the MongoDB driver whose server cannot be reached (selection timed out, network lost). */
+const unreachableNames =
+  /^(MongoNetworkError|MongoNetworkTimeoutError|MongoServerSelectionError|ChromaConnectionError)$/;
+
+/**
+ * Whether `error` (or an error it wraps, through `cause` and `AggregateError`) says a store or source
+ * cannot be reached right now — a server down or restarting, a connection lost — as opposed to a
+ * request it refused. Said in words that name the store when the driver does: `Neo4j: …`, `Chroma: …`,
+ * `Postgres: …`, `MongoDB: …`, else the address and code (`127.0.0.1:58080 refused the connection`).
+ * undefined when the error is of another kind.
+ */
+export function unreachableStore(error: unknown, seen = new Set<unknown>()): string | undefined {
+  if (!(error instanceof Error) || seen.has(error)) return undefined;
+  seen.add(error);
+  const { code, address, port, name } = error as Error & { code?: unknown; address?: unknown; port?: unknown };
+  const message = error.message.split("\n")[0]!;
+  const unreachable = (typeof code === "string" && unreachableCodes.has(code)) || unreachableNames.test(name) ||
+    unreachableMessage.test(message);
+  if (unreachable) {
+    if (code === "ServiceUnavailable" || code === "SessionExpired" || name.startsWith("Neo4j")) {
+      return `Neo4j: ${message}`;
+    }
+    if (name === "ChromaConnectionError" || /chroma/i.test(message)) return `Chroma: ${message}`;
+    if (name.startsWith("Mongo")) return `MongoDB: ${message}`;
+    if (typeof code === "string" && /^(57P0|08)/.test(code)) return `Postgres: ${message}`;
+    if (code === "PROTOCOL_CONNECTION_LOST") return `MariaDB: ${message}`;
+    if (typeof address === "string") return `${address}${typeof port === "number" ? `:${port}` : ""}: ${message}`;
+  }
+  const inner = [
+    ...(error instanceof AggregateError ? error.errors : []),
+    error.cause,
+  ];
+  for (const e of inner) {
+    const found = unreachableStore(e, seen);
+    // A wrapper that names the operation ("writing graph/Customer: …") keeps its words in front.
+    if (found) return unreachable ? `${found} (${message})` : found;
+  }
+  return unreachable ? message : undefined;
+}

@@ -35,6 +35,12 @@ function makeMetrics() {
       labelNames: ["asset", "kind"] as const,
       registers: [registry],
     }),
+    storeOutageRetries: new Counter({
+      name: "ingest_store_outage_retries_total",
+      help: "Materialisations run again, by asset, because a store or source they use could not be reached.",
+      labelNames: ["asset"] as const,
+      registers: [registry],
+    }),
     jobPickupSeconds: new Histogram({
       name: "ingest_job_pickup_latency_seconds",
       help: "From the time a materialisation job could run to the time a worker started it.",

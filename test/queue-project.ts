@@ -14,6 +14,8 @@ import {
 } from "../connectors/neo4j/index.ts";
 import { defineStagedAsset, Staging } from "../connectors/staging/index.ts";
 import { defineResource } from "../engine/resource.ts";
+import { Contact, contactKey } from "../assets/crm/models.ts";
+import { CrmClient } from "../connectors/crm-api/index.ts";
 import { loadEmbedder } from "../resources/embedder.ts";
 import { createPool } from "../resources/postgres.ts";
 import { packageRoot, settings } from "../resources/settings.ts";
@@ -66,27 +68,31 @@ const Item = z.object({
 });
 type Item = z.infer<typeof Item>;
 
-const items: Item[] = Array.from({ length: 40 }, (_, i) => ({
-  itemId: `I${String(i).padStart(3, "0")}`,
-  name: `Item ${i}`,
-  description: [
-    "a sturdy steel kettle",
-    "noise cancelling headphones",
-    "a paperback novel",
-    "running shoes",
-    "a ceramic mug",
-  ][i % 5]! + ` no. ${i}`,
-  tag: `T${i % 6}`,
-  price: Math.round(i * 137.5) / 100,
-  stock: (i * 7) % 23,
-}));
+/** `n` items, the same each time: a fixed catalogue of any size. */
+const itemsOf = (n: number): Item[] =>
+  Array.from({ length: n }, (_, i) => ({
+    itemId: `I${String(i).padStart(n > 1_000 ? 6 : 3, "0")}`,
+    name: `Item ${i}`,
+    description: [
+      "a sturdy steel kettle",
+      "noise cancelling headphones",
+      "a paperback novel",
+      "running shoes",
+      "a ceramic mug",
+    ][i % 5]! + ` no. ${i}`,
+    tag: `T${i % 6}`,
+    price: Math.round(i * 137.5) / 100,
+    stock: (i * 7) % 23,
+  }));
 
 /**
  * A small project writing to Neo4j and Chroma under names unique to `prefix`: items staged from a
  * fixed list, `(:<P>Item)` nodes, `(:<P>Tag)` nodes written in two halves by an asset that waits at
- * the gate `tags` in between, `(:<P>Item)-[:<P>_TAGGED]->(:<P>Tag)`, and the collection `<prefix>-items`.
+ * the gate `tags` in between, `(:<P>Item)-[:<P>_TAGGED]->(:<P>Tag)`, and the collection `<prefix>-items`;
+ * 40 items unless told (a fault test gives enough for a step to be caught in the middle).
  */
-export function livenessDefinitions(prefix: string, gateDir: string): Definitions {
+export function livenessDefinitions(prefix: string, gateDir: string, { items: n = 40 } = {}): Definitions {
+  const items = itemsOf(n);
   const label = (name: string) => `LivenessTest_${prefix}_${name}`;
   const staged = defineStagedAsset<Item>({
     key: `${prefix}/items`,
@@ -96,7 +102,11 @@ export function livenessDefinitions(prefix: string, gateDir: string): Definition
     model: Item,
     sourceKey: (item) => item.itemId,
     rawKey: (raw) => raw.itemId,
-    extract: async () => items,
+    // A gate before the records are read: the staging table exists by then, its merge not begun.
+    async extract({ signal }) {
+      await gate.pass(gateDir, "extract", signal);
+      return items;
+    },
   });
   const itemNodes = defineNodeAsset<Item>({
     key: `${prefix}/Item`,
@@ -185,9 +195,10 @@ export function gatedDefinitions(prefix: string, gateDir: string): Definitions {
 /** A definitions module for `ingest --definitions`, calling one of the factories above. */
 export function writeDefinitionsModule(
   dir: string,
-  factory: "livenessDefinitions" | "gatedDefinitions",
+  factory: "livenessDefinitions" | "gatedDefinitions" | "crmDefinitions",
   prefix: string,
   gateDir: string,
+  options: Record<string, unknown> = {},
 ): string {
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `${prefix}.definitions.ts`);
@@ -195,7 +206,9 @@ export function writeDefinitionsModule(
     file,
     `import { ${factory} } from ${
       JSON.stringify(join(packageRoot, "test", "queue-project.ts"))
-    };\nexport default ${factory}(${JSON.stringify(prefix)}, ${JSON.stringify(gateDir)});\n`,
+    };\nexport default ${factory}(${JSON.stringify(prefix)}, ${JSON.stringify(gateDir)}, ${
+      JSON.stringify(options)
+    });\n`,
   );
   return file;
 }
@@ -221,4 +234,46 @@ export async function until(what: string, ms: number, check: () => boolean | Pro
     if (Date.now() > deadline) throw new Error(`${what}: not within ${ms / 1000} s`);
     await sleep(100);
   }
+}
+
+/**
+ * The sample CRM's contacts, read from its REST API (the local stack's `crm-api`) into a staging table of
+ * `prefix` and written as `(:LivenessTest_<prefix>_Contact)` nodes: a project whose source can be taken away.
+ */
+export function crmDefinitions(prefix: string): Definitions {
+  const staged = defineStagedAsset<Contact, { crm: CrmClient }>({
+    key: `${prefix}/contacts`,
+    table: `${prefix}_contacts`,
+    source: "crm.api.contacts",
+    codeVersion: "1",
+    model: Contact,
+    sourceKey: contactKey,
+    rawKey: (object) => object.id,
+    resources: ["crm"],
+    extract: ({ resources: { crm } }) => crm.objects("contacts"),
+  });
+  const contacts = defineNodeAsset<Contact>({
+    key: `${prefix}/Contact`,
+    codeVersion: "1",
+    label: `LivenessTest_${prefix}_Contact`,
+    keyProperty: "contactId",
+    from: staged,
+    properties: (c) => ({ ...c }),
+  });
+  return defineDefinitions({
+    assets: [staged, contacts],
+    resources: {
+      staging: defineResource({
+        setup: () => new Staging(createPool(settings().databaseUrl)),
+        teardown: (staging) => staging.close(),
+      }),
+      neo4j: defineResource({ setup: () => connectNeo4j(), teardown: (driver) => driver.close() }),
+      crm: defineResource({
+        setup: () => {
+          const { url, clientId, clientSecret } = settings().crm;
+          return new CrmClient({ baseUrl: url, clientId, clientSecret: clientSecret ?? "" });
+        },
+      }),
+    },
+  });
 }

@@ -46,3 +46,42 @@ export function materialize(
     pollIntervalMs: 100,
   });
 }
+
+/**
+ * A database of its own on the stack's Postgres, made afresh (dropped first if a earlier run left it):
+ * its URL, for a test whose worker processes must not meet other tests' jobs in a shared queue.
+ */
+export async function freshDatabase(name: string): Promise<string> {
+  if (!/^[a-z][a-z0-9_]*$/.test(name)) throw new Error(`not a database name: '${name}'`);
+  const url = settings().databaseUrl;
+  const admin = createPool(url, 1);
+  try {
+    await admin.query(`drop database if exists ${name} with (force)`);
+    await admin.query(`create database ${name}`);
+  } finally {
+    await admin.end();
+  }
+  return url.replace(/\/[^/?]*(\?|$)/, `/${name}$1`);
+}
+
+/** Drops a database made by {@link freshDatabase}. */
+export async function dropDatabase(name: string): Promise<void> {
+  const admin = createPool(settings().databaseUrl, 1);
+  try {
+    await admin.query(`drop database if exists ${name} with (force)`);
+  } finally {
+    await admin.end();
+  }
+}
+
+/** {@link connect}, to the database at `databaseUrl` for the metadata, the queue and staging. */
+export function connectTo(databaseUrl: string): ReturnType<typeof connect> {
+  const previous = process.env.DATABASE_URL;
+  process.env.DATABASE_URL = databaseUrl;
+  try {
+    return connect();
+  } finally {
+    if (previous === undefined) delete process.env.DATABASE_URL;
+    else process.env.DATABASE_URL = previous;
+  }
+}

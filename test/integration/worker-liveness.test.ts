@@ -1,5 +1,4 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { createHash } from "node:crypto";
 import { mkdtempSync, openSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -20,6 +19,7 @@ import {
   within,
   writeDefinitionsModule,
 } from "../queue-project.ts";
+import { projectSnapshot } from "../project-snapshot.ts";
 import { connect } from "../support.ts";
 
 const node = join(packageRoot, "node_modules", ".bin", "node");
@@ -74,52 +74,7 @@ const workerRow = (pid: number) =>
   env.db.selectFrom("ingest.workers").selectAll().where("pid", "=", pid).orderBy("started_at", "desc")
     .executeTakeFirstOrThrow();
 
-/** What a project left in Neo4j and Chroma, with its prefix and the run ids (which differ by design) taken out. */
-async function snapshot(prefix: string) {
-  const normalise = (value: unknown) =>
-    JSON.parse(JSON.stringify(value, (_, v) => (typeof v === "bigint" ? Number(v) : v)).replaceAll(prefix, "P"));
-  const withoutRun = ({ ingestRunId: _run, run_id: _runId, ...rest }: Record<string, unknown>) => rest;
-  const nodes = await env.neo4j.executeQuery(
-    `MATCH (n) WHERE any(l IN labels(n) WHERE l STARTS WITH $labels) RETURN labels(n) AS labels, properties(n) AS props`,
-    { labels: `LivenessTest_${prefix}_` },
-  );
-  const relationships = await env.neo4j.executeQuery(
-    `MATCH (a)-[r]->(b) WHERE type(r) = $type RETURN type(r) AS type, a.itemId AS start, b.tag AS end, properties(r) AS props`,
-    { type: `${prefix}_TAGGED` },
-  );
-  const collection = await env.chroma.collection(`${prefix}-items`);
-  const documents = await collection.get({ include: ["documents", "metadatas", "embeddings"] });
-  const graph = normalise([
-    ...nodes.records.map((r) => ({ labels: r.get("labels"), props: withoutRun(r.get("props")) })),
-    ...relationships.records.map((r) => ({
-      type: r.get("type"),
-      start: r.get("start"),
-      end: r.get("end"),
-      props: withoutRun(r.get("props")),
-    })),
-  ]).map((entry: unknown) => JSON.stringify(entry, Object.keys(entry as object).sort()));
-  const docs = normalise(
-    documents.ids.map((id, i) => ({
-      id,
-      document: documents.documents[i],
-      metadata: withoutRun(documents.metadatas[i] ?? {}),
-    })),
-  )
-    .map((d: { metadata: Record<string, unknown> }) =>
-      JSON.stringify({ ...d, metadata: Object.fromEntries(Object.entries(d.metadata).sort()) })
-    );
-  const checksum = (entries: string[]) => createHash("sha256").update(entries.sort().join("\n")).digest("hex");
-  return {
-    counts: {
-      nodes: nodes.records.length,
-      relationships: relationships.records.length,
-      documents: documents.ids.length,
-    },
-    graphChecksum: checksum(graph),
-    collectionChecksum: checksum(docs),
-    embeddings: new Map(documents.ids.map((id, i) => [id, documents.embeddings[i] as number[]])),
-  };
-}
+const snapshot = (prefix: string) => projectSnapshot(env, prefix);
 
 describe("worker liveness", () => {
   it("retries the asset of a SIGKILLed worker within 60 s; the graph and collection equal a clean run's", async () => {
@@ -168,7 +123,13 @@ describe("worker liveness", () => {
     expect(await exitOf(second)).toBe(0);
 
     const [expected, actual] = [await snapshot(`lv${stamp}c`), await snapshot(`lv${stamp}k`)];
-    expect(actual.counts).toEqual({ nodes: 46, relationships: 40, documents: 40 });
+    expect(actual.counts).toEqual({
+      nodes: 46,
+      distinctNodes: 46,
+      relationships: 40,
+      distinctRelationships: 40,
+      documents: 40,
+    });
     expect(actual.counts).toEqual(expected.counts);
     expect(actual.graphChecksum).toBe(expected.graphChecksum);
     expect(actual.collectionChecksum).toBe(expected.collectionChecksum);

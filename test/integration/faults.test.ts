@@ -1,0 +1,356 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, openSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildAssetGraph } from "../../engine/asset-graph.ts";
+import type { Definitions } from "../../engine/definitions.ts";
+import { requestRun, waitForRun } from "../../engine/runs.ts";
+import { runInBatches } from "../../connectors/neo4j/index.ts";
+import { isAlive, runningPid } from "../../stack/process.ts";
+import { stackUp } from "../../stack/stack.ts";
+import { packageRoot } from "../../resources/settings.ts";
+import { projectSnapshot } from "../project-snapshot.ts";
+import { crmDefinitions, gate, livenessDefinitions, until, within, writeDefinitionsModule } from "../queue-project.ts";
+import { recordFigure } from "../reliability.ts";
+import { connectTo, dropDatabase, freshDatabase } from "../support.ts";
+
+/**
+ * Real faults in the middle of real runs, each ending with the stores compared with a clean run of the
+ * same source: workers SIGKILLed in the middle of a graph load, an embedding batch and a staging merge
+ * (retried by another worker with the default liveness settings); Neo4j, Chroma, Postgres (the queue and
+ * the staging database) and a source API SIGKILLed mid-run and started again 30 s later, the run riding
+ * the outage out; and every process of ours and the stores SIGKILLed at random points of a loop of runs.
+ */
+const node = join(packageRoot, "node_modules", ".bin", "node");
+const cli = join(packageRoot, "cli", "main.ts");
+const dir = mkdtempSync(join(tmpdir(), "ingest-faults-"));
+const stamp = Date.now().toString(36);
+/** Enough items that each step can be caught in the middle: the embedding step takes several seconds. */
+const items = 5_000;
+const outageMs = 30_000;
+const children: ChildProcess[] = [];
+const prefixes: string[] = [];
+let env: Awaited<ReturnType<typeof connectTo>>;
+/** A database of the file's own for the queue, metadata and staging: no other test's worker meets its jobs. */
+const database = `ingest_faults_${stamp}`;
+let databaseUrl: string;
+let reference: Awaited<ReturnType<typeof projectSnapshot>>;
+/** Faults injected, and those after which the stores equalled a clean run's. */
+const faults = { injected: 0, survived: 0 };
+
+const alive = (child: ChildProcess) => child.exitCode === null && child.signalCode === null;
+
+/** `ingest <args>` on a project's definitions, in a process of its own, its log in the test's folder. */
+function start(definitions: string, name: string, ...args: string[]): ChildProcess {
+  const log = openSync(join(dir, `${name}.log`), "a");
+  const child = spawn(node, [cli, "--definitions", definitions, ...args], {
+    stdio: ["ignore", log, log],
+    env: { ...process.env, DATABASE_URL: databaseUrl },
+  });
+  children.push(child);
+  return child;
+}
+
+/** A `livenessDefinitions` project of its own (`items` items), as this process and the ones it starts load it. */
+function project(name: string) {
+  const prefix = `ft${stamp}${name}`;
+  prefixes.push(prefix);
+  const gates = join(dir, `gates-${name}`);
+  const file = writeDefinitionsModule(dir, "livenessDefinitions", prefix, gates, { items });
+  return {
+    prefix,
+    gates,
+    graph: buildAssetGraph(livenessDefinitions(prefix, gates, { items })),
+    worker: (n = 1) => start(file, `${prefix}-worker-${n}`, "worker", "--concurrency", "2"),
+    daemon: () => start(file, `${prefix}-daemon`, "daemon"),
+    label: (name: string) => `LivenessTest_${prefix}_${name}`,
+    documents: async () => (await env.chroma.collection(`${prefix}-items`)).count(),
+  };
+}
+
+const request = (definitions: Definitions | ReturnType<typeof project>["graph"]) => {
+  const graph = "byKey" in definitions ? definitions : buildAssetGraph(definitions);
+  return requestRun(env.db, graph, { selection: "*", keys: graph.order });
+};
+
+const step = (runId: string, assetKey: string) =>
+  env.db.selectFrom("ingest.run_steps").select(["status", "attempts"]).where("run_id", "=", runId)
+    .where("asset_key", "=", assetKey).executeTakeFirstOrThrow();
+
+/** Until `check` holds while the step runs (looked at every 20 ms): the moment a fault is injected "in the middle" of it. */
+async function whileRunning(runId: string, assetKey: string, what: string, check: () => Promise<boolean>) {
+  const deadline = Date.now() + 180_000;
+  while (!((await step(runId, assetKey)).status === "running" && await check())) {
+    if (Date.now() > deadline) throw new Error(`${what}: not within 180 s`);
+    await sleep(20);
+  }
+}
+
+/** Neo4j is running a write of the label's nodes: a transaction open, part of the batch written. */
+async function writingNodes(label: string): Promise<boolean> {
+  const { records } = await env.neo4j.executeQuery(
+    "SHOW TRANSACTIONS YIELD currentQuery WHERE currentQuery CONTAINS $label RETURN count(*) AS n",
+    { label },
+  );
+  return Number(records[0]!.get("n")) > 0;
+}
+
+/** The project's stores equal the clean run's: labels, types, end pairs, properties, ids, documents, metadata. */
+async function expectCleanRunStores(prefix: string) {
+  const actual = await projectSnapshot(env, prefix);
+  expect(actual.counts).toEqual(reference.counts);
+  expect(actual.graphChecksum).toBe(reference.graphChecksum);
+  expect(actual.collectionChecksum).toBe(reference.collectionChecksum);
+  faults.survived += 1;
+}
+
+/** SIGKILLs a server of the local stack and waits until it is gone. */
+async function killServer(name: string): Promise<void> {
+  const pid = runningPid(name);
+  if (pid === undefined) throw new Error(`${name} is not running`);
+  process.kill(pid, "SIGKILL");
+  await until(`${name} gone`, 30_000, () => !isAlive(pid));
+  faults.injected += 1;
+}
+
+/** Starts a killed server again (a killed Postgres' backends may take a moment to go). */
+async function restartServer(name: string): Promise<number> {
+  for (let attempt = 1;; attempt++) {
+    try {
+      await stackUp([name]);
+      return Date.now();
+    } catch (error) {
+      if (attempt === 3) throw error;
+      await sleep(3_000);
+    }
+  }
+}
+
+beforeAll(async () => {
+  databaseUrl = await freshDatabase(database);
+  env = await connectTo(databaseUrl);
+  // The clean run every faulted run is compared with.
+  const clean = project("clean");
+  const worker = clean.worker();
+  const { run } = await within(300_000, "the clean run", waitForRun(env.db, await request(clean.graph)));
+  expect(run.status, run.error ?? "").toBe("succeeded");
+  worker.kill("SIGTERM");
+  reference = await projectSnapshot(env, clean.prefix);
+  expect(reference.counts).toEqual({
+    nodes: items + 6,
+    distinctNodes: items + 6,
+    relationships: items,
+    distinctRelationships: items,
+    documents: items,
+  });
+});
+
+afterAll(async () => {
+  for (const child of children) if (alive(child)) child.kill("SIGKILL");
+  // A test that failed half-way leaves no server of the stack down for the next file.
+  await stackUp(["postgres", "neo4j", "chroma", "crm-api"]).catch(() => {});
+  if (env) {
+    await runInBatches(
+      env.neo4j,
+      `MATCH (n) WHERE any(l IN labels(n) WHERE l STARTS WITH 'LivenessTest_ft${stamp}') CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 5000 ROWS`,
+    );
+    for (const prefix of prefixes) await env.chroma.drop(`${prefix}-items`);
+    await env.close();
+  }
+  await dropDatabase(database).catch(() => {});
+  if (faults.injected > 0) {
+    recordFigure(
+      "faults survived of faults injected (faults.test.ts)",
+      faults.survived / faults.injected,
+      "ratio",
+      ">= 1",
+      `${faults.survived} of ${faults.injected}: a fault is survived when the stores equal a clean run's afterwards`,
+    );
+  }
+  if (!process.env.INGEST_KEEP_TEST_FILES) rmSync(dir, { recursive: true, force: true });
+});
+
+describe("a worker SIGKILLed in the middle of a step: another retries it within 60 s, the stores equal a clean run's", {
+  timeout: 600_000,
+}, () => {
+  /** Kills the worker at `moment`, starts another, and checks the retry's delay and the stores. */
+  async function killMidStep(
+    name: string,
+    assetKey: (prefix: string) => string,
+    moment: (p: ReturnType<typeof project>, runId: string, worker: ChildProcess) => Promise<() => Promise<void>>,
+  ) {
+    const p = project(name);
+    const first = p.worker(1);
+    const runId = await request(p.graph);
+    const afterKill = await moment(p, runId, first);
+    first.kill("SIGKILL");
+    const killedAt = Date.now();
+    faults.injected += 1;
+    await afterKill();
+    p.worker(2);
+    // The default liveness settings: the dead worker's job goes back after its 30-s timeout.
+    await until("the step retried", 60_000, async () => (await step(runId, assetKey(p.prefix))).attempts >= 2);
+    const recoveredMs = Date.now() - killedAt;
+    const { run } = await within(300_000, "the run after the kill", waitForRun(env.db, runId));
+    expect(run.status, run.error ?? "").toBe("succeeded");
+    expect(recoveredMs).toBeLessThanOrEqual(60_000);
+    await expectCleanRunStores(p.prefix);
+    recordFigure(
+      `worker SIGKILLed mid ${name}: SIGKILL to the step's retry`,
+      recoveredMs,
+      "ms",
+      "<= 60000",
+      "default liveness settings (heartbeat 5 s, timeout 30 s); another worker process retries it",
+    );
+  }
+
+  it("mid graph load (a node asset's write transaction open in Neo4j)", async () => {
+    await killMidStep("graph load", (prefix) => `${prefix}/Item`, async (p, runId) => {
+      await whileRunning(runId, `${p.prefix}/Item`, "Item nodes being written", () => writingNodes(p.label("Item")));
+      return async () => {};
+    });
+  });
+
+  it("mid embedding batch (the collection holds part of its documents)", async () => {
+    await killMidStep("embedding batch", (prefix) => `${prefix}/item_vectors`, async (p, runId) => {
+      await whileRunning(runId, `${p.prefix}/item_vectors`, "documents half written", async () => {
+        const n = await p.documents();
+        return n > 0 && n < items;
+      });
+      return async () => {};
+    });
+  });
+
+  it("mid staging merge (its transaction open, its insert under way)", async () => {
+    await killMidStep("staging merge", (prefix) => `${prefix}/items`, async (p, _runId, worker) => {
+      // The table exists once the extract starts; held locked, the merge that follows waits inside its transaction.
+      gate.close(p.gates, "extract");
+      await until(
+        "the extract started",
+        60_000,
+        () => gate.reached(p.gates, "extract").some((r) => r.pid === worker.pid),
+      );
+      const lock = await env.pool.connect();
+      await lock.query("begin");
+      await lock.query(`lock table staging.${p.prefix}_items in exclusive mode`);
+      gate.open(p.gates, "extract");
+      await until("the merge waiting inside its transaction", 60_000, async () => {
+        const { rows } = await env.pool.query(
+          `select count(*)::int as n from pg_stat_activity
+           where wait_event_type = 'Lock' and state = 'active' and query like $1`,
+          [`%insert into staging.${p.prefix}_items%`],
+        );
+        return rows[0].n > 0;
+      });
+      return async () => {
+        await lock.query("rollback");
+        lock.release();
+        // Nothing of the killed merge was committed.
+        const { rows } = await env.pool.query(`select count(*)::int as n from staging.${p.prefix}_items`);
+        expect(rows[0].n).toBe(0);
+      };
+    });
+  });
+});
+
+describe("a store or source SIGKILLed mid-run and started again 30 s later: the run rides the outage out", {
+  timeout: 600_000,
+}, () => {
+  /** Kills `server` at `moment` of a run, starts it 30 s later, and checks the run and the stores. */
+  async function outage(
+    server: string,
+    moment: (p: ReturnType<typeof project>, runId: string) => Promise<void>,
+    { daemon = false } = {},
+  ) {
+    const p = project(server.replace(/[^a-z0-9]/g, ""));
+    const worker = p.worker();
+    const daemonProcess = daemon ? p.daemon() : undefined;
+    const runId = await request(p.graph);
+    await moment(p, runId);
+    await killServer(server);
+    await sleep(outageMs);
+    const backAt = await restartServer(server);
+    const { run } = await within(300_000, "the run after the outage", waitForRun(env.db, runId));
+    const recoveredMs = Date.now() - backAt;
+    expect(run.status, run.error ?? "").toBe("succeeded");
+    expect(alive(worker), "the worker outlived the outage").toBe(true);
+    if (daemonProcess) expect(alive(daemonProcess), "the daemon outlived the outage").toBe(true);
+    await expectCleanRunStores(p.prefix);
+    recordFigure(
+      `${server} SIGKILLed mid-run for 30 s: the run done after ${server} was back`,
+      recoveredMs,
+      "ms",
+      "<= 60000",
+      `the run succeeded (not failed, not retried by hand); the worker${daemon ? " and the daemon" : ""} outlived it`,
+    );
+  }
+
+  const midGraphLoad = (p: ReturnType<typeof project>, runId: string) =>
+    whileRunning(runId, `${p.prefix}/Item`, "Item nodes being written", () => writingNodes(p.label("Item")));
+
+  it("Neo4j, mid graph load", async () => {
+    await outage("neo4j", midGraphLoad);
+  });
+
+  it("Chroma, mid embedding batch", async () => {
+    await outage(
+      "chroma",
+      (p, runId) =>
+        whileRunning(runId, `${p.prefix}/item_vectors`, "documents half written", async () => {
+          const n = await p.documents();
+          return n > 0 && n < items;
+        }),
+    );
+  });
+
+  it("Postgres (the queue, the metadata and the staging database), mid graph load: the worker and the daemon carry on", async () => {
+    await outage("postgres", midGraphLoad, { daemon: true });
+  });
+
+  it("a source API (the CRM), down when the run reads it", async () => {
+    const clean = `ft${stamp}crmclean`;
+    const faulted = `ft${stamp}crm`;
+    const nodesOf = async (prefix: string) => {
+      const { records } = await env.neo4j.executeQuery(
+        `MATCH (n:\`LivenessTest_${prefix}_Contact\`) RETURN properties(n) AS props ORDER BY n.contactId`,
+      );
+      return records.map((r) => {
+        const { ingestRunId: _run, ...props } = r.get("props");
+        return JSON.stringify(props, Object.keys(props).sort()).replaceAll(prefix, "P");
+      });
+    };
+    const file = writeDefinitionsModule(dir, "crmDefinitions", faulted, "");
+    const worker = start(file, `${faulted}-worker`, "worker", "--concurrency", "2");
+    // A clean run of the same source first, by a worker of its own.
+    const cleanWorker = start(writeDefinitionsModule(dir, "crmDefinitions", clean, ""), `${clean}-worker`, "worker");
+    const { run: cleanRun } = await within(
+      120_000,
+      "the clean CRM run",
+      waitForRun(env.db, await request(crmDefinitions(clean))),
+    );
+    expect(cleanRun.status, cleanRun.error ?? "").toBe("succeeded");
+    cleanWorker.kill("SIGTERM");
+
+    await killServer("crm-api");
+    const runId = await request(crmDefinitions(faulted));
+    await sleep(outageMs);
+    const backAt = await restartServer("crm-api");
+    const { run } = await within(300_000, "the run after the outage", waitForRun(env.db, runId));
+    const recoveredMs = Date.now() - backAt;
+    expect(run.status, run.error ?? "").toBe("succeeded");
+    expect(alive(worker)).toBe(true);
+    const [expected, actual] = [await nodesOf(clean), await nodesOf(faulted)];
+    expect(actual.length).toBeGreaterThan(0);
+    expect(actual).toEqual(expected);
+    faults.survived += 1;
+    recordFigure(
+      "crm-api SIGKILLed for 30 s when the run reads it: the run done after it was back",
+      recoveredMs,
+      "ms",
+      "<= 60000",
+      "the run succeeded; the staged asset waited for the API",
+    );
+  });
+});
