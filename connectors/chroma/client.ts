@@ -1,7 +1,7 @@
 import { ChromaClient, ChromaNotFoundError, type Collection, type Metadata } from "chromadb";
 import { settings } from "../../resources/settings.ts";
 import { rememberServer } from "../../resources/servers.ts";
-import { assertCollectionName } from "../identifiers.ts";
+import { assertCollectionName, isIdentifier } from "../identifiers.ts";
 
 export type { Collection };
 
@@ -35,8 +35,8 @@ export interface ChromaResource {
   collection(name: string): Promise<Collection>;
   /**
    * Upserts any number of records, `batchSize` a request, after checking every record first: ids
-   * unique, one embedding, document and metadata per id, metadata values strings, finite numbers or
-   * booleans. Nothing is written when a check fails. Resolves to the number of records written.
+   * unique, one embedding, document and metadata per id, metadata field names plain identifiers (letters,
+   * digits, `_`) and values strings, finite numbers or booleans. Nothing is written when a check fails. Resolves to the number of records written.
    * The returned promise may be awaited later: embedding the next records meanwhile overlaps the two.
    *
    * Chroma merges an upserted record's metadata into what it had, and keeps a field the new metadata
@@ -72,8 +72,9 @@ export interface ChromaOptions {
 }
 
 /**
- * A metadata value Chroma cannot store (an object, an array, a Date, NaN or ±Infinity), found before
- * anything of the upsert is written; the message names the collection, the record and the field.
+ * A metadata value Chroma cannot store (an object, an array, a Date, NaN or ±Infinity), or a field name
+ * that is not a plain identifier, found before anything of the upsert is written; the message names the
+ * collection, the record and the field.
  *
  * @example
  * ```ts
@@ -92,17 +93,23 @@ export class ChromaMetadataError extends Error {
   readonly id: string;
   /** The metadata field that holds the value. */
   readonly field: string;
-  /** `detail` says what the value is (`is an object`); the message adds what Chroma accepts. */
-  constructor(collection: string, id: string, field: string, detail: string) {
-    super(
-      `collection '${collection}', record '${id}': metadata field '${field}' ${detail}; Chroma accepts only strings, finite numbers and booleans (null and undefined are left out)`,
-    );
+  /** `detail` says what is wrong (`is an object`); `rule`, what is accepted (by default: which values). */
+  constructor(collection: string, id: string, field: string, detail: string, rule = acceptedValues) {
+    super(`collection '${collection}', record '${id}': metadata field '${field}' ${detail}; ${rule}`);
     this.name = "ChromaMetadataError";
     this.collection = collection;
     this.id = id;
     this.field = field;
   }
 }
+
+const acceptedValues = "Chroma accepts only strings, finite numbers and booleans (null and undefined are left out)";
+
+/**
+ * Chroma keeps keys such as `chroma:document` for itself (a record's metadata with one is dropped whole),
+ * and filters read `$and` or `$in` as operators: a field is a plain identifier, as a property key is.
+ */
+const fieldNames = "a field name is ASCII letters, digits and '_', starting with a letter (at most 63 characters)";
 
 function describe(value: unknown): string {
   if (Array.isArray(value)) return "an array";
@@ -111,10 +118,13 @@ function describe(value: unknown): string {
   return `a ${typeof value}`;
 }
 
-/** The metadata Chroma gets: null and undefined left out, every other value checked. */
+/** The metadata Chroma gets: null and undefined left out, every field name and every other value checked. */
 export function chromaMetadata(collection: string, id: string, record: MetadataInput): Metadata | null {
   const out: Metadata = {};
   for (const [field, value] of Object.entries(record)) {
+    if (!isIdentifier(field)) {
+      throw new ChromaMetadataError(collection, id, JSON.stringify(field).slice(1, -1), "is no valid name", fieldNames);
+    }
     if (value === null || value === undefined) continue;
     if (typeof value === "number" && !Number.isFinite(value)) {
       throw new ChromaMetadataError(collection, id, field, `is ${value}`);
@@ -228,7 +238,7 @@ export async function connectChroma(url = settings().chromaUrl, options: ChromaO
     },
     async drop(name) {
       try {
-        await client.deleteCollection({ name });
+        await client.deleteCollection({ name: assertCollectionName(name) });
       } catch (error) {
         if (!(error instanceof ChromaNotFoundError)) throw error;
       }

@@ -1,4 +1,5 @@
 import type { AssetDefinition, AssetTarget } from "../../engine/asset.ts";
+import { assertIdentifier } from "../identifiers.ts";
 
 /** What a node asset writes: nodes of one label, MERGEd on one key property. */
 export interface NodeTarget extends AssetTarget {
@@ -16,7 +17,10 @@ export interface NodeTarget extends AssetTarget {
 // deno-lint-ignore no-explicit-any -- any resources: a custom asset may write the nodes
 export type NodeAsset = AssetDefinition<any> & { target: NodeTarget };
 
-/** The nodes an asset writes, or an error saying it writes none. */
+/**
+ * The nodes an asset writes, or an error saying it writes none. A custom asset declares its target
+ * itself: its label and key, which go into Cypher as text, are checked here.
+ */
 export function nodeTargetOf(asset: AssetDefinition): NodeTarget {
   const target = asset.target;
   if (target?.kind !== "neo4j-nodes" || typeof target.label !== "string" || typeof target.keyProperty !== "string") {
@@ -24,6 +28,8 @@ export function nodeTargetOf(asset: AssetDefinition): NodeTarget {
       `'${asset.key}' writes no Neo4j nodes: name a node asset (defineNodeAsset, or an asset declaring target { kind: "neo4j-nodes", label, keyProperty })`,
     );
   }
+  assertIdentifier("label", target.label);
+  assertIdentifier("property key", target.keyProperty);
   return target as NodeTarget;
 }
 

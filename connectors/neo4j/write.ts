@@ -1,5 +1,5 @@
 import neo4jDriver, { type Driver, type Record as Neo4jRecord } from "neo4j-driver";
-import { assertIdentifier } from "../identifiers.ts";
+import { assertIdentifier, isIdentifier } from "../identifiers.ts";
 import { sliced, writeLanes } from "./batches.ts";
 import { assertUniqueKey } from "./schema.ts";
 
@@ -63,8 +63,9 @@ export async function mergeNodes(
     (row, k) => (k === key ? row.key : row.props[k]),
     (row) => `key ${JSON.stringify(row.key)}`,
   );
-  await assertUniqueKey(driver, label, key);
   const columns = columnsOf(rows, key);
+  assertPropertyKeys(`:${label}`, columns, rows, (row) => `key ${JSON.stringify(row.key)}`);
+  await assertUniqueKey(driver, label, key);
   const encode = rowEncoder(columns, integers, (row: NodeRow) => [integers.has(key) ? asInteger(row.key) : row.key]);
   const set = setters("n", columns, 1);
   // A new node only gains properties: `SET n = …` would first remove the key just MERGEd (one more index update).
@@ -145,6 +146,7 @@ export async function mergeRelationships(
     throw new Error(`[:${type}]: with an identity every row needs its key`);
   }
   const columns = columnsOf(rows);
+  assertPropertyKeys(`[:${type}]`, columns, rows, (row) => `${JSON.stringify(row.start)}->${JSON.stringify(row.end)}`);
   const head = endEncoder<RelationshipRow>(start, end, identity !== undefined);
   const props = rowEncoder(columns, integers, head);
   // Each row travels with its position here, and each batch returns the positions it wrote: the rows
@@ -306,8 +308,30 @@ function rowEncoder<R extends { props: Record<string, unknown> }>(
   };
 }
 
-/** A property key in Cypher: backticks let any name through (one inside is doubled). */
-const quoted = (name: string) => `\`${name.replaceAll("`", "``")}\``;
+/**
+ * Property keys go into the statement as text, and a row's keys may come from its source (a field a
+ * staged asset keeps under `schema: "evolve"`): each must be a plain identifier, else nothing is written.
+ * Quoting is no way out: Neo4j reads `\u0060` inside backticks as a backtick, which ends the name.
+ */
+function assertPropertyKeys<R extends { props: Record<string, unknown> }>(
+  target: string,
+  columns: string[],
+  rows: R[],
+  describe: (row: R) => string,
+): void {
+  for (const column of columns) {
+    if (isIdentifier(column)) continue;
+    const i = rows.findIndex((row) => Object.hasOwn(row.props, column));
+    try {
+      assertIdentifier("property key", column);
+    } catch (error) {
+      throw new Error(`${target}: row ${i} (${describe(rows[i]!)}) has an ${(error as Error).message}`);
+    }
+  }
+}
+
+/** A checked property key in Cypher, in backticks so that one that is also a keyword (`end`, `order`) stays a name. */
+const quoted = (name: string) => `\`${name}\``;
 
 /** Setting a column to null removes that property, as a missing key in `SET x = map` does. */
 function setters(variable: string, columns: string[], offset: number): { onCreate: string; map: string } {
