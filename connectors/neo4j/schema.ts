@@ -7,7 +7,28 @@ export async function ensureUniqueKey(driver: Driver, label: string, key: string
   assertIdentifier("label", label);
   assertIdentifier("property key", key);
   const name = `${label.toLowerCase()}_${key}_unique`;
-  await createSchemaRule(driver, `CREATE CONSTRAINT ${name} IF NOT EXISTS FOR (n:${label}) REQUIRE n.${key} IS UNIQUE`);
+  const statement = `CREATE CONSTRAINT ${name} IF NOT EXISTS FOR (n:${label}) REQUIRE n.${key} IS UNIQUE`;
+  try {
+    await createSchemaRule(driver, statement);
+  } catch (error) {
+    if (!(await dropOrphanedIndex(driver, name))) throw error;
+    await createSchemaRule(driver, statement);
+  }
+}
+
+/**
+ * Drops the index `name` if no constraint owns it: what a constraint's creation cut short (Neo4j killed
+ * meanwhile) leaves behind, forever populating, and which stops the constraint being created again.
+ * Whether there was one to drop.
+ */
+async function dropOrphanedIndex(driver: Driver, name: string): Promise<boolean> {
+  const { records } = await driver.executeQuery(
+    "SHOW INDEXES YIELD name, owningConstraint WHERE name = $name AND owningConstraint IS NULL RETURN name",
+    { name },
+  );
+  if (records.length === 0) return false;
+  await driver.executeQuery(`DROP INDEX ${name} IF EXISTS`);
+  return true;
 }
 
 /**

@@ -3,11 +3,11 @@ import { mkdtempSync, openSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { buildAssetGraph } from "../../engine/asset-graph.ts";
 import type { Definitions } from "../../engine/definitions.ts";
 import { requestRun, waitForRun } from "../../engine/runs.ts";
-import { runInBatches } from "../../connectors/neo4j/index.ts";
+import { ensureUniqueKey, runInBatches } from "../../connectors/neo4j/index.ts";
 import { isAlive, runningPid } from "../../stack/process.ts";
 import { stackUp } from "../../stack/stack.ts";
 import { packageRoot } from "../../resources/settings.ts";
@@ -55,7 +55,7 @@ function start(definitions: string, name: string, ...args: string[]): ChildProce
 
 /** A `livenessDefinitions` project of its own (`items` items), as this process and the ones it starts load it. */
 function project(name: string) {
-  const prefix = `ft${stamp}${name}`;
+  const prefix = `ft${stamp}${name.replace(/[^a-z0-9]/g, "")}`;
   prefixes.push(prefix);
   const gates = join(dir, `gates-${name}`);
   const file = writeDefinitionsModule(dir, "livenessDefinitions", prefix, gates, { items });
@@ -88,10 +88,11 @@ async function whileRunning(runId: string, assetKey: string, what: string, check
   }
 }
 
-/** Neo4j is running a write of the label's nodes: a transaction open, part of the batch written. */
+/** Neo4j is running a write (a MERGE) of the label's nodes: a transaction open, part of the batch written. */
 async function writingNodes(label: string): Promise<boolean> {
   const { records } = await env.neo4j.executeQuery(
-    "SHOW TRANSACTIONS YIELD currentQuery WHERE currentQuery CONTAINS $label RETURN count(*) AS n",
+    `SHOW TRANSACTIONS YIELD currentQuery WHERE currentQuery CONTAINS $label AND currentQuery CONTAINS "MERGE"
+     RETURN count(*) AS n`,
     { label },
   );
   return Number(records[0]!.get("n")) > 0;
@@ -147,8 +148,15 @@ beforeAll(async () => {
   });
 });
 
-afterAll(async () => {
+/** A test's workers end with it: a worker of another project would take (and fail) the next test's jobs. */
+function stopChildren(): void {
   for (const child of children) if (alive(child)) child.kill("SIGKILL");
+}
+
+afterEach(stopChildren);
+
+afterAll(async () => {
+  stopChildren();
   // A test that failed half-way leaves no server of the stack down for the next file.
   await stackUp(["postgres", "neo4j", "chroma", "crm-api"]).catch(() => {});
   if (env) {
@@ -292,6 +300,21 @@ describe("a store or source SIGKILLed mid-run and started again 30 s later: the 
 
   it("Neo4j, mid graph load", async () => {
     await outage("neo4j", midGraphLoad);
+  });
+
+  it("a constraint whose creation a Neo4j kill cut short leaves its index behind: the next run replaces it", async () => {
+    // What a SIGKILL during `CREATE CONSTRAINT` leaves (seen here): the constraint's index, owned by no constraint.
+    const label = `LivenessTest_ft${stamp}orphan_Item`;
+    await env.neo4j.executeQuery(`CREATE INDEX ${label.toLowerCase()}_itemId_unique FOR (n:${label}) ON (n.itemId)`);
+    await ensureUniqueKey(env.neo4j, label, "itemId");
+    const { records } = await env.neo4j.executeQuery(
+      "SHOW CONSTRAINTS YIELD name, labelsOrTypes, properties WHERE $label IN labelsOrTypes RETURN name, properties",
+      { label },
+    );
+    expect(records.map((r) => [r.get("name"), r.get("properties")])).toEqual([
+      [`${label.toLowerCase()}_itemId_unique`, ["itemId"]],
+    ]);
+    await env.neo4j.executeQuery(`DROP CONSTRAINT ${label.toLowerCase()}_itemId_unique`);
   });
 
   it("Chroma, mid embedding batch", async () => {
