@@ -68,6 +68,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const daemon = `${hostname()}:${process.pid}`;
   const ticks = new TickLog(db, daemon);
   let wake: () => void = () => {};
+  /** When pending run requests are next looked for (epoch ms). */
+  let recoverAt = 0;
   // Set up on first use: only a stale-only tick over observable sources needs the resources they observe with.
   const resources = new ResourcePool(graph.definitions.resources);
   const ctx: EvaluationContext = {
@@ -76,7 +78,15 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     clock: options.clock ?? systemClock,
     daemon,
     ticks,
-    submit: async (runIds) => void (await submitRunRequests(db, graph, runIds)),
+    submit: async (runIds) => {
+      try {
+        await submitRunRequests(db, graph, runIds);
+      } catch (error) {
+        // The requests stay pending (the database could not take their runs): look for them again at once.
+        recoverAt = 0;
+        throw error;
+      }
+    },
     wake: () => wake(),
     observe: async (keys) => void (await observeSources(db, graph, resources, keys)),
   };
@@ -112,7 +122,6 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
 
   const loop = async () => {
     let leading = false;
-    let recoverAt = 0;
     logger.info(
       { daemon, schedules: schedules.length, sensors: sensors.length, leader: leadership !== undefined },
       "daemon started",

@@ -91,8 +91,21 @@ const isDuplicateRun = (error: unknown) => {
 };
 
 /**
+ * The database could not take the run: its connection ended (a restart, a proxy's timeout, a terminated
+ * backend) or it cannot be reached. That is no fault of the request: failing it would lose the tick's run
+ * for good. SQLSTATE classes 08 (connection) and 57P (shutdown), the socket's errno, node-postgres's words.
+ */
+function databaseUnreachable(error: unknown): boolean {
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  return (typeof code === "string" && /^(08...|57P0.|E[A-Z]+)$/.test(code)) ||
+    /Connection terminated|not queryable|timeout exceeded when trying to connect/.test(String(message));
+}
+
+/**
  * Creates the runs of pending requests (those named, or every pending one): idempotent, so two
- * daemons, or a daemon and its crashed predecessor's leftovers, never make a run twice.
+ * daemons, or a daemon and its crashed predecessor's leftovers, never make a run twice. A request the
+ * runs cannot be made of fails (its tick says why); one the database could not take stays pending and
+ * the error is thrown, for whoever submits next.
  */
 export async function submitRunRequests(db: MetadataStore, graph: AssetGraph, runIds?: string[]): Promise<number> {
   if (runIds?.length === 0) return 0;
@@ -114,6 +127,7 @@ export async function submitRunRequests(db: MetadataStore, graph: AssetGraph, ru
         links: tickTraceparent ? [tickTraceparent] : undefined,
       });
     } catch (error) {
+      if (databaseUnreachable(error)) throw error;
       if (!isDuplicateRun(error)) {
         await failRequest(db, runId, tickId, error);
         logger.error({ err: error, instigator, runId }, "could not request a run");
