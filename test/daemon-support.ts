@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -35,12 +35,19 @@ export interface DaemonProcess {
   kill(): Promise<void>;
 }
 
-/** `ingest daemon` in its own process; its log goes to `log` (a file path) when given. */
-export function spawnDaemon(definitions: string, args: string[] = [], env: Record<string, string> = {}): DaemonProcess {
+/** `ingest daemon` in its own process; its log goes to `log` (a file path) when given, else to this process's stderr with `DAEMON_LOG` set. */
+export function spawnDaemon(
+  definitions: string,
+  args: string[] = [],
+  env: Record<string, string> = {},
+  log?: string,
+): DaemonProcess {
+  const output = log ? openSync(log, "a") : process.env.DAEMON_LOG ? "inherit" : "ignore";
   const child = spawn(node, [cli, "--definitions", definitions, "daemon", ...args], {
-    stdio: ["ignore", "ignore", process.env.DAEMON_LOG ? "inherit" : "ignore"],
-    env: { ...process.env, LOG_LEVEL: process.env.DAEMON_LOG ? "debug" : "warn", ...env },
+    stdio: ["ignore", log ? output : "ignore", output],
+    env: { ...process.env, LOG_LEVEL: process.env.DAEMON_LOG ? "debug" : log ? "info" : "warn", ...env },
   });
+  if (typeof output === "number") closeSync(output);
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   return {
     child,
