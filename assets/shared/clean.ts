@@ -107,6 +107,8 @@ export interface DateOptions {
 const maxExcelSerial = 2_958_465;
 /** Smaller epoch milliseconds (before 1973-03-03) are more likely seconds or garbage than real. */
 const minEpochMs = 1e11;
+/** The last instant a Date holds: +275760-09-13. */
+const maxEpochMs = 8.64e15;
 
 const validZones = new Set<string>();
 
@@ -164,7 +166,11 @@ export function toUtcIso(
 }
 
 function fromNumber(n: number, timezone: string, value: unknown): string {
-  if (Number.isFinite(n) && n >= minEpochMs) return new Date(n).toISOString();
+  if (Number.isFinite(n) && n >= minEpochMs) {
+    // A Date past ±8.64e15 ms is invalid, and its toISOString throws a RangeError no model would catch.
+    if (n > maxEpochMs) throw new InvalidValue("Invalid date", value, "after the last date JavaScript can hold");
+    return new Date(n).toISOString();
+  }
   if (!Number.isFinite(n) || n < 1 || n >= maxExcelSerial + 1 || Math.floor(n) === 60) {
     throw new InvalidValue("Invalid date", value, "neither an Excel serial date nor epoch milliseconds");
   }
