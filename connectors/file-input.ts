@@ -42,29 +42,57 @@ export async function* fileChunks(path: string, encoding?: "utf8"): AsyncIterabl
 export interface Line {
   number: number;
   text: string;
+  /**
+   * Set when the line is longer than the reader's limit: its length, in characters. `text` is then only its
+   * first {@link longLinePreview} characters; the rest was skipped as it streamed, never held.
+   */
+  tooLong?: number;
 }
+
+/** What is kept of a line longer than the limit: enough to find it, and to see what it is. */
+export const longLinePreview = 200;
+
+/** The longest line {@link fileLines} reads by default, in characters (64 Mi). */
+export const defaultMaxLineSize = 64 * 1024 * 1024;
 
 /**
  * A text file's lines as it streams ({@link fileChunks}: `.gz` included), a byte-order mark dropped from the
- * first. A line longer than `maxLineSize` characters throws a {@link SourceError} naming the file and line,
- * so one missing line break cannot fill memory.
+ * first. A line longer than `maxLineSize` characters comes with `tooLong` and only its start, so one missing
+ * line break cannot fill memory, and the lines after it are read as usual.
  */
-export async function* fileLines(path: string, maxLineSize = 64 * 1024 * 1024): AsyncGenerator<Line> {
+export async function* fileLines(path: string, maxLineSize = defaultMaxLineSize): AsyncGenerator<Line> {
   let number = 0;
-  let partial = "";
+  // The line being read, in pieces: joined once, when it ends (joining at every chunk made a long line quadratic).
+  let pieces: string[] = [];
+  let length = 0;
+  const line = (): Line => {
+    number += 1;
+    const joined = pieces.join("");
+    const text = number === 1 ? joined.replace(/^\uFEFF/, "") : joined;
+    const tooLong = length > maxLineSize ? length : undefined;
+    pieces = [];
+    length = 0;
+    return tooLong === undefined ? { number, text } : { number, text, tooLong };
+  };
+  const add = (piece: string) => {
+    if (length <= maxLineSize) {
+      pieces.push(piece);
+      // past the limit, only the start is kept
+      if (length + piece.length > maxLineSize) pieces = [pieces.join("").slice(0, longLinePreview)];
+    }
+    length += piece.length;
+  };
   // leaving the loop early (the consumer stopped) closes the file: for-await returns the iterator
   for await (const chunk of fileChunks(path, "utf8")) {
-    const parts = (partial + chunk).split("\n");
-    partial = parts.pop() ?? "";
-    if (partial.length > maxLineSize) {
-      throw new SourceError(`${path}:${number + parts.length + 1}: line longer than ${maxLineSize} characters`);
+    let start = 0;
+    for (let end = chunk.indexOf("\n"); end !== -1; end = chunk.indexOf("\n", start)) {
+      add(chunk.slice(start, end));
+      yield line();
+      start = end + 1;
     }
-    for (const text of parts) {
-      number += 1;
-      yield { number, text: number === 1 ? text.replace(/^\uFEFF/, "") : text };
-    }
+    if (start < chunk.length) add(chunk.slice(start));
   }
-  if (partial !== "") yield { number: number + 1, text: number === 0 ? partial.replace(/^\uFEFF/, "") : partial };
+  if (length > 0) yield line();
 }
 
 /**

@@ -18,7 +18,10 @@ export interface CsvOptions {
   delimiter?: string;
   /** Records parsed together (default 500): bounds memory, and amortises csv-parse's per-call cost. */
   batchSize?: number;
-  /** Longest record, in characters (default 128 000, csv-parse's own limit): bounds an unclosed quote's reach. */
+  /**
+   * Longest record, in characters (default 128 000, csv-parse's own limit): bounds an unclosed quote's reach,
+   * and a longer line is a bad row, skipped as it streams.
+   */
   maxRecordSize?: number;
   /**
    * Whether a field may be quoted with `"` (default `true`; {@link readTsv}'s default is `false`). Unquoted,
@@ -104,6 +107,15 @@ async function* parseFile(path: string, options: CsvOptions): AsyncGenerator<Csv
   for await (const record of csvRecordTexts(path, format.delimiter, maxRecordSize, quoted)) {
     if (!columns) {
       columns = header(path, record, format);
+    } else if (record.tooLong !== undefined) {
+      yield* parseBatch(path, columns, batch, format);
+      batch = [];
+      yield new BadRow(
+        path,
+        record.line,
+        `a line of ${record.tooLong} characters, longer than maxRecordSize (${maxRecordSize}): not read`,
+        record.text,
+      );
     } else if (record.unclosedQuote) {
       yield* parseBatch(path, columns, batch, format);
       batch = [];
@@ -135,6 +147,9 @@ interface Format {
 
 function header(path: string, record: CsvRecordText, format: Format): string[] {
   const where = `${path}:${record.line}: header`;
+  if (record.tooLong !== undefined) {
+    throw new SourceError(`${where}: ${record.tooLong} characters, longer than maxRecordSize`);
+  }
   if (record.unclosedQuote) throw new SourceError(`${where}: quote not closed`);
   let names: string[];
   try {

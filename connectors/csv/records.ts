@@ -8,6 +8,8 @@ export interface CsvRecordText {
   text: string;
   /** A quote opened on `line` was never closed: `text` is that line alone. */
   unclosedQuote?: true;
+  /** The line is longer than `maxRecordSize`: its length; `text` is only its start (see `fileLines`). */
+  tooLong?: number;
 }
 
 /**
@@ -17,7 +19,8 @@ export interface CsvRecordText {
  *
  * Records end at a line break outside a quoted field. Blank lines between records are skipped. A quote
  * that is still open at the end of the file, or after `maxRecordSize` characters, marks only its own
- * line as bad: the lines after it are read again as records of their own.
+ * line as bad: the lines after it are read again as records of their own. A line longer than
+ * `maxRecordSize` comes alone, with `tooLong`: it is never held whole.
  */
 export async function* csvRecordTexts(
   path: string,
@@ -35,6 +38,10 @@ export async function* csvRecordTexts(
   };
   try {
     for (let first = await nextLine(); first; first = await nextLine()) {
+      if (first.tooLong !== undefined) {
+        yield { line: first.number, text: first.text, tooLong: first.tooLong };
+        continue;
+      }
       if (first.text.trim() === "") continue;
       const lines = [first];
       let size = first.text.length;
@@ -43,6 +50,8 @@ export async function* csvRecordTexts(
         const more = await nextLine();
         if (!more) break;
         lines.push(more);
+        // a line too long to read ends the record here, as maxRecordSize does: the quote counts as unclosed
+        if (more.tooLong !== undefined) break;
         size += more.text.length + 1;
         open = quoteOpenAfter(more.text, true, delimiter);
       }

@@ -1,5 +1,5 @@
 import { BadRow, type HandleBadRows, handleBadRows, type OnBadRow, type YieldBadRows } from "../bad-rows.ts";
-import { fileLines } from "../file-input.ts";
+import { defaultMaxLineSize, fileLines } from "../file-input.ts";
 
 /** One object of a JSON Lines file, with where it came from. */
 export interface JsonLine {
@@ -13,7 +13,7 @@ export interface JsonLine {
 
 /**
  * Streams JSON Lines files one after another, a line at a time (memory is bounded by the longest
- * line), yielding each object with its file and line number. Blank lines are skipped. A file whose name
+ * line, at most 64 Mi characters: a longer one is a bad row), yielding each object with its file and line number. Blank lines are skipped. A file whose name
  * ends in `.gz` is gunzipped as it is read; a truncated or corrupt one throws a `SourceError` naming it.
  *
  * A line that is not JSON, or is JSON but not an object, is never dropped: by default it is yielded in
@@ -56,7 +56,16 @@ async function* readFiles(paths: readonly string[]): AsyncGenerator<JsonLine | B
 }
 
 async function* readFile(source: string): AsyncGenerator<JsonLine | BadRow> {
-  for await (const { number, text } of fileLines(source)) {
+  for await (const { number, text, tooLong } of fileLines(source)) {
+    if (tooLong !== undefined) {
+      yield new BadRow(
+        source,
+        number,
+        `a line of ${tooLong} characters, longer than ${defaultMaxLineSize}: not read`,
+        text,
+      );
+      continue;
+    }
     const raw = text.endsWith("\r") ? text.slice(0, -1) : text;
     if (raw.trim() === "") continue;
     yield parseLine(source, number, raw);
