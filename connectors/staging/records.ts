@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { canonicalJson } from "../../engine/canonical-json.ts";
+import type { DeadLetterInput } from "../../engine/dead-letters.ts";
 
 export const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
 
@@ -60,3 +61,45 @@ export interface LoadCursor {
    */
   refreshRuns: string[] | null;
 }
+
+/**
+ * How many levels a record's objects and arrays may nest: a record nested deeper is dead-lettered as
+ * `unparseable` rather than staged. Encoding one overflows the stack (at a few thousand levels) well before
+ * Postgres's own limit for jsonb, and no real source nests anywhere near it; deep JSON is an attack.
+ */
+export const maxRecordDepth = 1_000;
+
+/** Whether `value`'s objects and arrays nest more than `depth` levels (found without recursion, so at any depth). */
+export function nestedDeeperThan(value: unknown, depth: number): boolean {
+  if (value === null || typeof value !== "object") return false;
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [v, level] = stack.pop()!;
+    if (level > depth) return true;
+    if (ArrayBuffer.isView(v) || v instanceof Date) continue;
+    for (const item of Array.isArray(v) ? v : Object.values(v as object)) {
+      if (item !== null && typeof item === "object") stack.push([item, level + 1]);
+    }
+  }
+  return false;
+}
+
+/**
+ * The dead letter of a record nested deeper than {@link maxRecordDepth}: `unparseable`, as no store can hold
+ * it, with what of it can be kept (`payload`: its top-level fields that are not objects, or its text).
+ */
+export function tooDeep(source: string, sourceKey: string | undefined, payload: unknown): DeadLetterInput {
+  return {
+    source,
+    ...(sourceKey === undefined ? {} : { sourceKey }),
+    reason: "unparseable",
+    issues: [{ path: "(record)", message: `nested more than ${maxRecordDepth} levels deep: too deep to store` }],
+    payload,
+  };
+}
+
+/** A record's top-level fields that are not objects or arrays: what identifies a record too deep to keep whole. */
+export const shallowFields = (raw: unknown) =>
+  typeof raw === "object" && raw !== null && !Array.isArray(raw)
+    ? Object.fromEntries(Object.entries(raw).filter(([, v]) => v === null || typeof v !== "object"))
+    : null;

@@ -10,6 +10,7 @@ import { isBadRow } from "../bad-rows.ts";
 import { withDbSpan, withSpan } from "../../resources/spans.ts";
 import { assertIdentifier } from "../identifiers.ts";
 import type { Staging } from "./staging.ts";
+import { maxRecordDepth, nestedDeeperThan, shallowFields, tooDeep } from "./records.ts";
 import { stagingKind } from "./resource.ts";
 import type { ResourceNeed } from "../../engine/resource.ts";
 import { fullRefreshTag } from "../../engine/run-tags.ts";
@@ -256,6 +257,11 @@ export function defineStagedAsset<T, R extends Record<string, unknown> = Record<
           if (isBadRow(raw)) {
             invalid += 1;
             await ctx.deadLetter(raw.toDeadLetter(spec.source));
+            continue;
+          }
+          if (nestedDeeperThan(raw, maxRecordDepth)) {
+            invalid += 1;
+            await ctx.deadLetter(tooDeep(spec.source, rawKeyOf(spec, raw), shallowFields(raw)));
             continue;
           }
           const { unexpected, extra } = fields.see(raw, () => rawKeyOf(spec, raw));

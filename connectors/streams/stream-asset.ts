@@ -6,6 +6,7 @@ import { withSpan } from "../../resources/spans.ts";
 import { assertIdentifier } from "../identifiers.ts";
 import { stagingKind } from "../staging/resource.ts";
 import { issuesOf, rawKeyOf, type StagedAsset } from "../staging/staged-asset.ts";
+import { maxRecordDepth, nestedDeeperThan, tooDeep } from "../staging/records.ts";
 import type { Staging } from "../staging/staging.ts";
 import type { StreamMessage, StreamSource } from "./stream.ts";
 
@@ -270,7 +271,7 @@ export function defineStreamAsset<E, T = E, R extends Record<string, unknown> = 
     };
   }
 
-  /** The message's event, or undefined once it is dead-lettered (not JSON, or rejected by the model). */
+  /** The message's event, or undefined once it is dead-lettered (not JSON, nested too deeply, or rejected by the model). */
   async function parseMessage(ctx: MaterializeContext<unknown>, message: StreamMessage): Promise<E | undefined> {
     let raw: unknown;
     try {
@@ -283,6 +284,10 @@ export function defineStreamAsset<E, T = E, R extends Record<string, unknown> = 
         issues: [{ path: "(message)", message: `not JSON: ${(error as Error).message}` }],
         payload: bodyPayload(message.body),
       });
+      return undefined;
+    }
+    if (nestedDeeperThan(raw, maxRecordDepth)) {
+      await ctx.deadLetter(tooDeep(source, message.position, bodyPayload(message.body)));
       return undefined;
     }
     const parsed = spec.model.safeParse(raw);
