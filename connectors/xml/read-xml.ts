@@ -8,6 +8,7 @@ import {
   type YieldBadRows,
 } from "../bad-rows.ts";
 import { fileChunks } from "../file-input.ts";
+import { setField } from "../record-fields.ts";
 
 /**
  * An XML element as {@link readXml} yields it: its attributes and child elements by local name (without
@@ -146,8 +147,9 @@ function valueOf(frame: Frame, isRecord: boolean): string | XmlElement {
 }
 
 function add(element: XmlElement, name: string, value: string | XmlElement): void {
-  const existing = element[name];
-  if (existing === undefined) element[name] = value;
+  // own fields only: an element or attribute named `toString` or `__proto__` is not the object's own
+  const existing = Object.hasOwn(element, name) ? element[name] : undefined;
+  if (existing === undefined) setField(element, name, value);
   else if (Array.isArray(existing)) existing.push(value);
-  else element[name] = [existing, value];
+  else setField(element, name, [existing, value]);
 }
