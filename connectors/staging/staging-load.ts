@@ -62,6 +62,24 @@ export class StagingLoad {
         rows.map((r) => r[3]),
         rows.map((r) => r[4]),
       ],
+    ).catch((error: unknown) => {
+      throw this.#namingDiskFull(error);
+    });
+  }
+
+  /**
+   * Postgres' disk_full (53100) names the file it could not extend by OIDs (`pg_tblspc/16385/PG_15_…/16386/16421`):
+   * say which database ran out of space, for which table, and that the load was not kept.
+   */
+  #namingDiskFull(error: unknown): unknown {
+    const { code, message, hint } = error as { code?: unknown; message?: string; hint?: string };
+    if (code !== "53100") return error;
+    const database = (this.#client as unknown as { database?: string }).database;
+    return new Error(
+      `the staging database${database ? ` ${database}` : ""} is out of disk space: the load of ${
+        this.#received.toLocaleString("en")
+      } records into ${this.#table} was rolled back, nothing of it is staged (${message}${hint ? `; ${hint}` : ""})`,
+      { cause: error },
     );
   }
 
@@ -182,7 +200,7 @@ export class StagingLoad {
       };
     } catch (error) {
       await client.query("rollback").catch(() => {});
-      throw error;
+      throw this.#namingDiskFull(error);
     } finally {
       await this.#release();
     }
