@@ -4,6 +4,7 @@ import type { ResourcePool } from "./resource.ts";
 import type { MetadataStore } from "../db/schema.ts";
 import { canonicalJson } from "./canonical-json.ts";
 import { logger as rootLogger } from "../resources/logger.ts";
+import { redactText } from "../resources/redact.ts";
 import { withSpan } from "../resources/spans.ts";
 
 /** How long one observation may take before it counts as failed. */
@@ -75,7 +76,8 @@ export async function recordObservation(
 ): Promise<void> {
   const row = "version" in observed
     ? { asset_key: assetKey, version: observed.version, error: null }
-    : { asset_key: assetKey, version: null, error: observed.error };
+    // An observation's error quotes the source it asked, as a step's does: stored redacted.
+    : { asset_key: assetKey, version: null, error: redactText(observed.error) };
   await db.insertInto("ingest.observations").values(row)
     .onConflict((c) =>
       c.column("asset_key").doUpdateSet({ version: row.version, error: row.error, observed_at: new Date() })
@@ -107,7 +109,7 @@ export async function observeSources(
   return await Promise.all(observable.map(async (asset) => {
     const observed = await observeAsset(asset!, resources).then(
       (version) => ({ version }),
-      (error: Error) => ({ error: error?.message ?? String(error) }),
+      (error: Error) => ({ error: redactText(error?.message ?? String(error)) }),
     );
     await recordObservation(db, asset!.key, observed);
     return {

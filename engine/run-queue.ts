@@ -1,5 +1,6 @@
 import { sql } from "kysely";
 import type { MetadataStore, RunStepRow, StepStatus } from "../db/schema.ts";
+import { redact, redactText } from "../resources/redact.ts";
 import { canonicalJson } from "./canonical-json.ts";
 import type { UpstreamEdge } from "./staleness.ts";
 import { stepKeyOf, type StepRef } from "./steps.ts";
@@ -184,9 +185,23 @@ export interface StepOutcome {
  */
 export async function finishSteps(db: MetadataStore, outcome: StepOutcome): Promise<void> {
   const { ref } = outcome;
-  const m = outcome.materialization ? canonicalJson(outcome.materialization) : null;
+  const m = outcome.materialization ? canonicalJson(redactedRecord(outcome.materialization)) : null;
+  const error = outcome.error === undefined ? null : redactText(outcome.error).replaceAll("\u0000", "\uFFFD");
   await sql`select ingest.finish_steps(${outcome.jobId}, ${stepKeyOf(ref)}, ${ref.assetKey}, ${ref.partitionKey},
-    ${outcome.status}, ${outcome.error?.replaceAll("\u0000", "\uFFFD") ?? null}, ${m}::jsonb)`.execute(db);
+    ${outcome.status}, ${error}, ${m}::jsonb)`.execute(db);
+}
+
+/**
+ * An attempt's record with its error and its checks' metadata redacted: an error quotes what failed (a URL
+ * with its API key, a server's answer echoing a header), and what is stored here is shown to anyone who
+ * asks (`ingest runs show`, the UI, the run's `error`), long after the process that knew the secret.
+ */
+function redactedRecord(m: MaterializationRecord): MaterializationRecord {
+  return {
+    ...m,
+    error: m.error === null ? null : redactText(m.error),
+    checks: m.checks.map((c) => (c.metadata ? { ...c, metadata: redact(c.metadata) as Record<string, unknown> } : c)),
+  };
 }
 
 /** Records a failed attempt and puts the job's steps back in the queue for another after `delayMs`. */
@@ -203,7 +218,7 @@ export async function retrySteps(
 ): Promise<void> {
   const { ref } = retry;
   await sql`select ingest.retry_steps(${retry.jobId}, ${stepKeyOf(ref)}, ${ref.assetKey}, ${ref.partitionKey},
-    ${canonicalJson(retry.materialization)}::jsonb, ${retry.delayMs}, ${retry.maxAttempts}, ${
+    ${canonicalJson(redactedRecord(retry.materialization))}::jsonb, ${retry.delayMs}, ${retry.maxAttempts}, ${
     retry.traceparent ?? null
   })`.execute(db);
 }

@@ -1,7 +1,8 @@
 /**
- * Redaction by pattern for everything that leaves the process as text (logs, span events, error
- * messages): values under credential-like key names, passwords inside connection URLs, and the
- * values of the secrets this process has read (`registerSecret`), wherever they appear.
+ * Redaction by pattern for everything that leaves the process as text (logs, spans, stored errors):
+ * values under credential-like key names, passwords inside connection URLs, credential-like query
+ * parameters, bearer tokens, and the values of the secrets this process has read (`registerSecret`),
+ * wherever they appear.
  */
 
 /** Key names whose values are credentials, in any casing or separator style. */
@@ -13,6 +14,13 @@ const urlCredentials = /([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*):[^@/\s]*@/gi;
 
 /** `Bearer abc…` / `Basic abc…` in header-like text. */
 const authorizationValue = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{8,}/g;
+
+/**
+ * The value of a credential-like query parameter (`?api_key=…`, `&access_token=…`, `&client_secret=…`,
+ * `?key=…`): an API that takes its key in the URL has it quoted by every error that names the URL.
+ */
+const queryCredentials =
+  /([?&](?:[\w.-]*?(?:api[-_]?key|token|secret|password|passwd|signature)|key|auth|sig)=)[^&#\s"'<>]+/gi;
 
 export const censor = "[redacted]";
 
@@ -27,7 +35,8 @@ export function registerSecret(value: string | undefined): void {
 export const isCredentialKey = (key: string): boolean => credentialKey.test(key);
 
 export function redactText(text: string): string {
-  let out = text.replace(urlCredentials, `$1:${censor}@`).replace(authorizationValue, `$1 ${censor}`);
+  let out = text.replace(urlCredentials, `$1:${censor}@`).replace(authorizationValue, `$1 ${censor}`)
+    .replace(queryCredentials, `$1${censor}`);
   for (const secret of secrets) if (out.includes(secret)) out = out.replaceAll(secret, censor);
   return out;
 }

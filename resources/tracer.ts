@@ -14,6 +14,7 @@ import {
 } from "@opentelemetry/sdk-trace";
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from "@opentelemetry/semantic-conventions";
 import { logger } from "./logger.ts";
+import { redactedExporter } from "./redacted-spans.ts";
 import { tracerName, tracingKey } from "./spans.ts";
 import { runningPid } from "./local-services.ts";
 import { packageVersion, settings } from "./settings.ts";
@@ -28,8 +29,9 @@ import { packageVersion, settings } from "./settings.ts";
  * `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` is set (the exporter reads those, and OTEL_EXPORTER_OTLP_HEADERS, itself).
  *
  * Secrets: nothing here puts credentials, connection strings or settings into span attributes, and callers must
- * not either (attributes are exported verbatim). Exception messages recorded on failed spans have credentials in
- * URLs (`scheme://user:password@host`) masked, since driver errors sometimes quote a connection string.
+ * not either. Whatever a span holds is exported redacted all the same (resources/redacted-spans.ts): the secrets
+ * this process read, credentials in URLs (`scheme://user:password@host`) and bearer tokens are masked in its
+ * name, attributes, status and events, since errors recorded on failed spans quote URLs and servers' answers.
  */
 
 export interface Tracing {
@@ -92,13 +94,13 @@ export function initTracing(options: TracingOptions = {}): Tracing {
 
   const spanProcessors: SpanProcessor[] = [];
   if (options.exporter) {
-    spanProcessors.push(new SimpleSpanProcessor({ exporter: options.exporter }));
+    spanProcessors.push(new SimpleSpanProcessor({ exporter: redactedExporter(options.exporter) }));
   } else if (env("OTEL_EXPORTER_OTLP_ENDPOINT") ?? env("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")) {
-    spanProcessors.push(new BatchSpanProcessor({ exporter: new OTLPTraceExporter() }));
+    spanProcessors.push(new BatchSpanProcessor({ exporter: redactedExporter(new OTLPTraceExporter()) }));
   } else if (runningPid("jaeger") !== undefined) {
     // The local stack's Jaeger runs (`ingest stack up jaeger`): every process traces into it, unasked.
     const url = `${settings().jaeger.otlpEndpoint}/v1/traces`;
-    spanProcessors.push(new BatchSpanProcessor({ exporter: new OTLPTraceExporter({ url }) }));
+    spanProcessors.push(new BatchSpanProcessor({ exporter: redactedExporter(new OTLPTraceExporter({ url })) }));
   }
 
   const provider = new TracerProvider({

@@ -109,6 +109,30 @@ describe("tracing", () => {
     expect(failingString.status.code).toBe(SpanStatusCode.ERROR);
     expect(failingString.events[0]?.attributes?.["exception.message"]).toBe("plain");
   });
+
+  it("exports every span redacted, whoever recorded it raw: name, attributes, status and events", async () => {
+    registerSecret("planted-span-secret-7");
+    const span = tracing.tracer.startSpan("GET https://api.example/items?api_key=k-123456");
+    span.setAttribute("url.full", "https://api.example/items?page=2&access_token=at-987654");
+    span.setAttribute("headers", ["authorization: Bearer abcdefghijklmnop", "accept: */*"]);
+    span.recordException(new Error("refused planted-span-secret-7 for https://u:pw-31337@api.example"));
+    span.setStatus({ code: SpanStatusCode.ERROR, message: "401 for Bearer abcdefghijklmnop" });
+    span.end();
+    const [exported] = await finished();
+    const text = JSON.stringify([exported!.name, exported!.attributes, exported!.status, exported!.events]);
+    for (const leaked of ["k-123456", "at-987654", "abcdefghijklmnop", "planted-span-secret-7", "pw-31337"]) {
+      expect(text).not.toContain(leaked);
+    }
+    expect(exported!.name).toBe("GET https://api.example/items?api_key=[redacted]");
+    expect(exported!.attributes["url.full"]).toBe("https://api.example/items?page=2&access_token=[redacted]");
+    expect(exported!.status).toEqual({ code: SpanStatusCode.ERROR, message: "401 for Bearer [redacted]" });
+    expect(exported!.events[0]?.attributes?.["exception.message"]).toBe(
+      "refused [redacted] for https://u:[redacted]@api.example",
+    );
+    // The rest is the span as recorded.
+    expect(exported!.spanContext().spanId).toBe(span.spanContext().spanId);
+    expect(exported!.ended).toBe(true);
+  });
 });
 
 describe("log lines", () => {
@@ -207,6 +231,18 @@ describe("log redaction", () => {
       tokens: 17,
       msg: "calling with Bearer [redacted] and [redacted]",
     });
+  });
+
+  it("redacts credential-like query parameters, and leaves the others", () => {
+    const { log, lines } = capture();
+    log.warn(
+      "GET https://api.example/v1/items?page=2&api_key=k1-secret&X-Api-Key=k2-secret&client_secret=cs-secret" +
+        "&key=g-secret&access_token=at-secret&sort=name retried",
+    );
+    expect(lines[0]!.msg).toBe(
+      "GET https://api.example/v1/items?page=2&api_key=[redacted]&X-Api-Key=[redacted]&client_secret=[redacted]" +
+        "&key=[redacted]&access_token=[redacted]&sort=name retried",
+    );
   });
 
   it("redacts inside logged errors: message, stack and their own fields", () => {
