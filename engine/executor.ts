@@ -272,6 +272,9 @@ async function observeBeforeMaterializing(
   }
 }
 
+/** How soon a job of an asset this worker does not know is offered again (to any worker). */
+const unknownAssetRetryMs = 5_000;
+
 /** The graphile-worker task that materialises one asset partition for every run waiting on it. */
 export function materializeTaskHandler(
   graph: AssetGraph,
@@ -286,8 +289,19 @@ export function materializeTaskHandler(
     const jobId = String(helpers.job.id);
     const asset = graph.byKey.get(ref.assetKey);
     if (!asset) {
-      // Another worker, with other definitions, may know it: graphile-worker retries with its backoff.
-      throw new Error(`asset '${ref.assetKey}' is not defined in this worker's definitions`);
+      // A worker with other definitions may know it (one deployed after this one, or another project's on
+      // this database): the job goes back to the queue for it, without spending an attempt. Failing it would
+      // leave the step queued with no job, and its run unfinished, once graphile-worker gave up.
+      logger.warn(
+        { asset: ref.assetKey, job: jobId, retryInMs: unknownAssetRetryMs },
+        "this worker's definitions do not have this asset: leaving its job to a worker whose do",
+      );
+      await requeueStep(db, ref, {
+        maxAttempts: helpers.job.max_attempts,
+        traceparent: job.traceparent,
+        delayMs: unknownAssetRetryMs,
+      });
+      return;
     }
     const group = { name: asset.group, limit: graph.definitions.concurrency?.groups?.[asset.group] };
     const { steps, busy, full, latest } = await claimSteps(

@@ -160,6 +160,12 @@ export function unreachableStore(error: unknown, seen = new Set<unknown>()): str
   seen.add(error);
   const { code, address, port, name } = error as Error & { code?: unknown; address?: unknown; port?: unknown };
   const message = error.message.split("\n")[0]!;
+  // An API client's error after its own retries (connectors/http ApiError): no response at all, or a gateway's or
+  // the service's "unavailable" — the API is down, not refusing the request.
+  const api = error as Error & { source?: unknown; status?: unknown };
+  if (typeof api.source === "string" && "status" in api && [undefined, 502, 503, 504].includes(api.status as number)) {
+    return message;
+  }
   const unreachable = (typeof code === "string" && unreachableCodes.has(code)) || unreachableNames.test(name) ||
     unreachableMessage.test(message);
   if (unreachable) {

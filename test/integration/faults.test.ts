@@ -15,7 +15,15 @@ import { freePort } from "../../stack/throwaway.ts";
 import { canonicalJson } from "../../engine/canonical-json.ts";
 import { packageRoot } from "../../resources/settings.ts";
 import { projectSnapshot } from "../project-snapshot.ts";
-import { crmDefinitions, gate, livenessDefinitions, until, within, writeDefinitionsModule } from "../queue-project.ts";
+import {
+  crmDefinitions,
+  gate,
+  gatedDefinitions,
+  livenessDefinitions,
+  until,
+  within,
+  writeDefinitionsModule,
+} from "../queue-project.ts";
 import { recordFigure } from "../reliability.ts";
 import { exitOf } from "../processes.ts";
 import { connectTo, dropDatabase, freshDatabase } from "../support.ts";
@@ -422,5 +430,22 @@ describe("a store or source SIGKILLed mid-run and started again 30 s later: the 
       "<= 60000",
       "the sample CRM API (HubSpot-shaped) in a process of its own; the run succeeded, its staged asset waiting for the API",
     );
+  });
+});
+
+describe("workers of different definitions on one database", { timeout: 300_000 }, () => {
+  it("a worker that does not know an asset leaves its job to one that does, spending no attempt", async () => {
+    const other = writeDefinitionsModule(dir, "gatedDefinitions", `ft${stamp}other`, join(dir, "gates-other"));
+    const mine = `ft${stamp}mine`;
+    const stranger = start(other, `${mine}-stranger`, "worker");
+    const runId = await request(gatedDefinitions(mine, join(dir, "gates-mine")));
+    // Only the worker without these assets runs for a while: it must not fail their jobs.
+    await sleep(12_000);
+    expect((await step(runId, `${mine}/slow`)).status).toBe("queued");
+    start(writeDefinitionsModule(dir, "gatedDefinitions", mine, join(dir, "gates-mine")), `${mine}-worker`, "worker");
+    const { run, steps } = await within(120_000, "the run", waitForRun(env.db, runId));
+    expect(run.status, run.error ?? "").toBe("succeeded");
+    expect(steps.map((s) => s.attempts)).toEqual([1, 1]);
+    expect(alive(stranger)).toBe(true);
   });
 });
