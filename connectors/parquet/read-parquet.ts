@@ -16,6 +16,7 @@ import {
   SourceError,
   type YieldBadRows,
 } from "../bad-rows.ts";
+import { setField } from "../record-fields.ts";
 
 /**
  * A Parquet row keyed by column name, as plain JSON-able values: strings, numbers (INT64 too, as a string
@@ -182,7 +183,7 @@ async function readColumns(
 function* rowsOf(read: ColumnsRead, from: number, to: number): Generator<ParquetRecord> {
   for (let row = from; row < to; row++) {
     const record: ParquetRecord = {};
-    for (const { name, values, first } of read) record[name] = plain(values[row - first]);
+    for (const { name, values, first } of read) setField(record, name, plain(values[row - first]));
     yield record;
   }
 }
