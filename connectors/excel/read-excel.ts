@@ -9,6 +9,7 @@ import {
   SourceError,
   type YieldBadRows,
 } from "../bad-rows.ts";
+import { setField } from "../record-fields.ts";
 
 /**
  * A cell as the sheet holds it. Dates are `Date` where the cell has a date format, otherwise serial
@@ -115,9 +116,22 @@ function keepFlowing(input: ReadStream): ReadStream {
   const pipe = input.pipe.bind(input);
   input.pipe = <T extends NodeJS.WritableStream>(destination: T, options?: { end?: boolean }): T => {
     (destination as unknown as { pause: () => unknown }).pause = () => destination;
+    decodeAsStreamed(destination as unknown as NodeJS.EventEmitter);
     return pipe(destination, options);
   };
   return input;
+}
+
+/**
+ * exceljs decodes each chunk of an entry's XML on its own, so a character whose UTF-8 bytes straddle two chunks
+ * becomes two U+FFFD (exceljs#2084, #2316: every 16 KiB or so of non-ASCII shared strings). Each XML entry the
+ * unzipper delivers is set to decode as it streams, before exceljs reads it (this listener comes first), which
+ * keeps such characters whole.
+ */
+function decodeAsStreamed(unzipper: NodeJS.EventEmitter): void {
+  unzipper.on("data", (entry: { path?: unknown; setEncoding?: (encoding: "utf8") => unknown }) => {
+    if (typeof entry.path === "string" && entry.path.endsWith(".xml")) entry.setEncoding?.("utf8");
+  });
 }
 
 async function* readRows(source: string, sheet: SheetReader): AsyncGenerator<ExcelRecord | BadRow> {
@@ -143,7 +157,7 @@ async function* readRows(source: string, sheet: SheetReader): AsyncGenerator<Exc
     }
     const record: ExcelRecord = {};
     names.forEach((name, column) => {
-      if (name !== undefined) record[name] = cells[column] ?? null;
+      if (name !== undefined) setField(record, name, cells[column] ?? null);
     });
     yield record;
   }
