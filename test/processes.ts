@@ -1,7 +1,18 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
+import { appendFileSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { redactText } from "../resources/redact.ts";
 import { packageRoot } from "../resources/settings.ts";
+
+/**
+ * Keeps what a command printed where the secrets scan after the suite reads it (test/setup/stack.ts names the
+ * folder): CLI output, `--json` included, must hold no secret either. The command line itself, which a test
+ * may give a connection URL, is kept redacted: it is the test's, not the output's.
+ */
+function keepOutput(file: string, text: string): void {
+  const folder = process.env.INGEST_TEST_OUTPUT_DIR;
+  if (folder && text) appendFileSync(join(folder, file), text);
+}
 
 /** A command started in the background, with what it has printed so far. */
 export interface Started {
@@ -21,8 +32,10 @@ export async function startUntil(
   let output = "";
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${command}: not up within 60 s:\n${output}`)), 60_000);
+    keepOutput("processes.log", `$ ${redactText(command)}\n`);
     const read = (chunk: Buffer) => {
       output += chunk.toString();
+      keepOutput("processes.log", chunk.toString());
       if (options.ready.test(output)) {
         clearTimeout(timer);
         resolve();
@@ -54,6 +67,7 @@ export function ingest(args: string[], env: Record<string, string>) {
     killSignal: "SIGKILL",
   });
   const timedOut = result.error ? `\n(ingest ${args.join(" ")}: ${result.error.message})` : "";
+  keepOutput("cli.log", `$ ${redactText(`ingest ${args.join(" ")}`)}\n${result.stdout}${result.stderr}\n`);
   return { status: result.status, stdout: result.stdout, stderr: result.stderr + timedOut };
 }
 
