@@ -52,15 +52,19 @@ export interface Line {
 /** What is kept of a line longer than the limit: enough to find it, and to see what it is. */
 export const longLinePreview = 200;
 
-/** The longest line {@link fileLines} reads by default, in characters (64 Mi). */
-export const defaultMaxLineSize = 64 * 1024 * 1024;
+/**
+ * The longest record the JSON Lines, JSON and XML readers hold, in characters (16 Mi, as MongoDB bounds a
+ * document): one longer (a line, a string, an element's text) is a bad row, so a line with no end in sight
+ * grows the process by a bounded few hundred MB rather than by ten times its length.
+ */
+export const maxRecordChars = 16 * 1024 * 1024;
 
 /**
  * A text file's lines as it streams ({@link fileChunks}: `.gz` included), a byte-order mark dropped from the
  * first. A line longer than `maxLineSize` characters comes with `tooLong` and only its start, so one missing
  * line break cannot fill memory, and the lines after it are read as usual.
  */
-export async function* fileLines(path: string, maxLineSize = defaultMaxLineSize): AsyncGenerator<Line> {
+export async function* fileLines(path: string, maxLineSize = maxRecordChars): AsyncGenerator<Line> {
   let number = 0;
   // The line being read, in pieces: joined once, when it ends (joining at every chunk made a long line quadratic).
   let pieces: string[] = [];

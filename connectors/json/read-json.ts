@@ -1,7 +1,7 @@
 import Tokenizer from "@streamparser/json/tokenizer.js";
 import TokenParser from "@streamparser/json/tokenparser.js";
 import { BadRow, type HandleBadRows, handleBadRows, type OnBadRow, type YieldBadRows } from "../bad-rows.ts";
-import { fileChunks } from "../file-input.ts";
+import { fileChunks, maxRecordChars } from "../file-input.ts";
 
 /** A JSON value as {@link readJson} yields it. */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
@@ -26,7 +26,7 @@ export interface JsonOptions {
  * Malformed JSON cannot be read past (nothing says where the next value starts): the values before it are
  * yielded, then a {@link BadRow} whose `__line` is the line of the error and whose message gives the
  * byte offset and column and says that reading stopped there, and the reader ends. A document cut short
- * is malformed at its end. `onBadRow` as for `readCsv` (`"throw"`: a `SourceError` instead). Nothing is
+ * is malformed at its end, and so is a string longer than 16 MiB (memory stays bounded). `onBadRow` as for `readCsv` (`"throw"`: a `SourceError` instead). Nothing is
  * read until the first iteration.
  *
  * @example
@@ -83,6 +83,11 @@ async function* parseFile(path: string, paths: string[]): AsyncGenerator<JsonVal
     if (position.total === 0 && chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf) chunk = chunk.subarray(3);
     position.next(chunk);
     tokenizer.write(chunk);
+    // a token the tokenizer is still reading (a string with no end in sight) is refused before it fills memory
+    if (!failure && position.total - tokenOffset > maxRecordChars) {
+      failure = new Error(`nothing ends within ${maxRecordChars} bytes of byte ${tokenOffset} (a string that long)`);
+      failedAt = position.total;
+    }
     yield* values;
     values = [];
     if (failure) return yield badJson(path, failure, position, failedAt);

@@ -1,5 +1,5 @@
 import { BadRow, type HandleBadRows, handleBadRows, type OnBadRow, type YieldBadRows } from "../bad-rows.ts";
-import { defaultMaxLineSize, fileLines } from "../file-input.ts";
+import { fileLines, maxRecordChars } from "../file-input.ts";
 
 /** One object of a JSON Lines file, with where it came from. */
 export interface JsonLine {
@@ -12,8 +12,9 @@ export interface JsonLine {
 }
 
 /**
- * Streams JSON Lines files one after another, a line at a time (memory is bounded by the longest
- * line, at most 64 Mi characters: a longer one is a bad row), yielding each object with its file and line number. Blank lines are skipped. A file whose name
+ * Streams JSON Lines files one after another, a line at a time (memory is bounded by the longest line, at
+ * most 16 Mi characters: a longer one is a bad row, not read), yielding each object with its file and line
+ * number. Blank lines are skipped. A file whose name
  * ends in `.gz` is gunzipped as it is read; a truncated or corrupt one throws a `SourceError` naming it.
  *
  * A line that is not JSON, or is JSON but not an object, is never dropped: by default it is yielded in
@@ -61,7 +62,7 @@ async function* readFile(source: string): AsyncGenerator<JsonLine | BadRow> {
       yield new BadRow(
         source,
         number,
-        `a line of ${tooLong} characters, longer than ${defaultMaxLineSize}: not read`,
+        `a line of ${tooLong} characters, longer than ${maxRecordChars}: not read`,
         text,
       );
       continue;

@@ -7,7 +7,7 @@ import {
   SourceError,
   type YieldBadRows,
 } from "../bad-rows.ts";
-import { fileChunks } from "../file-input.ts";
+import { fileChunks, maxRecordChars } from "../file-input.ts";
 import { setField } from "../record-fields.ts";
 
 /**
@@ -42,8 +42,9 @@ export interface XmlOptions {
  * as it is read, and a truncated or corrupt gzip stream throws a `SourceError` naming the file.
  *
  * Malformed XML (a tag not closed, an undefined entity such as `&nbsp;`, a stray `<`, a document cut
- * short) cannot be read past reliably: the records before it are yielded, then a {@link BadRow} with the
- * line and column of the error, saying that reading stopped there, and the reader ends. `onBadRow` as for
+ * short, a text longer than 16 Mi characters) cannot be read past reliably: the records before it are
+ * yielded, then a {@link BadRow} with the line and column of the error, saying that reading stopped there,
+ * and the reader ends. `onBadRow` as for
  * `readCsv`. Nothing is read until the first iteration.
  *
  * @example
@@ -81,12 +82,16 @@ async function* parseFile(path: string, record: string): AsyncGenerator<XmlEleme
   let records: XmlElement[] = [];
   let lastChunk = "";
   let chunkStart = 0;
+  /** Where the parser last reported anything: saxes holds a text until its end, however long. */
+  let lastEvent = 0;
+  const seen = () => void (lastEvent = parser.position);
   parser.on("xmldecl", ({ encoding }) => {
     if (encoding !== undefined && !/^(utf-?8|us-ascii)$/i.test(encoding)) {
       throw new SourceError(`${path}: declares the encoding ${encoding}; only UTF-8 is read`);
     }
   });
   parser.on("opentag", (tag) => {
+    seen();
     if (stack.length === 0 && !matches(tag)) return;
     const element: XmlElement = {};
     for (const attribute of Object.values(tag.attributes) as SaxesAttributeNS[]) {
@@ -95,12 +100,14 @@ async function* parseFile(path: string, record: string): AsyncGenerator<XmlEleme
     stack.push({ name: tag.local, element, text: "", structured: Object.keys(element).length > 0 });
   });
   const text = (value: string) => {
+    seen();
     const frame = stack.at(-1);
     if (frame) frame.text += value;
   };
   parser.on("text", text);
   parser.on("cdata", text);
   parser.on("closetag", () => {
+    seen();
     const frame = stack.pop();
     if (!frame) return;
     const parent = stack.at(-1);
@@ -116,6 +123,12 @@ async function* parseFile(path: string, record: string): AsyncGenerator<XmlEleme
       lastChunk = chunk;
       chunkStart = parser.position;
       parser.write(chunk);
+      if (parser.position - lastEvent > maxRecordChars) {
+        // the parser's own form of error, so that it is reported as one: where, then why
+        throw new Error(
+          `${parser.line}:${parser.column}: no markup within ${maxRecordChars} characters (a text that long)`,
+        );
+      }
       yield* records;
       records = [];
     }
