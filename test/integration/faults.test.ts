@@ -25,6 +25,7 @@ import {
   writeDefinitionsModule,
 } from "../queue-project.ts";
 import { recordFigure } from "../reliability.ts";
+import { seeded } from "../stream-project.ts";
 import { exitOf } from "../processes.ts";
 import { connectTo, dropDatabase, freshDatabase } from "../support.ts";
 
@@ -114,12 +115,12 @@ async function writingNodes(label: string): Promise<boolean> {
 }
 
 /** The project's stores equal the clean run's: labels, types, end pairs, properties, ids, documents, metadata. */
-async function expectCleanRunStores(prefix: string) {
+async function expectCleanRunStores(prefix: string, faultsSurvived = 1) {
   const actual = await projectSnapshot(env, prefix);
   expect(actual.counts).toEqual(reference.counts);
   expect(actual.graphChecksum).toBe(reference.graphChecksum);
   expect(actual.collectionChecksum).toBe(reference.collectionChecksum);
-  faults.survived += 1;
+  faults.survived += faultsSurvived;
 }
 
 /** SIGKILLs a server of the local stack and waits until it is gone. */
@@ -128,7 +129,6 @@ async function killServer(name: string): Promise<void> {
   if (pid === undefined) throw new Error(`${name} is not running`);
   process.kill(pid, "SIGKILL");
   await until(`${name} gone`, 30_000, () => !isAlive(pid));
-  faults.injected += 1;
 }
 
 /** Starts a killed server again (a killed Postgres' backends may take a moment to go). */
@@ -293,6 +293,7 @@ describe("a store or source SIGKILLed mid-run and started again 30 s later: the 
     const runId = await request(p.graph);
     await moment(p, runId);
     await killServer(server);
+    faults.injected += 1;
     await sleep(outageMs);
     const backAt = await restartServer(server);
     const { run } = await within(300_000, "the run after the outage", waitForRun(env.db, runId));
@@ -449,3 +450,56 @@ describe("workers of different definitions on one database", { timeout: 300_000 
     expect(alive(stranger)).toBe(true);
   });
 });
+
+describe(
+  "kill -9 of every process, ours and the stores', at random points of a loop of runs",
+  { timeout: 900_000 },
+  () => {
+    it("after rounds of source changes each cut short, a final run leaves the stores equal to a clean run's", async () => {
+      const rand = seeded(17);
+      const prefix = `ft${stamp}killloop`;
+      prefixes.push(prefix);
+      const gates = join(dir, "gates-killloop");
+      // The source shrinks and grows between rounds (deletes, re-adds), then is back to the reference's.
+      const rounds = [3_000, 5_500, 4_200, 2_500];
+      // Short liveness settings: a killed worker's steps go back within seconds, not 30 s, each round.
+      const liveness = { INGEST_HEARTBEAT_MS: "500", INGEST_WORKER_TIMEOUT_MS: "2000" };
+      const processesOf = (count: number, round: number) => {
+        const file = writeDefinitionsModule(dir, "livenessDefinitions", prefix, gates, { items: count });
+        return [
+          start(file, `${prefix}-worker-${round}`, liveness, "worker", "--concurrency", "2"),
+          start(file, `${prefix}-daemon-${round}`, liveness, "daemon"),
+        ];
+      };
+      const killedAt: string[] = [];
+      for (const [round, count] of rounds.entries()) {
+        const ours = processesOf(count, round);
+        const runId = await request(livenessDefinitions(prefix, gates, { items: count }));
+        await sleep(500 + rand() * 9_500);
+        const { rows } = await env.pool.query(
+          "select string_agg(asset_key || ':' || status, ' ') as steps from ingest.run_steps where run_id = $1",
+          [runId],
+        );
+        killedAt.push(`round ${round + 1} (${count} items): ${rows[0].steps}`);
+        for (const child of ours) child.kill("SIGKILL");
+        await Promise.all(ours.map(exitOf));
+        for (const server of ["postgres", "neo4j", "chroma"]) await killServer(server);
+        for (const server of ["postgres", "neo4j", "chroma"]) await restartServer(server);
+      }
+      console.log(`killed at:\n  ${killedAt.join("\n  ")}`);
+
+      processesOf(items, rounds.length);
+      const final = await request(livenessDefinitions(prefix, gates, { items }));
+      const { run } = await within(300_000, "the final run", waitForRun(env.db, final));
+      expect(run.status, run.error ?? "").toBe("succeeded");
+      // The runs cut short finish too (resumed, or failed with their error), none left hanging.
+      await until("every run of the loop ended", 300_000, async () => {
+        const { rows } = await env.pool.query(
+          "select count(*)::int as n from ingest.runs where status in ('queued', 'running', 'canceling')",
+        );
+        return rows[0].n === 0;
+      });
+      await expectCleanRunStores(prefix);
+    });
+  },
+);

@@ -19,7 +19,9 @@ const failure = (attempt: () => Promise<unknown>) => attempt().then(() => undefi
 describe("unreachableStore", () => {
   it("names the store for each driver's error when its server is down", async () => {
     const port = await freePort();
-    const postgres = await failure(() => new pg.Client({ connectionString: `postgres://u:p@127.0.0.1:${port}/x` }).connect());
+    const postgres = await failure(() =>
+      new pg.Client({ connectionString: `postgres://u:p@127.0.0.1:${port}/x` }).connect()
+    );
     expect(unreachableStore(postgres)).toMatch(new RegExp(`^127\\.0\\.0\\.1:${port}: connect ECONNREFUSED`));
 
     const driver = neo4j.driver(`bolt://127.0.0.1:${port}`, neo4j.auth.basic("neo4j", "secret"));
