@@ -8,6 +8,7 @@ import { traceparentOf, withSpan } from "../../resources/spans.ts";
 import type { AssetGraph } from "../asset-graph.ts";
 import { requestRun } from "../runs.ts";
 import type { TickRecord } from "./ticks.ts";
+import { unreachableStore } from "../../resources/connection-errors.ts";
 
 /** A run as a tick asks for it, kept as JSON until the run exists. */
 export interface StoredRequest {
@@ -93,13 +94,9 @@ const isDuplicateRun = (error: unknown) => {
 /**
  * The database could not take the run: its connection ended (a restart, a proxy's timeout, a terminated
  * backend) or it cannot be reached. That is no fault of the request: failing it would lose the tick's run
- * for good. SQLSTATE classes 08 (connection) and 57P (shutdown), the socket's errno, node-postgres's words.
+ * for good.
  */
-function databaseUnreachable(error: unknown): boolean {
-  const { code, message } = error as { code?: unknown; message?: unknown };
-  return (typeof code === "string" && /^(08...|57P0.|E[A-Z]+)$/.test(code)) ||
-    /Connection terminated|not queryable|timeout exceeded when trying to connect/.test(String(message));
-}
+const databaseUnreachable = (error: unknown): boolean => unreachableStore(error) !== undefined;
 
 /**
  * Creates the runs of pending requests (those named, or every pending one): idempotent, so two
