@@ -278,7 +278,9 @@ export function describeHits(scan: SecretScan): string[] {
 
 /** What a scan covered, in words: the figure's note. */
 export function describeScan(scan: SecretScan): string {
-  return `${scan.files} files (${
+  const files = `${scan.files} files (${
     (scan.bytes / 1e6).toFixed(1)
-  } MB) of logs, captured output and server configuration, ${scan.texts} CLI outputs, ${scan.rows} rows of ${scan.tables} tables, ${scan.spans} Jaeger spans`;
+  } MB) of logs, captured output and server configuration`;
+  const texts = scan.texts > 0 ? `, ${scan.texts} CLI outputs` : "";
+  return `${files}${texts}, ${scan.rows} rows of ${scan.tables} tables, ${scan.spans} Jaeger spans`;
 }
