@@ -10,6 +10,7 @@ import { engineBench } from "./engine.ts";
 import { incrementalBench } from "./incremental.ts";
 import { neo4jBench } from "./neo4j.ts";
 import { rewriteBench } from "./rewrite.ts";
+import { reliabilityBench } from "./reliability.ts";
 import { type BenchResult, combineRuns, writeResults } from "./report.ts";
 import { sensorBench } from "./sensor.ts";
 import { sourcesBench } from "./sources.ts";
@@ -24,6 +25,7 @@ const benches: Record<string, () => Promise<BenchResult[]>> = {
   engine: engineBench,
   incremental: incrementalBench,
   neo4j: neo4jBench,
+  reliability: reliabilityBench,
   rewrite: rewriteBench,
   sensor: sensorBench,
   sources: sourcesBench,
