@@ -230,4 +230,40 @@ describe("worker liveness", () => {
       await worker.stop();
     }
   });
+
+  it("replaces a graphile-worker runner that ended on its own, and goes on taking jobs", async () => {
+    const prefix = `lv${stamp}r`;
+    const gates = join(dir, "gates-r");
+    gate.close(gates, "slow");
+    const graph = buildAssetGraph(gatedDefinitions(prefix, gates));
+    const worker = await startInProcessWorker({
+      graph,
+      pool: env.pool,
+      concurrency: 2,
+      pollIntervalMs: 200,
+      liveness: { heartbeatMs: 300, timeoutMs: 60_000 },
+    });
+    try {
+      const runId = await requestRun(env.db, graph, { selection: "*", keys: graph.order });
+      await until("the worker reaches the slow asset", 30_000, () => gate.reached(gates, "slow").length > 0);
+      const first = worker.id;
+      // What graphile-worker does when it cannot record a job's end (its queue connection lost): its runner
+      // shuts down, letting the job in flight finish.
+      const ended = worker.runner.stop();
+      gate.open(gates, "slow");
+      await ended;
+      await until("a new runner", 30_000, () => worker.id !== first);
+      const { run } = await within(60_000, "the run", waitForRun(env.db, runId));
+      expect(run.status, run.error ?? "").toBe("succeeded");
+      // The new runner takes jobs: a second run of the same assets.
+      const again = await requestRun(env.db, graph, { selection: "*", keys: graph.order });
+      const second = await within(60_000, "the second run", waitForRun(env.db, again));
+      expect(second.run.status, second.run.error ?? "").toBe("succeeded");
+      const row = await env.db.selectFrom("ingest.workers").selectAll().where("id", "=", first)
+        .executeTakeFirstOrThrow();
+      expect(row.stopped_at).not.toBeNull();
+    } finally {
+      await worker.stop();
+    }
+  });
 });
