@@ -77,7 +77,7 @@ export class SchemaTracker {
       present.records += 1;
       present.example ??= keyOf();
       this.#present.set(field, present);
-      if (this.#known && !(field in this.#known.fields)) {
+      if (this.#known && !Object.hasOwn(this.#known.fields, field)) {
         unexpected.push(field);
         extra.push(field);
       } else if (this.#known?.added.includes(field)) extra.push(field);
@@ -102,7 +102,7 @@ export class SchemaTracker {
     if (!known) return undefined;
     const drift: SchemaDrift = { added: [], gone: [], typeChanged: [] };
     for (const [field, present] of this.#present) {
-      if (field in known) continue;
+      if (Object.hasOwn(known, field)) continue;
       drift.added.push({
         field,
         records: present.records,
@@ -112,7 +112,7 @@ export class SchemaTracker {
     }
     if (whole) drift.gone = Object.keys(known).filter((field) => !this.#present.has(field)).sort();
     for (const [field, types] of this.#seen) {
-      const was = known[field];
+      const was = Object.hasOwn(known, field) ? known[field] : undefined;
       if (!was || was.length === 0) continue;
       for (const [type, seen] of types) {
         if (was.includes(type)) continue;
@@ -138,15 +138,16 @@ export class SchemaTracker {
   nextKnown(contract: SchemaContract, whole: boolean): KnownFields {
     // A whole read without a field forgets it (reported gone once; should it come back, it is added again).
     const kept = Object.entries(this.#known?.fields ?? {}).filter(([field]) => !whole || this.#present.has(field));
-    const fields = Object.fromEntries(kept.map(([f, t]) => [f, [...t]]));
-    const added = (this.#known?.added ?? []).filter((field) => field in fields);
+    // a Map, not an object: a source's field may be named `constructor` or `__proto__`
+    const fields = new Map(kept.map(([f, t]) => [f, [...t]]));
+    const added = (this.#known?.added ?? []).filter((field) => fields.has(field));
     for (const field of this.#present.keys()) {
-      const isNew = this.#known !== undefined && !(field in this.#known.fields);
+      const isNew = this.#known !== undefined && !Object.hasOwn(this.#known.fields, field);
       if (isNew && contract === "freeze") continue;
       if (isNew) added.push(field);
-      fields[field] = [...new Set([...(fields[field] ?? []), ...(this.#seen.get(field)?.keys() ?? [])])].sort();
+      fields.set(field, [...new Set([...(fields.get(field) ?? []), ...(this.#seen.get(field)?.keys() ?? [])])].sort());
     }
-    return { fields, added: added.sort() };
+    return { fields: Object.fromEntries(fields), added: added.sort() };
   }
 }
 
