@@ -14,7 +14,7 @@ import { maxRecordDepth, nestedDeeperThan, shallowFields, tooDeep } from "./reco
 import { stagingKind } from "./resource.ts";
 import type { ResourceNeed } from "../../engine/resource.ts";
 import { fullRefreshTag } from "../../engine/run-tags.ts";
-import { type SchemaContract, SchemaTracker } from "./schema-drift.ts";
+import { type KnownFields, type SchemaContract, SchemaTracker } from "./schema-drift.ts";
 import {
   comparable,
   compareCursors,
@@ -249,6 +249,7 @@ export function defineStagedAsset<T, R extends Record<string, unknown> = Record<
       let extracted = 0;
       let invalid = 0;
       let greatest: CursorValue | null = read.since === undefined ? null : read.previous ?? null;
+      let knownFields: { known: KnownFields; codeVersion: string } | undefined;
       // One span for the stream: reading the source, validating each record, copying it into the load's table.
       const extract = async () => {
         for await (const raw of await spec.extract({ ...ctx, since: read.since })) {
@@ -301,6 +302,8 @@ export function defineStagedAsset<T, R extends Record<string, unknown> = Record<
           await extract();
           span.setAttributes({ "ingest.records.extracted": extracted, "ingest.records.dead_lettered": invalid });
         });
+        // here, where a throw aborts the load: one that does not gives its connection back only in finish
+        knownFields = { known: fields.nextKnown(contract, read.since === undefined), codeVersion: spec.codeVersion };
       } catch (error) {
         await load.abort();
         throw error;
@@ -320,7 +323,7 @@ export function defineStagedAsset<T, R extends Record<string, unknown> = Record<
                 codeVersion: spec.codeVersion,
                 sourceIdentity: read.identity,
               },
-            knownFields: { known: fields.nextKnown(contract, read.since === undefined), codeVersion: spec.codeVersion },
+            knownFields,
           });
           span.setAttributes({
             "ingest.records.written": counts.written,

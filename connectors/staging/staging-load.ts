@@ -118,10 +118,11 @@ export class StagingLoad {
       codeVersion: string;
     };
   }): Promise<StageCounts> {
-    await this.#flush();
     const client = this.#client;
     const t = this.#table;
     try {
+      // in the try: a batch the database refuses still gives the connection back (below), or the pool runs dry
+      await this.#flush();
       await client.query("begin");
       // One merge at a time per table: versions must become visible in increasing order.
       await client.query("select pg_advisory_xact_lock(hashtext($1))", [t]);
