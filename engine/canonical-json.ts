@@ -13,7 +13,8 @@ export function canonicalJson(value: unknown): string {
   });
 }
 
-const storable = (text: string) => {
+/** `text` as Postgres can hold it: NUL and lone surrogates replaced by U+FFFD, as {@link canonicalJson} does. */
+export const storable = (text: string): string => {
   const withoutNul = text.includes("\u0000") ? text.replaceAll("\u0000", "\uFFFD") : text;
   return withoutNul.isWellFormed() ? withoutNul : withoutNul.toWellFormed();
 };

@@ -1,6 +1,6 @@
 import { camelCased } from "../db/camel-case.ts";
 import type { DeadLetter, MetadataStore } from "../db/schema.ts";
-import { canonicalJson } from "./canonical-json.ts";
+import { canonicalJson, storable } from "./canonical-json.ts";
 
 /** A record that could not be loaded, with why and exactly what it was. Nothing is dropped silently. */
 export interface DeadLetterInput {
@@ -73,7 +73,8 @@ export class DeadLetterSink {
           asset_key: this.#context.assetKey,
           partition_key: this.#context.partitionKey,
           source: d.source,
-          source_key: d.sourceKey ?? null,
+          // a key read from a bad record may hold a NUL, which no Postgres text can
+          source_key: d.sourceKey === undefined ? null : storable(d.sourceKey),
           reason: d.reason,
           issues: canonicalJson(d.issues),
           payload: canonicalJson(d.payload ?? null),

@@ -103,3 +103,30 @@ export const shallowFields = (raw: unknown) =>
   typeof raw === "object" && raw !== null && !Array.isArray(raw)
     ? Object.fromEntries(Object.entries(raw).filter(([, v]) => v === null || typeof v !== "object"))
     : null;
+
+/**
+ * The longest source key staged, in UTF-8 bytes: a Postgres btree holds at most 2,704 bytes of a key (and a
+ * node's key and `ingestSourceKey` go into Neo4j range indexes, of about 8 kB). A record with a longer key is
+ * dead-lettered as `invalid` rather than failing every load of its staging table or node asset.
+ */
+export const maxSourceKeyBytes = 2_000;
+
+/**
+ * The dead letter of a record whose source key cannot be staged, or undefined: one longer than
+ * {@link maxSourceKeyBytes}, or holding a NUL character, which no Postgres text can.
+ */
+export function unstorableKey(source: string, sourceKey: string, payload: unknown): DeadLetterInput | undefined {
+  const invalid = (message: string): DeadLetterInput => ({
+    source,
+    sourceKey,
+    reason: "invalid",
+    issues: [{ path: "(source key)", message }],
+    payload,
+  });
+  if (sourceKey.includes("\u0000")) return invalid("holds a NUL character, which Postgres text cannot");
+  // three bytes a UTF-16 unit at most: only a long key is measured
+  if (sourceKey.length * 3 <= maxSourceKeyBytes) return undefined;
+  const bytes = new TextEncoder().encode(sourceKey).length;
+  if (bytes <= maxSourceKeyBytes) return undefined;
+  return invalid(`${bytes} bytes long: no index holds more than ${maxSourceKeyBytes}`);
+}

@@ -10,7 +10,7 @@ import { isBadRow } from "../bad-rows.ts";
 import { withDbSpan, withSpan } from "../../resources/spans.ts";
 import { assertIdentifier } from "../identifiers.ts";
 import type { Staging } from "./staging.ts";
-import { maxRecordDepth, nestedDeeperThan, shallowFields, tooDeep } from "./records.ts";
+import { maxRecordDepth, nestedDeeperThan, shallowFields, tooDeep, unstorableKey } from "./records.ts";
 import { stagingKind } from "./resource.ts";
 import type { ResourceNeed } from "../../engine/resource.ts";
 import { fullRefreshTag } from "../../engine/run-tags.ts";
@@ -292,9 +292,16 @@ export function defineStagedAsset<T, R extends Record<string, unknown> = Record<
             });
             continue;
           }
+          const sourceKey = spec.sourceKey(parsed.data);
+          const badKey = unstorableKey(spec.source, sourceKey, raw);
+          if (badKey) {
+            invalid += 1;
+            await ctx.deadLetter(badKey);
+            continue;
+          }
           if (spec.incremental) greatest = greater(greatest, spec.incremental.cursor(parsed.data));
           const record = contract === "evolve" && extra.length > 0 ? withExtra(parsed.data, raw, extra) : parsed.data;
-          await load.add(spec.sourceKey(parsed.data), record, spec.updatedAt?.(parsed.data));
+          await load.add(sourceKey, record, spec.updatedAt?.(parsed.data));
         }
       };
       try {

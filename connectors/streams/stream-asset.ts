@@ -6,7 +6,7 @@ import { withSpan } from "../../resources/spans.ts";
 import { assertIdentifier } from "../identifiers.ts";
 import { stagingKind } from "../staging/resource.ts";
 import { issuesOf, rawKeyOf, type StagedAsset } from "../staging/staged-asset.ts";
-import { maxRecordDepth, nestedDeeperThan, tooDeep } from "../staging/records.ts";
+import { maxRecordDepth, nestedDeeperThan, tooDeep, unstorableKey } from "../staging/records.ts";
 import type { Staging } from "../staging/staging.ts";
 import type { StreamMessage, StreamSource } from "./stream.ts";
 
@@ -299,6 +299,11 @@ export function defineStreamAsset<E, T = E, R extends Record<string, unknown> = 
         issues: issuesOf(parsed.error),
         payload: raw,
       });
+      return undefined;
+    }
+    const badKey = unstorableKey(source, spec.sourceKey(parsed.data), raw);
+    if (badKey) {
+      await ctx.deadLetter(badKey);
       return undefined;
     }
     return parsed.data;
