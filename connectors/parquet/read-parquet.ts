@@ -89,8 +89,10 @@ async function* readFile(path: string, options: ParquetOptions): AsyncGenerator<
   try {
     const file = await fileBuffer(path, handle);
     let metadata: FileMetaData;
+    let names: string[];
     try {
       metadata = await parquetMetadataAsync(file);
+      names = parquetSchema(metadata).children.map((child) => child.element.name);
     } catch (error) {
       yield new BadRow(
         path,
@@ -100,13 +102,16 @@ async function* readFile(path: string, options: ParquetOptions): AsyncGenerator<
       );
       return;
     }
-    const columns = checkColumns(path, metadata, options.columns);
+    // Always named: hyparquet reads every column chunk the footer lists but gives back only those the schema
+    // names, and a chunk of a damaged footer that the schema does not name failed unobserved, an unhandled
+    // rejection that ended the process. Named columns, such chunks are not read at all.
+    const columns = checkColumns(path, names, options.columns) ?? names;
     const groups = metadata.row_groups.length;
     let groupStart = 0;
     for (const [g, group] of metadata.row_groups.entries()) {
       const rows = Number(group.num_rows);
       const indexed = group.columns.every((chunk) =>
-        (columns && !columns.includes(chunk.meta_data?.path_in_schema[0] ?? "")) ||
+        !columns.includes(chunk.meta_data?.path_in_schema[0] ?? "") ||
         (chunk.offset_index_offset !== undefined && chunk.offset_index_length !== undefined)
       );
       // a read decodes its columns whole; rows are made from them `batchSize` at a time, as they are consumed
@@ -149,7 +154,7 @@ type ColumnsRead = { name: string; values: ArrayLike<unknown>; first: number }[]
 async function readColumns(
   file: AsyncBuffer,
   metadata: FileMetaData,
-  columns: string[] | undefined,
+  columns: string[],
   rowStart: number,
   rowEnd: number,
   useOffsetIndex: boolean,
@@ -170,8 +175,7 @@ async function readColumns(
       parts.set(columnName, list);
     },
   });
-  const names = columns ?? parquetSchema(metadata).children.map((child) => child.element.name);
-  return names.map((name) => {
+  return columns.map((name) => {
     const list = (parts.get(name) ?? []).sort((a, b) => a.rowStart - b.rowStart);
     if (list.length === 1) return { name, values: list[0]!.columnData, first: list[0]!.rowStart };
     const values: unknown[] = [];
@@ -204,9 +208,8 @@ async function fileBuffer(path: string, handle: FileHandle): Promise<AsyncBuffer
   };
 }
 
-function checkColumns(path: string, metadata: FileMetaData, columns: string[] | undefined): string[] | undefined {
+function checkColumns(path: string, names: string[], columns: string[] | undefined): string[] | undefined {
   if (!columns) return undefined;
-  const names = parquetSchema(metadata).children.map((child) => child.element.name);
   const unknown = columns.filter((c) => !names.includes(c));
   if (unknown.length > 0) {
     throw new SourceError(
