@@ -10,6 +10,7 @@ import {
   type YieldBadRows,
 } from "../bad-rows.ts";
 import { setField } from "../record-fields.ts";
+import { zipDirectoryProblem } from "./zip-directory.ts";
 
 /**
  * A cell as the sheet holds it. Dates are `Date` where the cell has a date format, otherwise serial
@@ -29,7 +30,8 @@ export type ExcelRecord = Record<string, ExcelValue>;
  * A row with a value in a column that has no header cannot be keyed without losing it: by default it is
  * yielded in place as a {@link BadRow} (the row number, and its cells as JSON for `raw`); `onBadRow` as
  * for `readCsv`. A missing sheet, an empty header or a duplicate column name throws a {@link SourceError}, as
- * does a file that is not a readable .xlsx workbook. Nothing is read until the first iteration.
+ * does a file that is not a readable .xlsx workbook (its zip directory is checked before a row is read).
+ * Nothing is read until the first iteration.
  *
  * @example
  * ```ts
@@ -68,6 +70,9 @@ type SheetReader = AsyncIterable<ExcelJS.Row> & { name?: string };
 async function* readSheet(path: string, sheetName: string): AsyncGenerator<ExcelRecord | BadRow> {
   // exceljs pipes the file into its unzipper and never hears of a read error: check the file first, or it waits forever.
   if (!(await stat(path)).isFile()) throw new SourceError(`${path}: not a file`);
+  // exceljs's unzipper reads local headers alone, and one damaged there could leave the read waiting for ever
+  const problem = await zipDirectoryProblem(path);
+  if (problem) throw new SourceError(`${path}: not a readable .xlsx workbook: ${problem}`);
   // exceljs takes a quarter of a second to load: only a project that reads a workbook pays for it, when it does.
   const { default: excel } = await import("exceljs");
   const input = keepFlowing(createReadStream(path));
