@@ -209,8 +209,17 @@ export class ChatClient {
         );
       }
       this.#pages += 1;
-      const users = new Map((Array.isArray(page.users) ? page.users as ChatUser[] : []).map((user) => [user.id, user]));
-      for (const ticket of page.tickets as ChatTicket[]) {
+      const users = new Map(
+        (Array.isArray(page.users) ? page.users as (ChatUser | null)[] : [])
+          .filter((user): user is ChatUser => typeof user === "object" && user !== null)
+          .map((user) => [user.id, user]),
+      );
+      for (const ticket of page.tickets as (ChatTicket | null)[]) {
+        // not a ticket at all: yielded as it came, for the model to refuse (and the asset to dead-letter)
+        if (ticket === null || typeof ticket !== "object" || Array.isArray(ticket)) {
+          yield ticket as unknown as ChatTicket;
+          continue;
+        }
         const requester = users.get(ticket.requester_id ?? Number.NaN);
         const assignee = users.get(ticket.assignee_id ?? Number.NaN);
         yield { ...ticket, ...(requester ? { requester } : {}), ...(assignee ? { assignee } : {}) };
