@@ -231,6 +231,15 @@ export class GraphqlClient {
         body: { query, variables },
         signal,
       })) as Response<T>;
+      const { errors } = (response ?? {}) as { errors?: unknown };
+      const unexpected = response === null || typeof response !== "object" || Array.isArray(response)
+        ? "not a JSON object"
+        : errors !== undefined && (!Array.isArray(errors) || !errors.every((e) => typeof e === "object" && e !== null))
+        ? '"errors" is not a list of objects'
+        : undefined;
+      if (unexpected) {
+        throw this.#http.error(`POST ${this.#endpoint.href}: unexpected response: ${unexpected}`, this.#endpoint, 200);
+      }
       const cost = response?.extensions?.cost;
       this.#remember(cost);
       const codes = new Set((response?.errors ?? []).map((e) => e.extensions?.code));
@@ -285,7 +294,9 @@ export class GraphqlClient {
   #error(errors: GraphqlErrorEntry[], suffix = ""): GraphqlError {
     const codes = errors.map((e) => e.extensions?.code).filter((c): c is string => typeof c === "string");
     const text = errors.slice(0, 3).map((e) =>
-      `${e.message}${e.path ? ` (at ${e.path.join(".")})` : ""}${e.extensions?.code ? ` [${e.extensions.code}]` : ""}`
+      `${e.message}${Array.isArray(e.path) ? ` (at ${e.path.join(".")})` : ""}${
+        e.extensions?.code ? ` [${e.extensions.code}]` : ""
+      }`
     ).join("; ");
     const more = errors.length > 3 ? ` and ${errors.length - 3} more` : "";
     const error = this.#http.error(
