@@ -118,7 +118,8 @@ export function sessionOfTicket(ticket: unknown): unknown {
     via?: { channel?: unknown };
     custom_fields?: { id?: unknown; value?: unknown }[];
   };
-  const field = (id: number) => t.custom_fields?.find((f) => f.id === id)?.value ?? null;
+  const fields = Array.isArray(t.custom_fields) ? t.custom_fields : [];
+  const field = (id: number) => fields.find((f) => f?.id === id)?.value ?? null;
   return {
     id: t.external_id,
     created_at: t.created_at,

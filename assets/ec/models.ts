@@ -213,9 +213,10 @@ export function paymentOfCharge(charge: unknown): unknown {
     method: c.payment_method_details?.type ?? null,
     amount: typeof c.amount === "number" ? c.amount / 100 : c.amount,
     currency: typeof c.currency === "string" ? c.currency.toUpperCase() : c.currency,
+    // seconds past what a Date holds stay a number, for the model to refuse (toISOString would throw)
     paid_at: c.paid === false
       ? null
-      : typeof c.created === "number"
+      : typeof c.created === "number" && Math.abs(c.created) <= 8.64e12
       ? new Date(c.created * 1000).toISOString()
       : c.created,
   };
