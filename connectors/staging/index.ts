@@ -4,7 +4,14 @@ export type { CursorValue, ExtractCursorState } from "./extract-cursor.ts";
 export type { FieldDrift, FieldType, KnownFields, SchemaContract, SchemaDrift } from "./schema-drift.ts";
 export { loadChanges } from "./load-changes.ts";
 export type { LoadCounts, StagedSink, WriteOutcome } from "./load-changes.ts";
-export { contentHash, maxRecordDepth, maxSourceKeyBytes, nestedDeeperThan, unstorableKey } from "./records.ts";
+export {
+  contentHash,
+  deadLetterPayload,
+  maxRecordDepth,
+  maxSourceKeyBytes,
+  nestedDeeperThan,
+  unstorableKey,
+} from "./records.ts";
 export type { LoadCursor, PendingRecord, StageCounts, StagedRecord } from "./records.ts";
 export { replayDeadLetters } from "./replay.ts";
 export type { ReplayResult } from "./replay.ts";

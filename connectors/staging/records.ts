@@ -63,9 +63,10 @@ export interface LoadCursor {
 }
 
 /**
- * How many levels a record's objects and arrays may nest: a record nested deeper is dead-lettered as
- * `unparseable` rather than staged. Encoding one overflows the stack (at a few thousand levels) well before
- * Postgres's own limit for jsonb, and no real source nests anywhere near it; deep JSON is an attack.
+ * How many levels a staged record's objects and arrays may nest: one nested deeper is dead-lettered as
+ * `unparseable` rather than staged, and a raw record that deep is kept in a dead letter by its top-level fields.
+ * Encoding one overflows the stack (at a few thousand levels) well before Postgres's own limit for jsonb, and no
+ * real source nests anywhere near it; deep JSON is an attack. A deep field the model leaves out does no harm.
  */
 export const maxRecordDepth = 1_000;
 
@@ -97,6 +98,10 @@ export function tooDeep(source: string, sourceKey: string | undefined, payload: 
     payload,
   };
 }
+
+/** A raw record as its dead letter keeps it: whole, unless nested too deeply to store (its top-level scalar fields). */
+export const deadLetterPayload = (raw: unknown): unknown =>
+  nestedDeeperThan(raw, maxRecordDepth) ? shallowFields(raw) : raw;
 
 /** A record's top-level fields that are not objects or arrays: what identifies a record too deep to keep whole. */
 export const shallowFields = (raw: unknown) =>

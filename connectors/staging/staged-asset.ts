@@ -10,7 +10,14 @@ import { isBadRow } from "../bad-rows.ts";
 import { withDbSpan, withSpan } from "../../resources/spans.ts";
 import { assertIdentifier } from "../identifiers.ts";
 import type { Staging } from "./staging.ts";
-import { maxRecordDepth, nestedDeeperThan, shallowFields, tooDeep, unstorableKey } from "./records.ts";
+import {
+  deadLetterPayload,
+  maxRecordDepth,
+  nestedDeeperThan,
+  shallowFields,
+  tooDeep,
+  unstorableKey,
+} from "./records.ts";
 import { stagingKind } from "./resource.ts";
 import type { ResourceNeed } from "../../engine/resource.ts";
 import { fullRefreshTag } from "../../engine/run-tags.ts";
@@ -260,11 +267,6 @@ export function defineStagedAsset<T, R extends Record<string, unknown> = Record<
             await ctx.deadLetter(raw.toDeadLetter(spec.source));
             continue;
           }
-          if (nestedDeeperThan(raw, maxRecordDepth)) {
-            invalid += 1;
-            await ctx.deadLetter(tooDeep(spec.source, rawKeyOf(spec, raw), shallowFields(raw)));
-            continue;
-          }
           const { unexpected, extra } = fields.see(raw, () => rawKeyOf(spec, raw));
           if (contract === "freeze" && unexpected.length > 0) {
             invalid += 1;
@@ -276,7 +278,7 @@ export function defineStagedAsset<T, R extends Record<string, unknown> = Record<
                 path: field,
                 message: "a field the source did not have before (the asset's schema is frozen)",
               })),
-              payload: raw,
+              payload: deadLetterPayload(raw),
             });
             continue;
           }
@@ -288,12 +290,12 @@ export function defineStagedAsset<T, R extends Record<string, unknown> = Record<
               sourceKey: rawKeyOf(spec, raw),
               reason: "invalid",
               issues: issuesOf(parsed.error),
-              payload: raw,
+              payload: deadLetterPayload(raw),
             });
             continue;
           }
           const sourceKey = spec.sourceKey(parsed.data);
-          const badKey = unstorableKey(spec.source, sourceKey, raw);
+          const badKey = unstorableKey(spec.source, sourceKey, deadLetterPayload(raw));
           if (badKey) {
             invalid += 1;
             await ctx.deadLetter(badKey);
@@ -301,6 +303,11 @@ export function defineStagedAsset<T, R extends Record<string, unknown> = Record<
           }
           if (spec.incremental) greatest = greater(greatest, spec.incremental.cursor(parsed.data));
           const record = contract === "evolve" && extra.length > 0 ? withExtra(parsed.data, raw, extra) : parsed.data;
+          if (nestedDeeperThan(record, maxRecordDepth)) {
+            invalid += 1;
+            await ctx.deadLetter(tooDeep(spec.source, sourceKey, shallowFields(raw)));
+            continue;
+          }
           await load.add(sourceKey, record, spec.updatedAt?.(parsed.data));
         }
       };

@@ -286,10 +286,8 @@ export function defineStreamAsset<E, T = E, R extends Record<string, unknown> = 
       });
       return undefined;
     }
-    if (nestedDeeperThan(raw, maxRecordDepth)) {
-      await ctx.deadLetter(tooDeep(source, message.position, bodyPayload(message.body)));
-      return undefined;
-    }
+    // a raw event too deep to store is kept as the body it came in
+    const payload = nestedDeeperThan(raw, maxRecordDepth) ? bodyPayload(message.body) : raw;
     const parsed = spec.model.safeParse(raw);
     if (!parsed.success) {
       await ctx.deadLetter({
@@ -297,11 +295,15 @@ export function defineStreamAsset<E, T = E, R extends Record<string, unknown> = 
         sourceKey: rawKeyOf(spec, raw) ?? message.position,
         reason: "invalid",
         issues: issuesOf(parsed.error),
-        payload: raw,
+        payload,
       });
       return undefined;
     }
-    const badKey = unstorableKey(source, spec.sourceKey(parsed.data), raw);
+    if (nestedDeeperThan(parsed.data, maxRecordDepth)) {
+      await ctx.deadLetter(tooDeep(source, message.position, bodyPayload(message.body)));
+      return undefined;
+    }
+    const badKey = unstorableKey(source, spec.sourceKey(parsed.data), payload);
     if (badKey) {
       await ctx.deadLetter(badKey);
       return undefined;
