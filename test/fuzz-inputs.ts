@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import type { z } from "zod";
 import { type BadRow, isBadRow } from "../connectors/bad-rows.ts";
-import { maxRecordDepth, nestedDeeperThan, unstorableKey } from "../connectors/staging/index.ts";
+import { deadLetterPayload, maxRecordDepth, nestedDeeperThan, unstorableKey } from "../connectors/staging/index.ts";
 import { canonicalJson } from "../engine/canonical-json.ts";
 
 /**
@@ -326,10 +326,10 @@ export interface StagedOutcome<T> {
 
 /**
  * The staged asset's outcome of `items`, as `defineStagedAsset` materialises them (without the database):
- * a bad row dead-lettered `unparseable`, a record nested too deeply `unparseable`, one the model rejects or
- * whose key no index holds `invalid`, the rest staged by source key (of one key, the latest `updatedAt`, then the last). Throws, as
- * the materialisation would fail, when the model throws, or a record or dead letter could not be stored:
- * its JSON not well-formed Unicode, which Postgres refuses.
+ * a bad row dead-lettered `unparseable`, one the model rejects or whose key no index holds `invalid`, a record
+ * staged nested too deeply `unparseable`, the rest staged by source key (of one key, the latest `updatedAt`,
+ * then the last). Throws, as the materialisation would fail, when the model throws, or a record or dead letter
+ * could not be stored: its JSON not well-formed Unicode, which Postgres refuses.
  */
 export function stagedOutcome<T>(
   items: readonly unknown[],
@@ -357,24 +357,24 @@ export function stagedOutcome<T>(
       deadLetters.push({ reason: "unparseable", sourceKey: raw.__sourceKey, issues: raw.toDeadLetter().issues });
       continue;
     }
-    if (nestedDeeperThan(raw, maxRecordDepth)) {
-      deadLetters.push({ reason: "unparseable", sourceKey: rawKey(raw), issues: [{ path: "(record)", message: "" }] });
-      continue;
-    }
     const parsed = spec.model.safeParse(raw);
     if (!parsed.success) {
       const issues = parsed.error.issues.map((i) => ({ path: i.path.join(".") || "(record)", message: i.message }));
-      assertStorable({ issues, payload: raw });
+      assertStorable({ issues, payload: deadLetterPayload(raw) });
       deadLetters.push({ reason: "invalid", sourceKey: rawKey(raw), issues });
       continue;
     }
-    assertStorable(parsed.data);
     const key = spec.sourceKey(parsed.data);
     const badKey = unstorableKey("", key, raw);
     if (badKey) {
       deadLetters.push({ reason: "invalid", sourceKey: key, issues: badKey.issues });
       continue;
     }
+    if (nestedDeeperThan(parsed.data, maxRecordDepth)) {
+      deadLetters.push({ reason: "unparseable", sourceKey: key, issues: [{ path: "(record)", message: "" }] });
+      continue;
+    }
+    assertStorable(parsed.data);
     const at = spec.updatedAt?.(parsed.data);
     const current = staged.get(key);
     if (current) deduplicated += 1;
