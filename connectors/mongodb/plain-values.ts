@@ -1,4 +1,5 @@
 import type { Binary, Decimal128, Document, Long, ObjectId, Timestamp } from "mongodb";
+import { setField } from "../record-fields.ts";
 
 /** A JSON value: what a MongoDB document becomes once read. */
 export type PlainValue = null | boolean | number | string | PlainValue[] | { [key: string]: PlainValue };
@@ -77,7 +78,7 @@ function plain(value: unknown, path: string[]): PlainValue {
     return convert(value as never, path);
   }
   const out: { [key: string]: PlainValue } = {};
-  for (const [key, item] of Object.entries(value)) out[key] = plain(item, [...path, key]);
+  for (const [key, item] of Object.entries(value)) setField(out, key, plain(item, [...path, key]));
   return out;
 }
 
