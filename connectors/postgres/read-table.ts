@@ -1,4 +1,4 @@
-import type pg from "pg";
+import pg from "pg";
 
 /** How {@link readTable} reads. */
 export interface ReadTableOptions {
@@ -12,11 +12,24 @@ export interface ReadTableOptions {
 let cursors = 0;
 
 /**
+ * How a source's values are read: as pg reads them, but `bigint` (int8) a number only while it is exact and its
+ * text beyond 2^53, as readMysql reads BIGINT. The framework's own pools read int8 as numbers (its counts and ids
+ * fit), and a source's snowflake ids would have come back rounded, two rows with one key.
+ */
+const sourceTypes = {
+  getTypeParser: ((oid: number, format?: "text" | "binary") => {
+    if (oid !== pg.types.builtins.INT8) return pg.types.getTypeParser(oid, format);
+    return (value: string) => (Number.isSafeInteger(Number(value)) ? Number(value) : value);
+  }) as typeof pg.types.getTypeParser,
+};
+
+/**
  * Streams a query's rows through a server-side cursor (`DECLARE … CURSOR` in a read-only transaction,
  * then `FETCH` batches), so a table of any size is read in bounded memory, in the query's order.
  * The connection is held until the rows run out or the caller stops iterating (`break` releases it):
  * keep the loop body quick, or the transaction stays open. `params` fill the query's `$1`, `$2`, …
  * Nothing runs until the first iteration; a query error then rejects it, and the connection is released.
+ * Values are as pg reads them, but `bigint` a number only while it is exact (text beyond 2^53).
  *
  * @example A staged asset's extract, with the pool received as the resource `shop`
  * ```ts
@@ -48,7 +61,7 @@ export async function* readTable<T = Record<string, unknown>>(
     await client.query("begin read only");
     await client.query(`declare ${cursor} no scroll cursor for ${query}`, [...params]);
     for (;;) {
-      const { rows } = await client.query(`fetch forward ${batchSize} from ${cursor}`);
+      const { rows } = await client.query({ text: `fetch forward ${batchSize} from ${cursor}`, types: sourceTypes });
       yield* rows as T[];
       if (rows.length < batchSize) break;
     }
