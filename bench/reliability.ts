@@ -13,11 +13,12 @@ import type { BenchResult } from "./report.ts";
  * test fails the bench: a figure counts only when what it measures was also asserted.
  */
 export function reliabilityBench(): Promise<BenchResult[]> {
-  // The test files committed (a file being written is not measured) that record figures.
+  // The test files committed (a file being written is not measured) that record figures, or those that
+  // RELIABILITY_TESTS names (space-separated), so that every run of the bench measures the same ones.
   const listed = spawnSync("git", ["ls-files", "test/integration/*.test.ts"], { cwd: packageRoot, encoding: "utf8" });
-  const files = listed.stdout.split("\n").filter((f) =>
-    f && readFileSync(join(packageRoot, f), "utf8").includes("recordFigure(")
-  ).sort();
+  const files = process.env.RELIABILITY_TESTS?.split(/\s+/).filter(Boolean) ??
+    listed.stdout.split("\n").filter((f) => f && readFileSync(join(packageRoot, f), "utf8").includes("recordFigure("))
+      .sort();
   const outDir = mkdtempSync(join(tmpdir(), "ingest-reliability-"));
   const out = join(outDir, "figures.jsonl");
   try {
