@@ -85,3 +85,18 @@ export function connectTo(databaseUrl: string): ReturnType<typeof connect> {
     else process.env.DATABASE_URL = previous;
   }
 }
+
+/**
+ * Runs `fn` with materialisations in this process riding out an unreachable store for `ms` only
+ * (`INGEST_STORE_OUTAGE_MS`, 5 minutes by default): for a test of what a run does when a store stays down.
+ */
+export async function withStoreOutageMs<T>(ms: number, fn: () => Promise<T>): Promise<T> {
+  const previous = process.env.INGEST_STORE_OUTAGE_MS;
+  process.env.INGEST_STORE_OUTAGE_MS = String(ms);
+  try {
+    return await fn();
+  } finally {
+    if (previous === undefined) delete process.env.INGEST_STORE_OUTAGE_MS;
+    else process.env.INGEST_STORE_OUTAGE_MS = previous;
+  }
+}

@@ -22,7 +22,7 @@ import { freePort } from "../../stack/throwaway.ts";
 import { writeCrmDatabase } from "../../samples/generate/crm/write-crm-database.ts";
 import { dealObject } from "../../samples/generate/crm/deals.ts";
 import { badReasonOf, createWorld, indexOfId } from "../../samples/generate/index.ts";
-import { connect, materialize } from "../support.ts";
+import { connect, materialize, withStoreOutageMs } from "../support.ts";
 
 const id = randomBytes(3).toString("hex");
 /** A database of this test's own in the stack's MariaDB, dropped afterwards. */
@@ -331,15 +331,17 @@ describe("a staged asset from MariaDB", () => {
           yield row;
         }
       });
-      const { run } = await materialize(
-        env.pool,
-        buildAssetGraph(
-          defineDefinitions({
-            assets: [dying],
-            resources: { staging: stagingResource(), crmDatabase: mariadbResource(server.url) },
-          }),
-        ),
-      );
+      // The server stays down: after riding the outage out for 2 s (minutes by default), the step fails.
+      const { run } = await withStoreOutageMs(2_000, () =>
+        materialize(
+          env.pool,
+          buildAssetGraph(
+            defineDefinitions({
+              assets: [dying],
+              resources: { staging: stagingResource(), crmDatabase: mariadbResource(server.url) },
+            }),
+          ),
+        ));
       expect(run.status).toBe("failed");
       expect(run.error).toContain(`the MySQL/MariaDB server at 127.0.0.1:${server.port} (database crm)`);
       expect(run.error).not.toContain(new URL(server.url).password);

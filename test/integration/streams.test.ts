@@ -31,7 +31,7 @@ import {
   produceAll,
   seeded,
 } from "../stream-project.ts";
-import { connect, materialize } from "../support.ts";
+import { connect, materialize, withStoreOutageMs } from "../support.ts";
 
 /**
  * Stream assets against real brokers (the stack's Kafka and RabbitMQ, and throwaway ones to kill): events
@@ -164,8 +164,12 @@ describe("a Kafka stream asset", () => {
       await live.consume();
 
       broker.kill();
-      // While the broker is down, a run fails, and says why; nothing is staged from it.
-      const { run } = await materialize(env.pool, live.graph, [live.stream.key], { tags: {} });
+      // While the broker stays down, a run fails (once it has waited for it: 2 s here, minutes by default), and
+      // says why; nothing is staged from it.
+      const { run } = await withStoreOutageMs(
+        2_000,
+        () => materialize(env.pool, live.graph, [live.stream.key], { tags: {} }),
+      );
       expect(run.status).toBe("failed");
       await broker.restart();
       await produceAll(client, topic, sent.slice(half));
