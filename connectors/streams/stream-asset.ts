@@ -9,6 +9,7 @@ import { issuesOf, rawKeyOf, type StagedAsset } from "../staging/staged-asset.ts
 import { maxRecordDepth, nestedDeeperThan, tooDeep, unstorableKey } from "../staging/records.ts";
 import type { Staging } from "../staging/staging.ts";
 import type { StreamMessage, StreamSource } from "./stream.ts";
+import { storable } from "../../engine/canonical-json.ts";
 
 /**
  * What {@link defineStreamAsset} takes: the stream, the model of one event, how events are keyed and
@@ -146,13 +147,27 @@ export function defineStreamAsset<E, T = E, R extends Record<string, unknown> = 
       return later ? event as unknown as T : record;
     });
 
+  /**
+   * An event's id as applied ids are kept, in Postgres text: as it is, or, holding a NUL or half a character
+   * (which text cannot hold, or holds as U+FFFD), its JSON escape. As it was, a NUL failed every batch holding
+   * the event, for ever, and an id with a lone surrogate came back from the lookup changed: sent twice, its event
+   * was applied twice.
+   */
+  const idOf = (event: E) => {
+    const id = spec.eventId(event);
+    return !id.includes("\u0000") && id.isWellFormed() ? id : JSON.stringify(id);
+  };
+
+  /** An event's key as the staging table holds it (half a character as U+FFFD), so its staged record is found. */
+  const keyOf = (event: E) => storable(spec.sourceKey(event));
+
   /** Folds fresh events into the staged records of their keys: the records to stage, by key. */
   async function folded(staging: Staging, events: E[]): Promise<Map<string, T>> {
-    const keys = [...new Set(events.map(spec.sourceKey))];
+    const keys = [...new Set(events.map(keyOf))];
     const records = await staging.recordsByKey<T>(spec.table, keys);
     const changed = new Map<string, T>();
     for (const event of events) {
-      const key = spec.sourceKey(event);
+      const key = keyOf(event);
       const record = fold(changed.get(key) ?? records.get(key), event);
       changed.set(key, record);
     }
@@ -161,10 +176,10 @@ export function defineStreamAsset<E, T = E, R extends Record<string, unknown> = 
 
   /** The events not applied before, and not twice in this batch. */
   async function fresh(staging: Staging, events: E[]): Promise<E[]> {
-    const applied = await staging.appliedEvents(spec.table, events.map(spec.eventId));
+    const applied = await staging.appliedEvents(spec.table, events.map(idOf));
     const seen = new Set<string>();
     return events.filter((e) => {
-      const id = spec.eventId(e);
+      const id = idOf(e);
       if (applied.has(id) || seen.has(id)) return false;
       seen.add(id);
       return true;
@@ -188,7 +203,7 @@ export function defineStreamAsset<E, T = E, R extends Record<string, unknown> = 
     return load.finish({
       complete: false,
       within: async (client) => {
-        const ids = events.map(spec.eventId);
+        const ids = events.map(idOf);
         if (ids.length > 0) {
           await client.query(
             `insert into staging.stream_events (stream, event_key) select $1, md5(id)::uuid from unnest($2::text[]) as id
