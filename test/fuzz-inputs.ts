@@ -423,4 +423,20 @@ export class Tally {
   cases = 0;
   records = 0;
   lostOrDuplicated = 0;
+
+  /**
+   * Counts what a reader gave against what it should have given, position by position: each record missing,
+   * extra or different is lost or duplicated. Returns that count for the case (its test asserts it is 0).
+   */
+  compare(
+    got: readonly unknown[],
+    want: readonly unknown[],
+    same = (a: unknown, b: unknown) => sameValue(a, b),
+  ): number {
+    let wrong = Math.abs(got.length - want.length);
+    for (let i = 0; i < Math.min(got.length, want.length); i++) if (!same(got[i], want[i])) wrong += 1;
+    this.records += want.length;
+    this.lostOrDuplicated += wrong;
+    return wrong;
+  }
 }
