@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import fc from "fast-check";
 import type { z } from "zod";
 import { type BadRow, isBadRow } from "../connectors/bad-rows.ts";
@@ -439,4 +442,22 @@ export class Tally {
     this.lostOrDuplicated += wrong;
     return wrong;
   }
+}
+
+/**
+ * A temporary folder of a fuzz test file's own (`prefix` names it), `write(name, bytes)` putting a file of a
+ * name unique in it there and giving its path, and `remove()` for the file's `afterAll`.
+ */
+export function scratchFolder(prefix: string) {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  let files = 0;
+  return {
+    dir,
+    write(name: string, bytes: Uint8Array | string): string {
+      const path = join(dir, `${++files}-${name}`);
+      writeFileSync(path, bytes);
+      return path;
+    },
+    remove: () => rmSync(dir, { recursive: true, force: true }),
+  };
 }

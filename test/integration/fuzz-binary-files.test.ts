@@ -1,8 +1,5 @@
 import fc from "fast-check";
 import { parquetMetadata } from "hyparquet";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { afterAll, describe, expect, it } from "vitest";
 import { isBadRow, SourceError } from "../../connectors/bad-rows.ts";
@@ -16,6 +13,7 @@ import {
   mutation,
   readAll,
   sameValue,
+  scratchFolder,
   stagedOutcome,
   Tally,
   withoutZwnbsp,
@@ -35,15 +33,8 @@ import {
 } from "../fuzz-files.ts";
 import { recordFigure } from "../reliability.ts";
 
-const dir = mkdtempSync(join(tmpdir(), "ingest-fuzz-binary-"));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-let files = 0;
-const write = (name: string, bytes: Uint8Array | string) => {
-  const path = join(dir, `${++files}-${name}`);
-  writeFileSync(path, bytes);
-  return path;
-};
+const { write, remove } = scratchFolder("ingest-fuzz-binary-");
+afterAll(remove);
 
 /** Dates compared to the second: a workbook keeps them as fractions of days. */
 const toSeconds = (value: unknown): unknown =>

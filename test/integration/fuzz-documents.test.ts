@@ -1,7 +1,4 @@
 import fc from "fast-check";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { afterAll, describe, expect, it } from "vitest";
 import { isBadRow, SourceError } from "../../connectors/bad-rows.ts";
@@ -15,6 +12,7 @@ import {
   mutation,
   readAll,
   sameValue,
+  scratchFolder,
   stagedOutcome,
   Tally,
   withoutZwnbsp,
@@ -31,15 +29,8 @@ import {
 } from "../fuzz-files.ts";
 import { recordFigure } from "../reliability.ts";
 
-const dir = mkdtempSync(join(tmpdir(), "ingest-fuzz-documents-"));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-let files = 0;
-const write = (name: string, bytes: Uint8Array | string) => {
-  const path = join(dir, `${++files}-${name}`);
-  writeFileSync(path, bytes);
-  return path;
-};
+const { write, remove } = scratchFolder("ingest-fuzz-documents-");
+afterAll(remove);
 
 // ---------------------------------------------------------------------------------------------------------------
 // JSON documents: analytics/campaigns.json's campaigns (the bundled Campaign model), at `$.campaigns.*` or `$.*`.

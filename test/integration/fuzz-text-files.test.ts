@@ -1,25 +1,25 @@
 import fc from "fast-check";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { afterAll, describe, expect, it } from "vitest";
 import { isBadRow, SourceError } from "../../connectors/bad-rows.ts";
 import { readCsv, readTsv } from "../../connectors/csv/index.ts";
 import { readJsonLines } from "../../connectors/jsonl/index.ts";
-import { checkBadRow, fuzzRuns, hostileText, mutate, mutation, readAll, stagedOutcome, Tally } from "../fuzz-inputs.ts";
+import {
+  checkBadRow,
+  fuzzRuns,
+  hostileText,
+  mutate,
+  mutation,
+  readAll,
+  scratchFolder,
+  stagedOutcome,
+  Tally,
+} from "../fuzz-inputs.ts";
 import { agents, type CsvCase, csvCase, csvText, interactions, jsonlFile } from "../fuzz-files.ts";
 import { recordFigure } from "../reliability.ts";
 
-const dir = mkdtempSync(join(tmpdir(), "ingest-fuzz-text-"));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-let files = 0;
-const write = (name: string, bytes: Uint8Array | string) => {
-  const path = join(dir, `${++files}-${name}`);
-  writeFileSync(path, bytes);
-  return path;
-};
+const { write, remove } = scratchFolder("ingest-fuzz-text-");
+afterAll(remove);
 
 /** The text as a reader sees it: UTF-8 with replacement characters, lone surrogates written as U+FFFD. */
 const asRead = (text: string) => text.toWellFormed();
